@@ -1,0 +1,864 @@
+"""Loading a client's data: the only module that reads client files or
+connects to engines.
+
+``load(cfg)`` returns a :class:`Dataset`: canonical tables on DuckDB, as Ibis
+tables, validated once against :mod:`journeykit.schemas`. The load happens
+on the engine and is cached per client in ``data/.cache/<client>/<key>/``
+(key: the client's table mapping and each source file's size and
+modification time), so every section notebook of a run, and an analyst's
+re-run, opens the same validated database read-only instead of re-reading
+the exports.
+
+What the loader does, in order, for each table in the client file:
+
+1. finds the file (CSV, Parquet, Excel) or the database table;
+2. detects a CSV's encoding (UTF-8, UTF-8 with BOM, CP949/EUC-KR);
+3. maps the client's column names and event names onto canonical ones;
+4. drops PII columns (email, name, phone, free-text comment) unread;
+5. casts each column on the engine, failing with examples on values that
+   are not numbers or timestamps;
+6. validates values with the table's pandera schema, in bounded chunks;
+7. repairs what is safe to repair, and counts it (see ``Repair``).
+
+Then, across tables: duplicate ids, customers unknown to ``customers``
+(added as derived customers), and a derived ``customers`` table when the
+client sends none.
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import dataclasses
+import datetime as dt
+import difflib
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandera.errors
+import pandas as pd
+
+from . import __version__, schemas
+from .config import RunConfig, TableConfig
+from .errors import ConfigError, DataError, DataErrors, JourneykitError
+
+CACHE_FORMAT = 1
+CHUNK_ROWS = 250_000
+
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+
+# Column names that look like personal data; such unmapped columns are
+# reported as PII (they are never loaded either way).
+_PII_NAME_RE = re.compile(
+    r"e-?mail|phone|mobile|\btel\b|name|address|comment|memo|note|"
+    r"이메일|메일|전화|휴대폰|연락처|이름|성명|주소|메모|의견|코멘트",
+    re.IGNORECASE,
+)
+
+_TS_FORMATS = [
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M",
+    "%Y.%m.%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y%m%d",
+    "%Y. %m. %d. %H:%M:%S", "%Y. %m. %d.",
+]
+
+# What to tell the user for each failed value check, by check name.
+_CHECK_FIXES = {
+    "greater_than_or_equal_to": "correct or remove these rows in the export; refunds and cancellations belong in payment_status, not in negative amounts",
+    "isin": "NPS is the 0-10 answer to 'how likely are you to recommend us'; rescale other scales before export or map the right column",
+    "in_range": "CSAT is expected on a 1-5 scale; rescale it before export or map the right column",
+    "clicks_le_impressions": "clicks cannot exceed impressions: check that the two columns are not swapped in the mapping, or correct the rows",
+}
+
+
+# --------------------------------------------------------------------------
+# The load report: what 00_data_quality shows.
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Repair:
+    """Rows changed or dropped at load, with the reason it is safe."""
+
+    what: str
+    rows: int
+    why: str
+
+
+@dataclasses.dataclass
+class Check:
+    """One validation run on a table and its outcome."""
+
+    check: str
+    column: str | None
+    failing_rows: int
+
+    @property
+    def passed(self) -> bool:
+        return self.failing_rows == 0
+
+
+@dataclasses.dataclass
+class TableLoad:
+    """How one canonical table was loaded."""
+
+    table: str
+    source: str
+    format: str
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    columns: dict[str, str] = dataclasses.field(default_factory=dict)
+    unused_columns: list[str] = dataclasses.field(default_factory=list)
+    pii_dropped: list[str] = dataclasses.field(default_factory=list)
+    repairs: list[Repair] = dataclasses.field(default_factory=list)
+    checks: list[Check] = dataclasses.field(default_factory=list)
+    unmapped_event_types: dict[str, int] = dataclasses.field(default_factory=dict)
+    status: str = "loaded"  # loaded | empty | derived
+    note: str | None = None
+
+
+@dataclasses.dataclass
+class LoadReport:
+    """Everything the load did, saved beside the cached database."""
+
+    client: str
+    built_at: str
+    journeykit_version: str
+    tables: dict[str, TableLoad] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "LoadReport":
+        raw = json.loads(text)
+        tables = {}
+        for name, t in raw.pop("tables").items():
+            t["repairs"] = [Repair(**r) for r in t["repairs"]]
+            t["checks"] = [Check(**c) for c in t["checks"]]
+            tables[name] = TableLoad(**t)
+        return cls(tables=tables, **raw)
+
+
+# --------------------------------------------------------------------------
+# Encoding
+# --------------------------------------------------------------------------
+
+def detect_encoding(path: Path, chunk_size: int = 1 << 20) -> str:
+    """Detect a CSV file's encoding: ``utf-8-sig``, ``utf-8`` or ``cp949``.
+
+    CP949 is Microsoft's superset of EUC-KR, the encoding of Korean Excel
+    exports. The whole file is decoded incrementally, so a non-UTF-8 byte
+    deep in the file is not missed.
+
+    Raises
+    ------
+    ValueError
+        When the file is none of the three; the message gives the byte offset.
+    """
+    with open(path, "rb") as f:
+        head = f.read(3)
+    if head == codecs.BOM_UTF8:
+        return "utf-8-sig"
+    first_error: str | None = None
+    for enc in ("utf-8", "cp949"):
+        dec = codecs.getincrementaldecoder(enc)(errors="strict")
+        offset = 0
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(chunk_size):
+                    dec.decode(chunk)
+                    offset += len(chunk)
+                dec.decode(b"", final=True)
+            return enc
+        except UnicodeDecodeError as e:
+            first_error = first_error or f"byte {offset + e.start:,} is not valid UTF-8"
+    raise ValueError(f"{first_error}, and the file is not CP949/EUC-KR either")
+
+
+def _transcode(src: Path, dst: Path, encoding: str) -> None:
+    with open(src, encoding=encoding, newline="") as fin, open(dst, "w", encoding="utf-8", newline="") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+# --------------------------------------------------------------------------
+# Cache key
+# --------------------------------------------------------------------------
+
+def _source_files(cfg: RunConfig, table: str, tcfg: TableConfig) -> list[Path]:
+    src = cfg.source_path
+    assert src is not None
+    if not tcfg.file:
+        raise ConfigError(
+            f"params/clients/{cfg.client}.yaml: data.tables.{table} has no 'file'",
+            fix=f"name the file that holds {table} inside {cfg.data.source}",
+        )
+    pattern = tcfg.file
+    if any(ch in pattern for ch in "*?["):
+        files = sorted(src.glob(pattern))
+    else:
+        files = [src / pattern] if (src / pattern).is_file() else []
+    if not files:
+        present = sorted(p.name for p in src.iterdir()) if src.is_dir() else []
+        close = difflib.get_close_matches(pattern, present, n=1)
+        raise DataError(
+            client=cfg.client, table=table, column=None,
+            problem=f"file '{pattern}' not found in {src}" + ("" if src.is_dir() else " (the folder does not exist)"),
+            fix=(f"did you mean '{close[0]}'? " if close else "")
+            + f"set data.tables.{table}.file in params/clients/{cfg.client}.yaml; files there: {', '.join(present[:10]) or 'none'}",
+        )
+    return files
+
+
+def cache_key(cfg: RunConfig) -> str:
+    """A digest of everything the loaded data depends on."""
+    h = hashlib.sha256()
+    h.update(f"{CACHE_FORMAT}|{__version__}|{cfg.timezone}|".encode())
+    h.update(cfg.data.model_dump_json().encode())
+    if not cfg.data.is_database:
+        for table, tcfg in sorted(cfg.data.tables.items()):
+            for f in _source_files(cfg, table, tcfg):
+                st = f.stat()
+                h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------
+# One table
+# --------------------------------------------------------------------------
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class _TableLoader:
+    def __init__(self, con: duckdb.DuckDBPyConnection, cfg: RunConfig, table: str, tcfg: TableConfig, work: Path):
+        self.con = con
+        self.cfg = cfg
+        self.table = table
+        self.tcfg = tcfg
+        self.work = work
+        self.spec = schemas.SPECS[table]
+        self.schema = schemas.SCHEMAS[table]
+        self.raw = f"raw_{table}"
+        self.file_label: str | None = None
+        self.errors: list[DataError] = []
+
+    def error(self, column: str | None, problem: str, fix: str, n_rows: int | None = None, examples=()) -> DataError:
+        return DataError(client=self.cfg.client, table=self.table, column=column, problem=problem,
+                         fix=fix, n_rows=n_rows, examples=examples, file=self.file_label)
+
+    # -- reading ---------------------------------------------------------
+    def read(self) -> TableLoad:
+        if self.cfg.data.is_database:
+            return self._read_database()
+        files = _source_files(self.cfg, self.table, self.tcfg)
+        self.file_label = ", ".join(f.name for f in files)
+        suffix = files[0].suffix.lower()
+        if suffix in _CSV_SUFFIXES:
+            return self._read_csv(files)
+        if suffix in _PARQUET_SUFFIXES:
+            paths = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
+            self.con.execute(f"CREATE VIEW {self.raw} AS SELECT * FROM read_parquet({paths}, union_by_name=true)")
+            return TableLoad(self.table, self.file_label, "parquet")
+        if suffix in _EXCEL_SUFFIXES:
+            return self._read_excel(files)
+        raise self.error(None, f"unsupported file type '{suffix}'",
+                         "export the table as .csv, .parquet or .xlsx")
+
+    def _read_csv(self, files: list[Path]) -> TableLoad:
+        encodings = set()
+        paths = []
+        for f in files:
+            if f.stat().st_size == 0:
+                raise self.error(None, f"file {f.name} is empty (0 bytes)",
+                                 "re-export the table; if the client has no such data, remove the table from the client file")
+            enc = self.tcfg.encoding
+            if not enc:
+                try:
+                    enc = detect_encoding(f)
+                except ValueError as e:
+                    raise self.error(None, f"cannot tell the text encoding of {f.name}: {e}",
+                                     f"save it as UTF-8, or set data.tables.{self.table}.encoding") from None
+            encodings.add(enc)
+            if codecs.lookup(enc).name not in ("utf-8", "utf-8-sig"):
+                out = self.work / f"{self.table}-{len(paths)}.utf8.csv"
+                try:
+                    _transcode(f, out, enc)
+                except (UnicodeDecodeError, LookupError) as e:
+                    raise self.error(None, f"{f.name} is not valid {enc}: {e}",
+                                     f"check data.tables.{self.table}.encoding") from None
+                paths.append(out)
+            else:
+                paths.append(f)
+        lst = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+        try:
+            self.con.execute(
+                f"CREATE TABLE {self.raw} AS SELECT * FROM read_csv({lst}, all_varchar=true, header=true, "
+                f"union_by_name=true, strict_mode=false, null_padding=true)"
+            )
+        except duckdb.Error as e:
+            raise self.error(None, f"the CSV file cannot be parsed: {str(e).splitlines()[0]}",
+                             "check the delimiter and quoting (a header row, one record per line)") from None
+        return TableLoad(self.table, self.file_label or "", "csv", encoding=", ".join(sorted(encodings)))
+
+    def _read_excel(self, files: list[Path]) -> TableLoad:
+        frames = []
+        for f in files:
+            try:
+                df = pd.read_excel(f, sheet_name=self.tcfg.sheet or 0, dtype=object)
+            except ValueError as e:
+                raise self.error(None, f"cannot read sheet of {f.name}: {e}",
+                                 f"set data.tables.{self.table}.sheet to an existing sheet name") from None
+            frames.append(df.astype("string").astype(object).where(df.notna(), None))
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        df.columns = [str(c) for c in df.columns]
+        self.con.register("_excel_df", df)
+        self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM _excel_df")
+        self.con.unregister("_excel_df")
+        return TableLoad(self.table, self.file_label or "", "excel")
+
+    def _read_database(self) -> TableLoad:
+        import ibis
+
+        name = self.tcfg.table or self.table
+        try:
+            backend = ibis.connect(self.cfg.data.source)
+            expr = backend.table(name)
+        except Exception as e:  # backend errors have no common base class
+            raise self.error(None, f"cannot read table '{name}' from {_redact(self.cfg.data.source)}: {e}",
+                             f"check data.source and data.tables.{self.table}.table") from None
+        reader = expr.to_pyarrow_batches(chunk_size=CHUNK_ROWS)
+        self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM reader")
+        self.file_label = name
+        return TableLoad(self.table, f"{_redact(self.cfg.data.source)} / {name}", "database")
+
+    # -- mapping ---------------------------------------------------------
+    def source_columns(self) -> dict[str, str]:
+        """Source column name -> DuckDB type."""
+        rows = self.con.execute(f"DESCRIBE {self.raw}").fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def mapping(self, load: TableLoad, source: dict[str, str]) -> dict[str, str]:
+        """canonical -> source column, for the columns we keep."""
+        mappable = schemas.mappable_columns(self.table)
+        unknown = [k for k in self.tcfg.columns if k not in mappable]
+        if unknown:
+            k = unknown[0]
+            close = difflib.get_close_matches(k, mappable, n=1)
+            raise ConfigError(
+                f"params/clients/{self.cfg.client}.yaml: data.tables.{self.table}.columns: '{k}' is not a column of {self.table}"
+                + (f" (did you mean '{close[0]}'?)" if close else ""),
+                fix=f"map only canonical columns: {', '.join(mappable)}",
+            )
+        lower = {c.lower().strip(): c for c in source}
+        chosen: dict[str, str] = {}
+        for canon in mappable:
+            want = self.tcfg.columns.get(canon)
+            if want is not None:
+                if want not in source:
+                    match = lower.get(want.lower().strip())
+                    if match is None:
+                        close = difflib.get_close_matches(want, list(source), n=1)
+                        raise self.error(
+                            canon, f"the client file maps {canon} to column '{want}', which the file does not have",
+                            (f"did you mean '{close[0]}'? " if close else "")
+                            + f"columns in the file: {', '.join(list(source)[:15])}",
+                        )
+                    want = match
+                chosen[canon] = want
+            elif canon.lower() in lower:
+                chosen[canon] = lower[canon.lower()]
+        pii = [c for c in schemas.SPECS[self.table].pii if c in chosen]
+        load.pii_dropped = sorted(f"{chosen[c]} ({c})" for c in pii)
+        used = set(chosen.values())
+        for c in pii:
+            if c not in schemas.DERIVED_COLUMNS.get(self.table, {}).values():
+                chosen.pop(c)
+        for col in source:
+            if col in used:
+                continue
+            if _PII_NAME_RE.search(col):
+                load.pii_dropped.append(col)
+            else:
+                load.unused_columns.append(col)
+        required = schemas.required_columns(self.table)
+        missing = [c for c in required if c not in chosen]
+        if self.table == "events" and "customer_id" not in chosen and "visitor_id" not in chosen:
+            missing.append("customer_id or visitor_id")
+        if missing:
+            cols = ", ".join(list(source)[:15])
+            raise self.error(
+                missing[0], f"required column{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)}",
+                f"map {'them' if len(missing) > 1 else 'it'} under data.tables.{self.table}.columns in "
+                f"params/clients/{self.cfg.client}.yaml (e.g. {missing[0].split(' ')[0]}: <your column>); "
+                f"columns in the file: {cols}",
+            )
+        load.columns = {c: s for c, s in chosen.items() if c not in schemas.SPECS[self.table].pii}
+        return chosen
+
+    # -- typing ----------------------------------------------------------
+    def typed_expr(self, canon: str, src: str, src_type: str) -> str:
+        kind = schemas.dtype(self.table, canon)
+        col = _q(src)
+        is_text = src_type.upper().startswith("VARCHAR")
+        if kind == "str":
+            base = f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '')"
+            if canon == "event_type":
+                return self._event_type_expr(base)
+            return base
+        if kind == "float64":
+            if not is_text:
+                return f"TRY_CAST({col} AS DOUBLE)"
+            s = f"TRIM({col})"
+            return (f"TRY_CAST(CASE WHEN regexp_full_match({s}, '-?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]*)?') "
+                    f"THEN replace({s}, ',', '') ELSE {s} END AS DOUBLE)")
+        if kind.startswith("datetime64"):
+            t = src_type.upper()
+            if "WITH TIME ZONE" in t:
+                return f"CAST(({col} AT TIME ZONE {_lit(self.cfg.timezone)}) AS TIMESTAMP)"
+            if t.startswith("TIMESTAMP") or t == "DATE":
+                return f"CAST({col} AS TIMESTAMP)"
+            if not is_text:
+                return f"TRY_CAST({col} AS TIMESTAMP)"
+            s = f"TRIM({col})"
+            if self.tcfg.date_format:
+                return f"TRY_STRPTIME({s}, {_lit(self.tcfg.date_format)})"
+            fmts = "[" + ", ".join(_lit(f) for f in _TS_FORMATS) + "]"
+            tz = _lit(self.cfg.timezone)
+            return (
+                f"CASE WHEN regexp_matches({s}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$') "
+                f"THEN CAST((TRY_CAST({s} AS TIMESTAMPTZ) AT TIME ZONE {tz}) AS TIMESTAMP) "
+                f"ELSE COALESCE(TRY_CAST({s} AS TIMESTAMP), TRY_STRPTIME({s}, {fmts})) END"
+            )
+        raise AssertionError(f"no cast for {kind}")
+
+    def _event_type_expr(self, base: str) -> str:
+        mapping = dict(self.tcfg.event_types)
+        canonical = set(schemas.EVENT_TYPES)
+        bad = [v for v in mapping.values() if v not in canonical]
+        if bad:
+            raise ConfigError(
+                f"params/clients/{self.cfg.client}.yaml: data.tables.events.event_types maps to '{bad[0]}', "
+                "which is not a canonical event type",
+                fix=f"use one of: {', '.join(schemas.EVENT_TYPES)}",
+            )
+        cases = " ".join(f"WHEN {base} = {_lit(k)} THEN {_lit(v)}" for k, v in mapping.items())
+        canon_list = ", ".join(_lit(c) for c in schemas.EVENT_TYPES)
+        return (f"CASE {cases} WHEN lower({base}) IN ({canon_list}) THEN lower({base}) "
+                f"ELSE {base} END")
+
+    def load(self) -> TableLoad:
+        load = self.read()
+        source = self.source_columns()
+        chosen = self.mapping(load, source)
+        load.rows_read = self.con.execute(f"SELECT count(*) FROM {self.raw}").fetchone()[0]
+        if load.rows_read == 0:
+            load.status = "empty"
+            load.note = "the file has a header but no rows: the table is treated as not supplied"
+            return load
+
+        exprs: dict[str, str] = {}
+        for canon, src in chosen.items():
+            if canon in schemas.SPECS[self.table].pii:
+                continue
+            exprs[canon] = self.typed_expr(canon, src, source[src])
+        for derived, from_col in schemas.DERIVED_COLUMNS.get(self.table, {}).items():
+            if from_col in chosen:
+                exprs[derived] = f"(NULLIF(TRIM(CAST({_q(chosen[from_col])} AS VARCHAR)), '') IS NOT NULL)"
+
+        self._check_casts(exprs, chosen, source)
+        if self.errors:
+            return load
+
+        select = ", ".join(f"{e} AS {_q(c)}" for c, e in exprs.items())
+        self.con.execute(f"CREATE TABLE typed_{self.table} AS SELECT {select} FROM {self.raw}")
+        self.con.execute(f"DROP {'VIEW' if load.format == 'parquet' else 'TABLE'} {self.raw}")
+        self._repair(load, exprs)
+        if self.table == "events":
+            self._unmapped_events(load)
+        self._validate(load)
+        load.rows_loaded = self.con.execute(f"SELECT count(*) FROM {_q(self.table)}").fetchone()[0]
+        return load
+
+    def _check_casts(self, exprs: dict[str, str], chosen: dict[str, str], source: dict[str, str]) -> None:
+        for canon, expr in exprs.items():
+            if canon not in chosen or schemas.dtype(self.table, canon) == "str":
+                continue
+            src = _q(chosen[canon])
+            raw_present = f"({src} IS NOT NULL AND TRIM(CAST({src} AS VARCHAR)) <> '')"
+            n = self.con.execute(
+                f"SELECT count(*) FROM {self.raw} WHERE {raw_present} AND ({expr}) IS NULL"
+            ).fetchone()[0]
+            if not n:
+                continue
+            examples = [r[0] for r in self.con.execute(
+                f"SELECT DISTINCT CAST({src} AS VARCHAR) FROM {self.raw} WHERE {raw_present} AND ({expr}) IS NULL LIMIT 5"
+            ).fetchall()]
+            if schemas.dtype(self.table, canon).startswith("datetime"):
+                self.errors.append(self.error(
+                    canon, f"{n:,} value{'s' if n > 1 else ''} in column '{chosen[canon]}' cannot be read as dates/timestamps",
+                    n_rows=n, examples=examples,
+                    fix=f"write them as YYYY-MM-DD HH:MM:SS, or set data.tables.{self.table}.date_format "
+                        "(e.g. '%d/%m/%Y %H:%M') in the client file",
+                ))
+            else:
+                self.errors.append(self.error(
+                    canon, f"{n:,} value{'s' if n > 1 else ''} in column '{chosen[canon]}' are not numbers",
+                    n_rows=n, examples=examples,
+                    fix="export plain numbers (no currency signs or units); check that the mapping names the right column",
+                ))
+
+    def _repair(self, load: TableLoad, exprs: dict[str, str]) -> None:
+        t = _q(self.table)
+        typed = f"typed_{self.table}"
+        required = [c for c in schemas.required_columns(self.table) if c in exprs]
+        where = " AND ".join(f"{_q(c)} IS NOT NULL" for c in required) or "TRUE"
+        if self.table == "events":
+            ids = [c for c in ("customer_id", "visitor_id") if c in exprs]
+            where += " AND (" + " OR ".join(f"{_q(c)} IS NOT NULL" for c in ids) + ")"
+        n_typed = self.con.execute(f"SELECT count(*) FROM {typed}").fetchone()[0]
+        id_col = self.spec.id_column
+        if id_col and id_col not in exprs:
+            # The client's export has no order id: each row is one order.
+            self.con.execute(
+                f"CREATE TABLE {t} AS SELECT *, 'row-' || CAST(row_number() OVER () AS VARCHAR) AS {_q(id_col)} "
+                f"FROM {typed} WHERE {where}"
+            )
+            load.repairs.append(Repair(
+                f"generated {id_col}", n_typed,
+                f"the export has no {id_col}: each row is taken as one {self.table[:-1]}"))
+        else:
+            self.con.execute(f"CREATE TABLE {t} AS SELECT * FROM {typed} WHERE {where}")
+        self.con.execute(f"DROP TABLE {typed}")
+        n_kept = self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        if n_kept < n_typed:
+            load.repairs.append(Repair(
+                "dropped rows missing a required value", n_typed - n_kept,
+                f"a row without {', '.join(required)} cannot be placed in time or attributed; the count is shown so a large one is noticed"))
+        unique = self.schema.unique or []
+        if unique and all(c in exprs or c == id_col for c in unique):
+            self._dedupe(load, list(unique))
+
+    def _dedupe(self, load: TableLoad, key: list[str]) -> None:
+        t = _q(self.table)
+        k = ", ".join(_q(c) for c in key)
+        before = self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        # Rows that repeat an id *and* every other value are the same record
+        # exported twice: keeping one loses nothing.
+        self.con.execute(f"CREATE TABLE _dedup AS SELECT DISTINCT * FROM {t}")
+        after = self.con.execute("SELECT count(*) FROM _dedup").fetchone()[0]
+        if after < before:
+            self.con.execute(f"DROP TABLE {t}")
+            self.con.execute(f"ALTER TABLE _dedup RENAME TO {t}")
+            load.repairs.append(Repair("dropped exact duplicate rows", before - after,
+                                       "the same record exported twice (same id, same values): one copy is kept"))
+        else:
+            self.con.execute("DROP TABLE _dedup")
+        dups = self.con.execute(
+            f"SELECT {k}, count(*) AS n FROM {t} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC, {k} LIMIT 5"
+        ).fetchall()
+        n = self.con.execute(
+            f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {t} GROUP BY {k} HAVING count(*) > 1)"
+        ).fetchone()[0]
+        load.checks.append(Check(f"unique {'+'.join(key)}", "+".join(key), int(n)))
+        if n:
+            self.errors.append(self.error(
+                "+".join(key), f"{int(n):,} rows share an id with a different row ({'+'.join(key)} must be unique)",
+                n_rows=int(n), examples=[r[0] if len(key) == 1 else tuple(r[:-1]) for r in dups],
+                fix="ids must identify one record: de-duplicate the export, or map the right id column",
+            ))
+
+    def _unmapped_events(self, load: TableLoad) -> None:
+        canon = ", ".join(_lit(c) for c in schemas.EVENT_TYPES)
+        rows = self.con.execute(
+            f"SELECT event_type, count(*) FROM events WHERE event_type NOT IN ({canon}) GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        load.unmapped_event_types = {r[0]: int(r[1]) for r in rows}
+
+    def _validate(self, load: TableLoad) -> None:
+        """Run the pandera schema over the table in chunks of CHUNK_ROWS."""
+        present = [c for c in self.schema.columns if c in self._columns()]
+        schema = copy.deepcopy(self.schema)
+        schema.unique = None  # checked on the whole table by _dedupe
+        schema.columns = {c: schema.columns[c] for c in present}
+        failing: dict[tuple[str, str | None], set[int]] = {}
+        examples: dict[tuple[str, str | None], list] = {}
+        checks_seen: set[tuple[str, str | None]] = set()
+        for col in present:
+            for chk in schema.columns[col].checks:
+                checks_seen.add((chk.name, col))
+        for chk in schema.checks:
+            checks_seen.add((chk.name, None))
+        reader = self.con.sql(f"SELECT {', '.join(_q(c) for c in present)} FROM {_q(self.table)}").to_arrow_reader(CHUNK_ROWS)
+        offset = 0
+        for batch in reader:
+            df = batch.to_pandas()
+            df.index = range(offset, offset + len(df))
+            offset += len(df)
+            try:
+                schema.validate(df, lazy=True)
+            except pandera.errors.SchemaErrors as e:
+                fc = e.failure_cases
+                for rec in fc.itertuples(index=False):
+                    check = str(rec.check).split("(")[0]
+                    column = rec.column if rec.schema_context == "Column" else None
+                    key = (check, column)
+                    checks_seen.add(key)
+                    if rec.index is not None and not pd.isna(rec.index):
+                        failing.setdefault(key, set()).add(int(rec.index))
+                    ex = examples.setdefault(key, [])
+                    if len(ex) < 5 and rec.failure_case is not None and rec.failure_case not in ex:
+                        ex.append(rec.failure_case)
+        for check, column in sorted(checks_seen, key=lambda k: (k[1] or "", k[0])):
+            n = len(failing.get((check, column), ()))
+            load.checks.append(Check(check, column, n))
+            if not n:
+                continue
+            if column is None:
+                exs = self._row_examples(failing[(check, None)], check)
+                column = next((c for c in schema.columns if check.startswith(c + "_")), None)
+            else:
+                exs = examples.get((check, column), [])
+            self.errors.append(self.error(
+                column, f"{n:,} row{'s' if n > 1 else ''} fail the check '{_check_text(self.schema, check)}'",
+                n_rows=n, examples=exs,
+                fix=_CHECK_FIXES.get(check, "correct or remove these rows in the export"),
+            ))
+
+    def _row_examples(self, rows: set[int], check: str) -> list:
+        cols = {"clicks_le_impressions": ("impressions", "clicks")}.get(check)
+        if cols is None:
+            m = re.match(r"(\w+)_not_before_(\w+)", check)
+            cols = (m.group(2), m.group(1)) if m else ()
+        if not cols:
+            return sorted(rows)[:5]
+        picked = sorted(rows)[:5]
+        sel = ", ".join(_q(c) for c in cols)
+        out = self.con.execute(
+            f"SELECT {sel} FROM (SELECT {sel}, row_number() OVER () - 1 AS _i FROM {_q(self.table)}) "
+            f"WHERE _i IN ({', '.join(str(i) for i in picked)})"
+        ).fetchall()
+        return [dict(zip(cols, (str(v) for v in r))) for r in out]
+
+    def _columns(self) -> list[str]:
+        return [r[0] for r in self.con.execute(f"DESCRIBE {_q(self.table)}").fetchall()]
+
+
+def _check_text(schema, check: str) -> str:
+    for col_name, col in schema.columns.items():
+        for chk in col.checks:
+            if chk.name == check:
+                return f"{col_name} {chk.error}" if chk.error else f"{col_name}: {check}"
+    for chk in schema.checks:
+        if chk.name == check and chk.error:
+            return chk.error
+    return check
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):([^@]+)@", r"//\1:***@", url)
+
+
+# --------------------------------------------------------------------------
+# Across tables
+# --------------------------------------------------------------------------
+
+def _customer_sources(con: duckdb.DuckDBPyConnection, loaded: set[str]) -> list[str]:
+    out = []
+    for t in sorted(loaded):
+        spec = schemas.SPECS[t]
+        if not spec.customer_keyed:
+            continue
+        cols = {r[0] for r in con.execute(f"DESCRIBE {_q(t)}").fetchall()}
+        if "customer_id" in cols:
+            out.append(f"SELECT customer_id, min({_q(spec.time_column)}) AS first_seen FROM {_q(t)} "
+                       f"WHERE customer_id IS NOT NULL GROUP BY 1")
+    return out
+
+
+def _relations(con: duckdb.DuckDBPyConnection, cfg: RunConfig, report: LoadReport) -> None:
+    loaded = {t for t, l in report.tables.items() if l.status == "loaded"}
+    sources = _customer_sources(con, loaded)
+    if "customers" in loaded:
+        if not sources:
+            return
+        union = " UNION ALL ".join(sources)
+        con.execute(
+            f"CREATE TABLE _unknown AS SELECT customer_id, min(first_seen) AS signup_at FROM ({union}) "
+            f"WHERE customer_id NOT IN (SELECT customer_id FROM customers) GROUP BY 1"
+        )
+        n = con.execute("SELECT count(*) FROM _unknown").fetchone()[0]
+        cust = report.tables["customers"]
+        cust.checks.append(Check("every customer_id in other tables is in customers", "customer_id", int(n)))
+        if n:
+            con.execute("INSERT INTO customers BY NAME SELECT customer_id, signup_at FROM _unknown")
+            cust.repairs.append(Repair(
+                "added customers found only in other tables", int(n),
+                "their orders/events are real; they are added with signup_at = first activity, "
+                "as for a client without a customers table (the customers export is usually a lagging snapshot)"))
+            cust.rows_loaded += int(n)
+        con.execute("DROP TABLE _unknown")
+    elif sources:
+        union = " UNION ALL ".join(sources)
+        con.execute(
+            f"CREATE TABLE customers AS SELECT customer_id, min(first_seen) AS signup_at FROM ({union}) GROUP BY 1 ORDER BY 1"
+        )
+        n = con.execute("SELECT count(*) FROM customers").fetchone()[0]
+        report.tables["customers"] = TableLoad(
+            "customers", "derived from " + ", ".join(sorted(t for t in loaded if schemas.SPECS[t].customer_keyed)),
+            "derived", rows_loaded=int(n), status="derived",
+            columns={"customer_id": "customer_id", "signup_at": "first activity"},
+            note="no customers table: each customer's signup is taken as their first order or event")
+
+
+# --------------------------------------------------------------------------
+# Build and open
+# --------------------------------------------------------------------------
+
+def _build(cfg: RunConfig, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = target.parent / f".build-{uuid.uuid4().hex[:8]}"
+    work.mkdir()
+    try:
+        con = duckdb.connect(str(work / "data.duckdb"))
+        con.execute(f"SET temp_directory = {_lit(str(work / 'spill'))}")
+        report = LoadReport(cfg.client, dt.datetime.now().isoformat(timespec="seconds"), __version__)
+        errors: list[DataError] = []
+        for table, tcfg in cfg.data.tables.items():
+            loader = _TableLoader(con, cfg, table, tcfg, work)
+            try:
+                report.tables[table] = loader.load()
+            except DataError as e:
+                errors.append(e)
+                continue
+            errors.extend(loader.errors)
+        if errors:
+            raise DataErrors(errors) if len(errors) > 1 else errors[0]
+        usable = {t for t, l in report.tables.items() if l.status == "loaded"}
+        if not usable & {"orders", "events"}:
+            raise DataError(
+                client=cfg.client, table="orders", column=None,
+                problem="no usable orders or events: every report needs at least one of them",
+                fix="map an orders or events export under data.tables in the client file",
+            )
+        _relations(con, cfg, report)
+        for f in work.glob("*.utf8.csv"):
+            f.unlink()
+        con.execute("CHECKPOINT")
+        con.close()
+        (work / "load_report.json").write_text(report.to_json(), encoding="utf-8")
+        try:
+            work.rename(target)
+        except OSError:
+            if not (target / "load_report.json").exists():
+                raise
+            shutil.rmtree(work)  # another process built the same key first
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    # Older cache entries of this client are no longer needed.
+    for old in target.parent.iterdir():
+        if old != target and not old.name.startswith(".") and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def load(cfg: RunConfig, *, refresh: bool = False) -> "Dataset":
+    """Load, validate and cache the client's data; return a :class:`Dataset`.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        From :func:`journeykit.config.load`.
+    refresh : bool
+        Rebuild the cache even when it is current (always done for database
+        sources by the runner, whose data can change under the same key).
+
+    Raises
+    ------
+    DataError, DataErrors
+        When the data breaks the contract; each names the client, table,
+        column, rows, examples and the fix.
+    """
+    root_cache = cfg.root / "data" / ".cache" / cfg.client
+    target = root_cache / cache_key(cfg)
+    if refresh and target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    if not (target / "load_report.json").exists():
+        _build(cfg, target)
+    return Dataset(cfg, target)
+
+
+class Dataset:
+    """A client's validated canonical tables, as Ibis tables on DuckDB.
+
+    ``ds.table("orders")`` holds rows up to the end of the run's period only;
+    later timestamps in the same row (``ended_at``, ``resolved_at``, …) are
+    masked to null, so a past month re-runs identically. ``ds.raw(name)``
+    has everything that was loaded.
+    """
+
+    def __init__(self, cfg: RunConfig, path: Path):
+        import ibis
+
+        self.cfg = cfg
+        self.path = path
+        self.report = LoadReport.from_json((path / "load_report.json").read_text(encoding="utf-8"))
+        self.con = ibis.duckdb.connect(str(path / "data.duckdb"), read_only=True)
+
+    @property
+    def tables(self) -> list[str]:
+        """Canonical tables with rows, in contract order."""
+        return [t for t in schemas.SCHEMAS if t in self.report.tables and self.report.tables[t].status != "empty"]
+
+    def has(self, *names: str) -> bool:
+        """Whether every named table is available."""
+        return all(n in self.tables for n in names)
+
+    def missing(self, *names: str) -> list[str]:
+        """The named tables that are not available."""
+        return [n for n in names if n not in self.tables]
+
+    def raw(self, name: str):
+        """Every loaded row of ``name`` (including after the period end)."""
+        if name not in self.tables:
+            raise KeyError(f"table {name!r} is not available for client {self.cfg.client!r}")
+        return self.con.table(name)
+
+    def table(self, name: str, until: dt.date | None = None):
+        """Rows of ``name`` before ``until`` (default: the period end)."""
+        import ibis
+
+        t = self.raw(name)
+        end = until or self.cfg.period.end
+        bound = ibis.timestamp(dt.datetime.combine(end, dt.time()))
+        spec = schemas.SPECS[name]
+        t = t.filter(t[spec.time_column] < bound)
+        masks = {c: ibis.ifelse(t[c] < bound, t[c], ibis.null(t[c].type()))
+                 for c in spec.later_columns if c in t.columns}
+        return t.mutate(**masks) if masks else t
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+    def __enter__(self) -> "Dataset":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+__all__ = ["Dataset", "LoadReport", "TableLoad", "Repair", "Check", "load", "detect_encoding", "cache_key",
+           "JourneykitError"]
