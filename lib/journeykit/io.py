@@ -85,11 +85,19 @@ _CHECK_FIXES = {
 
 @dataclasses.dataclass
 class Repair:
-    """Rows changed or dropped at load, with the reason it is safe."""
+    """Rows changed or dropped at load, with the reason it is safe.
 
+    ``kind`` is stable (``generated_id``, ``missing_required``,
+    ``exact_duplicates``, ``unknown_customers``, ``empty_table``); ``what``
+    and ``why`` are its English wording, ``detail`` fills the placeholders
+    of the translations in :mod:`journeykit.i18n`.
+    """
+
+    kind: str
     what: str
     rows: int
     why: str
+    detail: str = ""
 
 
 @dataclasses.dataclass
@@ -538,16 +546,17 @@ class _TableLoader:
                 f"FROM {typed} WHERE {where}"
             )
             load.repairs.append(Repair(
-                f"generated {id_col}", n_typed,
-                f"the export has no {id_col}: each row is taken as one {self.table[:-1]}"))
+                "generated_id", f"generated {id_col}", n_typed,
+                f"the export has no {id_col}: each row is taken as one {self.table[:-1]}", id_col))
         else:
             self.con.execute(f"CREATE TABLE {t} AS SELECT * FROM {typed} WHERE {where}")
         self.con.execute(f"DROP TABLE {typed}")
         n_kept = self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         if n_kept < n_typed:
             load.repairs.append(Repair(
-                "dropped rows missing a required value", n_typed - n_kept,
-                f"a row without {', '.join(required)} cannot be placed in time or attributed; the count is shown so a large one is noticed"))
+                "missing_required", "dropped rows missing a required value", n_typed - n_kept,
+                f"a row without {', '.join(required)} cannot be placed in time or attributed; "
+                "the count is shown so a large one is noticed", ", ".join(required)))
         unique = self.schema.unique or []
         if unique and all(c in exprs or c == id_col for c in unique):
             self._dedupe(load, list(unique))
@@ -563,7 +572,7 @@ class _TableLoader:
         if after < before:
             self.con.execute(f"DROP TABLE {t}")
             self.con.execute(f"ALTER TABLE _dedup RENAME TO {t}")
-            load.repairs.append(Repair("dropped exact duplicate rows", before - after,
+            load.repairs.append(Repair("exact_duplicates", "dropped exact duplicate rows", before - after,
                                        "the same record exported twice (same id, same values): one copy is kept"))
         else:
             self.con.execute("DROP TABLE _dedup")
@@ -573,7 +582,7 @@ class _TableLoader:
         n = self.con.execute(
             f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {t} GROUP BY {k} HAVING count(*) > 1)"
         ).fetchone()[0]
-        load.checks.append(Check(f"unique {'+'.join(key)}", "+".join(key), int(n)))
+        load.checks.append(Check("unique", "+".join(key), int(n)))
         if n:
             self.errors.append(self.error(
                 "+".join(key), f"{int(n):,} rows share an id with a different row ({'+'.join(key)} must be unique)",
@@ -662,6 +671,8 @@ def _check_text(schema, check: str) -> str:
         for chk in col.checks:
             if chk.name == check:
                 return f"{col_name} {chk.error}" if chk.error else f"{col_name}: {check}"
+    if check in schema.columns:
+        return check
     for chk in schema.checks:
         if chk.name == check and chk.error:
             return chk.error
@@ -702,11 +713,11 @@ def _relations(con: duckdb.DuckDBPyConnection, cfg: RunConfig, report: LoadRepor
         )
         n = con.execute("SELECT count(*) FROM _unknown").fetchone()[0]
         cust = report.tables["customers"]
-        cust.checks.append(Check("every customer_id in other tables is in customers", "customer_id", int(n)))
+        cust.checks.append(Check("known_customer", "customer_id", int(n)))
         if n:
             con.execute("INSERT INTO customers BY NAME SELECT customer_id, signup_at FROM _unknown")
             cust.repairs.append(Repair(
-                "added customers found only in other tables", int(n),
+                "unknown_customers", "added customers found only in other tables", int(n),
                 "their orders/events are real; they are added with signup_at = first activity, "
                 "as for a client without a customers table (the customers export is usually a lagging snapshot)"))
             cust.rows_loaded += int(n)
