@@ -1,0 +1,248 @@
+"""What a section notebook shows and records: tables, notes, metrics.
+
+A section notebook ends with ``report.record(section, metrics)``, which
+emits the metrics as a custom MIME output; the runner reads it back from
+the executed notebook into ``metrics.json``. A section whose tables are
+missing calls ``report.require(...)``, which shows a short note and stops
+the notebook with ``SectionNotAvailable``; the runner records it as
+``not_available``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import i18n
+from .config import RunConfig
+from .errors import SectionNotAvailable
+
+METRICS_MIME = "application/vnd.journeykit.metrics+json"
+STATUSES = ("ok", "not_available", "failed")
+
+CURRENCY_SYMBOLS = {"KRW": "₩", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
+
+# The stable schema of metrics.json (DESIGN.md, "Parameters and outputs").
+METRICS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["client", "period", "generated_at", "sections"],
+    "additionalProperties": False,
+    "properties": {
+        "client": {"type": "string"},
+        "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+        "generated_at": {"type": "string"},
+        "journeykit_version": {"type": "string"},
+        "sections": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["status", "metrics"],
+                "properties": {
+                    "status": {"enum": list(STATUSES)},
+                    "metrics": {"type": ["object", "null"]},
+                    "error": {"type": "string"},
+                    "needs": {"type": "array", "items": {"type": "string"}},
+                    "title": {"type": "string"},
+                    "retried": {"type": "boolean"},
+                    "seconds": {"type": "number"},
+                },
+            },
+        },
+    },
+}
+
+
+# --------------------------------------------------------------------------
+# Formatting (display only: numbers stay numbers, rates stay 0-1 in code)
+# --------------------------------------------------------------------------
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NaT or (
+        not isinstance(x, (str, bytes)) and pd.api.types.is_scalar(x) and pd.isna(x))
+
+
+def fmt_int(x: Any) -> str:
+    """``12345`` → ``12,345``; missing → ``–``."""
+    return "–" if _missing(x) else f"{int(round(float(x))):,}"
+
+
+def fmt_num(x: Any, digits: int = 1) -> str:
+    """A number with thousands separators and ``digits`` decimals."""
+    return "–" if _missing(x) else f"{float(x):,.{digits}f}"
+
+
+def fmt_pct(x: Any, digits: int = 1) -> str:
+    """A 0–1 rate as a percentage: ``0.1234`` → ``12.3%``."""
+    return "–" if _missing(x) else f"{100 * float(x):.{digits}f}%"
+
+
+def fmt_money(x: Any, currency: str) -> str:
+    """An amount with the currency's symbol; no decimals for KRW and JPY."""
+    if _missing(x):
+        return "–"
+    sym = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    digits = 0 if currency in ("KRW", "JPY") else 2
+    sign = "-" if float(x) < 0 else ""
+    return f"{sign}{sym}{abs(float(x)):,.{digits}f}"
+
+
+def fmt_date(x: Any) -> str:
+    """A date or timestamp as ``YYYY-MM-DD``."""
+    return "–" if _missing(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
+
+
+def formatter(kind: str, cfg: RunConfig):
+    """The display function for a column kind: int, num, pct, money, date, text."""
+    return {
+        "int": fmt_int,
+        "num": fmt_num,
+        "pct": fmt_pct,
+        "money": lambda x: fmt_money(x, cfg.currency),
+        "date": fmt_date,
+        "text": lambda x: "–" if _missing(x) else str(x),
+    }[kind]
+
+
+class Table:
+    """A client-facing table: formatted, escaped, without the index.
+
+    Displays as HTML in notebooks and in the rendered report.
+    """
+
+    def __init__(self, df: pd.DataFrame, cfg: RunConfig, formats: Mapping[str, str] | None = None,
+                 caption: str | None = None):
+        self.df = df
+        self.cfg = cfg
+        self.formats = dict(formats or {})
+        self.caption = caption
+
+    def cells(self) -> pd.DataFrame:
+        """The formatted cell strings (unescaped)."""
+        out = {}
+        for col in self.df.columns:
+            kind = self.formats.get(col, "text")
+            out[col] = [formatter(kind, self.cfg)(v) for v in self.df[col]]
+        return pd.DataFrame(out, columns=self.df.columns)
+
+    def _repr_html_(self) -> str:
+        cells = self.cells()
+        numeric = {c for c, k in self.formats.items() if k in ("int", "num", "pct", "money")}
+        head = "".join(
+            f'<th class="{"num" if c in numeric else "txt"}">{html.escape(str(c))}</th>' for c in cells.columns)
+        rows = []
+        for rec in cells.itertuples(index=False):
+            tds = "".join(
+                f'<td class="{"num" if c in numeric else "txt"}">{html.escape(v)}</td>'
+                for c, v in zip(cells.columns, rec))
+            rows.append(f"<tr>{tds}</tr>")
+        cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return (f'<table class="jk-table">{cap}<thead><tr>{head}</tr></thead>'
+                f'<tbody>{"".join(rows)}</tbody></table>')
+
+    def __repr__(self) -> str:
+        return self.cells().to_string(index=False)
+
+
+def table(df: pd.DataFrame, cfg: RunConfig, formats: Mapping[str, str] | None = None,
+          caption: str | None = None) -> Table:
+    """Format ``df`` for the report (see :class:`Table`)."""
+    return Table(df, cfg, formats, caption)
+
+
+class Note:
+    """A short paragraph of generated text (HTML-escaped)."""
+
+    def __init__(self, text: str, kind: str = "info"):
+        self.text = text
+        self.kind = kind
+
+    def _repr_html_(self) -> str:
+        return f'<p class="jk-note jk-{self.kind}">{html.escape(self.text)}</p>'
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+# --------------------------------------------------------------------------
+# Section status and metrics
+# --------------------------------------------------------------------------
+
+def require(cfg: RunConfig, ds, *tables: str) -> None:
+    """Stop the section with a "not available" note unless every table exists.
+
+    Raises
+    ------
+    SectionNotAvailable
+        Naming the missing tables; the runner records ``not_available``.
+    """
+    missing = ds.missing(*tables)
+    if not missing:
+        return
+    from IPython.display import display
+
+    names = ", ".join(i18n.table_name(t, cfg.language) for t in missing)
+    display(Note(i18n.t("not_available_body", cfg.language, tables=names, client=cfg.name), "warn"))
+    raise SectionNotAvailable(f"needs table(s): {', '.join(missing)}")
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy/pandas values to plain JSON: NaN and NaT become ``None``."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return None if _missing(value) else value.isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(float(value)) or math.isinf(float(value)) else float(value)
+    if value is None or isinstance(value, str):
+        return value
+    if _missing(value):
+        return None
+    raise TypeError(f"metric value of type {type(value).__name__} is not JSON: {value!r}")
+
+
+def record(section: str, metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """Emit a section's metrics for the runner (and show them to the analyst).
+
+    Parameters
+    ----------
+    section : str
+        The notebook's name, e.g. ``"00_data_quality"``.
+    metrics : mapping
+        KPI name → number, string, list or mapping. Rates are 0–1.
+    """
+    from IPython.display import display
+
+    data = {"section": section, "metrics": jsonable(dict(metrics))}
+    lines = "\n".join(f"- `{k}`: {v}" for k, v in data["metrics"].items())
+    display({METRICS_MIME: data, "text/markdown": f"**metrics recorded for {section}**\n\n{lines}",
+             "text/plain": f"metrics recorded for {section}"}, raw=True)
+    return data
+
+
+def read_metrics(nb) -> dict[str, Any] | None:
+    """The metrics a section recorded, from its executed notebook (or None)."""
+    found = None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if METRICS_MIME in data:
+                found = data[METRICS_MIME].get("metrics")
+    return found
