@@ -138,14 +138,22 @@ class RunConfig(_Strict):
         path = self.root / "params" / ".secrets" / f"{self.client}.key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_hex(32))
-            tmp.chmod(0o600)
+            # Fix (see tests/unit/test_config.py::test_secret_concurrent_first_use):
+            # the temporary file is private to this call and created 0600. With one
+            # shared "<client>.tmp", processes starting together rewrote the key
+            # after it had been linked into place (two different keys) or unlinked
+            # it under each other (FileNotFoundError); and it was readable by
+            # others until the chmod.
+            tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
             try:
                 os.link(tmp, path)  # atomic: never two different keys
             except FileExistsError:
                 pass
-            tmp.unlink()
+            finally:
+                tmp.unlink()
         return path.read_text().strip().encode()
 
 

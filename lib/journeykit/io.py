@@ -45,7 +45,7 @@ import duckdb
 import pandera.errors
 import pandas as pd
 
-from . import __version__, schemas
+from . import __version__, i18n, schemas
 from .config import RunConfig, TableConfig
 from .errors import ConfigError, DataError, DataErrors, JourneykitError
 
@@ -342,6 +342,8 @@ class _TableLoader:
         import ibis
 
         name = self.tcfg.table or self.table
+        if self.cfg.data.source.startswith("duckdb://"):
+            return self._read_duckdb_file(name)
         try:
             backend = ibis.connect(self.cfg.data.source)
             expr = backend.table(name)
@@ -352,6 +354,29 @@ class _TableLoader:
         self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM reader")
         self.file_label = name
         return TableLoad(self.table, f"{_redact(self.cfg.data.source)} / {name}", "database")
+
+    def _read_duckdb_file(self, name: str) -> TableLoad:
+        # Fix (tests/unit/test_io.py::test_database_source_loads_like_a_file):
+        # a duckdb:// source went through ibis' to_pyarrow_batches(), which
+        # calls DuckDBPyConnection.fetch_record_batch(), removed in DuckDB 2.0:
+        # every duckdb:// load failed with a raw InvalidInputException. The
+        # file is now attached read-only to the build connection and copied on
+        # the engine (which also no longer creates a missing file, as ibis'
+        # read-write connect did). Paths are read as ibis reads them:
+        # duckdb:///abs/file.db, duckdb://relative/file.db.
+        source = self.cfg.data.source
+        path = source[len("duckdb://"):].split("?", 1)[0]
+        try:
+            self.con.execute(f"ATTACH {_lit(str(Path(path).absolute()))} AS _jk_source (READ_ONLY)")
+            try:
+                self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM _jk_source.{_q(name)}")
+            finally:
+                self.con.execute("DETACH _jk_source")
+        except duckdb.Error as e:
+            raise self.error(None, f"cannot read table '{name}' from {_redact(source)}: {str(e).splitlines()[0]}",
+                             f"check data.source and data.tables.{self.table}.table") from None
+        self.file_label = name
+        return TableLoad(self.table, f"{_redact(source)} / {name}", "database")
 
     # -- mapping ---------------------------------------------------------
     def source_columns(self) -> dict[str, str]:
@@ -487,9 +512,9 @@ class _TableLoader:
             if from_col in chosen:
                 exprs[derived] = f"(NULLIF(TRIM(CAST({_q(chosen[from_col])} AS VARCHAR)), '') IS NOT NULL)"
 
+        # Values that fail to cast are reported here and become null below,
+        # so the value checks still run and one load reports every problem.
         self._check_casts(exprs, chosen, source)
-        if self.errors:
-            return load
 
         select = ", ".join(f"{e} AS {_q(c)}" for c, e in exprs.items())
         self.con.execute(f"CREATE TABLE typed_{self.table} AS SELECT {select} FROM {self.raw}")
@@ -517,14 +542,14 @@ class _TableLoader:
             ).fetchall()]
             if schemas.dtype(self.table, canon).startswith("datetime"):
                 self.errors.append(self.error(
-                    canon, f"{n:,} value{'s' if n > 1 else ''} in column '{chosen[canon]}' cannot be read as dates/timestamps",
+                    canon, f"{_n_values(n)} in column '{chosen[canon]}' cannot be read as a date or timestamp",
                     n_rows=n, examples=examples,
                     fix=f"write them as YYYY-MM-DD HH:MM:SS, or set data.tables.{self.table}.date_format "
                         "(e.g. '%d/%m/%Y %H:%M') in the client file",
                 ))
             else:
                 self.errors.append(self.error(
-                    canon, f"{n:,} value{'s' if n > 1 else ''} in column '{chosen[canon]}' are not numbers",
+                    canon, f"{_n_values(n)} in column '{chosen[canon]}' {'is not a number' if n == 1 else 'are not numbers'}",
                     n_rows=n, examples=examples,
                     fix="export plain numbers (no currency signs or units); check that the mapping names the right column",
                 ))
@@ -642,7 +667,8 @@ class _TableLoader:
             else:
                 exs = examples.get((check, column), [])
             self.errors.append(self.error(
-                column, f"{n:,} row{'s' if n > 1 else ''} fail the check '{_check_text(self.schema, check)}'",
+                column, f"{n:,} row{'s' if n > 1 else ''} fail{'s' if n == 1 else ''} the check "
+                        f"'{i18n.check_label(check, column)}'",
                 n_rows=n, examples=exs,
                 fix=_CHECK_FIXES.get(check, "correct or remove these rows in the export"),
             ))
@@ -666,17 +692,8 @@ class _TableLoader:
         return [r[0] for r in self.con.execute(f"DESCRIBE {_q(self.table)}").fetchall()]
 
 
-def _check_text(schema, check: str) -> str:
-    for col_name, col in schema.columns.items():
-        for chk in col.checks:
-            if chk.name == check:
-                return f"{col_name} {chk.error}" if chk.error else f"{col_name}: {check}"
-    if check in schema.columns:
-        return check
-    for chk in schema.checks:
-        if chk.name == check and chk.error:
-            return chk.error
-    return check
+def _n_values(n: int) -> str:
+    return "1 value" if n == 1 else f"{n:,} values"
 
 
 def _redact(url: str) -> str:

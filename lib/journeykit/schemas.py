@@ -31,7 +31,7 @@ def _col(dtype: str, *checks: pa.Check, required: bool = False) -> pa.Column:
     return pa.Column(dtype, checks=list(checks), nullable=not required, required=required, coerce=False)
 
 
-_NONNEG = pa.Check.ge(0, error="must be >= 0")
+_NONNEG = pa.Check.ge(0)
 
 
 def _not_before(later: str, earlier: str) -> pa.Check:
@@ -40,7 +40,7 @@ def _not_before(later: str, earlier: str) -> pa.Check:
             return True
         return df[later].isna() | df[earlier].isna() | (df[later] >= df[earlier])
 
-    return pa.Check(check, name=f"{later}_not_before_{earlier}", error=f"{later} must not be before {earlier}")
+    return pa.Check(check, name=f"{later}_not_before_{earlier}")
 
 
 def _clicks_le_impressions(df):
@@ -73,8 +73,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "conversions": _col(FLOAT, _NONNEG),
         },
         name="marketing",
-        checks=[pa.Check(_clicks_le_impressions, name="clicks_le_impressions",
-                         error="clicks must not exceed impressions")],
+        checks=[pa.Check(_clicks_le_impressions, name="clicks_le_impressions")],
     ),
     "events": pa.DataFrameSchema(
         {
@@ -128,7 +127,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "category": _col(STR),
             "channel": _col(STR),
             "resolved_at": _col(TS),
-            "csat": _col(FLOAT, pa.Check.in_range(1, 5, error="must be between 1 and 5")),
+            "csat": _col(FLOAT, pa.Check.in_range(1, 5)),
         },
         name="tickets", unique=["ticket_id"],
         checks=[_not_before("resolved_at", "created_at")],
@@ -139,8 +138,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "responded_at": _col(TS, required=True),
             "customer_id": _col(STR),
             "touchpoint": _col(STR),
-            "nps": _col(FLOAT, pa.Check.isin(list(range(11)), error="must be a whole number from 0 to 10")),
-            "csat": _col(FLOAT, pa.Check.in_range(1, 5, error="must be between 1 and 5")),
+            "nps": _col(FLOAT, pa.Check.isin(list(range(11)))),
+            "csat": _col(FLOAT, pa.Check.in_range(1, 5)),
             "has_comment": _col("bool"),
         },
         name="surveys", unique=["response_id"],
@@ -183,6 +182,8 @@ class TableSpec:
     """The row id; generated when the client has none (orders only)."""
     customer_keyed: bool = True
     """Rows name a customer that must exist in ``customers``."""
+    # Check names (pandera's, or ours for table-wide checks) are worded for
+    # people by journeykit.i18n.check_label.
     pii: tuple[str, ...] = field(default_factory=tuple)
     """Canonical PII columns a client may map; dropped at load."""
 

@@ -1,0 +1,69 @@
+# journeykit — every target installs what it needs; none assumes another ran.
+# `make` (or `make help`) lists the targets.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JK := $(VENV)/bin/journeykit
+STAMP := $(VENV)/.installed
+LAB_VENV := .venv-lab
+LAB_SPEC := jupyterlab>=4.3,<4.7
+CLIENT ?=
+PERIOD ?=
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
+
+.PHONY: help demo test report monthly lab clean sysdeps venv
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "journeykit needs Python >= 3.11 (set PYTHON=python3.11)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install journeykit with its pinned dependencies
+
+sysdeps: ## install Chromium (PDF) and Korean fonts from Debian if missing
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; \
+	  else echo "need root to install:$$missing (apt-get install$$missing)"; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  rm -f $$HOME/.cache/matplotlib/fontlist-*.json; \
+	fi
+
+demo: venv sysdeps ## generate the demo data (~20,000 customers) and render its full report
+	$(JK) demo
+
+test: venv sysdeps ## run the test-suite (unit, contract, notebooks, end-to-end) on tiny data
+	$(PY) -m pytest
+
+report: venv sysdeps ## render one report: make report CLIENT=acme PERIOD=2026-10
+	@test -n "$(CLIENT)" -a -n "$(PERIOD)" || { echo "usage: make report CLIENT=<client> PERIOD=YYYY-MM"; exit 2; }
+	$(JK) run --client $(CLIENT) --period $(PERIOD)
+
+monthly: venv sysdeps ## render every client in params/clients/ (PERIOD= default: last complete month)
+	@if [ ! -f data/tiny/truth.json ]; then $(JK) demo-data --size tiny; fi
+	@if [ ! -f data/demo/truth.json ]; then $(JK) demo-data --size demo; fi
+	$(JK) batch $(if $(PERIOD),--period $(PERIOD))
+
+lab: venv ## open JupyterLab on notebooks/ (in its own .venv-lab, see README)
+	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
+	@$(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$$($(LAB_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/journeykit-main-venv.pth"
+	@$(LAB_VENV)/bin/python -c 'import jupyterlab' 2>/dev/null || $(LAB_VENV)/bin/python -m pip install --quiet '$(LAB_SPEC)'
+	@if [ ! -f data/tiny/truth.json ]; then $(JK) demo-data --size tiny; fi
+	$(LAB_VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+clean: ## remove rendered reports, caches and generated data (keeps .venv)
+	rm -rf reports/*/ data/.cache data/tiny data/demo data/large .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

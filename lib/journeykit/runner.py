@@ -1,0 +1,266 @@
+"""Running a report: load once, execute every section, render, publish.
+
+``run(client, period)`` loads and validates the client's data once (the
+sections then open the cached, validated database read-only), executes
+each notebook in ``notebooks/`` with papermill (parameters ``client`` and
+``period``), renders client-facing HTML, ``index.html``, ``report.pdf`` and
+``metrics.json``, all inside a temporary folder next to the target. The
+folder replaces ``reports/<client>/<period>/`` only when every section
+succeeded, or when there was no good report there before; otherwise it is
+kept in ``reports/<client>/_failed/<period>/`` and the good report stays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import __version__, config, i18n, io, render, report
+from .config import RunConfig
+from .errors import JourneykitError
+from .render import SectionResult
+
+KERNEL_START_ERRORS = ("Kernel didn't respond", "kernel died", "Kernel died", "Timeout waiting for kernel")
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    client: str
+    period: str
+    sections: list[SectionResult] = field(default_factory=list)
+    report_dir: Path | None = None
+    error: str | None = None  # a failure before any section ran (config, data)
+    published: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(s.status != "failed" for s in self.sections)
+
+
+def notebooks(root: Path, only: list[str] | None = None) -> list[Path]:
+    """Section notebooks, ordered by their numeric prefix.
+
+    ``only`` keeps the notebooks whose name starts with one of the prefixes.
+    """
+    found = sorted(p for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        found = [p for p in found if any(p.stem.startswith(o) for o in only)]
+    return found
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return isinstance(exc, TimeoutError) or any(s in text for s in KERNEL_START_ERRORS)
+
+
+def pin_kernel(folder: Path) -> dict[str, str]:
+    """Environment that makes the ``python3`` kernel this very interpreter.
+
+    Papermill resolves kernels by name; a ``python3`` kernelspec in the
+    user's Jupyter folders may point at another Python without journeykit.
+    A kernelspec written under ``folder`` and put first on ``JUPYTER_PATH``
+    wins over those.
+    """
+    spec_dir = folder / "kernels" / "python3"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python 3 (journeykit)", "language": "python",
+            "metadata": {"debugger": False}}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    old = os.environ.get("JUPYTER_PATH")
+    return {"JUPYTER_PATH": str(folder) + (os.pathsep + old if old else "")}
+
+
+def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionResult:
+    """Execute one section notebook into ``out_path`` and classify the outcome.
+
+    A kernel that fails to start is retried once (papermill's kernel start is
+    racy on a loaded machine); the retry is recorded.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    name = nb_path.stem
+    source = nbformat.read(nb_path, as_version=4)
+    title = render.notebook_title(source, cfg.language, name)
+    result = SectionResult(name=name, title=title, status="ok")
+    saved = {k: os.environ.get(k) for k in ("JOURNEYKIT_ROOT", "JUPYTER_PATH")}
+    os.environ["JOURNEYKIT_ROOT"] = str(cfg.root)
+    os.environ.update(pin_kernel(out_path.parent.parent / ".kernel"))
+    started = time.perf_counter()
+    try:
+        for attempt in (1, 2):
+            try:
+                pm.execute_notebook(
+                    str(nb_path), str(out_path),
+                    parameters={"client": cfg.client, "period": str(cfg.period)},
+                    cwd=str(nb_path.parent), kernel_name="python3", progress_bar=False,
+                    log_output=False, start_timeout=120, language="python",
+                )
+                break
+            except PapermillExecutionError as e:
+                if e.ename == "SectionNotAvailable":
+                    result.status = "not_available"
+                    result.needs = _needs_from(e.evalue)
+                else:
+                    result.status = "failed"
+                    result.error = f"{e.ename}: {_first_line(e.evalue)}"
+                break
+            except Exception as e:  # kernel start, nbformat or I/O failure
+                if attempt == 1 and _is_kernel_start_failure(e):
+                    result.retried = True
+                    time.sleep(2)
+                    continue
+                result.status = "failed"
+                result.error = f"{type(e).__name__}: {_first_line(str(e))}"
+                break
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    result.seconds = round(time.perf_counter() - started, 2)
+    executed = nbformat.read(out_path, as_version=4) if out_path.exists() else None
+    if result.status == "ok":
+        result.metrics = report.read_metrics(executed) if executed is not None else None
+        if result.metrics is None:
+            result.status = "failed"
+            result.error = "the notebook did not record its metrics (journeykit.report.record)"
+    result.body_html = render.section_body(cfg, result, executed)
+    return result
+
+
+def _needs_from(evalue: str) -> list[str]:
+    if ":" in evalue:
+        return [t.strip() for t in evalue.split(":", 1)[1].split(",") if t.strip()]
+    return []
+
+
+def _first_line(text: str) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line[:300]
+
+
+def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at: str) -> dict:
+    """The metrics.json document (schema: ``journeykit.report.METRICS_SCHEMA``)."""
+    sections = {}
+    for r in results:
+        entry: dict = {"status": r.status, "title": r.title, "metrics": r.metrics if r.status == "ok" else None,
+                       "seconds": r.seconds}
+        if r.error:
+            entry["error"] = r.error
+        if r.needs:
+            entry["needs"] = r.needs
+        if r.retried:
+            entry["retried"] = True
+        sections[r.name] = entry
+    return {"client": cfg.client, "period": str(cfg.period), "generated_at": generated_at,
+            "journeykit_version": __version__, "sections": sections}
+
+
+def _is_good(report_dir: Path) -> bool:
+    """A published report with no failed section."""
+    try:
+        doc = json.loads((report_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return all(s.get("status") != "failed" for s in doc.get("sections", {}).values())
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move ``staging`` to ``target``, replacing it in two renames."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:6]}")
+        target.rename(old)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run(
+    client: str,
+    period: str,
+    *,
+    overrides: list[str] | dict | None = None,
+    root: Path | None = None,
+    sections: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Render the full report for one client and period.
+
+    Returns a :class:`RunResult`; never raises for a section's failure.
+    Configuration and data-contract errors are returned in ``error`` (no
+    report is written for them).
+    """
+    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    result = RunResult(client=client, period=str(period))
+    try:
+        cfg = config.load(client, period, overrides=overrides, root=root)
+        result.period = str(cfg.period)
+        say(f"{client} {cfg.period}: loading and validating data …")
+        t0 = time.perf_counter()
+        io.load(cfg, refresh=cfg.data.is_database).close()
+        say(f"{client} {cfg.period}: data ready ({time.perf_counter() - t0:.1f} s)")
+    except JourneykitError as e:
+        result.error = e.render()
+        return result
+
+    paths = notebooks(cfg.root, sections or cfg.report.sections or None)
+    if not paths:
+        result.error = f"no section notebooks found in {cfg.root / 'notebooks'}"
+        return result
+    target = cfg.report_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".tmp-{cfg.period}-{uuid.uuid4().hex[:8]}"
+    (staging / "notebooks").mkdir(parents=True)
+    generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        for i, nb_path in enumerate(paths, 1):
+            say(f"{client} {cfg.period}: [{i}/{len(paths)}] {nb_path.stem} …")
+            r = execute_section(cfg, nb_path, staging / "notebooks" / nb_path.name)
+            extra = f" ({r.error})" if r.error else (f" (needs {', '.join(r.needs)})" if r.needs else "")
+            say(f"{client} {cfg.period}: [{i}/{len(paths)}] {nb_path.stem} {r.status} in {r.seconds:.1f} s{extra}")
+            result.sections.append(r)
+        shutil.rmtree(staging / ".kernel", ignore_errors=True)
+        doc = metrics_document(cfg, result.sections, generated_at)
+        (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        say(f"{client} {cfg.period}: rendering HTML{' and PDF' if cfg.report.pdf else ''} …")
+        render.write_report(cfg, staging, result.sections, generated_at[:16].replace("T", " "))
+    except BaseException as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(e, JourneykitError):
+            result.error = e.render()
+            return result
+        raise
+
+    if result.ok or not _is_good(target):
+        _publish(staging, target)
+        result.report_dir = target
+        result.published = True
+    else:
+        failed_dir = target.parent / "_failed" / target.name
+        failed_dir.parent.mkdir(parents=True, exist_ok=True)
+        if failed_dir.exists():
+            shutil.rmtree(failed_dir)
+        staging.rename(failed_dir)
+        result.report_dir = failed_dir
+    say(f"{client} {cfg.period}: {'done' if result.ok else 'finished with failures'} → {result.report_dir}")
+    return result
+
+
+def status_label(status: str, language: str = "en") -> str:
+    return i18n.t(f"status_{status}", language)
