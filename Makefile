@@ -53,15 +53,15 @@ report: venv sysdeps ## render one report: make report CLIENT=acme PERIOD=2026-1
 	$(JK) run --client $(CLIENT) --period $(PERIOD)
 
 monthly: venv sysdeps ## render every client in params/clients/ (PERIOD= default: last complete month)
-	@if [ ! -f data/tiny/truth.json ]; then $(JK) demo-data --size tiny; fi
-	@if [ ! -f data/demo/truth.json ]; then $(JK) demo-data --size demo; fi
+	@$(JK) demo-data --size tiny --if-needed
+	@$(JK) demo-data --size demo --if-needed
 	$(JK) batch $(if $(PERIOD),--period $(PERIOD))
 
 lab: venv ## open JupyterLab on notebooks/ (in its own .venv-lab, see README)
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
 	@$(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$$($(LAB_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/journeykit-main-venv.pth"
 	@$(LAB_VENV)/bin/python -c 'import jupyterlab' 2>/dev/null || $(LAB_VENV)/bin/python -m pip install --quiet '$(LAB_SPEC)'
-	@if [ ! -f data/tiny/truth.json ]; then $(JK) demo-data --size tiny; fi
+	@$(JK) demo-data --size tiny --if-needed
 	$(LAB_VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 clean: ## remove rendered reports, caches and generated data (keeps .venv)

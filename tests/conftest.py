@@ -14,9 +14,9 @@ TINY = ROOT / "data" / "tiny"
 
 
 def ensure_tiny() -> Path:
-    if not (TINY / "truth.json").exists():
-        from journeykit import demo
+    from journeykit import demo
 
+    if not demo.is_current(TINY, "tiny"):
         demo.generate(TINY, size="tiny", seed=7)
     return TINY
 

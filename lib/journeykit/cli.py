@@ -24,6 +24,12 @@ def _root(args) -> Path:
     return Path(args.root).resolve() if args.root else find_root()
 
 
+def demo_end() -> str:
+    from .demo import DEFAULT_END
+
+    return DEFAULT_END
+
+
 def _err(text: str) -> None:
     print(f"error: {text}", file=sys.stderr, flush=True)
 
@@ -32,6 +38,8 @@ def cmd_demo_data(args) -> int:
     from . import demo
 
     out = Path(args.out) if args.out else _root(args) / "data" / ("demo" if args.size == "demo" else args.size)
+    if args.if_needed and demo.is_current(out, args.size, args.seed, args.end):
+        return EXIT_OK
     t0 = time.perf_counter()
     truth = demo.generate(out, size=args.size, seed=args.seed, end=args.end)
     rows = truth.get("meta", {}).get("rows", {})
@@ -72,7 +80,7 @@ def cmd_demo(args) -> int:
 
     root = _root(args)
     data = root / "data" / "demo"
-    if not (data / "truth.json").exists():
+    if not demo.is_current(data, "demo", 7, demo.DEFAULT_END):
         print("generating demo data (about 20,000 customers) …", file=sys.stderr, flush=True)
         demo.generate(data, size="demo", seed=7)
     args.client, args.period, args.set, args.sections = "demo", args.period or demo.DEFAULT_END, None, None
@@ -159,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("demo-data", help="generate the fictional demo client's exports")
     sp.add_argument("--size", choices=["tiny", "demo", "large"], default="demo")
     sp.add_argument("--seed", type=int, default=7)
-    sp.add_argument("--end", default="2026-10", help="last month of the data (YYYY-MM)")
+    sp.add_argument("--end", default=demo_end(), help="last month of the data (YYYY-MM)")
     sp.add_argument("--out", help="folder (default: data/demo, data/tiny or data/large)")
+    sp.add_argument("--if-needed", action="store_true",
+                    help="do nothing when the folder already holds this generator's data of this size")
     sp.set_defaults(func=cmd_demo_data)
 
     sp = sub.add_parser("demo", help="generate demo data if missing and render the demo client's report")

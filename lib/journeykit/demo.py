@@ -69,6 +69,7 @@ DEFAULT_END = "2026-10"
 """The demo data's last month; the demo report's default period."""
 
 GENERATOR_VERSION = 1
+"""Bumped whenever the same seed would write different data."""
 
 CHANNELS = ("search", "social", "display", "email", "organic", "referral")
 PAID_CHANNELS = ("search", "social", "display", "email")
@@ -211,7 +212,10 @@ class _Clock:
     days: int
 
     def ts(self, t: np.ndarray, unit: str = "s") -> np.ndarray:
-        return self.start.astype(f"datetime64[{unit}]") + np.round(np.asarray(t, float) * 86400 * (1000 if unit == "ms" else 1)).astype(f"timedelta64[{unit}]")
+        # floor, not round: a time before the end of the data stays before it
+        scale = 86400 * (1000 if unit == "ms" else 1)
+        ticks = np.floor(np.asarray(t, float) * scale + 1e-6).astype(np.int64)
+        return self.start.astype(f"datetime64[{unit}]") + ticks.astype(f"timedelta64[{unit}]")
 
 
 def _month_bounds(end: str) -> tuple[dt.date, dt.date]:
@@ -376,6 +380,18 @@ def generate(out_dir: str | Path, size: str = "demo", seed: int = 7, end: str = 
     return truth
 
 
+def is_current(folder: str | Path, size: str | None = None, seed: int | None = None, end: str | None = None) -> bool:
+    """True when ``folder`` holds demo data written by this generator
+    version (and with the given ``size``, ``seed`` and ``end``): no need to
+    generate it again."""
+    try:
+        meta = json.loads((Path(folder) / "truth.json").read_text(encoding="utf-8"))["meta"]
+    except (OSError, ValueError, KeyError):
+        return False
+    wanted = {"generator_version": GENERATOR_VERSION, "size": size, "seed": seed, "end": end}
+    return all(meta.get(k) == v for k, v in wanted.items() if v is not None)
+
+
 class _Stats:
     """Population expectations accumulated over chunks, for truth.json."""
 
@@ -449,7 +465,7 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     # a repeat purchase keeps its day; its time of day follows the traffic profile
     repeat = np.concatenate([np.zeros(owners[0].size, bool), np.ones(o_cust.size - owners[0].size, bool)])
     o_t = np.where(repeat, np.floor(o_t) + _tod(rng, o_t.size), o_t)
-    o_t = np.minimum(o_t, END - 1e-6)
+    o_t = np.minimum(o_t, END - 1 / 86400)
     nonbuyer = ~buys
     death[nonbuyer] = signup[nonbuyer] + rng.exponential(ch["non_purchaser_lifetime_days_mean"], int(nonbuyer.sum()))
     stats.customers += n
@@ -715,8 +731,8 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     offset = csum - csum[starts[e_sess]]
     last = np.r_[starts[1:], n_e] - 1
     s_anchor = s_t - np.where(s_kind == K_PURCHASE, offset[last] / 86400, 0)
-    e_t = np.minimum(s_anchor[e_sess] + offset / 86400, END - 1e-6)
-    e_t = np.maximum(np.round(e_t * 86400) / 86400, 0)
+    e_t = np.round((s_anchor[e_sess] + offset / 86400) * 86400) / 86400      # whole seconds
+    e_t = np.clip(e_t, 0, END - 1 / 86400)
     e_val = np.full(n_e, np.nan)
     is_purchase = e_name == E_PURCHASE
     pur_rows = np.flatnonzero(s_kind == K_PURCHASE)
@@ -1038,4 +1054,4 @@ def _truth(size, seed, end, first, after, w: _Writer, stats: _Stats) -> dict:
     }
 
 
-__all__ = ["generate", "SIZES", "DEFAULT_END", "PARAMS", "CHUNK"]
+__all__ = ["generate", "is_current", "SIZES", "DEFAULT_END", "PARAMS", "CHUNK"]

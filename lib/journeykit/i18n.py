@@ -53,6 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
     "col_why": {"en": "Why it is safe", "ko": "안전한 이유"},
     "col_canonical": {"en": "Canonical column", "ko": "표준 컬럼"},
     "col_client_column": {"en": "Client column", "ko": "고객사 컬럼"},
+    "col_renamed": {"en": "Mapped from the client's names (canonical ← client)", "ko": "고객사 컬럼에서 매핑 (표준 ← 고객사)"},
+    "col_same_name": {"en": "Same name as canonical", "ko": "표준과 같은 이름"},
     "col_event_type": {"en": "Event name", "ko": "이벤트 이름"},
     "col_events": {"en": "Events", "ko": "이벤트 수"},
     "col_dropped": {"en": "Not loaded", "ko": "적재하지 않음"},

@@ -333,9 +333,17 @@ class _TableLoader:
             frames.append(df.astype("string").astype(object).where(df.notna(), None))
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         df.columns = [str(c) for c in df.columns]
-        self.con.register("_excel_df", df)
-        self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM _excel_df")
-        self.con.unregister("_excel_df")
+        # Fix (tests/unit/test_io.py::test_loads_a_folder_of_csv_parquet_and_xlsx):
+        # on DuckDB 2.0 register() refuses to run while an earlier
+        # execute(...).fetchone() result is unfinished, so an .xlsx table
+        # loaded after any other table failed with ResourceInUseException.
+        # A cursor is its own connection to the same database.
+        cur = self.con.cursor()
+        try:
+            cur.register("_excel_df", df)
+            cur.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM _excel_df")
+        finally:
+            cur.close()
         return TableLoad(self.table, self.file_label or "", "excel")
 
     def _read_database(self) -> TableLoad:
@@ -415,7 +423,7 @@ class _TableLoader:
             elif canon.lower() in lower:
                 chosen[canon] = lower[canon.lower()]
         pii = [c for c in schemas.SPECS[self.table].pii if c in chosen]
-        load.pii_dropped = sorted(f"{chosen[c]} ({c})" for c in pii)
+        load.pii_dropped = sorted(chosen[c] if chosen[c] == c else f"{chosen[c]} ({c})" for c in pii)
         used = set(chosen.values())
         for c in pii:
             if c not in schemas.DERIVED_COLUMNS.get(self.table, {}).values():

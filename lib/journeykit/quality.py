@@ -208,9 +208,19 @@ def repairs_view(ds: Dataset):
 
 
 def mapping_view(ds: Dataset):
-    """Display table of :func:`column_mapping`."""
-    return _view(column_mapping(ds), ds, {"table": ("col_table", "text"), "canonical": ("col_canonical", "text"),
-                                          "client_column": ("col_client_column", "text")})
+    """Display table of :func:`column_mapping`, one row per table: the
+    columns the client names differently (``canonical ← client column``) and
+    the canonical columns whose names already matched."""
+    df = column_mapping(ds)
+    rows = []
+    for table, g in df.groupby("table", sort=False):
+        pairs = list(zip(g["canonical"], g["client_column"]))
+        rows.append({"table": table,
+                     "renamed": ", ".join(f"{c} ← {s}" for c, s in pairs if c != s) or "–",
+                     "same": ", ".join(c for c, s in pairs if c == s) or "–"})
+    out = pd.DataFrame(rows, columns=["table", "renamed", "same"])
+    return _view(out, ds, {"table": ("col_table", "text"), "renamed": ("col_renamed", "text"),
+                           "same": ("col_same_name", "text")})
 
 
 def missing_view(ds: Dataset):

@@ -133,14 +133,12 @@ class Table:
 
     def _repr_html_(self) -> str:
         cells = self.cells()
-        numeric = {c for c, k in self.formats.items() if k in ("int", "num", "pct", "money")}
-        head = "".join(
-            f'<th class="{"num" if c in numeric else "txt"}">{html.escape(str(c))}</th>' for c in cells.columns)
+        cls = {c: "num" if k in ("int", "num", "pct", "money") else "date" if k == "date" else "txt"
+               for c, k in self.formats.items()}
+        head = "".join(f'<th class="{cls.get(c, "txt")}">{html.escape(str(c))}</th>' for c in cells.columns)
         rows = []
         for rec in cells.itertuples(index=False):
-            tds = "".join(
-                f'<td class="{"num" if c in numeric else "txt"}">{html.escape(v)}</td>'
-                for c, v in zip(cells.columns, rec))
+            tds = "".join(f'<td class="{cls.get(c, "txt")}">{html.escape(v)}</td>' for c, v in zip(cells.columns, rec))
             rows.append(f"<tr>{tds}</tr>")
         cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
         return (f'<table class="jk-table">{cap}<thead><tr>{head}</tr></thead>'

@@ -83,6 +83,31 @@ def pin_kernel(folder: Path) -> dict[str, str]:
     return {"JUPYTER_PATH": str(folder) + (os.pathsep + old if old else "")}
 
 
+def _ipc_kernel_manager():
+    """A kernel manager that talks to its kernel over Unix sockets.
+
+    TCP kernels pick free ports, which races when sections run in parallel
+    (papermill #239, #511), and ipykernel warns on every start that TCP is
+    unencrypted. Unix sockets in a private temporary folder avoid both.
+    """
+    import tempfile
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IpcKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            return str(Path(tempfile.gettempdir()) / f"jk-{uuid.uuid4().hex[:12]}")
+
+    return IpcKernelManager
+
+
 def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionResult:
     """Execute one section notebook into ``out_path`` and classify the outcome.
 
@@ -108,6 +133,7 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
                     parameters={"client": cfg.client, "period": str(cfg.period)},
                     cwd=str(nb_path.parent), kernel_name="python3", progress_bar=False,
                     log_output=False, start_timeout=120, language="python",
+                    kernel_manager_class=_ipc_kernel_manager(),
                 )
                 break
             except PapermillExecutionError as e:

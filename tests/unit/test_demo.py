@@ -212,3 +212,14 @@ def test_chunking_keeps_memory_bounded_and_ids_unique(tmp_path: Path, monkeypatc
     ids = c.execute(f"SELECT customer_id FROM read_csv('{tmp_path / 'c' / 'customers.csv'}') ").df()["customer_id"]
     assert ids.is_unique and len(ids) == 1_500
     assert np.array_equal(np.sort(ids.str[1:].astype(int).to_numpy()), np.arange(1, 1_501))
+
+
+def test_is_current_tells_whether_to_generate_again(tiny: Path, tmp_path: Path):
+    assert demo.is_current(tiny, "tiny", 7, "2026-10")
+    assert not demo.is_current(tiny, "demo")
+    assert not demo.is_current(tiny, seed=8)
+    assert not demo.is_current(tmp_path / "nothing-here")
+    stale = json.loads((tiny / "truth.json").read_text(encoding="utf-8"))
+    stale["meta"]["generator_version"] = demo.GENERATOR_VERSION - 1
+    (tmp_path / "truth.json").write_text(json.dumps(stale), encoding="utf-8")
+    assert not demo.is_current(tmp_path)
