@@ -121,7 +121,7 @@ PARAMS: dict = {
         "items_extra_mean": 0.5,
         "amount_unit_krw": 1000,
     },
-    "bgnbd": {"r": 1.2, "alpha": 2.8, "a": 0.7, "b": 5.0, "time_unit": "week"},
+    "bgnbd": {"r": 1.2, "alpha": 2.7, "a": 0.7, "b": 5.0, "time_unit": "week"},
     "gamma_gamma": {"p": 6.0, "q": 4.0, "v": 15.0, "unit": "thousand KRW",
                     "note": "amounts are written in KRW (×1000, rounded to 100 KRW): v in KRW is v×1000"},
     "churn": {
