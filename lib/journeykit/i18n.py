@@ -33,6 +33,29 @@ TEXT: dict[str, dict[str, str]] = {
         "ko": "오류로 이 섹션이 중단되었습니다: {error}. 다른 섹션에는 영향이 없으며, 자세한 내용은 분석용 노트북에 있습니다.",
     },
     "key_figures": {"en": "Key figures", "ko": "주요 지표"},
+    # period over period
+    "col_kpi": {"en": "KPI", "ko": "지표"},
+    "col_this_period": {"en": "{period}", "ko": "{period}"},
+    "col_change": {"en": "Change", "ko": "변화"},
+    "col_significance": {"en": "Significance", "ko": "유의성"},
+    "sig_significant": {"en": "significant (p = {p})", "ko": "유의함 (p = {p})"},
+    "sig_not_significant": {"en": "not significant (p = {p})", "ko": "유의하지 않음 (p = {p})"},
+    "sig_too_little_data": {"en": "too little data", "ko": "데이터 부족"},
+    "sig_untested": {"en": "–", "ko": "–"},
+    "pp": {"en": "{sign}{x} pp", "ko": "{sign}{x}%p"},
+    "change_up_sig": {"en": "{label} rose from {prev} to {value} ({delta}); the change is significant.",
+                      "ko": "{label} {delta} 상승 ({prev} → {value}), 통계적으로 유의합니다."},
+    "change_down_sig": {"en": "{label} fell from {prev} to {value} ({delta}); the change is significant.",
+                        "ko": "{label} {delta} 하락 ({prev} → {value}), 통계적으로 유의합니다."},
+    "change_untested": {"en": "{label} moved from {prev} to {value} ({delta}).",
+                        "ko": "{label}: {prev} → {value} ({delta})."},
+    "changes_none_sig": {"en": "No other change is statistically significant: {labels}.",
+                         "ko": "그 밖의 변화는 통계적으로 유의하지 않습니다: {labels}."},
+    "changes_all_none_sig": {"en": "None of the changes since {prev_period} is statistically significant.",
+                             "ko": "{prev_period} 대비 통계적으로 유의한 변화는 없습니다."},
+    "changes_too_little": {"en": "Too little data to judge the change in: {labels}.",
+                           "ko": "데이터가 부족해 변화를 판단할 수 없는 지표: {labels}."},
+    "other_group": {"en": "other", "ko": "기타"},
     # data quality
     "col_table": {"en": "Table", "ko": "테이블"},
     "col_source": {"en": "Source", "ko": "원본"},
@@ -123,6 +146,20 @@ TABLE_NAMES = {
     "messages": {"en": "messages", "ko": "메시지"},
     "experiments": {"en": "experiments", "ko": "실험"},
 }
+
+
+def register(texts: dict[str, dict[str, str]]) -> None:
+    """Add a module's texts (each key with ``en`` and ``ko``) to :data:`TEXT`.
+
+    Section modules keep their labels next to their metrics and register
+    them at import. A key registered twice with different text is a bug.
+    """
+    for key, entry in texts.items():
+        if set(entry) != set(LANGUAGES):
+            raise ValueError(f"text {key!r} needs exactly {LANGUAGES}, has {sorted(entry)}")
+        if key in TEXT and TEXT[key] != entry:
+            raise ValueError(f"text {key!r} is already registered with other wording")
+        TEXT[key] = entry
 
 
 def t(key: str, language: str = "en", **values: object) -> str:

@@ -7,6 +7,7 @@ for every chart of a run.
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.dates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import font_manager
@@ -89,3 +90,93 @@ def monthly_rows(counts: pd.DataFrame, title: str, ylabel: str, xlabel: str):
     fig.autofmt_xdate()
     plt.close(fig)
     return fig
+
+
+def _axis_format(ax, kind: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    if kind == "pct":
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%" if abs(v) >= 0.1 or v == 0
+                                                   else f"{v * 100:.1f}%"))
+    elif kind == "nps":
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}"))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2g}"))
+
+
+def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month", group: str | None = None,
+           ncols: int = 3, title: str | None = None):
+    """Small multiples of KPIs over the trailing months, the last one marked.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per month (and per ``group``), a column per KPI.
+    panels : list of (column, title, kind)
+        ``kind`` is ``pct`` (0–1 rates shown as %), ``nps`` (−1…1 shown as
+        −100…100), ``money``, ``int`` or ``num``.
+    """
+    n = len(panels)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols + 0.6, 2.5 * nrows + (0.4 if title else 0)),
+                             squeeze=False)
+    data = df.sort_values(x)
+    for ax, (col, label, kind) in zip(axes.flat, panels):
+        groups = data.groupby(group, sort=False) if group else [(None, data)]
+        for name, g in groups:
+            line, = ax.plot(g[x], g[col], marker="o", markersize=2.5, linewidth=1.4, label=name)
+            last = g.dropna(subset=[col]).tail(1)
+            if len(last):
+                ax.plot(last[x], last[col], marker="o", markersize=5, color=line.get_color())
+        ax.set_title(label, fontsize=10)
+        _axis_format(ax, kind)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(interval=max(1, data[x].nunique() // 6)))
+        ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%y-%m"))
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    if group:
+        handles, names = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="upper center", ncol=min(len(names), 6), bbox_to_anchor=(0.5, 0.0),
+                   fontsize=8)
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def bars(df: pd.DataFrame, category: str, value: str, title: str, kind: str = "num", horizontal: bool = True):
+    """A bar per category (a breakdown), values labelled."""
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(df) + 1.0) if horizontal else (7, 3.4))
+    fmt = {"pct": lambda v: f"{v * 100:.1f}%", "nps": lambda v: f"{v * 100:.0f}",
+           "int": lambda v: f"{v:,.0f}", "money": lambda v: f"{v:,.0f}"}.get(kind, lambda v: f"{v:,.2f}")
+    cats = df[category].astype(str).tolist()
+    vals = df[value].astype(float).fillna(0).tolist()
+    if horizontal:
+        bars_ = ax.barh(cats[::-1], vals[::-1], color=PALETTE[0])
+        ax.grid(axis="y", visible=False)
+        ax.bar_label(bars_, labels=[fmt(v) for v in vals[::-1]], padding=3, fontsize=8)
+        _axis_format_x(ax, kind)
+    else:
+        bars_ = ax.bar(cats, vals, color=PALETTE[0])
+        ax.bar_label(bars_, labels=[fmt(v) for v in vals], padding=2, fontsize=8)
+        _axis_format(ax, kind)
+    ax.set_title(title)
+    ax.margins(x=0.15) if horizontal else ax.margins(y=0.15)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _axis_format_x(ax, kind: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    if kind == "pct":
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
+    elif kind == "nps":
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}"))
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))

@@ -99,7 +99,8 @@ def fmt_date(x: Any) -> str:
 
 
 def formatter(kind: str, cfg: RunConfig):
-    """The display function for a column kind: int, num, pct, money, date, text."""
+    """The display function for a column kind: int, num, pct, money, date,
+    text, or numtext (text already formatted, right-aligned like a number)."""
     return {
         "int": fmt_int,
         "num": fmt_num,
@@ -107,6 +108,7 @@ def formatter(kind: str, cfg: RunConfig):
         "money": lambda x: fmt_money(x, cfg.currency),
         "date": fmt_date,
         "text": lambda x: "–" if _missing(x) else str(x),
+        "numtext": lambda x: "–" if _missing(x) else str(x),   # already formatted, aligned as a number
     }[kind]
 
 
@@ -133,7 +135,7 @@ class Table:
 
     def _repr_html_(self) -> str:
         cells = self.cells()
-        cls = {c: "num" if k in ("int", "num", "pct", "money") else "date" if k == "date" else "txt"
+        cls = {c: "num" if k in ("int", "num", "pct", "money", "numtext") else "date" if k == "date" else "txt"
                for c, k in self.formats.items()}
         head = "".join(f'<th class="{cls.get(c, "txt")}">{html.escape(str(c))}</th>' for c in cells.columns)
         rows = []
@@ -169,6 +171,104 @@ class Note:
 
     def __repr__(self) -> str:
         return self.text
+
+
+# --------------------------------------------------------------------------
+# Period over period: the KPI table and the sentences about it
+# --------------------------------------------------------------------------
+
+def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
+    """A change for display: percentage points for rates (``+1.2 pp``,
+    Korean ``+1.2%p``), NPS in points (``+3.0``), otherwise relative
+    (``+12.3%``); ``–`` when there is no comparison."""
+    d = change.delta
+    if d is None:
+        return "–"
+    sign = "+" if d > 0 else ("−" if d < 0 else "±")
+    if kind == "pct":
+        return i18n.t("pp", cfg.language, sign=sign, x=f"{abs(d) * 100:.1f}")
+    if kind == "nps":
+        return f"{sign}{abs(d) * 100:.1f}"
+    r = change.rel_delta
+    if r is None:
+        return f"{sign}{formatter(kind, cfg)(abs(d))}"
+    return f"{sign}{abs(r) * 100:.1f}%"
+
+
+def _fmt_kpi(kind: str, cfg: RunConfig):
+    if kind == "nps":
+        return lambda x: "–" if _missing(x) else f"{float(x) * 100:.1f}"
+    return formatter(kind, cfg)
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def significance_text(change, cfg: RunConfig) -> str:
+    """``significant (p = 0.012)`` / ``not significant (p = 0.4)`` / ``too little data``."""
+    return i18n.t(f"sig_{change.verdict}", cfg.language, p=_p(change.p_value))
+
+
+def kpi_table(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig) -> Table:
+    """The period-over-period table: KPI, this period, the comparison period,
+    the change and its significance. ``labels`` and ``kinds`` (``int``,
+    ``num``, ``pct``, ``money``, ``nps``) are keyed by the change's key."""
+    lang = cfg.language
+    this, prev = cfg.period.label(lang), cfg.period.previous().label(lang)
+    rows = []
+    for c in changes:
+        kind = kinds.get(c.key, "num")
+        f = _fmt_kpi(kind, cfg)
+        marker = " ▲" if c.significant and c.direction == "up" else (" ▼" if c.significant and c.direction == "down" else "")
+        rows.append({"kpi": labels.get(c.key, c.key), "value": f(c.value), "prev": f(c.prev),
+                     "change": fmt_delta(c, kind, cfg) + marker, "sig": significance_text(c, cfg)})
+    df = pd.DataFrame(rows, columns=["kpi", "value", "prev", "change", "sig"])
+    df.columns = [i18n.t("col_kpi", lang), this, prev, i18n.t("col_change", lang), i18n.t("col_significance", lang)]
+    return Table(df, cfg, {this: "numtext", prev: "numtext", i18n.t("col_change", lang): "numtext"})
+
+
+def describe_changes(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig) -> list[str]:
+    """Sentences about the changes since the comparison period, in the
+    client's language: each significant change (largest first, by p-value),
+    each change that has no test, then the KPIs that did not change
+    significantly, then those with too little data to judge."""
+    lang = cfg.language
+    sig = sorted((c for c in changes if c.significant), key=lambda c: (c.p_value, c.key))
+    untested = [c for c in changes if c.verdict == "untested" and c.delta is not None]
+    flat = [c for c in changes if c.verdict == "not_significant"]
+    little = [c for c in changes if c.verdict == "too_little_data"]
+    out = []
+    for c in sig + untested:
+        kind = kinds.get(c.key, "num")
+        f = _fmt_kpi(kind, cfg)
+        key = "change_untested" if c in untested else f"change_{c.direction}_sig"
+        out.append(i18n.t(key, lang, label=labels.get(c.key, c.key), prev=f(c.prev), value=f(c.value),
+                          delta=fmt_delta(c, kind, cfg)))
+    if flat:
+        if sig:
+            out.append(i18n.t("changes_none_sig", lang, labels=", ".join(labels.get(c.key, c.key) for c in flat)))
+        else:
+            out.append(i18n.t("changes_all_none_sig", lang, prev_period=cfg.period.previous().label(lang)))
+    if little:
+        out.append(i18n.t("changes_too_little", lang, labels=", ".join(labels.get(c.key, c.key) for c in little)))
+    return out
+
+
+class Narrative:
+    """Generated sentences shown as one paragraph list (HTML-escaped)."""
+
+    def __init__(self, sentences: list[str]):
+        self.sentences = list(sentences)
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.sentences)
+        return f'<ul class="jk-narrative">{items}</ul>'
+
+    def __repr__(self) -> str:
+        return "\n".join(f"- {s}" for s in self.sentences)
 
 
 # --------------------------------------------------------------------------
