@@ -48,3 +48,48 @@ def project(tmp_path: Path, tiny_data: Path) -> Path:
     (tmp_path / "data" / "tiny").symlink_to(tiny_data)
     (tmp_path / "reports").mkdir()
     return tmp_path
+
+
+@pytest.fixture
+def make_dataset(tmp_path: Path):
+    """Build a real, loaded :class:`journeykit.io.Dataset` from a few rows.
+
+    ``make_dataset({"orders": df, ...}, period="2026-10", language="en",
+    definitions={...})`` writes each frame as a CSV with canonical column
+    names, writes a client file for them, and loads it through the real
+    loader (validation and the DuckDB cache included). Every call makes a
+    new client, so one test can build several datasets.
+    """
+    import yaml
+
+    from journeykit import config, io
+
+    counter = {"n": 0}
+    root = tmp_path / "jk"
+    (root / "params" / "clients").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "defaults.yaml", root / "params" / "defaults.yaml")
+    opened = []
+
+    def make(tables: dict, period: str = "2026-10", language: str = "en", definitions: dict | None = None,
+             currency: str = "KRW", **client):
+        counter["n"] += 1
+        name = f"c{counter['n']}"
+        folder = root / "data" / name
+        folder.mkdir(parents=True)
+        spec = {}
+        for table, df in tables.items():
+            df.to_csv(folder / f"{table}.csv", index=False)
+            spec[table] = {"file": f"{table}.csv"}
+        doc = {"name": f"Client {name}", "currency": currency, "timezone": "Asia/Seoul", "language": language,
+               "data": {"source": f"data/{name}", "tables": spec}, **client}
+        if definitions:
+            doc["definitions"] = definitions
+        (root / "params" / "clients" / f"{name}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True),
+                                                                  encoding="utf-8")
+        ds = io.load(config.load(name, period, root=root))
+        opened.append(ds)
+        return ds
+
+    yield make
+    for ds in opened:
+        ds.close()
