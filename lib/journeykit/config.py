@@ -73,6 +73,10 @@ class Definitions(_Strict):
     min_group_size: int = Field(ge=1)
     k_anonymity: int = Field(ge=1)
     trend_periods: int = Field(ge=2, le=60)
+    min_sample_size: int = Field(ge=1)
+    funnel_window: Literal["session", "days"]
+    funnel_window_days: int = Field(ge=1)
+    first_purchase_window_days: int = Field(ge=1)
 
 
 class ReportConfig(_Strict):
