@@ -63,8 +63,8 @@ TEXT: dict[str, dict[str, str]] = {
     "col_encoding": {"en": "Encoding", "ko": "인코딩"},
     "col_rows_read": {"en": "Rows read", "ko": "읽은 행"},
     "col_rows_loaded": {"en": "Rows loaded", "ko": "적재된 행"},
-    "col_rows_in_scope": {"en": "Rows up to period end", "ko": "기간 말까지의 행"},
-    "col_rows_after": {"en": "Rows after period end (not used)", "ko": "기간 이후 행 (미사용)"},
+    "col_rows_in_scope": {"en": "Up to period end", "ko": "기간 말까지의 행"},
+    "col_rows_after": {"en": "After period end (unused)", "ko": "기간 이후 행 (미사용)"},
     "col_first": {"en": "First", "ko": "시작"},
     "col_last": {"en": "Last", "ko": "끝"},
     "col_status": {"en": "Status", "ko": "상태"},
@@ -168,6 +168,10 @@ def t(key: str, language: str = "en", **values: object) -> str:
     Falls back to English when a Korean text is missing, and raises
     ``KeyError`` for an unknown key (a test checks every key has both).
     """
+    # Fix (tests/unit/test_i18n.py::test_unknown_language_is_rejected_clearly):
+    # any other language (a typo such as "kr") silently produced English.
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown report language {language!r}: use one of {', '.join(LANGUAGES)}")
     entry = TEXT[key]
     text = entry.get(language) or entry["en"]
     return text.format(**values) if values else text
