@@ -24,12 +24,6 @@ def _root(args) -> Path:
     return Path(args.root).resolve() if args.root else find_root()
 
 
-def demo_end() -> str:
-    from .demo import DEFAULT_END
-
-    return DEFAULT_END
-
-
 def _err(text: str) -> None:
     print(f"error: {text}", file=sys.stderr, flush=True)
 
@@ -38,6 +32,7 @@ def cmd_demo_data(args) -> int:
     from . import demo
 
     out = Path(args.out) if args.out else _root(args) / "data" / ("demo" if args.size == "demo" else args.size)
+    args.end = args.end or demo.DEFAULT_END
     if args.if_needed and demo.is_current(out, args.size, args.seed, args.end):
         return EXIT_OK
     t0 = time.perf_counter()
@@ -167,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("demo-data", help="generate the fictional demo client's exports")
     sp.add_argument("--size", choices=["tiny", "demo", "large"], default="demo")
     sp.add_argument("--seed", type=int, default=7)
-    sp.add_argument("--end", default=demo_end(), help="last month of the data (YYYY-MM)")
+    sp.add_argument("--end", help="last month of the data (YYYY-MM; default: the demo's 2026-10)")
     sp.add_argument("--out", help="folder (default: data/demo, data/tiny or data/large)")
     sp.add_argument("--if-needed", action="store_true",
                     help="do nothing when the folder already holds this generator's data of this size")

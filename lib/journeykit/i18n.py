@@ -63,6 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
     "col_encoding": {"en": "Encoding", "ko": "인코딩"},
     "col_rows_read": {"en": "Rows read", "ko": "읽은 행"},
     "col_rows_loaded": {"en": "Rows loaded", "ko": "적재된 행"},
+    "source_derived": {"en": "derived from {tables}", "ko": "{tables}에서 생성"},
     "col_rows_in_scope": {"en": "Up to period end", "ko": "기간 말까지의 행"},
     "col_rows_after": {"en": "After period end (unused)", "ko": "기간 이후 행 (미사용)"},
     "col_first": {"en": "First", "ko": "시작"},

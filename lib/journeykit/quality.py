@@ -171,7 +171,12 @@ def overview_view(ds: Dataset):
 
     df = tables_overview(ds)
     df = df[df["status"] != "missing"]
-    df["status"] = [i18n.t(f"table_{s}", ds.cfg.language) for s in df["status"]]
+    lang = ds.cfg.language
+    sources = [i18n.table_name(t, lang) for t, load in sorted(ds.report.tables.items())
+               if load.status != "derived" and schemas.SPECS[t].customer_keyed]
+    df["source"] = [i18n.t("source_derived", lang, tables=", ".join(sources)) if st == "derived" else src
+                    for st, src in zip(df["status"], df["source"])]
+    df["status"] = [i18n.t(f"table_{s}", lang) for s in df["status"]]
     return _view(df, ds, {
         "table": ("col_table", "text"), "status": ("col_status", "text"), "source": ("col_source", "text"),
         "encoding": ("col_encoding", "text"), "rows_read": ("col_rows_read", "int"),
@@ -228,7 +233,8 @@ def missing_view(ds: Dataset):
     from . import i18n, report
 
     lang = ds.cfg.language
-    missing = [i18n.table_name(t, lang) for t in schemas.SPECS if t not in ds.report.tables]
+    missing = [i18n.table_name(t, lang) for t in schemas.SPECS
+               if t not in ds.report.tables or ds.report.tables[t].status == "empty"]
     if not missing:
         return report.Note(i18n.t("all_tables_supplied", lang))
     return report.Note(i18n.t("tables_missing", lang, tables=", ".join(missing)), "warn")

@@ -263,7 +263,7 @@ def run(
             result.sections.append(r)
         shutil.rmtree(staging / ".kernel", ignore_errors=True)
         doc = metrics_document(cfg, result.sections, generated_at)
-        (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
         say(f"{client} {cfg.period}: rendering HTML{' and PDF' if cfg.report.pdf else ''} …")
         render.write_report(cfg, staging, result.sections, generated_at[:16].replace("T", " "))
     except BaseException as e:

@@ -1,0 +1,163 @@
+"""journeykit.i18n: report text in English and Korean."""
+
+from __future__ import annotations
+
+import string
+import textwrap
+import shutil
+from pathlib import Path
+
+import pytest
+
+from journeykit import config, i18n, schemas
+from journeykit.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def test_languages_are_en_and_ko():
+    assert i18n.LANGUAGES == ("en", "ko")
+
+
+@pytest.mark.parametrize("key", sorted(i18n.TEXT))
+def test_every_key_has_english_and_korean(key):
+    entry = i18n.TEXT[key]
+    assert set(entry) == {"en", "ko"}
+    assert entry["en"].strip() and entry["ko"].strip()
+
+
+@pytest.mark.parametrize("key", sorted(i18n.TEXT))
+def test_placeholders_agree_between_languages(key):
+    entry = i18n.TEXT[key]
+    assert placeholders(entry["en"]) == placeholders(entry["ko"])
+    # and both fill without error, every value landing in the text
+    values = {p: f"<{p}>" for p in placeholders(entry["en"])}
+    for lang in i18n.LANGUAGES:
+        filled = i18n.t(key, lang, **values)
+        assert all(v in filled for v in values.values())
+
+
+def test_placeholder_helper_sees_every_field():
+    # The check above is only as good as this parser.
+    assert placeholders("{a} and {b:,} but not {{c}}") == {"a", "b"}
+    assert placeholders("no fields") == set()
+
+
+def has_hangul(s: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in s)
+
+
+def literal(text: str) -> str:
+    return "".join(lit for lit, _, _, _ in string.Formatter().parse(text))
+
+
+def test_korean_text_is_korean():
+    # A Korean text is not the English one copied, nor Latin words without
+    # Hangul (placeholders aside): either would pass the key check, not this.
+    def words(s: str) -> bool:
+        return any(c.isascii() and c.isalpha() for c in literal(s))
+
+    allowed = {"pp"}  # "%p" is how Korean writes percentage points
+    english_only = [k for k, e in i18n.TEXT.items()
+                    if ((e["ko"] == e["en"] and words(e["en"])) or (words(e["ko"]) and not has_hangul(e["ko"])))
+                    and k not in allowed]
+    assert english_only == []
+    for table, names in i18n.TABLE_NAMES.items():
+        assert has_hangul(names["ko"]), table
+
+
+def test_t_fills_placeholders():
+    assert i18n.t("comparison", "en", prev="September 2026") == "compared with September 2026"
+    assert i18n.t("comparison", "ko", prev="2026년 9월") == "비교 기간: 2026년 9월"
+    assert i18n.t("result_repaired", "ko", n="1,234") == "1,234행 보정"
+
+
+def test_unknown_key_raises_key_error():
+    with pytest.raises(KeyError):
+        i18n.t("no_such_key", "en")
+
+
+@pytest.mark.parametrize("language", ["fr", "kr", "EN", ""])
+def test_unknown_language_is_rejected_clearly(language):
+    with pytest.raises(ValueError) as info:
+        i18n.t("report_title", language)
+    msg = str(info.value)
+    assert repr(language) in msg and "en" in msg and "ko" in msg
+
+
+def test_unknown_language_in_a_client_file_is_a_config_error(tmp_path):
+    root = tmp_path / "project"
+    (root / "params" / "clients").mkdir(parents=True)
+    shutil.copy(REPO / "params" / "defaults.yaml", root / "params" / "defaults.yaml")
+    (root / "params" / "clients" / "acme.yaml").write_text(textwrap.dedent("""
+        language: fr
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.csv}
+        """), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        config.load("acme", "2026-10", root=root)
+    text = str(info.value)
+    assert "language" in text and "acme.yaml" in text
+    assert "'en'" in text and "'ko'" in text
+
+
+def test_every_canonical_table_has_a_name_in_both_languages():
+    assert set(i18n.TABLE_NAMES) == set(schemas.SCHEMAS)
+    for table in schemas.SCHEMAS:
+        assert set(i18n.TABLE_NAMES[table]) == {"en", "ko"}
+    assert i18n.table_name("tickets", "en") == "support tickets"
+    assert i18n.table_name("tickets", "ko") == "상담 티켓"
+
+
+@pytest.mark.parametrize("status", ["ok", "not_available", "failed"])
+def test_every_section_status_has_a_label(status):
+    assert i18n.t(f"status_{status}", "en") and i18n.t(f"status_{status}", "ko")
+
+
+@pytest.mark.parametrize("check, column, en, ko", [
+    ("unique", "order_id", "order_id is unique", "order_id 중복 없음"),
+    ("greater_than_or_equal_to", "amount", "amount ≥ 0", "amount ≥ 0"),
+    ("isin", "nps", "nps is a whole number 0–10", "nps는 0–10 정수"),
+    ("in_range", "csat", "csat is between 1 and 5", "csat는 1–5 사이"),
+    ("clicks_le_impressions", None, "clicks ≤ impressions", "클릭 수 ≤ 노출 수"),
+    ("ended_at_not_before_started_at", None, "ended_at is not before started_at", "ended_at가 started_at보다 이르지 않음"),
+    ("some_new_check", "plan", "plan: some_new_check", "plan: some_new_check"),   # unknown: shown as is
+])
+def test_check_labels(check, column, en, ko):
+    assert i18n.check_label(check, column, "en") == en
+    assert i18n.check_label(check, column, "ko") == ko
+
+
+def test_every_check_the_schemas_run_has_words():
+    # Checks named by pandera (per column) and ours (table-wide) all map to a text key.
+    names = set()
+    for schema in schemas.SCHEMAS.values():
+        for col in schema.columns.values():
+            names |= {c.name for c in col.checks}
+        names |= {c.name for c in schema.checks}
+    for name in names:
+        if "_not_before_" in name:
+            continue
+        assert f"check_{name}" in i18n.TEXT, name
+
+
+def test_every_repair_kind_has_words():
+    for kind in ("generated_id", "missing_required", "exact_duplicates", "unknown_customers", "empty_table"):
+        assert f"repair_{kind}" in i18n.TEXT and f"repair_{kind}_why" in i18n.TEXT
+
+
+def test_register_requires_both_languages_and_refuses_rewording(monkeypatch):
+    monkeypatch.setattr(i18n, "TEXT", dict(i18n.TEXT))
+    i18n.register({"test_hello": {"en": "Hello {who}", "ko": "{who}님 안녕하세요"}})
+    assert i18n.t("test_hello", "ko", who="민수") == "민수님 안녕하세요"
+    i18n.register({"test_hello": {"en": "Hello {who}", "ko": "{who}님 안녕하세요"}})   # same again: fine
+    with pytest.raises(ValueError, match="test_only_en"):
+        i18n.register({"test_only_en": {"en": "Only English"}})
+    with pytest.raises(ValueError, match="test_hello"):
+        i18n.register({"test_hello": {"en": "Hi {who}", "ko": "{who}님 안녕"}})

@@ -1,0 +1,288 @@
+"""journeykit.report: formatting, tables, section status and metrics.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from journeykit import config, io, report, runner
+from journeykit.errors import SectionNotAvailable
+from journeykit.render import SectionResult
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_root(tmp_path: Path, extra: str = "", orders: bytes | None = None) -> Path:
+    root = tmp_path / "project"
+    (root / "params" / "clients").mkdir(parents=True)
+    shutil.copy(REPO / "params" / "defaults.yaml", root / "params" / "defaults.yaml")
+    (root / "params" / "clients" / "acme.yaml").write_text(textwrap.dedent("""
+        name: "ACME <Coffee> & Co"
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.csv}
+        """) + textwrap.dedent(extra), encoding="utf-8")
+    (root / "data" / "acme").mkdir(parents=True)
+    (root / "data" / "acme" / "orders.csv").write_bytes(
+        orders or b"customer_id,ordered_at,amount\nc1,2026-10-01,10\n")
+    return root
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    return config.load("acme", "2026-10", root=make_root(tmp_path, "currency: KRW\n"))
+
+
+class Displayed:
+    """Stands in for IPython's display(): keeps what a notebook would show."""
+
+    def __init__(self):
+        self.items = []
+
+    def __call__(self, *objs, raw=False, **kw):
+        for o in objs:
+            self.items.append((o, raw))
+
+
+@pytest.fixture
+def displayed(monkeypatch):
+    d = Displayed()
+    monkeypatch.setattr("IPython.display.display", d)
+    return d
+
+
+# --------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fn, value, expected", [
+    (report.fmt_int, 12345, "12,345"),
+    (report.fmt_int, 1234.6, "1,235"),                 # rounded to the nearest whole
+    (report.fmt_int, np.int64(7), "7"),
+    (report.fmt_int, -1500, "-1,500"),
+    (report.fmt_num, 1234.567, "1,234.6"),             # one decimal by default
+    (report.fmt_pct, 0.1234, "12.3%"),                 # rates are 0–1; display ×100
+    (report.fmt_pct, 0.75, "75.0%"),                   # 3 paid of 4 orders
+    (report.fmt_pct, 1, "100.0%"),
+    (report.fmt_pct, 0, "0.0%"),
+    (report.fmt_date, pd.Timestamp("2026-10-05 13:45"), "2026-10-05"),
+    (report.fmt_date, dt.date(2026, 10, 5), "2026-10-05"),
+])
+def test_number_percent_and_date_formats(fn, value, expected):
+    assert fn(value) == expected
+
+
+def test_digits_argument():
+    assert report.fmt_num(2 / 3, 3) == "0.667"
+    assert report.fmt_pct(0.00049, 2) == "0.05%"        # 0.049 % → 0.05 %
+
+
+@pytest.mark.parametrize("value, currency, expected", [
+    (1234567.891, "KRW", "₩1,234,568"),                 # no decimals for won
+    (1234567.891, "USD", "$1,234,567.89"),
+    (1000, "JPY", "¥1,000"),
+    (-5, "USD", "-$5.00"),                              # sign before the symbol
+    (5, "CHF", "CHF 5.00"),                             # no symbol known: the code
+])
+def test_money_format(value, currency, expected):
+    assert report.fmt_money(value, currency) == expected
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA, pd.NaT, np.float64("nan")])
+def test_missing_values_show_a_dash(missing, cfg):
+    for kind in ("int", "num", "pct", "money", "date", "text"):
+        assert report.formatter(kind, cfg)(missing) == "–", kind
+
+
+def test_formatter_uses_the_client_currency(cfg):
+    assert report.formatter("money", cfg)(2500) == "₩2,500"
+
+
+# --------------------------------------------------------------------------
+# Tables and notes
+# --------------------------------------------------------------------------
+
+def test_table_cells_are_formatted_by_kind(cfg):
+    df = pd.DataFrame({"channel": ["네이버", None], "orders": [1234, 5], "rate": [0.5, np.nan],
+                       "revenue": [1_500_000, 0.0]})
+    t = report.table(df, cfg, {"orders": "int", "rate": "pct", "revenue": "money"})
+    assert t.cells().values.tolist() == [
+        ["네이버", "1,234", "50.0%", "₩1,500,000"],
+        ["–", "5", "–", "₩0"],
+    ]
+
+
+def test_table_html_escapes_client_strings_and_hides_the_index(cfg):
+    df = pd.DataFrame({"campaign <b>": ["<script>alert(1)</script>", "A & B"], "n": [1, 2]},
+                      index=["secret-index-1", "secret-index-2"])
+    html = report.table(df, cfg, {"n": "int"}, caption="<i>cap</i>")._repr_html_()
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "A &amp; B" in html
+    assert "campaign &lt;b&gt;" in html and "&lt;i&gt;cap&lt;/i&gt;" in html
+    assert "secret-index" not in html
+    assert '<td class="num">2</td>' in html and '<td class="txt">A &amp; B</td>' in html
+
+
+def test_note_is_escaped():
+    note = report.Note("<img src=x onerror=alert(1)>", "warn")
+    assert note._repr_html_() == '<p class="jk-note jk-warn">&lt;img src=x onerror=alert(1)&gt;</p>'
+
+
+# --------------------------------------------------------------------------
+# Metrics: plain JSON, recorded as a custom MIME output, read back
+# --------------------------------------------------------------------------
+
+def test_jsonable_turns_numpy_and_pandas_into_plain_json():
+    value = {
+        "n": np.int64(3), "rate": np.float64(0.75), "flag": np.bool_(True), "nan": float("nan"),
+        "inf": np.float64("inf"), "nat": pd.NaT, "na": pd.NA, "when": pd.Timestamp("2026-10-01 12:00"),
+        "day": dt.date(2026, 10, 31), "arr": np.array([1, 2]), "nested": {1: [np.float32(0.5), None]},
+        "text": "네이버",
+    }
+    out = report.jsonable(value)
+    assert out == {
+        "n": 3, "rate": 0.75, "flag": True, "nan": None, "inf": None, "nat": None, "na": None,
+        "when": "2026-10-01T12:00:00", "day": "2026-10-31", "arr": [1, 2], "nested": {"1": [0.5, None]},
+        "text": "네이버",
+    }
+    assert type(out["n"]) is int and type(out["rate"]) is float and type(out["flag"]) is bool
+    json.dumps(out, allow_nan=False)                   # strict JSON: no NaN / Infinity
+
+
+def test_jsonable_rejects_what_is_not_json():
+    with pytest.raises(TypeError, match="object"):
+        report.jsonable({"x": object()})
+
+
+def test_record_emits_the_metrics_mime_and_read_metrics_gets_them_back(displayed):
+    data = report.record("30_purchase", {"conversion_rate": np.float64(0.75),   # 3 paid of 4 orders
+                                         "orders": np.int64(4), "aov": float("nan")})
+    assert data == {"section": "30_purchase", "metrics": {"conversion_rate": 0.75, "orders": 4, "aov": None}}
+    [(bundle, raw)] = displayed.items
+    assert raw is True
+    assert bundle[report.METRICS_MIME] == data
+    assert "text/plain" in bundle                     # something readable where the MIME is unknown
+
+    # As the executed notebook stores it, through a JSON round trip:
+    nb = new_notebook(cells=[new_code_cell("report.record(...)",
+                                           outputs=[new_output("display_data", data=bundle)])])
+    nbformat.validate(nb)
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)
+    assert report.read_metrics(nb) == {"conversion_rate": 0.75, "orders": 4, "aov": None}
+
+
+def test_read_metrics_none_when_not_recorded_and_last_record_wins():
+    assert report.read_metrics(new_notebook(cells=[new_code_cell("1 + 1")])) is None
+    first = new_output("display_data", data={report.METRICS_MIME: {"section": "s", "metrics": {"a": 1}}})
+    other = new_output("display_data", data={"text/plain": "hello"})
+    last = new_output("display_data", data={report.METRICS_MIME: {"section": "s", "metrics": {"a": 2}}})
+    nb = new_notebook(cells=[new_code_cell("x", outputs=[first]), new_code_cell("y", outputs=[other, last])])
+    assert report.read_metrics(nb) == {"a": 2}
+
+
+# --------------------------------------------------------------------------
+# Section status
+# --------------------------------------------------------------------------
+
+def test_statuses():
+    assert report.STATUSES == ("ok", "not_available", "failed")
+
+
+def test_require_passes_when_tables_exist_and_stops_with_a_note_when_not(tmp_path, displayed):
+    cfg = config.load("acme", "2026-10", root=make_root(tmp_path))
+    with io.load(cfg) as ds:
+        assert report.require(cfg, ds, "orders", "customers") is None     # customers derived
+        assert displayed.items == []
+        with pytest.raises(SectionNotAvailable) as info:
+            report.require(cfg, ds, "orders", "surveys", "tickets")
+    assert str(info.value) == "needs table(s): surveys, tickets"
+    [(note, _)] = displayed.items
+    assert isinstance(note, report.Note) and note.kind == "warn"
+    assert note.text.startswith("This section needs the surveys, support tickets table(s), "
+                                "which ACME <Coffee> & Co has not supplied.")
+    assert "ACME &lt;Coffee&gt; &amp; Co" in note._repr_html_()
+
+
+# --------------------------------------------------------------------------
+# metrics.json
+# --------------------------------------------------------------------------
+
+def results() -> list[SectionResult]:
+    return [
+        SectionResult("00_data_quality", "00 · Data quality", "ok",
+                      metrics=report.jsonable({"tables_loaded": np.int64(4), "pii_columns_dropped": 2}), seconds=1.25),
+        SectionResult("30_purchase", "30 · Purchase", "ok",
+                      metrics=report.jsonable({"conversion_rate": 0.75,      # 3 paid of 4 orders
+                                               "payment_success_rate": 2 / 3,  # 2 of 3 attempts
+                                               "aov": float("nan")}), seconds=2.0),
+        SectionResult("50_advocacy", "50 · Advocacy", "not_available", needs=["surveys"], seconds=0.5),
+        SectionResult("70_prediction", "70 · Prediction", "failed", metrics={"partial": 1},
+                      error="ValueError: boom", retried=True, seconds=3.0),
+    ]
+
+
+def test_metrics_document_matches_the_schema(cfg):
+    doc = runner.metrics_document(cfg, results(), "2026-11-01T06:00:00+09:00")
+    jsonschema.validate(doc, report.METRICS_SCHEMA)
+    text = json.dumps(doc, allow_nan=False)           # raises on NaN / Infinity
+    assert json.loads(text) == doc
+    assert (doc["client"], doc["period"], doc["generated_at"]) == ("acme", "2026-10", "2026-11-01T06:00:00+09:00")
+    s = doc["sections"]
+    assert list(s) == ["00_data_quality", "30_purchase", "50_advocacy", "70_prediction"]
+    assert {k: v["status"] for k, v in s.items()} == {
+        "00_data_quality": "ok", "30_purchase": "ok", "50_advocacy": "not_available", "70_prediction": "failed"}
+    assert s["30_purchase"]["metrics"] == {"conversion_rate": 0.75, "payment_success_rate": 2 / 3, "aov": None}
+    assert s["50_advocacy"]["metrics"] is None and s["50_advocacy"]["needs"] == ["surveys"]
+    assert s["70_prediction"]["metrics"] is None      # a failed section's partial numbers are not published
+    assert s["70_prediction"]["error"] == "ValueError: boom" and s["70_prediction"]["retried"] is True
+    assert "error" not in s["00_data_quality"] and "retried" not in s["00_data_quality"]
+
+
+def test_rates_in_metrics_json_are_fractions(cfg):
+    doc = runner.metrics_document(cfg, results(), "2026-11-01T06:00:00+09:00")
+
+    def rates(node, path=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from rates(v, f"{path}.{k}")
+        elif path.endswith("_rate") and node is not None:
+            yield path, node
+
+    found = dict(rates(doc["sections"]))
+    assert found == {".30_purchase.metrics.conversion_rate": 0.75,
+                     ".30_purchase.metrics.payment_success_rate": 2 / 3}
+    assert all(0 <= v <= 1 for v in found.values())
+
+
+@pytest.mark.parametrize("breakage", [
+    lambda d: d["sections"]["00_data_quality"].update(status="error"),       # not a status
+    lambda d: d["sections"]["00_data_quality"].update(metrics="4 tables"),   # metrics must be an object
+    lambda d: d["sections"]["00_data_quality"].pop("status"),
+    lambda d: d.update(period="2026-1"),
+    lambda d: d.update(unexpected=True),                                     # top level is closed
+    lambda d: d.pop("generated_at"),
+])
+def test_schema_rejects_broken_documents(cfg, breakage):
+    doc = runner.metrics_document(cfg, results(), "2026-11-01T06:00:00+09:00")
+    breakage(doc)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, report.METRICS_SCHEMA)
+
+
+def test_schema_is_a_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(report.METRICS_SCHEMA)
+    assert report.METRICS_SCHEMA["properties"]["sections"]["additionalProperties"]["properties"]["status"]["enum"] \
+        == list(report.STATUSES)
+

@@ -1,0 +1,208 @@
+"""journeykit.runner: section order, statuses, publishing, exit codes.
+
+The sections are throw-away notebooks written here (a few lines each), run
+by papermill in a real kernel against a one-file client.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from journeykit import cli, runner
+
+REPO = Path(__file__).resolve().parents[2]
+
+RECORD_OK = """\
+from journeykit import report
+report.record("00_ok", {"conversion_rate": 0.75, "orders": 3});  # 3 paid of 4 orders
+"""
+NOT_AVAILABLE = """\
+from journeykit.errors import SectionNotAvailable
+raise SectionNotAvailable("needs table(s): surveys, tickets")
+"""
+# Fails only while a FAIL file sits in the project folder (JOURNEYKIT_ROOT).
+FAILS_ON_FLAG = """\
+import os, pathlib
+if (pathlib.Path(os.environ["JOURNEYKIT_ROOT"]) / "FAIL").exists():
+    raise ValueError("boom from the flag")
+from journeykit import report
+report.record("20_flag", {"x": 1});
+"""
+NO_METRICS = """\
+x = 1 + 1
+"""
+
+
+def write_notebook(path: Path, title: str, code: str) -> None:
+    nb = new_notebook(cells=[
+        new_markdown_cell(f"# {title}"),
+        new_code_cell('client: str = "demo"\nperiod: str = "2026-01"', metadata={"tags": ["parameters"]}),
+        new_code_cell(code),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def make_project(tmp_path: Path, notebooks: dict[str, tuple[str, str]]) -> Path:
+    root = tmp_path / "project"
+    (root / "params" / "clients").mkdir(parents=True)
+    shutil.copy(REPO / "params" / "defaults.yaml", root / "params" / "defaults.yaml")
+    (root / "params" / "clients" / "acme.yaml").write_text(textwrap.dedent("""
+        name: ACME
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.csv}
+        report:
+          pdf: false
+        """), encoding="utf-8")
+    (root / "data" / "acme").mkdir(parents=True)
+    (root / "data" / "acme" / "orders.csv").write_bytes(b"customer_id,ordered_at,amount\nc1,2026-09-01,10\n")
+    (root / "notebooks").mkdir()
+    for name, (title, code) in notebooks.items():
+        write_notebook(root / "notebooks" / f"{name}.ipynb", title, code)
+    return root
+
+
+# --------------------------------------------------------------------------
+# Section order
+# --------------------------------------------------------------------------
+
+def test_sections_are_ordered_by_numeric_prefix(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    for name in ["90_summary", "10_awareness", "00_data_quality", "55_campaigns", "40_retention",
+                 "5_no_two_digits", "notes", "100_three_digits", "x10_prefixed"]:
+        (nbdir / f"{name}.ipynb").write_text("{}", encoding="utf-8")
+    (nbdir / "40_retention.txt").write_text("", encoding="utf-8")
+    names = [p.stem for p in runner.notebooks(tmp_path)]
+    assert names == ["00_data_quality", "10_awareness", "40_retention", "55_campaigns", "90_summary"]
+    # --sections picks by prefix and keeps the report order, not the order asked
+    assert [p.stem for p in runner.notebooks(tmp_path, ["90", "00"])] == ["00_data_quality", "90_summary"]
+    assert [p.stem for p in runner.notebooks(tmp_path, ["40_retention"])] == ["40_retention"]
+    assert runner.notebooks(tmp_path, ["77"]) == []
+
+
+# --------------------------------------------------------------------------
+# A run, then a failing run: the good report stays
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("runner"), {
+        "20_flag": ("Twenty", FAILS_ON_FLAG),
+        "00_ok": ("Zero", RECORD_OK),
+        "10_na": ("Ten", NOT_AVAILABLE),
+        "30_no_metrics": ("Thirty", NO_METRICS),
+    })
+    messages: list[str] = []
+    result = runner.run("acme", "2026-10", root=root, sections=["00", "10", "20"], progress=messages.append)
+    return root, result, messages
+
+
+def test_run_records_each_section_status(first_run):
+    root, result, messages = first_run
+    assert result.error is None and result.ok and result.published
+    assert [(s.name, s.status) for s in result.sections] == [
+        ("00_ok", "ok"), ("10_na", "not_available"), ("20_flag", "ok")]   # prefix order
+    ok, na, flag = result.sections
+    assert ok.title == "Zero" and ok.metrics == {"conversion_rate": 0.75, "orders": 3}
+    assert na.metrics is None and na.needs == ["surveys", "tickets"] and na.error is None
+    assert flag.metrics == {"x": 1}
+
+    target = root / "reports" / "acme" / "2026-10"
+    assert result.report_dir == target
+    doc = json.loads((target / "metrics.json").read_text(encoding="utf-8"))
+    assert {k: (v["status"], v["metrics"]) for k, v in doc["sections"].items()} == {
+        "00_ok": ("ok", {"conversion_rate": 0.75, "orders": 3}),
+        "10_na": ("not_available", None),
+        "20_flag": ("ok", {"x": 1}),
+    }
+    assert doc["sections"]["10_na"]["needs"] == ["surveys", "tickets"]
+    assert sorted(p.name for p in target.iterdir()) == [
+        "00_ok.html", "10_na.html", "20_flag.html", "index.html", "metrics.json", "notebooks"]   # pdf: false
+    assert sorted(p.name for p in (target / "notebooks").iterdir()) == ["00_ok.ipynb", "10_na.ipynb", "20_flag.ipynb"]
+    # the executed notebook got the run's parameters
+    executed = nbformat.read(target / "notebooks" / "00_ok.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'client = "acme"' in injected[0].source and 'period = "2026-10"' in injected[0].source
+    # the not-available page says what is missing
+    assert "surveys, support tickets" in (target / "10_na.html").read_text(encoding="utf-8")
+    # nothing half-written left beside the report
+    assert [p.name for p in (root / "reports" / "acme").iterdir()] == ["2026-10"]
+    assert any("[1/3] 00_ok" in m for m in messages) and any("[3/3] 20_flag ok" in m for m in messages)
+
+
+def test_failed_run_never_replaces_a_good_report(first_run, capsys):
+    root, _, _ = first_run
+    target = root / "reports" / "acme" / "2026-10"
+    good = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+
+    (root / "FAIL").touch()
+    try:
+        code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-10", "--sections", "20"])
+    finally:
+        (root / "FAIL").unlink()
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_FAILED == 1
+    failed = root / "reports" / "acme" / "_failed" / "2026-10"
+    assert "the previous good report is untouched" in err and str(failed) in err
+    # the good report is byte for byte what it was
+    assert {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()} == good
+    # the failed run is kept for inspection
+    doc = json.loads((failed / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["sections"]["20_flag"]["status"] == "failed"
+    assert doc["sections"]["20_flag"]["metrics"] is None
+    assert doc["sections"]["20_flag"]["error"] == "ValueError: boom from the flag"
+    assert (failed / "notebooks" / "20_flag.ipynb").exists()
+    page = (failed / "20_flag.html").read_text(encoding="utf-8")
+    assert "could not be produced" in page and "Traceback" not in page
+    assert sorted(p.name for p in (root / "reports" / "acme").iterdir()) == ["2026-10", "_failed"]
+
+
+def test_first_report_of_a_period_is_published_even_with_a_failure_then_replaced(first_run, capsys):
+    root, _, _ = first_run
+    target = root / "reports" / "acme" / "2026-09"
+
+    # No report for 2026-09 yet: the failing run is published (better than nothing), exit 1.
+    code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--sections", "30"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "report with failed sections" in err
+    doc = json.loads((target / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["period"] == "2026-09"
+    assert doc["sections"]["30_no_metrics"]["status"] == "failed"
+    assert "did not record its metrics" in doc["sections"]["30_no_metrics"]["error"]
+    assert not (root / "reports" / "acme" / "_failed" / "2026-09").exists()
+
+    # A good run replaces a report that had a failed section, exit 0.
+    code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--sections", "00"])
+    out = capsys.readouterr().out
+    assert code == cli.EXIT_OK == 0
+    assert f"report: {target}/index.html" in out
+    doc = json.loads((target / "metrics.json").read_text(encoding="utf-8"))
+    assert list(doc["sections"]) == ["00_ok"] and doc["sections"]["00_ok"]["status"] == "ok"
+    assert not (target / "30_no_metrics.html").exists()
+
+
+def test_input_errors_stop_before_any_section(tmp_path):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    (root / "data" / "acme" / "orders.csv").write_bytes(b"customer_id,ordered_at,amount\nc1,2026-09-01,ten\n")
+    result = runner.run("acme", "2026-10", root=root, progress=lambda m: None)
+    assert result.sections == [] and not result.published and not result.ok
+    assert "column 'amount'" in result.error and "fix:" in result.error
+    assert not (root / "reports").exists() or not any((root / "reports").rglob("*"))
+
+
+def test_no_notebooks_is_an_error(tmp_path):
+    root = make_project(tmp_path, {})
+    result = runner.run("acme", "2026-10", root=root, progress=lambda m: None)
+    assert result.error and "no section notebooks" in result.error
+    assert not result.ok
