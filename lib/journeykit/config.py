@@ -77,6 +77,7 @@ class Definitions(_Strict):
     funnel_window: Literal["session", "days"]
     funnel_window_days: int = Field(ge=1)
     first_purchase_window_days: int = Field(ge=1)
+    subscription_renewal_days: int = Field(ge=1)
 
 
 class ReportConfig(_Strict):

@@ -92,16 +92,34 @@ def monthly_rows(counts: pd.DataFrame, title: str, ylabel: str, xlabel: str):
     return fig
 
 
-def _axis_format(ax, kind: str) -> None:
+def tick_decimals(ticks, scale: float = 1.0) -> int:
+    """Decimals that tell neighbouring ticks apart: 0 for a step of 1 or
+    more, 1 for 0.1–1, 2 for 0.01–0.1 … (ticks multiplied by ``scale``)."""
+    import math
+
+    vals = sorted({round(float(t) * scale, 12) for t in ticks})
+    steps = [b - a for a, b in zip(vals, vals[1:]) if b - a > 0]
+    if not steps:
+        return 0
+    return max(0, min(4, -math.floor(math.log10(min(steps)) + 1e-9)))
+
+
+def _tick_formatter(axis, kind: str):
+    """A formatter for ``axis`` whose decimals follow the tick spacing."""
     from matplotlib.ticker import FuncFormatter
 
-    if kind == "pct":
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%" if abs(v) >= 0.1 or v == 0
-                                                   else f"{v * 100:.1f}%"))
-    elif kind == "nps":
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}"))
-    else:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2g}"))
+    scale = 100.0 if kind in ("pct", "nps") else 1.0
+    suffix = "%" if kind == "pct" else ""
+
+    def fmt(v, _pos):
+        d = tick_decimals(axis.get_majorticklocs(), scale)
+        return f"{v * scale:,.{d}f}{suffix}"
+
+    return FuncFormatter(fmt)
+
+
+def _axis_format(ax, kind: str) -> None:
+    ax.yaxis.set_major_formatter(_tick_formatter(ax.yaxis, kind))
 
 
 def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month", group: str | None = None,
@@ -172,11 +190,4 @@ def bars(df: pd.DataFrame, category: str, value: str, title: str, kind: str = "n
 
 
 def _axis_format_x(ax, kind: str) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    if kind == "pct":
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
-    elif kind == "nps":
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}"))
-    else:
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(_tick_formatter(ax.xaxis, kind))

@@ -99,8 +99,8 @@ def fmt_date(x: Any) -> str:
 
 
 def formatter(kind: str, cfg: RunConfig):
-    """The display function for a column kind: int, num, pct, money, date,
-    text, or numtext (text already formatted, right-aligned like a number)."""
+    """The display function for a column kind: int, num (1 decimal), num2
+    (2 decimals), pct, money, date, text, or numtext (text already formatted, right-aligned like a number)."""
     return {
         "int": fmt_int,
         "num": fmt_num,
@@ -108,6 +108,7 @@ def formatter(kind: str, cfg: RunConfig):
         "money": lambda x: fmt_money(x, cfg.currency),
         "date": fmt_date,
         "text": lambda x: "–" if _missing(x) else str(x),
+        "num2": lambda x: fmt_num(x, 2),
         "numtext": lambda x: "–" if _missing(x) else str(x),   # already formatted, aligned as a number
     }[kind]
 
@@ -135,7 +136,7 @@ class Table:
 
     def _repr_html_(self) -> str:
         cells = self.cells()
-        cls = {c: "num" if k in ("int", "num", "pct", "money", "numtext") else "date" if k == "date" else "txt"
+        cls = {c: "num" if k in ("int", "num", "num2", "pct", "money", "numtext") else "date" if k == "date" else "txt"
                for c, k in self.formats.items()}
         head = "".join(f'<th class="{cls.get(c, "txt")}">{html.escape(str(c))}</th>' for c in cells.columns)
         rows = []
@@ -202,9 +203,10 @@ def _fmt_kpi(kind: str, cfg: RunConfig):
 
 
 def _p(p: float | None) -> str:
+    """``= 0.012`` or ``< 0.001`` (to follow a ``p``)."""
     if p is None:
         return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def significance_text(change, cfg: RunConfig) -> str:
@@ -237,7 +239,7 @@ def describe_changes(changes, labels: Mapping[str, str], kinds: Mapping[str, str
     significantly, then those with too little data to judge."""
     lang = cfg.language
     sig = sorted((c for c in changes if c.significant), key=lambda c: (c.p_value, c.key))
-    untested = [c for c in changes if c.verdict == "untested" and c.delta is not None]
+    untested = [c for c in changes if c.verdict == "untested" and c.delta]
     flat = [c for c in changes if c.verdict == "not_significant"]
     little = [c for c in changes if c.verdict == "too_little_data"]
     out = []

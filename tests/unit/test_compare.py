@@ -130,7 +130,7 @@ def test_kpi_table_and_sentences_in_english(cfg):
     labels = {"cr": "Conversion rate", "ctr": "Click-through rate", "tiny": "Review rate"}
     kinds = {"cr": "pct", "ctr": "pct", "tiny": "pct"}
     cells = report.kpi_table(changes, labels, kinds, c).cells()
-    assert cells.iloc[0].tolist() == ["Conversion rate", "30.0%", "15.0%", "+15.0 pp ▲", "significant (p = < 0.001)"]
+    assert cells.iloc[0].tolist() == ["Conversion rate", "30.0%", "15.0%", "+15.0 pp ▲", "significant (p < 0.001)"]
     assert cells.iloc[1, 4] == "not significant (p = 0.102)"
     assert cells.iloc[2, 4] == "too little data"
     assert list(cells.columns)[1:3] == ["October 2026", "September 2026"]
@@ -162,4 +162,6 @@ def test_delta_formats(cfg):
     assert report.fmt_delta(compare.nps("n", (50, 30, 20), (40, 30, 30)), "nps", c) == "+20.0"
     assert report.fmt_delta(compare.value("x", 5, 0), "int", c) == "+5"
     assert report.fmt_delta(compare.value("x", None, 0), "int", c) == "–"
+    # an untested KPI that did not move gets no sentence
+    assert report.describe_changes([compare.value("x", 0.0, 0.0)], {"x": "X"}, {"x": "num"}, c) == []
     assert not math.isnan(compare.rate("a", 0, 50, 0, 50).p_value)

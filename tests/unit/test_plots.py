@@ -119,3 +119,13 @@ def test_bars_returns_a_labelled_figure(styled):
     assert ax.get_title() == "채널별 전환율"
     labels = [t.get_text() for t in ax.texts]
     assert sorted(labels) == ["25.0%", "50.0%"]                 # 0.25 and 0.5 as percentages
+
+
+def test_tick_decimals_follow_the_spacing():
+    from journeykit.plots import tick_decimals
+
+    assert tick_decimals([0, 5000, 10000]) == 0
+    assert tick_decimals([3.2, 3.25, 3.3]) == 2        # steps of 0.05 → 2 decimals
+    assert tick_decimals([0.95, 0.955, 0.96], 100) == 1  # 95.0%, 95.5%, 96.0%
+    assert tick_decimals([12, 12.5, 13]) == 1
+    assert tick_decimals([7]) == 0
