@@ -78,6 +78,12 @@ class Definitions(_Strict):
     funnel_window_days: int = Field(ge=1)
     first_purchase_window_days: int = Field(ge=1)
     subscription_renewal_days: int = Field(ge=1)
+    ltv_time_unit: Literal["day", "week", "month"]
+    ltv_horizon_months: int = Field(ge=1, le=120)
+    ltv_discount_rate_monthly: float = Field(ge=0, lt=1)
+    ltv_holdout_days: int = Field(ge=7)
+    attribution_window_days: int = Field(ge=1)
+    experiment_window_days: int = Field(ge=1)
 
 
 class ReportConfig(_Strict):
