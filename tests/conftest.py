@@ -35,19 +35,30 @@ def tiny_data() -> Path:
     return ensure_tiny()
 
 
-@pytest.fixture
-def project(tmp_path: Path, tiny_data: Path) -> Path:
+def make_project(folder: Path, tiny_data: Path) -> Path:
     """A throw-away project folder: the repo's params and notebooks, the
     tiny demo data, and an empty reports/ folder."""
-    (tmp_path / "params" / "clients").mkdir(parents=True)
-    shutil.copy(ROOT / "params" / "defaults.yaml", tmp_path / "params" / "defaults.yaml")
-    shutil.copy(ROOT / "params" / "clients" / "tiny.yaml", tmp_path / "params" / "clients" / "tiny.yaml")
-    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks",
+    (folder / "params" / "clients").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "defaults.yaml", folder / "params" / "defaults.yaml")
+    shutil.copy(ROOT / "params" / "clients" / "tiny.yaml", folder / "params" / "clients" / "tiny.yaml")
+    shutil.copytree(ROOT / "notebooks", folder / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "tiny").symlink_to(tiny_data)
-    (tmp_path / "reports").mkdir()
-    return tmp_path
+    (folder / "data").mkdir()
+    (folder / "data" / "tiny").symlink_to(tiny_data)
+    (folder / "reports").mkdir()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def project_factory():
+    """:func:`make_project`, for fixtures of a wider scope than ``project``."""
+    return make_project
+
+
+@pytest.fixture
+def project(tmp_path: Path, tiny_data: Path) -> Path:
+    """A throw-away project (see :func:`make_project`)."""
+    return make_project(tmp_path, tiny_data)
 
 
 @pytest.fixture

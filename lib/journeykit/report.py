@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import os
+import re
+from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
@@ -274,11 +277,48 @@ class Narrative:
 
 
 # --------------------------------------------------------------------------
+# Exports: target lists for the client, pseudonymized
+# --------------------------------------------------------------------------
+
+EXPORTS_ENV = "JOURNEYKIT_EXPORTS"
+_PII = ("email", "name", "phone", "comment")
+
+
+def export(name: str, df: pd.DataFrame, cfg: RunConfig, id_column: str = "customer_id"):
+    """Write ``exports/<name>.csv`` of the report being rendered.
+
+    The ``id_column`` is replaced by keyed-hash pseudonyms
+    (:mod:`journeykit.privacy`); a frame with a personal-data column is
+    refused. Outside a report run (an analyst's notebook) nothing is written
+    and ``None`` is returned; inside one, the path written.
+    """
+    from . import privacy
+
+    bad = [c for c in df.columns if str(c).lower() in _PII]
+    if bad:
+        raise ValueError(f"export {name!r} has personal-data columns {bad}: drop them")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"export name {name!r}: use letters, digits, '_' and '-'")
+    out = privacy.pseudonymize_frame(df, cfg, id_column) if id_column in df.columns else df
+    folder = os.environ.get(EXPORTS_ENV)
+    if not folder:
+        return None
+    path = Path(folder) / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------
 # Section status and metrics
 # --------------------------------------------------------------------------
 
-def require(cfg: RunConfig, ds, *tables: str) -> None:
+def require(cfg: RunConfig, ds, *tables: str, section: str | None = None, keys=()) -> None:
     """Stop the section with a "not available" note unless every table exists.
+
+    With ``section`` and ``keys`` (the section's stable metric keys), the
+    section still records every key and its ``_prev`` as ``null`` before it
+    stops, so ``metrics.json`` keeps its stable shape.
 
     Raises
     ------
@@ -292,6 +332,8 @@ def require(cfg: RunConfig, ds, *tables: str) -> None:
 
     names = ", ".join(i18n.table_name(t, cfg.language) for t in missing)
     display(Note(i18n.t("not_available_body", cfg.language, tables=names, client=cfg.name), "warn"))
+    if section:
+        record(section, {k: None for key in keys for k in (key, f"{key}_prev")})
     raise SectionNotAvailable(f"needs table(s): {', '.join(missing)}")
 
 

@@ -121,8 +121,9 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
     source = nbformat.read(nb_path, as_version=4)
     title = render.notebook_title(source, cfg.language, name)
     result = SectionResult(name=name, title=title, status="ok")
-    saved = {k: os.environ.get(k) for k in ("JOURNEYKIT_ROOT", "JUPYTER_PATH")}
+    saved = {k: os.environ.get(k) for k in ("JOURNEYKIT_ROOT", "JUPYTER_PATH", "JOURNEYKIT_EXPORTS")}
     os.environ["JOURNEYKIT_ROOT"] = str(cfg.root)
+    os.environ["JOURNEYKIT_EXPORTS"] = str(out_path.parent.parent / "exports")
     os.environ.update(pin_kernel(out_path.parent.parent / ".kernel"))
     started = time.perf_counter()
     try:
@@ -160,8 +161,10 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
                 os.environ[key] = value
     result.seconds = round(time.perf_counter() - started, 2)
     executed = nbformat.read(out_path, as_version=4) if out_path.exists() else None
+    if result.status in ("ok", "not_available") and executed is not None:
+        # a not-available section may still record its stable keys as null
+        result.metrics = report.read_metrics(executed)
     if result.status == "ok":
-        result.metrics = report.read_metrics(executed) if executed is not None else None
         if result.metrics is None:
             result.status = "failed"
             result.error = "the notebook did not record its metrics (journeykit.report.record)"
@@ -184,7 +187,7 @@ def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at:
     """The metrics.json document (schema: ``journeykit.report.METRICS_SCHEMA``)."""
     sections = {}
     for r in results:
-        entry: dict = {"status": r.status, "title": r.title, "metrics": r.metrics if r.status == "ok" else None,
+        entry: dict = {"status": r.status, "title": r.title, "metrics": r.metrics if r.status != "failed" else None,
                        "seconds": r.seconds}
         if r.error:
             entry["error"] = r.error

@@ -46,19 +46,40 @@ def _pii_values(tiny: Path) -> list[str]:
     return [v for v in values if v]
 
 
-@pytest.mark.e2e
-def test_run_renders_a_complete_report(project: Path, tiny_data: Path):
+STAGES = {"10_awareness": "awareness", "20_consideration": "consideration", "30_purchase": "purchase",
+          "40_retention": "retention", "50_advocacy": "advocacy"}
+
+
+def _stable_keys(section: str) -> list[str]:
+    import importlib
+
+    mod = importlib.import_module(f"journeykit.metrics.{STAGES[section]}")
+    return [k for key in mod.STABLE_KEYS for k in (key, f"{key}_prev")]
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, tiny_data: Path, project_factory) -> Path:
+    """Every section of the tiny client, HTML and PDF, rendered once for this module."""
+    project = project_factory(tmp_path_factory.mktemp("full"), tiny_data)
     assert _run(project) == 0
+    return project
+
+
+@pytest.mark.e2e
+def test_run_renders_a_complete_report(full_run: Path):
+    project = full_run
     out = project / "reports" / "tiny" / PERIOD
     assert (out / "index.html").is_file()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="00_data_quality.html"' in index and 'href="report.pdf"' in index
 
-    section = (out / "00_data_quality.html").read_text(encoding="utf-8")
-    assert "Data quality" in section
-    section = re.sub(r"data:image/[^\"')\s]+", "", section)  # embedded figures are base64
-    for forbidden in ("Traceback", "jk.quality", "import journeykit", ">nan<", "NaN"):
-        assert forbidden not in section, forbidden
+    for name in ["00_data_quality", *STAGES]:
+        assert f'href="{name}.html"' in index, name
+        section = (out / f"{name}.html").read_text(encoding="utf-8")
+        section = re.sub(r"data:image/[^\"')\s]+", "", section)  # embedded figures are base64
+        for forbidden in ("Traceback", "jk.quality", "import journeykit", ">nan<", "NaN", ">None<"):
+            assert forbidden not in section, (name, forbidden)
+    assert "Data quality" in (out / "00_data_quality.html").read_text(encoding="utf-8")
 
     doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     jsonschema.validate(doc, METRICS_SCHEMA)
@@ -69,31 +90,48 @@ def test_run_renders_a_complete_report(project: Path, tiny_data: Path):
     assert dq["metrics"]["unmapped_event_types"] == 1  # APP_OPEN is left unmapped in tiny.yaml
 
     pdf = PdfReader(out / "report.pdf")
-    assert len(pdf.pages) >= 3  # cover, contents, the section
+    assert len(pdf.pages) >= 3 + len(STAGES)  # cover, contents, a page or more per section
     text = "\n".join(p.extract_text() for p in pdf.pages)
-    assert "Data quality" in text
+    assert "Data quality" in text and "Awareness" in text and "Advocacy" in text
 
     assert (out / "notebooks" / "00_data_quality.ipynb").is_file()
     assert not list(project.glob("reports/tiny/.tmp-*")), "staging folder left behind"
 
 
 @pytest.mark.e2e
-def test_no_pii_in_any_output(project: Path, tiny_data: Path):
-    assert _run(project, "--set", "report.pdf=false") == 0
-    out = project / "reports" / "tiny" / PERIOD
+@pytest.mark.parametrize("section", list(STAGES))
+def test_every_stage_records_its_stable_keys(full_run: Path, section: str):
+    doc = json.loads((full_run / "reports" / "tiny" / PERIOD / "metrics.json").read_text(encoding="utf-8"))
+    sec = doc["sections"][section]
+    assert sec["status"] == "ok", sec.get("error")
+    missing = [k for k in _stable_keys(section) if k not in sec["metrics"]]
+    assert not missing, f"{section} lacks {missing}"
+    # the tiny client has every table: the headline of each stage is computed
+    headline = {"10_awareness": "ctr", "20_consideration": "sessions", "30_purchase": "orders",
+                "40_retention": "mau", "50_advocacy": "nps"}[section]
+    assert sec["metrics"][headline] is not None
+
+
+@pytest.mark.e2e
+def test_no_pii_in_any_output(full_run: Path, tiny_data: Path):
+    out = full_run / "reports" / "tiny" / PERIOD
     planted = _pii_values(tiny_data)
     assert len(planted) > 100
-    for path in out.rglob("*"):
-        if path.is_file():
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".pdf" for p in files) and any(p.suffix == ".ipynb" for p in files)
+    for path in files:
+        if path.suffix == ".pdf":
+            text = "\n".join(pg.extract_text() for pg in PdfReader(path).pages)
+        else:
             text = path.read_text(encoding="utf-8", errors="ignore")
-            leaked = [v for v in planted if v in text]
-            assert not leaked, f"{path.name} contains PII, e.g. {leaked[:3]}"
+        leaked = [v for v in planted if v in text]
+        assert not leaked, f"{path.name} contains PII, e.g. {leaked[:3]}"
 
 
 @pytest.mark.e2e
 def test_failed_section_leaves_others_rendered_and_exit_nonzero(project: Path):
     _add_notebook(project, "99_boom", "raise ValueError('planted failure')")
-    assert _run(project, "--set", "report.pdf=false") == 1
+    assert _run(project, "--set", "report.pdf=false", "--sections", "00", "99") == 1
     out = project / "reports" / "tiny" / PERIOD  # no good report before: published with the failure
     doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert doc["sections"]["00_data_quality"]["status"] == "ok"
@@ -107,13 +145,13 @@ def test_failed_section_leaves_others_rendered_and_exit_nonzero(project: Path):
 
 @pytest.mark.e2e
 def test_failed_rerun_keeps_the_previous_good_report(project: Path):
-    assert _run(project, "--set", "report.pdf=false") == 0
+    assert _run(project, "--set", "report.pdf=false", "--sections", "00") == 0
     out = project / "reports" / "tiny" / PERIOD
     before = (out / "metrics.json").read_bytes()
     files_before = sorted(p.name for p in out.iterdir())
 
     _add_notebook(project, "99_boom", "raise RuntimeError('second run breaks')")
-    assert _run(project, "--set", "report.pdf=false") == 1
+    assert _run(project, "--set", "report.pdf=false", "--sections", "00", "99") == 1
     assert (out / "metrics.json").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == files_before
     failed = project / "reports" / "tiny" / "_failed" / PERIOD
@@ -122,27 +160,34 @@ def test_failed_rerun_keeps_the_previous_good_report(project: Path):
 
 
 @pytest.mark.e2e
-def test_section_without_its_tables_is_not_available(project: Path):
-    # A client with only orders: a section needing surveys says so, and the run succeeds.
+def test_orders_only_client_gets_purchase_and_retention_and_not_available_for_the_rest(project: Path):
     client = project / "params" / "clients" / "orders-only.yaml"
     client.write_text(
         "name: Orders only\ncurrency: KRW\ntimezone: Asia/Seoul\nlanguage: en\n"
         "data:\n  source: data/tiny\n  tables:\n    orders:\n      file: orders.csv\n"
-        "      columns: {order_id: 주문번호, customer_id: 고객번호, ordered_at: 주문일자, amount: 결제금액}\n",
+        "      columns: {order_id: 주문번호, customer_id: 고객번호, ordered_at: 주문일자, amount: 결제금액,\n"
+        "                channel: 채널, device: 기기, discount_code: 할인코드, payment_status: 결제상태}\n",
         encoding="utf-8")
-    _add_notebook(project, "50_needs_surveys",
-                  "import journeykit as jk\ncfg = jk.config.load(client, period)\nds = jk.io.load(cfg)\n"
-                  "jk.report.require(cfg, ds, 'surveys')\njk.report.record('50_needs_surveys', {'x': 1})")
     rc = cli.main(["--root", str(project), "run", "--client", "orders-only", "--period", PERIOD,
                    "--set", "report.pdf=false"])
     assert rc == 0
     out = project / "reports" / "orders-only" / PERIOD
     doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    sec = doc["sections"]["50_needs_surveys"]
-    assert sec["status"] == "not_available" and sec["metrics"] is None and sec["needs"] == ["surveys"]
+    needs = {"10_awareness": ["marketing"], "20_consideration": ["events"], "50_advocacy": ["surveys"]}
+    for section, tables in needs.items():
+        sec = doc["sections"][section]
+        assert sec["status"] == "not_available" and sec["needs"] == tables, section
+        # the stable keys are still there, as null
+        assert sec["metrics"] == {k: None for k in _stable_keys(section)}, section
+        page = (out / f"{section}.html").read_text(encoding="utf-8")
+        assert "Not available for this client" in page and tables[0] in page
+    for section in ("30_purchase", "40_retention"):
+        sec = doc["sections"][section]
+        assert sec["status"] == "ok", sec.get("error")
+        assert all(k in sec["metrics"] for k in _stable_keys(section))
+    assert doc["sections"]["30_purchase"]["metrics"]["orders"] > 0
+    assert doc["sections"]["40_retention"]["metrics"]["mau"] > 0
     assert doc["sections"]["00_data_quality"]["status"] == "ok"
-    page = (out / "50_needs_surveys.html").read_text(encoding="utf-8")
-    assert "Not available for this client" in page and "surveys" in page
 
 
 @pytest.mark.e2e

@@ -56,6 +56,7 @@ USAGE_EVENTS = ("login", "feature_use")
 """Event types that count as using the product (app or account)."""
 
 KEYS = ("nps", "nps_ci_low", "nps_ci_high", "promoter_share", "detractor_share", "review_rate", "referral_rate")
+STABLE_KEYS = KEYS
 """The stable metrics.json keys of the section (each also with ``_prev``)."""
 
 KINDS = {"nps": "nps", "responses": "int", "promoter_share": "pct", "passive_share": "pct",
