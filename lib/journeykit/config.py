@@ -104,6 +104,11 @@ class RunConfig(_Strict):
     data: DataConfig
     definitions: Definitions
     report: ReportConfig
+    segmentation: dict[str, Any] = Field(default_factory=dict)
+    """Segments, lifecycle states, health score and playbooks; validated by
+    ``journeykit.segments`` (its keys, defaults and errors live there)."""
+    prediction: dict[str, Any] = Field(default_factory=dict)
+    """Churn, promoter and upsell models; validated by ``journeykit.predict``."""
 
     @field_validator("timezone")
     @classmethod
