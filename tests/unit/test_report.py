@@ -286,3 +286,27 @@ def test_schema_is_a_valid_json_schema():
     assert report.METRICS_SCHEMA["properties"]["sections"]["additionalProperties"]["properties"]["status"]["enum"] \
         == list(report.STATUSES)
 
+
+
+def test_export_pseudonymizes_ids_and_writes_only_inside_a_run(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from journeykit import privacy, report
+
+    class Cfg:
+        def secret(self):
+            return b"k"
+
+    df = pd.DataFrame({"customer_id": ["C1", "C2"], "clv": [10.0, 5.0]})
+    monkeypatch.delenv(report.EXPORTS_ENV, raising=False)
+    assert report.export("top_clv", df, Cfg()) is None          # an analyst's notebook: nothing written
+    monkeypatch.setenv(report.EXPORTS_ENV, str(tmp_path / "exports"))
+    path = report.export("top_clv", df, Cfg())
+    assert path == tmp_path / "exports" / "top_clv.csv"
+    out = pd.read_csv(path)
+    assert out["customer_id"].tolist() == [privacy.pseudonym("C1", b"k"), privacy.pseudonym("C2", b"k")]
+    assert "C1" not in path.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="personal-data"):
+        report.export("x", df.assign(email="a@b.c"), Cfg())
+    with pytest.raises(ValueError, match="name"):
+        report.export("../escape", df, Cfg())
