@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 import nbformat
@@ -31,6 +34,9 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from . import i18n
 from .config import RunConfig
 from .errors import JourneykitError
+from .periods import Period
+
+_PERIOD = re.compile(r"^\d{4}-\d{2}$")
 
 _TEMPLATES = resources.files("journeykit") / "templates"
 
@@ -249,6 +255,78 @@ def write_report(cfg: RunConfig, out: Path, results: list[SectionResult], genera
             print_pdf(combined, out / "report.pdf")
         finally:
             combined.unlink(missing_ok=True)
+
+
+def published_reports(reports_dir: Path) -> list[dict]:
+    """Every published report under ``reports/<client>/<period>/``, newest
+    period first per client: client, client_name, language, period,
+    generated_at and the count of sections per status. Failed runs kept in
+    ``_failed/`` and staging folders are not listed."""
+    found = []
+    for path in sorted(reports_dir.glob("*/*/metrics.json")):
+        client_dir, period_dir = path.parent.parent.name, path.parent.name
+        if client_dir.startswith((".", "_")) or period_dir.startswith((".", "_")):
+            continue
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        statuses = [s.get("status") for s in doc.get("sections", {}).values()]
+        found.append({"client": client_dir, "client_name": doc.get("client_name") or client_dir,
+                      "language": doc.get("language", "en"), "period": period_dir,
+                      "generated_at": str(doc.get("generated_at", ""))[:16].replace("T", " "),
+                      **{st: statuses.count(st) for st in ("ok", "not_available", "failed")}})
+    found.sort(key=lambda r: (r["client_name"].lower(), r["client"], [-ord(c) for c in r["period"]]))
+    return found
+
+
+_HISTORY_TEXT = {
+    "title": {"en": "Reports", "ko": "리포트"},
+    "lead": {"en": "Every client and period rendered here, newest first.",
+             "ko": "이곳에서 생성된 모든 고객사와 기간의 리포트입니다(최신순)."},
+    "col_client": {"en": "Client", "ko": "고객사"},
+    "col_period": {"en": "Period", "ko": "기간"},
+    "col_sections": {"en": "Sections", "ko": "섹션"},
+    "col_generated": {"en": "Generated", "ko": "생성 시각"},
+    "none": {"en": "No report has been rendered yet.", "ko": "아직 생성된 리포트가 없습니다."},
+}
+
+
+def reports_index_html(reports: list[dict], language: str = "en") -> str:
+    """The top-level ``reports/index.html``: a table of every published
+    report with links; client names are escaped."""
+    esc = html.escape
+    t = {k: v[language] for k, v in _HISTORY_TEXT.items()}
+    rows = []
+    for r in reports:
+        period = Period.parse(r["period"]).label(r["language"]) if _PERIOD.match(r["period"]) else r["period"]
+        badges = "".join(f'<span class="badge {st}">{esc(i18n.t("status_" + st, r["language"]))} {r[st]}</span> '
+                         for st in ("ok", "not_available", "failed") if r[st])
+        href = f'{quote(r["client"])}/{quote(r["period"])}/index.html'
+        rows.append(f'<tr><td class="txt">{esc(r["client_name"])}</td>'
+                    f'<td class="txt"><a href="{esc(href)}">{esc(period)}</a></td>'
+                    f'<td class="txt">{badges}</td><td class="date">{esc(r["generated_at"])}</td></tr>')
+    table = (f'<table class="jk-table"><thead><tr><th>{esc(t["col_client"])}</th><th>{esc(t["col_period"])}</th>'
+             f'<th>{esc(t["col_sections"])}</th><th>{esc(t["col_generated"])}</th></tr></thead>'
+             f'<tbody>{"".join(rows)}</tbody></table>') if rows else f'<p class="jk-note">{esc(t["none"])}</p>'
+    css = Markup((_TEMPLATES / "style.css").read_text())
+    return (f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            """<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline';">"""
+            f'<title>{esc(t["title"])}</title><style>{css}</style></head><body>'
+            f'<main><h1>{esc(t["title"])}</h1><p>{esc(t["lead"])}</p>{table}</main></body></html>')
+
+
+def write_reports_index(reports_dir: Path) -> Path:
+    """(Re)write ``reports/index.html`` from the published reports; Korean
+    when every listed client reports in Korean, else English."""
+    reports = published_reports(reports_dir)
+    language = "ko" if reports and all(r["language"] == "ko" for r in reports) else "en"
+    path = reports_dir / "index.html"
+    tmp = path.with_name(f".index-{uuid.uuid4().hex[:6]}.html")
+    tmp.write_text(reports_index_html(reports, language), encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def read_notebook(path: Path):

@@ -39,6 +39,8 @@ METRICS_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "client": {"type": "string"},
+        "client_name": {"type": "string"},
+        "language": {"enum": ["en", "ko"]},
         "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
         "generated_at": {"type": "string"},
         "journeykit_version": {"type": "string"},

@@ -196,8 +196,8 @@ def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at:
         if r.retried:
             entry["retried"] = True
         sections[r.name] = entry
-    return {"client": cfg.client, "period": str(cfg.period), "generated_at": generated_at,
-            "journeykit_version": __version__, "sections": sections}
+    return {"client": cfg.client, "client_name": cfg.name, "language": cfg.language, "period": str(cfg.period),
+            "generated_at": generated_at, "journeykit_version": __version__, "sections": sections}
 
 
 def _is_good(report_dir: Path) -> bool:
@@ -287,6 +287,7 @@ def run(
             shutil.rmtree(failed_dir)
         staging.rename(failed_dir)
         result.report_dir = failed_dir
+    render.write_reports_index(target.parent.parent)
     say(f"{client} {cfg.period}: {'done' if result.ok else 'finished with failures'} → {result.report_dir}")
     return result
 

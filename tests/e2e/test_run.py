@@ -96,6 +96,8 @@ def test_run_renders_a_complete_report(full_run: Path):
 
     assert (out / "notebooks" / "00_data_quality.ipynb").is_file()
     assert not list(project.glob("reports/tiny/.tmp-*")), "staging folder left behind"
+    history = (project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'href="tiny/2026-10/index.html"' in history and "Demo Coffee (tiny sample)" in history
 
 
 @pytest.mark.e2e
