@@ -49,6 +49,8 @@ class SectionResult:
     title: str
     status: str  # ok | not_available | failed
     metrics: dict | None = None
+    changes: list | None = None
+    trend: dict | None = None
     error: str | None = None
     needs: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -175,12 +177,18 @@ def _headline_cards(cfg: RunConfig, results: list[SectionResult]) -> str:
     return f'<h2>{html.escape(i18n.t("key_figures", cfg.language))}</h2><div class="cards">{items}</div>'
 
 
+def reading_order(results: list[SectionResult]) -> list[SectionResult]:
+    """Sections as a reader meets them: the executive summary (``*_summary``,
+    run last because it reads the others) first, then the rest in run order."""
+    return sorted(results, key=lambda r: not r.name.endswith("_summary"))
+
+
 def index_body(cfg: RunConfig, results: list[SectionResult], *, has_pdf: bool) -> str:
     """Body of index.html: headline figures and a link to every section."""
     lang = cfg.language
     esc = html.escape
     items = []
-    for r in results:
+    for r in reading_order(results):
         items.append(
             f'<li><a href="{esc(r.href)}">{esc(r.title)}</a>'
             f'<span class="badge {esc(r.status)}">{esc(i18n.t("status_" + r.status, lang))}</span></li>')
@@ -197,6 +205,7 @@ def combined_body(cfg: RunConfig, results: list[SectionResult], generated_at: st
     """Cover, contents and every section, one page break apart (for the PDF)."""
     lang = cfg.language
     esc = html.escape
+    results = reading_order(results)
     toc = "".join(f"<li>{esc(r.title)}</li>" for r in results)
     parts = [
         f'<section class="cover"><div class="kicker">{esc(i18n.t("report_title", lang))}</div>'

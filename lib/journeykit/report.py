@@ -192,7 +192,8 @@ def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
         return "–"
     sign = "+" if d > 0 else ("−" if d < 0 else "±")
     if kind == "pct":
-        return i18n.t("pp", cfg.language, sign=sign, x=f"{abs(d) * 100:.1f}")
+        digits = 2 if abs(d) < 0.001 else 1   # a change under 0.1 pp would read "+0.0 pp"
+        return i18n.t("pp", cfg.language, sign=sign, x=f"{abs(d) * 100:.{digits}f}")
     if kind == "nps":
         return f"{sign}{abs(d) * 100:.1f}"
     r = change.rel_delta
@@ -201,7 +202,11 @@ def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
     return f"{sign}{abs(r) * 100:.1f}%"
 
 
-def _fmt_kpi(kind: str, cfg: RunConfig):
+def fmt_kpi(kind: str, cfg: RunConfig):
+    """The display function for a KPI of ``kind`` (``nps`` shown ×100;
+    rates under 5 % with two decimals, so 0.84 % and 0.79 % differ)."""
+    if kind == "pct":
+        return lambda x: fmt_pct(x, 2 if not _missing(x) and abs(float(x)) < 0.05 else 1)
     if kind == "nps":
         return lambda x: "–" if _missing(x) else f"{float(x) * 100:.1f}"
     return formatter(kind, cfg)
@@ -228,7 +233,7 @@ def kpi_table(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg:
     rows = []
     for c in changes:
         kind = kinds.get(c.key, "num")
-        f = _fmt_kpi(kind, cfg)
+        f = fmt_kpi(kind, cfg)
         marker = " ▲" if c.significant and c.direction == "up" else (" ▼" if c.significant and c.direction == "down" else "")
         rows.append({"kpi": labels.get(c.key, c.key), "value": f(c.value), "prev": f(c.prev),
                      "change": fmt_delta(c, kind, cfg) + marker, "sig": significance_text(c, cfg)})
@@ -250,7 +255,7 @@ def describe_changes(changes, labels: Mapping[str, str], kinds: Mapping[str, str
     out = []
     for c in sig + untested:
         kind = kinds.get(c.key, "num")
-        f = _fmt_kpi(kind, cfg)
+        f = fmt_kpi(kind, cfg)
         key = "change_untested" if c in untested else f"change_{c.direction}_sig"
         out.append(i18n.t(key, lang, label=labels.get(c.key, c.key), prev=f(c.prev), value=f(c.value),
                           delta=fmt_delta(c, kind, cfg)))
@@ -362,8 +367,9 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"metric value of type {type(value).__name__} is not JSON: {value!r}")
 
 
-def record(section: str, metrics: Mapping[str, Any]) -> dict[str, Any]:
-    """Emit a section's metrics for the runner (and show them to the analyst).
+def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Mapping[str, str] | None = None,
+           kinds: Mapping[str, str] | None = None, trend: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Emit a section's results for the runner (and show them to the analyst).
 
     Parameters
     ----------
@@ -371,22 +377,69 @@ def record(section: str, metrics: Mapping[str, Any]) -> dict[str, Any]:
         The notebook's name, e.g. ``"00_data_quality"``.
     metrics : mapping
         KPI name → number, string, list or mapping. Rates are 0–1.
+    changes : list of :class:`journeykit.compare.Change`, optional
+        The period-over-period tests the section showed; saved with their
+        ``labels`` and ``kinds`` so the summary reuses them, never recomputes.
+    trend : DataFrame, optional
+        One row per month (column ``month``), a column per KPI: the trend the
+        section charted, for the summary's sparklines.
     """
     from IPython.display import display
 
     data = {"section": section, "metrics": jsonable(dict(metrics))}
+    if changes:
+        data["changes"] = [change_record(c, (labels or {}).get(c.key, c.key), (kinds or {}).get(c.key, "num"))
+                           for c in changes]
+    if trend is not None and len(trend):
+        t = trend.sort_values("month")
+        data["trend"] = {"month": [pd.Timestamp(m).strftime("%Y-%m") for m in t["month"]],
+                         **{c: jsonable(t[c].tolist()) for c in t.columns
+                            if c != "month" and pd.api.types.is_numeric_dtype(t[c])}}
     lines = "\n".join(f"- `{k}`: {v}" for k, v in data["metrics"].items())
     display({METRICS_MIME: data, "text/markdown": f"**metrics recorded for {section}**\n\n{lines}",
              "text/plain": f"metrics recorded for {section}"}, raw=True)
     return data
 
 
-def read_metrics(nb) -> dict[str, Any] | None:
-    """The metrics a section recorded, from its executed notebook (or None)."""
+def change_record(change, label: str, kind: str) -> dict[str, Any]:
+    """A :class:`journeykit.compare.Change` as plain JSON for metrics.json."""
+    return jsonable({"key": change.key, "label": label, "kind": kind, "value": change.value, "prev": change.prev,
+                     "delta": change.delta, "rel_delta": change.rel_delta, "p_value": change.p_value,
+                     "test": change.test, "verdict": change.verdict, "direction": change.direction,
+                     "good": change.good, "higher_is_better": change.higher_is_better})
+
+
+def read_payload(nb) -> dict[str, Any] | None:
+    """Everything a section recorded (metrics, changes, trend), or None."""
     found = None
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if METRICS_MIME in data:
-                found = data[METRICS_MIME].get("metrics")
+                found = data[METRICS_MIME]
     return found
+
+
+RUN_ENV = "JOURNEYKIT_RUN_RESULTS"
+
+
+def run_results(cfg: RunConfig) -> dict[str, Any]:
+    """The sections already rendered for this client and period: inside a
+    report run, the results of the sections that ran before this one;
+    otherwise (an analyst's notebook) the published ``metrics.json``, if
+    any. Returns the ``sections`` mapping of metrics.json (``{}`` if none)."""
+    import json
+
+    for path in (os.environ.get(RUN_ENV), cfg.report_dir / "metrics.json"):
+        if path and Path(path).is_file():
+            try:
+                return json.loads(Path(path).read_text(encoding="utf-8")).get("sections", {})
+            except ValueError:
+                return {}
+    return {}
+
+
+def read_metrics(nb) -> dict[str, Any] | None:
+    """The metrics a section recorded, from its executed notebook (or None)."""
+    payload = read_payload(nb)
+    return payload.get("metrics") if payload else None

@@ -121,9 +121,11 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
     source = nbformat.read(nb_path, as_version=4)
     title = render.notebook_title(source, cfg.language, name)
     result = SectionResult(name=name, title=title, status="ok")
-    saved = {k: os.environ.get(k) for k in ("JOURNEYKIT_ROOT", "JUPYTER_PATH", "JOURNEYKIT_EXPORTS")}
+    saved = {k: os.environ.get(k) for k in ("JOURNEYKIT_ROOT", "JUPYTER_PATH", "JOURNEYKIT_EXPORTS",
+                                            report.RUN_ENV)}
     os.environ["JOURNEYKIT_ROOT"] = str(cfg.root)
     os.environ["JOURNEYKIT_EXPORTS"] = str(out_path.parent.parent / "exports")
+    os.environ[report.RUN_ENV] = str(out_path.parent.parent / ".run-results.json")
     os.environ.update(pin_kernel(out_path.parent.parent / ".kernel"))
     started = time.perf_counter()
     try:
@@ -163,7 +165,10 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
     executed = nbformat.read(out_path, as_version=4) if out_path.exists() else None
     if result.status in ("ok", "not_available") and executed is not None:
         # a not-available section may still record its stable keys as null
-        result.metrics = report.read_metrics(executed)
+        payload = report.read_payload(executed) or {}
+        result.metrics = payload.get("metrics")
+        result.changes = payload.get("changes")
+        result.trend = payload.get("trend")
     if result.status == "ok":
         if result.metrics is None:
             result.status = "failed"
@@ -195,6 +200,10 @@ def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at:
             entry["needs"] = r.needs
         if r.retried:
             entry["retried"] = True
+        if r.status != "failed" and r.changes:
+            entry["changes"] = r.changes
+        if r.status != "failed" and r.trend:
+            entry["trend"] = r.trend
         sections[r.name] = entry
     return {"client": cfg.client, "client_name": cfg.name, "language": cfg.language, "period": str(cfg.period),
             "generated_at": generated_at, "journeykit_version": __version__, "sections": sections}
@@ -260,11 +269,16 @@ def run(
     try:
         for i, nb_path in enumerate(paths, 1):
             say(f"{client} {cfg.period}: [{i}/{len(paths)}] {nb_path.stem} …")
+            # later sections (the summary) read the results of earlier ones
+            (staging / ".run-results.json").write_text(
+                json.dumps(metrics_document(cfg, result.sections, generated_at), ensure_ascii=False),
+                encoding="utf-8")
             r = execute_section(cfg, nb_path, staging / "notebooks" / nb_path.name)
             extra = f" ({r.error})" if r.error else (f" (needs {', '.join(r.needs)})" if r.needs else "")
             say(f"{client} {cfg.period}: [{i}/{len(paths)}] {nb_path.stem} {r.status} in {r.seconds:.1f} s{extra}")
             result.sections.append(r)
         shutil.rmtree(staging / ".kernel", ignore_errors=True)
+        (staging / ".run-results.json").unlink(missing_ok=True)
         doc = metrics_document(cfg, result.sections, generated_at)
         (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
         say(f"{client} {cfg.period}: rendering HTML{' and PDF' if cfg.report.pdf else ''} …")

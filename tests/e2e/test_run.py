@@ -80,6 +80,10 @@ def test_run_renders_a_complete_report(full_run: Path):
         for forbidden in ("Traceback", "jk.quality", "import journeykit", ">nan<", "NaN", ">None<"):
             assert forbidden not in section, (name, forbidden)
     assert "Data quality" in (out / "00_data_quality.html").read_text(encoding="utf-8")
+    # the executive summary runs last (it reads the others) but is read first
+    assert index.index('href="90_summary.html"') < index.index('href="00_data_quality.html"')
+    summary_page = (out / "90_summary.html").read_text(encoding="utf-8")
+    assert "Scorecard" in summary_page and "<svg" in summary_page
 
     doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     jsonschema.validate(doc, METRICS_SCHEMA)

@@ -1,0 +1,134 @@
+"""The executive summary arranges what the sections recorded; it never
+recomputes. Fixtures are metrics.json-shaped dicts written by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journeykit import compare, config, report, summary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    (tmp_path / "params" / "clients").mkdir(parents=True)
+    (tmp_path / "params" / "defaults.yaml").write_text((ROOT / "params" / "defaults.yaml").read_text())
+
+    def make(language="en"):
+        (tmp_path / "params" / "clients" / "c.yaml").write_text(
+            f"name: C\ncurrency: KRW\ntimezone: Asia/Seoul\nlanguage: {language}\n"
+            "data: {source: data/c, tables: {orders: {file: o.csv}}}\n", encoding="utf-8")
+        return config.load("c", "2026-10", root=tmp_path)
+
+    return make
+
+
+def rec(change, label, kind):
+    return report.change_record(change, label, kind)
+
+
+def sections():
+    orders = compare.count("orders", 330, 31, 200, 30)      # clearly up: p < 0.001
+    ctr = compare.rate("ctr", 30, 1000, 28, 1000)           # not significant
+    churn = compare.rate("churn_rate", 80, 400, 40, 400, higher_is_better=False)  # up, bad news
+    return {
+        "00_data_quality": {"status": "ok", "title": "00 · Data quality",
+                            "metrics": {"rows_repaired": 12, "unmapped_event_types": 1}},
+        "10_awareness": {"status": "ok", "title": "10 · Awareness", "metrics": {"impressions": 100000, "clicks": 3000},
+                         "changes": [rec(ctr, "Click-through rate", "pct")],
+                         "trend": {"month": ["2026-09", "2026-10"], "ctr": [0.028, 0.03]}},
+        "20_consideration": {"status": "not_available", "title": "20 · Consideration", "needs": ["events"],
+                             "metrics": {"sessions": None}},
+        "30_purchase": {"status": "ok", "title": "30 · Purchase", "metrics": {"orders": 330},
+                        "changes": [rec(orders, "Orders", "int")]},
+        "40_retention": {"status": "ok", "title": "40 · Retention", "metrics": {},
+                         "changes": [rec(churn, "Churn rate", "pct")]},
+        "50_advocacy": {"status": "failed", "title": "50 · Advocacy", "metrics": None},
+    }
+
+
+def test_scorecard_takes_recorded_changes_in_journey_order(cfg):
+    rows = summary.scorecard(sections(), cfg())
+    assert [(r.section, r.change.key) for r in rows] == [
+        ("10_awareness", "ctr"), ("30_purchase", "orders"), ("40_retention", "churn_rate")]
+    assert rows[0].trend == [0.028, 0.03]
+    # the verdicts are the sections' own: 330 vs 200 orders (31 vs 30 days) is significant
+    assert rows[1].change.significant and not rows[0].change.significant
+    assert rows[2].change.good is False          # churn up is bad news
+
+
+def test_scorecard_html_escapes_and_marks(cfg):
+    s = sections()
+    s["30_purchase"]["changes"][0]["label"] = "<b>Orders</b>"
+    html = summary.Scorecard(summary.scorecard(s, cfg()), cfg())._repr_html_()
+    assert "<b>Orders</b>" not in html and "&lt;b&gt;Orders&lt;/b&gt;" in html
+    assert 'class="mark good"' in html and 'class="mark bad"' in html   # orders up, churn up
+    assert html.count("<svg") == 1                                     # only CTR recorded a trend
+
+
+def test_sparkline():
+    svg = summary.sparkline([1, 2, None, 4])
+    assert svg.startswith("<svg") and svg.count("L") == 2 and "<circle" in svg  # 3 points, last marked
+    assert summary.sparkline([5]) == "" and summary.sparkline([]) == ""
+    assert "nan" not in summary.sparkline([1.0, 1.0, 1.0])                      # flat line, no division by 0
+
+
+def test_what_changed_lists_significant_moves_smallest_p_first(cfg):
+    text = summary.what_changed(sections(), cfg())
+    # orders: z = (330/31 − 200/30)/se ≫ churn's z (0.20 vs 0.10 of 400): orders first
+    assert text[0].startswith("[Purchase] Orders rose from 200 to 330")
+    assert text[1].startswith("[Retention] Churn rate rose from 10.0% to 20.0%")
+    assert len(text) == 2                                              # CTR is not significant
+
+
+def test_what_changed_says_so_when_nothing_moved(cfg):
+    s = sections()
+    del s["30_purchase"], s["40_retention"]
+    assert summary.what_changed(s, cfg("ko")) == ["2026년 9월 대비 통계적으로 유의하게 변한 핵심 지표는 없습니다."]
+
+
+def test_journey_uses_funnel_users_and_skips_missing_steps():
+    s = sections()
+    assert summary.journey(s) == [("impressions", 100000.0), ("clicks", 3000.0), ("orders", 330.0)]
+    s["20_consideration"] = {"status": "ok", "metrics": {"funnel": [
+        {"step": "visit", "users": 900}, {"step": "product_view", "users": 500},
+        {"step": "add_to_cart", "users": 0}, {"step": "purchase", "users": 120}]}}
+    s["50_advocacy"] = {"status": "ok", "metrics": {"responses": 200, "promoter_share": 0.4}}
+    assert summary.journey(s) == [("impressions", 100000.0), ("clicks", 3000.0), ("visit", 900.0),
+                                  ("product_view", 500.0), ("purchase", 120.0), ("promoters", 80.0)]
+
+
+def test_caveats(cfg):
+    text = summary.caveats(sections(), cfg())
+    assert text == [
+        "20 · Consideration is not available: it needs the events table(s).",
+        "50 · Advocacy failed and is missing from this report.",
+        "12 rows were repaired or dropped at load (see Data quality).",
+        "1 event name(s) are not mapped to a canonical type and are not analysed.",
+    ]
+    clean = {"00_data_quality": {"status": "ok", "metrics": {"rows_repaired": 0}}}
+    assert summary.caveats(clean, cfg()) == ["No data caveats: every table was supplied and nothing was repaired."]
+
+
+def test_metrics(cfg):
+    m = summary.metrics(sections(), cfg())
+    assert m == {"sections_read": ["00_data_quality", "10_awareness", "30_purchase", "40_retention"],
+                 "headline_kpis": 3, "significant_changes": 2, "significant_up": 2, "significant_down": 0}
+
+
+def test_run_results_reads_the_run_then_the_published_report(cfg, tmp_path, monkeypatch):
+    import json
+
+    c = cfg()
+    monkeypatch.delenv(report.RUN_ENV, raising=False)
+    assert report.run_results(c) == {}
+    c.report_dir.mkdir(parents=True)
+    (c.report_dir / "metrics.json").write_text(json.dumps({"sections": {"a": {"status": "ok"}}}))
+    assert report.run_results(c) == {"a": {"status": "ok"}}
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"sections": {"b": {"status": "ok"}}}))
+    monkeypatch.setenv(report.RUN_ENV, str(run))
+    assert report.run_results(c) == {"b": {"status": "ok"}}
