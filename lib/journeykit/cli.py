@@ -52,7 +52,7 @@ def _print_sections(result) -> None:
 def cmd_run(args) -> int:
     from . import runner
 
-    result = runner.run(args.client, args.period, overrides=args.set, root=_root(args),
+    result = runner.run(args.client, args.period, overrides=args.set, root=_root(args), jobs=args.jobs,
                         sections=args.sections or None)
     if result.error:
         _err(result.error)
@@ -79,28 +79,48 @@ def cmd_demo(args) -> int:
         print("generating demo data (about 20,000 customers) …", file=sys.stderr, flush=True)
         demo.generate(data, size="demo", seed=7)
     args.client, args.period, args.set, args.sections = "demo", args.period or demo.DEFAULT_END, None, None
+    args.jobs = args.jobs or 2
     return cmd_run(args)
+
+
+def _batch_one(client: str, period: str, overrides, root: str):
+    """One client of ``batch``: (RunResult or None, bug text or None, seconds)."""
+    from . import runner
+
+    t0 = time.perf_counter()
+    try:
+        result = runner.run(client, period, overrides=overrides, root=Path(root))
+    except Exception as e:
+        return None, f"{type(e).__name__}: {e}", time.perf_counter() - t0
+    for s in result.sections:  # the pages are written; keep what crosses processes small
+        s.body_html = ""
+    return result, None, time.perf_counter() - t0
 
 
 def cmd_batch(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from . import config, runner
+    from . import config
     from .periods import Period
 
     root = _root(args)
     period = str(Period.parse(args.period)) if args.period else str(Period.last_complete())
     clients = args.clients or config.list_clients(root)
+    if args.jobs > 1 and len(clients) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as pool:
+            outcomes = list(pool.map(_batch_one, clients, [period] * len(clients), [args.set] * len(clients),
+                                     [str(root)] * len(clients)))
+    else:
+        outcomes = [_batch_one(c, period, args.set, str(root)) for c in clients]
     rows = []
-    for client in clients:
-        t0 = time.perf_counter()
-        try:
-            result = runner.run(client, period, overrides=args.set, root=root)
-        except Exception as e:  # isolate one client's bug from the others
-            rows.append((client, "bug", f"{type(e).__name__}: {e}", time.perf_counter() - t0))
+    for client, (result, bug, secs) in zip(clients, outcomes):
+        if bug:  # one client's bug does not stop the others
+            rows.append((client, "bug", bug, secs))
             continue
-        secs = time.perf_counter() - t0
         if result.error:
             rows.append((client, "input error", result.error.splitlines()[0], secs))
         elif result.ok:
@@ -170,18 +190,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("demo", help="generate demo data if missing and render the demo client's report")
     sp.add_argument("--period", help="YYYY-MM (default: the demo data's last month)")
+    sp.add_argument("--jobs", type=int, default=2, metavar="N", help="sections at once (default 2)")
     sp.set_defaults(func=cmd_demo)
 
     sp = sub.add_parser("run", help="render one client's report for one period")
     sp.add_argument("--client", required=True)
     sp.add_argument("--period", required=True, help="YYYY-MM")
     sp.add_argument("--sections", nargs="*", help="only these section prefixes, e.g. 00 40")
+    sp.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="run up to N independent sections at once, each in its own process (default 1)")
     with_set(sp)
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("batch", help="render every client in params/clients/ for one period")
     sp.add_argument("--period", help="YYYY-MM (default: the last complete month)")
     sp.add_argument("--clients", nargs="*", help="only these clients")
+    sp.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="render up to N clients at once, each in its own process (default 1)")
     with_set(sp)
     sp.set_defaults(func=cmd_batch)
 

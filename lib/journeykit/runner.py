@@ -229,6 +229,68 @@ def _publish(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _section_worker(client: str, period: str, overrides, root: str, nb_path: str, out_path: str,
+                    delay: float) -> SectionResult:
+    """One section in a worker process (see :func:`run` with ``jobs``)."""
+    time.sleep(delay)  # stagger kernel starts (papermill #239, #511)
+    cfg = config.load(client, period, overrides=overrides, root=Path(root))
+    return execute_section(cfg, Path(nb_path), Path(out_path))
+
+
+def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at: str, jobs: int,
+                 say: Callable[[str], None], overrides) -> list[SectionResult]:
+    """Execute the section notebooks into ``staging/notebooks``.
+
+    Sections run in notebook order; with ``jobs > 1`` the independent ones
+    run in that many worker processes (each with its own kernel, its own
+    working folder and a staggered start). Summary sections (``*_summary``)
+    read the others' results, so they run afterwards, one at a time.
+    """
+    done: list[SectionResult] = []
+    n = len(paths)
+    pos = {p: i for i, p in enumerate(paths, 1)}
+
+    def write_results():
+        (staging / ".run-results.json").write_text(
+            json.dumps(metrics_document(cfg, sorted(done, key=lambda r: r.name), generated_at), ensure_ascii=False),
+            encoding="utf-8")
+
+    def finished(r: SectionResult, p: Path) -> None:
+        extra = f" ({r.error})" if r.error else (f" (needs {', '.join(r.needs)})" if r.needs else "")
+        say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} {r.status} in {r.seconds:.1f} s{extra}")
+        done.append(r)
+
+    independent = [p for p in paths if not p.stem.endswith("_summary")]
+    sequential = paths
+    if jobs > 1 and len(independent) > 1:
+        sequential = [p for p in paths if p.stem.endswith("_summary")]
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        write_results()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = {}
+            for k, p in enumerate(independent):
+                say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} …")
+                fut = pool.submit(_section_worker, cfg.client, str(cfg.period), overrides, str(cfg.root), str(p),
+                                  str(staging / "notebooks" / p.name), 1.0 * min(k, jobs - 1))
+                futures[fut] = p
+            for fut in as_completed(futures):
+                p = futures[fut]
+                try:
+                    r = fut.result()
+                except Exception as e:  # the worker itself died: record, keep the others
+                    r = SectionResult(name=p.stem, title=p.stem, status="failed",
+                                      error=f"{type(e).__name__}: {_first_line(str(e))}")
+                finished(r, p)
+    for p in sequential:
+        say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} …")
+        write_results()  # later sections (the summary) read the results of earlier ones
+        finished(execute_section(cfg, p, staging / "notebooks" / p.name), p)
+    order = {p.stem: i for i, p in enumerate(paths)}
+    return sorted(done, key=lambda r: order.get(r.name, len(order)))
+
+
 def run(
     client: str,
     period: str,
@@ -236,10 +298,12 @@ def run(
     overrides: list[str] | dict | None = None,
     root: Path | None = None,
     sections: list[str] | None = None,
+    jobs: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Render the full report for one client and period.
 
+    ``jobs`` > 1 runs independent sections in that many processes at once.
     Returns a :class:`RunResult`; never raises for a section's failure.
     Configuration and data-contract errors are returned in ``error`` (no
     report is written for them).
@@ -267,16 +331,7 @@ def run(
     (staging / "notebooks").mkdir(parents=True)
     generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     try:
-        for i, nb_path in enumerate(paths, 1):
-            say(f"{client} {cfg.period}: [{i}/{len(paths)}] {nb_path.stem} …")
-            # later sections (the summary) read the results of earlier ones
-            (staging / ".run-results.json").write_text(
-                json.dumps(metrics_document(cfg, result.sections, generated_at), ensure_ascii=False),
-                encoding="utf-8")
-            r = execute_section(cfg, nb_path, staging / "notebooks" / nb_path.name)
-            extra = f" ({r.error})" if r.error else (f" (needs {', '.join(r.needs)})" if r.needs else "")
-            say(f"{client} {cfg.period}: [{i}/{len(paths)}] {nb_path.stem} {r.status} in {r.seconds:.1f} s{extra}")
-            result.sections.append(r)
+        result.sections = _execute_all(cfg, paths, staging, generated_at, max(1, jobs), say, overrides)
         shutil.rmtree(staging / ".kernel", ignore_errors=True)
         (staging / ".run-results.json").unlink(missing_ok=True)
         doc = metrics_document(cfg, result.sections, generated_at)

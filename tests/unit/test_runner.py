@@ -206,3 +206,31 @@ def test_no_notebooks_is_an_error(tmp_path):
     result = runner.run("acme", "2026-10", root=root, progress=lambda m: None)
     assert result.error and "no section notebooks" in result.error
     assert not result.ok
+
+
+# --------------------------------------------------------------------------
+# Parallel sections
+# --------------------------------------------------------------------------
+
+SUMMARY_READS_OTHERS = """\
+import journeykit as jk
+cfg = jk.config.load(client, period)
+seen = jk.report.run_results(cfg)
+jk.report.record("90_summary", {"saw": sorted(k for k, v in seen.items() if v["status"] == "ok")})
+"""
+
+
+def test_jobs_run_independent_sections_in_parallel_then_the_summary(tmp_path):
+    record = lambda name: (  # noqa: E731
+        "import journeykit as jk\n"
+        f"jk.report.record('{name}', {{'x': 1}})\n")
+    root = make_project(tmp_path, {
+        "00_a": ("A", record("00_a")), "10_b": ("B", record("10_b")), "20_c": ("C", record("20_c")),
+        "90_summary": ("Summary", SUMMARY_READS_OTHERS),
+    })
+    result = runner.run("acme", "2026-10", root=root, jobs=2, progress=lambda _m: None)
+    assert result.ok, [(s.name, s.error) for s in result.sections]
+    assert [s.name for s in result.sections] == ["00_a", "10_b", "20_c", "90_summary"]  # report order kept
+    summary = result.sections[-1]
+    assert summary.metrics == {"saw": ["00_a", "10_b", "20_c"]}  # it ran after all of them
+    assert all(s.metrics == {"x": 1} for s in result.sections[:3])
