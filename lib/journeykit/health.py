@@ -497,6 +497,26 @@ def playbooks(ds, cfg) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["action", "label", "target", "timing", "customers"])
 
 
+def playbook_summary(ds, cfg) -> list[dict]:
+    """Per playbook: ``action``, ``label``, ``timing``, ``customers`` it
+    selects at the period end and ``revenue_12m``, those customers' paid
+    spend over the RFM look-back window (the revenue at stake; 0 for
+    customers with none). Counts below ``k_anonymity`` are kept here (the
+    summary suppresses them for display)."""
+    st = S.settings(cfg)
+    df = targets(ds, cfg)
+    spend = S.rfm(ds, cfg)[["customer_id", "monetary"]] if ds.has("orders") else None
+    if spend is not None:
+        df = df.merge(spend, on="customer_id", how="left")
+    out = []
+    for r in st.playbooks:
+        sel = select(df, r, cfg.period.end)
+        revenue = float(df.loc[sel, "monetary"].fillna(0).sum()) if spend is not None else None
+        out.append({"action": r.action, "label": action_label(r, cfg), "timing": timing_label(r, cfg),
+                    "customers": int(sel.sum()), "revenue_12m": revenue})
+    return out
+
+
 EXPORT_COLUMNS = ["customer_id", "action", "lifecycle_state", "rfm_segment", "health_band", "health_score",
                   "last_seen", "next_renewal"]
 

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
 from . import compare, i18n, plots, report
 from .config import RunConfig
@@ -49,6 +50,29 @@ i18n.register({
                                 "ko": "표준 유형에 매핑되지 않아 분석하지 않은 이벤트 이름이 {n}개 있습니다."},
     "summary_caveat_too_little": {"en": "Too little data to judge the change in: {labels}.",
                                   "ko": "데이터가 부족해 변화를 판단할 수 없는 지표: {labels}."},
+    "summary_band_healthy": {"en": "Healthy", "ko": "건강"},
+    "summary_band_at_risk": {"en": "At risk", "ko": "위험"},
+    "summary_band_unhealthy": {"en": "Unhealthy", "ko": "불건강"},
+    "summary_state_new": {"en": "New", "ko": "신규"},
+    "summary_state_active": {"en": "Active", "ko": "활성"},
+    "summary_state_reactivated": {"en": "Reactivated", "ko": "재활성"},
+    "summary_state_at_risk": {"en": "At risk", "ko": "이탈 위험"},
+    "summary_state_dormant": {"en": "Dormant", "ko": "휴면"},
+    "summary_state_churned": {"en": "Churned", "ko": "이탈"},
+    "summary_group_health": {"en": "Health band (share of customers)", "ko": "건강 등급(고객 비율)"},
+    "summary_group_lifecycle": {"en": "Lifecycle state (customers)", "ko": "생애주기 상태(고객 수)"},
+    "summary_col_group": {"en": "Measure", "ko": "구분"},
+    "summary_col_action": {"en": "Action", "ko": "실행 항목"},
+    "summary_col_timing": {"en": "When", "ko": "시점"},
+    "summary_col_customers": {"en": "Customers", "ko": "대상 고객"},
+    "summary_col_revenue": {"en": "Their spend, last 12 months", "ko": "최근 12개월 구매액"},
+    "summary_no_segments": {"en": "Health and segments are not available for this report (section 60 did not run).",
+                            "ko": "이 리포트에는 건강도와 세그먼트 정보가 없습니다(60 섹션 미실행)."},
+    "summary_no_actions": {"en": "No playbook action selects any customer this month.",
+                           "ko": "이번 달 실행 항목에 해당하는 고객이 없습니다."},
+    "summary_churn_risk": {
+        "en": "The churn model expects about {n} customers to leave in the next {days} days, with {revenue} of their last year's spend at risk (backtest ROC AUC {auc}).",
+        "ko": "이탈 예측 모델은 향후 {days}일 동안 약 {n}명의 고객이 이탈하고, 이들의 지난 1년 구매액 {revenue}가 위험하다고 봅니다(백테스트 ROC AUC {auc})."},
     "summary_caveat_none": {"en": "No data caveats: every table was supplied and nothing was repaired.",
                             "ko": "데이터 관련 유의 사항이 없습니다. 모든 테이블이 제공되었고 보정한 행이 없습니다."},
 })
@@ -60,6 +84,7 @@ HEADLINES: tuple[tuple[str, str], ...] = (
     ("30_purchase", "payment_success_rate"),
     ("40_retention", "mau"), ("40_retention", "month1_retention"), ("40_retention", "churn_rate"),
     ("50_advocacy", "nps"), ("50_advocacy", "referral_rate"),
+    ("55_campaigns", "message_open_rate"), ("55_campaigns", "message_conversion_rate"),
 )
 """The scorecard's KPIs, in journey order: (section, key). A KPI whose
 section is missing, not available or did not record it is left out."""
@@ -223,6 +248,93 @@ def journey_chart(steps: list[tuple[str, float]], cfg: RunConfig):
     return fig
 
 
+BANDS = ("healthy", "at_risk", "unhealthy")
+STATES = ("new", "active", "reactivated", "at_risk", "dormant", "churned")
+
+
+def health_shifts(sections: dict, cfg: RunConfig) -> list[dict]:
+    """Health bands (shares) and lifecycle states (counts) this period and
+    the comparison period, as ``60_segmentation`` recorded them: rows of
+    ``{group, key, label, value, prev, kind}``. Empty without that section."""
+    sec = sections.get("60_segmentation") or {}
+    m = sec.get("metrics") or {}
+    if sec.get("status") != "ok":
+        return []
+    lang = cfg.language
+    rows = []
+    now, before = m.get("health_band_shares") or {}, m.get("health_band_shares_prev") or {}
+    for b in BANDS:
+        if b in now:
+            rows.append({"group": "health", "key": b, "label": i18n.t(f"summary_band_{b}", lang),
+                         "value": now.get(b), "prev": before.get(b), "kind": "pct"})
+    now, before = m.get("lifecycle_counts") or {}, m.get("lifecycle_counts_prev") or {}
+    for st in STATES:
+        if st in now:
+            rows.append({"group": "lifecycle", "key": st, "label": i18n.t(f"summary_state_{st}", lang),
+                         "value": now.get(st), "prev": before.get(st), "kind": "int"})
+    return rows
+
+
+def shifts_table(rows: list[dict], cfg: RunConfig):
+    """:func:`health_shifts` as a report table (change in points for shares)."""
+    lang = cfg.language
+    out = []
+    for r in rows:
+        f = report.fmt_kpi(r["kind"], cfg)
+        ch = compare.value(r["key"], r["value"], r["prev"])
+        delta = report.fmt_delta(ch, r["kind"], cfg) if r["kind"] == "pct" else (
+            "–" if ch.delta is None else f"{ch.delta:+,.0f}")
+        out.append({"group": i18n.t(f"summary_group_{r['group']}", lang), "label": r["label"],
+                    "value": f(r["value"]), "prev": f(r["prev"]), "delta": delta})
+    df = pd.DataFrame(out, columns=["group", "label", "value", "prev", "delta"])
+    cols = [i18n.t("summary_col_group", lang), i18n.t("col_kpi", lang), cfg.period.label(lang),
+            cfg.period.previous().label(lang), i18n.t("col_change", lang)]
+    df.columns = cols
+    return report.table(df, cfg, {cols[2]: "numtext", cols[3]: "numtext", cols[4]: "numtext"})
+
+
+def actions(sections: dict, cfg: RunConfig, limit: int = 5) -> list[dict]:
+    """The playbook actions ``60_segmentation`` recorded, largest revenue at
+    stake first (then most customers), at most ``limit``; actions touching
+    nobody are left out."""
+    sec = sections.get("60_segmentation") or {}
+    if sec.get("status") != "ok":
+        return []
+    books = [b for b in (sec.get("metrics") or {}).get("playbooks") or [] if b.get("customers")]
+    books.sort(key=lambda b: (-(b.get("revenue_12m") or 0), -b["customers"], b.get("action", "")))
+    return books[:limit]
+
+
+def actions_table(books: list[dict], cfg: RunConfig):
+    """:func:`actions` as a table; customer counts below the k-anonymity
+    minimum are shown as "< k"."""
+    lang = cfg.language
+    k = cfg.definitions.k_anonymity
+    rows = [{"action": b.get("label") or b.get("action"), "timing": b.get("timing") or "–",
+             "customers": f"{b['customers']:,}" if b["customers"] >= k else f"< {k}",
+             "revenue": report.fmt_money(b.get("revenue_12m"), cfg.currency) if b["customers"] >= k else "–"}
+            for b in books]
+    cols = [i18n.t("summary_col_action", lang), i18n.t("summary_col_timing", lang),
+            i18n.t("summary_col_customers", lang), i18n.t("summary_col_revenue", lang)]
+    df = pd.DataFrame(rows, columns=["action", "timing", "customers", "revenue"])
+    df.columns = cols
+    return report.table(df, cfg, {cols[2]: "numtext", cols[3]: "numtext"})
+
+
+def churn_risk(sections: dict, cfg: RunConfig) -> list[str]:
+    """A sentence on the churn model's outlook when ``70_prediction`` scored
+    customers: expected churners and revenue at risk over its horizon, and
+    how well it ranked on its backtest."""
+    sec = sections.get("70_prediction") or {}
+    churn = (sec.get("metrics") or {}).get("churn") or {}
+    if sec.get("status") != "ok" or churn.get("status") != "ok" or churn.get("expected_churners") is None:
+        return []
+    return [i18n.t("summary_churn_risk", cfg.language, n=f"{churn['expected_churners']:,.0f}",
+                   days=churn.get("horizon_days"),
+                   revenue=report.fmt_money(churn.get("revenue_at_risk"), cfg.currency),
+                   auc=f"{churn.get('roc_auc', 0):.2f}")]
+
+
 def caveats(sections: dict, cfg: RunConfig) -> list[str]:
     """What the reader must know about the data: sections not available
     (and the tables they need), failed sections, rows repaired at load,
@@ -259,4 +371,4 @@ def metrics(sections: dict, cfg: RunConfig) -> dict:
 
 
 __all__ = ["HEADLINES", "Row", "scorecard", "Scorecard", "sparkline", "what_changed", "journey", "journey_chart",
-           "caveats", "metrics"]
+           "health_shifts", "shifts_table", "actions", "actions_table", "churn_risk", "caveats", "metrics"]

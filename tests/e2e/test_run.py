@@ -46,14 +46,18 @@ def _pii_values(tiny: Path) -> list[str]:
     return [v for v in values if v]
 
 
-STAGES = {"10_awareness": "awareness", "20_consideration": "consideration", "30_purchase": "purchase",
-          "40_retention": "retention", "50_advocacy": "advocacy"}
+STAGES = {"10_awareness": "metrics.awareness", "20_consideration": "metrics.consideration",
+          "30_purchase": "metrics.purchase", "40_retention": "metrics.retention", "50_advocacy": "metrics.advocacy",
+          "55_campaigns": "campaigns", "60_segmentation": "segments", "70_prediction": "predict"}
+NO_PREV = {"55_campaigns", "70_prediction"}  # lists of campaigns / backtest results: no comparison value
 
 
 def _stable_keys(section: str) -> list[str]:
     import importlib
 
-    mod = importlib.import_module(f"journeykit.metrics.{STAGES[section]}")
+    mod = importlib.import_module(f"journeykit.{STAGES[section]}")
+    if section in NO_PREV:
+        return list(mod.STABLE_KEYS)
     return [k for key in mod.STABLE_KEYS for k in (key, f"{key}_prev")]
 
 
@@ -114,7 +118,8 @@ def test_every_stage_records_its_stable_keys(full_run: Path, section: str):
     assert not missing, f"{section} lacks {missing}"
     # the tiny client has every table: the headline of each stage is computed
     headline = {"10_awareness": "ctr", "20_consideration": "sessions", "30_purchase": "orders",
-                "40_retention": "mau", "50_advocacy": "nps"}[section]
+                "40_retention": "mau", "50_advocacy": "nps", "55_campaigns": "campaigns",
+                "60_segmentation": "health_band_shares", "70_prediction": "churn"}[section]
     assert sec["metrics"][headline] is not None
 
 
@@ -179,7 +184,8 @@ def test_orders_only_client_gets_purchase_and_retention_and_not_available_for_th
     assert rc == 0
     out = project / "reports" / "orders-only" / PERIOD
     doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    needs = {"10_awareness": ["marketing"], "20_consideration": ["events"], "50_advocacy": ["surveys"]}
+    needs = {"10_awareness": ["marketing"], "20_consideration": ["events"], "50_advocacy": ["surveys"],
+             "55_campaigns": ["messages", "experiments"]}
     for section, tables in needs.items():
         sec = doc["sections"][section]
         assert sec["status"] == "not_available" and sec["needs"] == tables, section
@@ -187,7 +193,7 @@ def test_orders_only_client_gets_purchase_and_retention_and_not_available_for_th
         assert sec["metrics"] == {k: None for k in _stable_keys(section)}, section
         page = (out / f"{section}.html").read_text(encoding="utf-8")
         assert "Not available for this client" in page and tables[0] in page
-    for section in ("30_purchase", "40_retention"):
+    for section in ("30_purchase", "40_retention", "60_segmentation", "70_prediction"):
         sec = doc["sections"][section]
         assert sec["status"] == "ok", sec.get("error")
         assert all(k in sec["metrics"] for k in _stable_keys(section))

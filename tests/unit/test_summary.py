@@ -132,3 +132,47 @@ def test_run_results_reads_the_run_then_the_published_report(cfg, tmp_path, monk
     run.write_text(json.dumps({"sections": {"b": {"status": "ok"}}}))
     monkeypatch.setenv(report.RUN_ENV, str(run))
     assert report.run_results(c) == {"b": {"status": "ok"}}
+
+
+def seg_sections():
+    return {"60_segmentation": {"status": "ok", "title": "60 · Segments", "metrics": {
+        "health_band_shares": {"healthy": 0.5, "at_risk": 0.3, "unhealthy": 0.2},
+        "health_band_shares_prev": {"healthy": 0.45, "at_risk": 0.3, "unhealthy": 0.25},
+        "lifecycle_counts": {"new": 12, "active": 100, "churned": 40},
+        "lifecycle_counts_prev": {"new": 15, "active": 90, "churned": 35},
+        "playbooks": [
+            {"action": "welcome", "label": "Welcome", "timing": "day 1", "customers": 12, "revenue_12m": 0.0},
+            {"action": "winback", "label": "Win back", "timing": "now", "customers": 40, "revenue_12m": 900000.0},
+            {"action": "vip", "label": "VIP", "timing": "monthly", "customers": 3, "revenue_12m": 2000000.0},
+            {"action": "none", "label": "Nobody", "timing": "-", "customers": 0, "revenue_12m": 0.0}]}},
+        "70_prediction": {"status": "ok", "metrics": {"churn": {
+            "status": "ok", "expected_churners": 191.6, "horizon_days": 60, "revenue_at_risk": 1234567.0,
+            "roc_auc": 0.861}}}}
+
+
+def test_health_shifts_and_table(cfg):
+    c = cfg()
+    rows = summary.health_shifts(seg_sections(), c)
+    assert [(r["group"], r["key"]) for r in rows] == [
+        ("health", "healthy"), ("health", "at_risk"), ("health", "unhealthy"),
+        ("lifecycle", "new"), ("lifecycle", "active"), ("lifecycle", "churned")]
+    cells = summary.shifts_table(rows, c).cells()
+    assert cells.iloc[0, 1:].tolist() == ["Healthy", "50.0%", "45.0%", "+5.0 pp"]   # 0.50 − 0.45
+    assert cells.iloc[3, 1:].tolist() == ["New", "12", "15", "-3"]
+    assert summary.health_shifts({}, c) == []
+
+
+def test_actions_by_revenue_at_stake_and_small_counts_suppressed(cfg):
+    c = cfg()
+    books = summary.actions(seg_sections(), c)
+    assert [b["action"] for b in books] == ["vip", "winback", "welcome"]   # 2.0M, 0.9M, 0; nobody left out
+    cells = summary.actions_table(books, c).cells()
+    assert cells.iloc[0].tolist() == ["VIP", "monthly", "< 10", "–"]       # 3 customers < k = 10
+    assert cells.iloc[1].tolist() == ["Win back", "now", "40", "₩900,000"]
+
+
+def test_churn_risk_sentence(cfg):
+    assert summary.churn_risk(seg_sections(), cfg()) == [
+        "The churn model expects about 192 customers to leave in the next 60 days, with ₩1,234,567 of their "
+        "last year's spend at risk (backtest ROC AUC 0.86)."]
+    assert summary.churn_risk({}, cfg()) == []
