@@ -85,6 +85,7 @@ HEADLINES: tuple[tuple[str, str], ...] = (
     ("40_retention", "mau"), ("40_retention", "month1_retention"), ("40_retention", "churn_rate"),
     ("50_advocacy", "nps"), ("50_advocacy", "referral_rate"),
     ("55_campaigns", "message_open_rate"), ("55_campaigns", "message_conversion_rate"),
+    ("80_ltv", "clv_mean"),
 )
 """The scorecard's KPIs, in journey order: (section, key). A KPI whose
 section is missing, not available or did not record it is left out."""

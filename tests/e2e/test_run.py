@@ -48,7 +48,7 @@ def _pii_values(tiny: Path) -> list[str]:
 
 STAGES = {"10_awareness": "metrics.awareness", "20_consideration": "metrics.consideration",
           "30_purchase": "metrics.purchase", "40_retention": "metrics.retention", "50_advocacy": "metrics.advocacy",
-          "55_campaigns": "campaigns", "60_segmentation": "segments", "70_prediction": "predict"}
+          "55_campaigns": "campaigns", "60_segmentation": "segments", "70_prediction": "predict", "80_ltv": "ltv"}
 NO_PREV = {"55_campaigns", "70_prediction"}  # lists of campaigns / backtest results: no comparison value
 
 
@@ -119,7 +119,7 @@ def test_every_stage_records_its_stable_keys(full_run: Path, section: str):
     # the tiny client has every table: the headline of each stage is computed
     headline = {"10_awareness": "ctr", "20_consideration": "sessions", "30_purchase": "orders",
                 "40_retention": "mau", "50_advocacy": "nps", "55_campaigns": "campaigns",
-                "60_segmentation": "health_band_shares", "70_prediction": "churn"}[section]
+                "60_segmentation": "health_band_shares", "70_prediction": "churn", "80_ltv": "clv_total"}[section]
     assert sec["metrics"][headline] is not None
 
 
@@ -193,7 +193,7 @@ def test_orders_only_client_gets_purchase_and_retention_and_not_available_for_th
         assert sec["metrics"] == {k: None for k in _stable_keys(section)}, section
         page = (out / f"{section}.html").read_text(encoding="utf-8")
         assert "Not available for this client" in page and tables[0] in page
-    for section in ("30_purchase", "40_retention", "60_segmentation", "70_prediction"):
+    for section in ("30_purchase", "40_retention", "60_segmentation", "70_prediction", "80_ltv"):
         sec = doc["sections"][section]
         assert sec["status"] == "ok", sec.get("error")
         assert all(k in sec["metrics"] for k in _stable_keys(section))
