@@ -191,7 +191,7 @@ def require_any(cfg, ds) -> None:
     when the client has neither messages nor experiments; with either one
     the section goes on and shows what it can."""
     if not ds.has("messages") and not ds.has("experiments"):
-        report.require(cfg, ds, "messages", "experiments", section=SECTION, keys=STABLE_KEYS)
+        report.require(cfg, ds, "messages", "experiments", section=SECTION, keys=STABLE_KEYS, prev=False)
 
 
 def _window_days(ds) -> int:

@@ -320,12 +320,12 @@ def export(name: str, df: pd.DataFrame, cfg: RunConfig, id_column: str = "custom
 # Section status and metrics
 # --------------------------------------------------------------------------
 
-def require(cfg: RunConfig, ds, *tables: str, section: str | None = None, keys=()) -> None:
+def require(cfg: RunConfig, ds, *tables: str, section: str | None = None, keys=(), prev: bool = True) -> None:
     """Stop the section with a "not available" note unless every table exists.
 
     With ``section`` and ``keys`` (the section's stable metric keys), the
-    section still records every key and its ``_prev`` as ``null`` before it
-    stops, so ``metrics.json`` keeps its stable shape.
+    section still records every key (and, with ``prev``, its ``_prev``) as
+    ``null`` before it stops, so ``metrics.json`` keeps its stable shape.
 
     Raises
     ------
@@ -340,7 +340,7 @@ def require(cfg: RunConfig, ds, *tables: str, section: str | None = None, keys=(
     names = ", ".join(i18n.table_name(t, cfg.language) for t in missing)
     display(Note(i18n.t("not_available_body", cfg.language, tables=names, client=cfg.name), "warn"))
     if section:
-        record(section, {k: None for key in keys for k in (key, f"{key}_prev")})
+        record(section, {k: None for key in keys for k in ((key, f"{key}_prev") if prev else (key,))})
     raise SectionNotAvailable(f"needs table(s): {', '.join(missing)}")
 
 
