@@ -65,7 +65,7 @@ def _stable_keys(section: str) -> list[str]:
 def full_run(tmp_path_factory, tiny_data: Path, project_factory) -> Path:
     """Every section of the tiny client, HTML and PDF, rendered once for this module."""
     project = project_factory(tmp_path_factory.mktemp("full"), tiny_data)
-    assert _run(project) == 0
+    assert _run(project, "--jobs", "2") == 0
     return project
 
 
@@ -180,7 +180,7 @@ def test_orders_only_client_gets_purchase_and_retention_and_not_available_for_th
         "                channel: 채널, device: 기기, discount_code: 할인코드, payment_status: 결제상태}\n",
         encoding="utf-8")
     rc = cli.main(["--root", str(project), "run", "--client", "orders-only", "--period", PERIOD,
-                   "--set", "report.pdf=false"])
+                   "--set", "report.pdf=false", "--jobs", "2"])
     assert rc == 0
     out = project / "reports" / "orders-only" / PERIOD
     doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
