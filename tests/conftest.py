@@ -35,6 +35,19 @@ def tiny_data() -> Path:
     return ensure_tiny()
 
 
+@pytest.fixture(scope="session")
+def demo_data() -> Path:
+    """The 20,000-customer demo data (data/demo, as `make demo` leaves it;
+    generated in a few seconds when missing or stale), for the few tests
+    whose effect is too small to see on the tiny sample."""
+    from journeykit import demo
+
+    folder = ROOT / "data" / "demo"
+    if not demo.is_current(folder, "demo", 7, demo.DEFAULT_END):
+        demo.generate(folder, size="demo", seed=7)
+    return folder
+
+
 def make_project(folder: Path, tiny_data: Path) -> Path:
     """A throw-away project folder: the repo's params and notebooks, the
     tiny demo data, and an empty reports/ folder."""

@@ -207,12 +207,10 @@ def test_tiny_readout_matches_truth(tiny_data):
     assert fs["ci_low"] <= 0 <= fs["ci_high"]     # no true effect
 
 
-@pytest.mark.skipif(not (ROOT / "data" / "demo" / "truth.json").exists(),
-                    reason="demo data not generated (journeykit demo-data --size demo)")
-def test_demo_readout_matches_truth():
+def test_demo_readout_matches_truth(demo_data):
     """On the 20,000-customer demo: the true lift is inside the interval and
     the 53/47 assignment of free_shipping_banner is flagged (p ≈ 4e-10)."""
-    truth = json.loads((ROOT / "data" / "demo" / "truth.json").read_text())["experiments"]
+    truth = json.loads((demo_data / "truth.json").read_text())["experiments"]
     ro = _readout("demo")
     b = ro.loc[("checkout_redesign", "B")]
     assert b["ci_low"] <= truth["checkout_redesign"]["true_lift"] <= b["ci_high"]
