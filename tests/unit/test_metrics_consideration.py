@@ -146,7 +146,9 @@ def test_changes_and_their_verdicts(ds, make_dataset):
     assert ch["sessions"].value == 6 and ch["sessions"].prev == 2 and ch["sessions"].kind == "count"
     assert ch["product_view_rate"].value == pytest.approx(4 / 6) and ch["product_view_rate"].prev == pytest.approx(0.5)
     # every change rests on fewer than min_sample_size (30) visits
-    assert {c.verdict for c in ch.values()} == {"too_little_data"}
+    # every tested KPI has too little data; the median days to first purchase has no test
+    assert {c.verdict for k, c in ch.items() if k != "days_to_first_purchase"} == {"too_little_data"}
+    assert ch["days_to_first_purchase"].verdict == "untested"
     small = make_dataset({"events": EVENTS}, definitions={"min_sample_size": 1})
     pv = {c.key: c for c in cons.changes(small, small.cfg)}["product_view_rate"]
     # pooled p = 5/8 = 0.625; se = sqrt(0.625·0.375·(1/6 + 1/2)) = 0.395285; z = (0.6667 − 0.5)/0.395285 = 0.42164
@@ -303,3 +305,30 @@ def test_metrics_on_tiny(tiny):
         assert m[key] is not None and m[f"{key}_prev"] is not None
     assert 0 < m["checkout_rate"] < m["add_to_cart_rate"] < m["product_view_rate"] < 1
     assert [s["step"] for s in m["funnel"]] == list(cons.STEPS)
+
+
+def test_days_from_first_visit_to_first_purchase(make_dataset):
+    ev = pd.DataFrame([
+        # visitor v1 browses anonymously on Oct 1 12:00, signs up as c1, buys Oct 3 12:00 → 2.0 days
+        ("2026-10-01 12:00:00", "visit", None, "v1"),
+        ("2026-10-02 09:00:00", "visit", "c1", "v1"),
+        ("2026-10-03 12:00:00", "purchase", "c1", "v1"),
+        # c2 first seen Sep 30 18:00 and buys Oct 1 06:00 → 0.5 days; buys again Oct 9 (not a first purchase)
+        ("2026-09-30 18:00:00", "visit", "c2", "v2"),
+        ("2026-10-01 06:00:00", "purchase", "c2", "v2"),
+        ("2026-10-09 06:00:00", "purchase", "c2", "v2"),
+        # c3 bought first in September: not an October first-time buyer
+        ("2026-09-10 10:00:00", "purchase", "c3", "v3"),
+        ("2026-10-10 10:00:00", "purchase", "c3", "v3"),
+        # c4 visits in October, never buys
+        ("2026-10-05 10:00:00", "visit", "c4", "v4"),
+    ], columns=["occurred_at", "event_type", "customer_id", "visitor_id"])
+    ds = make_dataset({"events": ev})
+    d = cons.days_to_first_purchase(ds, OCT)
+    assert d["customer_id"].tolist() == ["c1", "c2"]
+    assert d["days"].tolist() == pytest.approx([2.0, 0.5])
+    b = cons.days_to_first_purchase_buckets(d["days"])
+    # 0.5 → same day (bucket "0"), 2.0 → "2–7"
+    assert dict(zip(b["bucket"], b["buyers"])) == {"0": 1, "1": 0, "2–7": 1, "8–30": 0, "31–90": 0, "91+": 0}
+    assert b["share"].iloc[0] == 0.5
+    assert cons.days_to_first_purchase(ds, SEP)["customer_id"].tolist() == ["c3"]   # c3's first buy, 0 days

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import compare, i18n, plots, report
-from . import in_window, month_frame, month_of, trailing_months
+from . import in_window, month_frame, month_of, trailing_months, ts
 
 SECTION = "20_consideration"
 STEPS = ("visit", "product_view", "add_to_cart", "checkout_start", "purchase")
@@ -32,6 +32,16 @@ PAGE_TYPES = ("visit", "page_view", "product_view", "pricing_view")
 """Event types counted as page views when the export has no ``page`` column."""
 
 i18n.register({
+    "consideration_days_to_first_purchase": {"en": "Days from first visit to first purchase (median)",
+                                             "ko": "첫 방문부터 첫 구매까지 일수(중앙값)"},
+    "consideration_ttp_bucket": {"en": "Days from first visit", "ko": "첫 방문 후 경과 일수"},
+    "consideration_ttp_buyers": {"en": "First-time buyers", "ko": "첫 구매 고객"},
+    "consideration_ttp_share": {"en": "Share", "ko": "비율"},
+    "consideration_ttp_sentence": {
+        "en": "{n} customers bought for the first time in {period}; half of them had first visited {median} days or less before, {same_day} on the same day.",
+        "ko": "{period}에 {n}명이 처음 구매했습니다. 이 중 절반은 첫 방문 후 {median}일 이내에 구매했고, {same_day}는 첫 방문 당일에 구매했습니다."},
+    "consideration_ttp_none": {"en": "No first purchase in the events of {period}.",
+                               "ko": "{period} 이벤트에는 첫 구매가 없습니다."},
     "consideration_unknown": {"en": "unknown", "ko": "미상"},
     "consideration_sessions": {"en": "Visits (sessions)", "ko": "방문 (세션)"},
     "consideration_product_view_rate": {"en": "Visits with a product view", "ko": "상품 조회 방문 비율"},
@@ -101,9 +111,10 @@ i18n.register({
 })
 
 LABELS_KEYS = ("sessions", "product_view_rate", "add_to_cart_rate", "checkout_rate", "pricing_view_rate",
-               "visit_to_purchase", "pages_per_session", "dwell_s")
+               "visit_to_purchase", "pages_per_session", "dwell_s", "days_to_first_purchase")
 KINDS = {"sessions": "int", "product_view_rate": "pct", "add_to_cart_rate": "pct", "checkout_rate": "pct",
-         "pricing_view_rate": "pct", "visit_to_purchase": "pct", "pages_per_session": "num", "dwell_s": "num"}
+         "pricing_view_rate": "pct", "visit_to_purchase": "pct", "pages_per_session": "num", "dwell_s": "num",
+         "days_to_first_purchase": "num"}
 
 
 def labels(cfg) -> dict[str, str]:
@@ -334,6 +345,64 @@ def funnel_records(df: pd.DataFrame) -> list[dict]:
             for r in df.itertuples()]
 
 
+TTP_BUCKETS = ((0, 1, "0"), (1, 2, "1"), (2, 8, "2–7"), (8, 31, "8–30"), (31, 91, "31–90"), (91, None, "91+"))
+
+
+def days_to_first_purchase(ds, period) -> pd.DataFrame:
+    """Per customer whose first ``purchase`` event falls in ``period``: the
+    days (fractional) from her first event of any kind to that purchase,
+    column ``days``. A visitor's events before she had a customer id count
+    as hers when the same ``visitor_id`` later appears with her
+    ``customer_id``. Computed on the engine; one row per first-time buyer."""
+    e = ds.table("events")
+    if "customer_id" not in e.columns:
+        return pd.DataFrame(columns=["customer_id", "days"])
+    e = e.filter(e.occurred_at < ts(period.end))
+    own = e.filter(e.customer_id.notnull()).select(cid=e.customer_id, occurred_at=e.occurred_at)
+    seen = own
+    if "visitor_id" in e.columns:
+        link = e.filter(e.customer_id.notnull() & e.visitor_id.notnull()).select(
+            vid=e.visitor_id, cid=e.customer_id).distinct()
+        anon = e.filter(e.customer_id.isnull() & e.visitor_id.notnull())
+        anon = anon.join(link, anon.visitor_id == link.vid).select(cid=link.cid, occurred_at=anon.occurred_at)
+        seen = own.union(anon)
+    first_seen = seen.group_by("cid").aggregate(first_seen=seen.occurred_at.min())
+    p = e.filter((e.event_type == "purchase") & e.customer_id.notnull())
+    first_buy = p.group_by(cid=p.customer_id).aggregate(first_buy=p.occurred_at.min())
+    first_buy = first_buy.filter((first_buy.first_buy >= ts(period.start)) & (first_buy.first_buy < ts(period.end)))
+    j = first_buy.join(first_seen, "cid")
+    secs = j.first_buy.epoch_seconds() - j.first_seen.epoch_seconds()
+    df = j.select(customer_id=j.cid, days=secs / 86400.0).execute()
+    return df.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def days_to_first_purchase_buckets(days: pd.Series) -> pd.DataFrame:
+    """First-time buyers per bucket of whole days since first visit
+    (0 = same day, 1, 2–7, 8–30, 31–90, 91+): ``bucket``, ``buyers``, ``share``."""
+    whole = pd.Series(days, dtype="float64").dropna().floordiv(1)
+    rows = []
+    for lo, hi, label in TTP_BUCKETS:
+        n = int(((whole >= lo) & ((whole < hi) if hi is not None else True)).sum())
+        rows.append({"bucket": label, "buyers": n, "share": n / len(whole) if len(whole) else None})
+    return pd.DataFrame(rows)
+
+
+def days_to_first_purchase_view(ds, cfg):
+    """A generated sentence on the month's first-time buyers and a table of
+    :func:`days_to_first_purchase_buckets` (or a note when there were none)."""
+    lang = cfg.language
+    d = days_to_first_purchase(ds, cfg.period)["days"]
+    if d.empty:
+        return [report.Note(i18n.t("consideration_ttp_none", lang, period=cfg.period.label(lang)))]
+    b = days_to_first_purchase_buckets(d)
+    sentence = i18n.t("consideration_ttp_sentence", lang, n=f"{len(d):,}", period=cfg.period.label(lang),
+                      median=f"{d.median():.1f}", same_day=report.fmt_pct(b["share"].iloc[0]))
+    cols = {"bucket": i18n.t("consideration_ttp_bucket", lang), "buyers": i18n.t("consideration_ttp_buyers", lang),
+            "share": i18n.t("consideration_ttp_share", lang)}
+    table = report.table(b.rename(columns=cols), cfg, {cols["buyers"]: "int", cols["share"]: "pct"})
+    return [report.Narrative([sentence]), table]
+
+
 def period_values(ds, period) -> dict:
     """Every consideration KPI for one month, with the counts behind them."""
     v = _period_stats(ds, period.start, period.end)
@@ -374,6 +443,9 @@ def changes(ds, cfg) -> list[compare.Change]:
         out.append(compare.mean("dwell_s", sa["dwell_mean"], sa["dwell_sd"], sa["dwell_n"] or 0,
                                 sb["dwell_mean"], sb["dwell_sd"], sb["dwell_n"] or 0, min_n=mn,
                                 higher_is_better=None))
+    da, db = days_to_first_purchase(ds, p)["days"], days_to_first_purchase(ds, q)["days"]
+    out.append(compare.value("days_to_first_purchase", da.median() if len(da) else None,
+                             db.median() if len(db) else None, higher_is_better=False))
     return out
 
 
@@ -676,4 +748,5 @@ def metrics(ds, cfg) -> dict:
 __all__ = ["STEPS", "session_table", "journeys", "sessions", "product_view_rate", "add_to_cart_rate",
            "checkout_rate", "pricing_view_rate", "pages_per_session", "dwell_time", "funnel", "funnel_records",
            "period_values", "changes", "monthly", "step_conversion_by", "browse_cart_rate_by_device",
-           "funnel_sentences", "next_steps", "metrics", "empty_metrics"]
+           "funnel_sentences", "next_steps", "metrics", "empty_metrics", "days_to_first_purchase",
+           "days_to_first_purchase_buckets", "days_to_first_purchase_view"]
