@@ -68,7 +68,7 @@ MONTHS = 24
 DEFAULT_END = "2026-10"
 """The demo data's last month; the demo report's default period."""
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the same seed would write different data."""
 
 CHANNELS = ("search", "social", "display", "email", "organic", "referral")
