@@ -849,16 +849,12 @@ def next_steps(ds, cfg) -> list[str]:
 # Views for the notebook
 # --------------------------------------------------------------------------
 
-def _shown(chs):
-    return [c for c in chs if c.value is not None or c.prev is not None]
-
-
 def kpi_view(ds, cfg, chs=None):
     """The period-over-period KPI table, or a note without messages."""
     if not has_messages(ds):
         return report.Note(i18n.t("campaigns_not_available", cfg.language))
     chs = chs if chs is not None else changes(ds, cfg)
-    return report.kpi_table(_shown(chs), labels(cfg), KINDS, cfg)
+    return report.kpi_table(chs, labels(cfg), KINDS, cfg)
 
 
 def changes_view(ds, cfg, chs=None):
@@ -866,7 +862,7 @@ def changes_view(ds, cfg, chs=None):
     if not has_messages(ds):
         return report.Note(i18n.t("campaigns_not_available", cfg.language))
     chs = chs if chs is not None else changes(ds, cfg)
-    return report.Narrative(report.describe_changes(_shown(chs), labels(cfg), KINDS, cfg)
+    return report.Narrative(report.describe_changes(chs, labels(cfg), KINDS, cfg)
                             + [conversion_rule(ds, cfg)])
 
 

@@ -1491,20 +1491,16 @@ def closing_note(ds, cfg) -> str:
 # Views for the notebook
 # --------------------------------------------------------------------------
 
-def _shown(chs):
-    return [c for c in chs if c.value is not None or c.prev is not None]
-
-
 def kpi_view(ds, cfg, chs=None):
     """The key figures, this period against the comparison period."""
     chs = chs if chs is not None else changes(ds, cfg)
-    return report.kpi_table(_shown(chs), labels(cfg), KINDS, cfg)
+    return report.kpi_table(chs, labels(cfg), KINDS, cfg)
 
 
 def changes_view(ds, cfg, chs=None):
     """Generated sentences about the key figures' changes."""
     chs = chs if chs is not None else changes(ds, cfg)
-    return report.Narrative(report.describe_changes(_shown(chs), labels(cfg), KINDS, cfg))
+    return report.Narrative(report.describe_changes(chs, labels(cfg), KINDS, cfg))
 
 
 def insights_view(ds, cfg):

@@ -224,10 +224,17 @@ def significance_text(change, cfg: RunConfig) -> str:
     return i18n.t(f"sig_{change.verdict}", cfg.language, p=_p(change.p_value))
 
 
+def shown(changes) -> list:
+    """The changes worth showing: those with a value in at least one period."""
+    return [c for c in changes if c.value is not None or c.prev is not None]
+
+
 def kpi_table(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig) -> Table:
     """The period-over-period table: KPI, this period, the comparison period,
     the change and its significance. ``labels`` and ``kinds`` (``int``,
-    ``num``, ``pct``, ``money``, ``nps``) are keyed by the change's key."""
+    ``num``, ``pct``, ``money``, ``nps``) are keyed by the change's key.
+    KPIs without a value in either period are left out."""
+    changes = shown(changes)
     lang = cfg.language
     this, prev = cfg.period.label(lang), cfg.period.previous().label(lang)
     rows = []
@@ -246,7 +253,9 @@ def describe_changes(changes, labels: Mapping[str, str], kinds: Mapping[str, str
     """Sentences about the changes since the comparison period, in the
     client's language: each significant change (largest first, by p-value),
     each change that has no test, then the KPIs that did not change
-    significantly, then those with too little data to judge."""
+    significantly, then those with too little data to judge. KPIs without
+    a value in either period are left out."""
+    changes = shown(changes)
     lang = cfg.language
     sig = sorted((c for c in changes if c.significant), key=lambda c: (c.p_value, c.key))
     untested = [c for c in changes if c.verdict == "untested" and c.delta]

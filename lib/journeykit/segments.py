@@ -1145,20 +1145,16 @@ def insights(ds, cfg) -> list[str]:
 # Views for the notebook
 # --------------------------------------------------------------------------
 
-def _shown(chs):
-    return [c for c in chs if c.value is not None or c.prev is not None]
-
-
 def kpi_view(ds, cfg, chs=None):
     """The period-over-period KPI table."""
     chs = chs if chs is not None else changes(ds, cfg)
-    return report.kpi_table(_shown(chs), labels(cfg), KINDS, cfg)
+    return report.kpi_table(chs, labels(cfg), KINDS, cfg)
 
 
 def changes_view(ds, cfg, chs=None):
     """Generated sentences on the changes and on this period end."""
     chs = chs if chs is not None else changes(ds, cfg)
-    return report.Narrative(report.describe_changes(_shown(chs), labels(cfg), KINDS, cfg) + insights(ds, cfg))
+    return report.Narrative(report.describe_changes(chs, labels(cfg), KINDS, cfg) + insights(ds, cfg))
 
 
 def _col(key: str, cfg, **kw) -> str:

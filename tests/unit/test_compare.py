@@ -165,3 +165,11 @@ def test_delta_formats(cfg):
     # an untested KPI that did not move gets no sentence
     assert report.describe_changes([compare.value("x", 0.0, 0.0)], {"x": "X"}, {"x": "num"}, c) == []
     assert not math.isnan(compare.rate("a", 0, 50, 0, 50).p_value)
+
+
+def test_kpis_without_any_value_are_left_out(cfg):
+    c = cfg("en")
+    changes = [compare.rate("cr", 30, 100, 20, 100), compare.rate("none", 0, 0, 0, 0)]
+    cells = report.kpi_table(changes, {"cr": "CR", "none": "Nothing"}, {"cr": "pct", "none": "pct"}, c).cells()
+    assert cells.iloc[:, 0].tolist() == ["CR"]
+    assert all("Nothing" not in t for t in report.describe_changes(changes, {"none": "Nothing"}, {}, c))

@@ -778,21 +778,17 @@ def next_steps(ds, cfg, chs: list[compare.Change] | None = None) -> list[str]:
 # Views for the notebook
 # --------------------------------------------------------------------------
 
-def _shown(chs: list[compare.Change]) -> list[compare.Change]:
-    return [c for c in chs if c.value is not None or c.prev is not None]
-
-
 def kpi_view(ds, cfg, chs: list[compare.Change] | None = None):
     """The period-over-period KPI table (KPIs that cannot be computed for
     this client are left out of the table; they are ``null`` in metrics)."""
     chs = chs if chs is not None else changes(ds, cfg)
-    return report.kpi_table(_shown(chs), labels(cfg), KINDS, cfg)
+    return report.kpi_table(chs, labels(cfg), KINDS, cfg)
 
 
 def changes_view(ds, cfg, chs: list[compare.Change] | None = None):
     """The generated sentences about what changed since the comparison period."""
     chs = chs if chs is not None else changes(ds, cfg)
-    return report.Narrative(report.describe_changes(_shown(chs), labels(cfg), KINDS, cfg))
+    return report.Narrative(report.describe_changes(chs, labels(cfg), KINDS, cfg))
 
 
 def insights_view(ds, cfg):
