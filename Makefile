@@ -15,7 +15,7 @@ CLIENT ?=
 PERIOD ?=
 APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
 
-.PHONY: help demo test report monthly lab clean sysdeps venv
+.PHONY: help demo test report monthly lab bench clean sysdeps venv
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ lab: venv ## open JupyterLab on notebooks/ (in its own .venv-lab, see README)
 	@$(LAB_VENV)/bin/python -c 'import jupyterlab' 2>/dev/null || $(LAB_VENV)/bin/python -m pip install --quiet '$(LAB_SPEC)'
 	@$(JK) demo-data --size tiny --if-needed
 	$(LAB_VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: venv sysdeps ## time the full report on the demo and large data, and the naive paths beside it (prints figures)
+	$(PY) -m journeykit.bench $(if $(SIZES),--sizes $(SIZES))
 
 clean: ## remove rendered reports, caches and generated data (keeps .venv)
 	rm -rf reports/*/ data/.cache data/tiny data/demo data/large .pytest_cache

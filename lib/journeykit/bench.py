@@ -1,0 +1,225 @@
+"""``make bench``: what a report costs, and how that grows with the data.
+
+For each demo size (``demo`` ≈ 20k customers, ``large`` ≈ 1M) this
+generates the data if needed, renders the full report in a throw-away
+project, and prints wall time, CPU time and peak memory for the run and
+the time of each section. Beside it, on the same orders, it times the path
+a user would otherwise write — pandas over the whole file and
+``lifetimes.utils.summary_data_from_transaction_data`` for the RFM summary,
+lifetimes' BG/NBD fitted on every customer row — against journeykit's
+(an Ibis summary on DuckDB, the fit on weighted distinct patterns), and a
+bare DuckDB scan of the files as the floor. Nothing here asserts on time:
+it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import demo
+
+PERIOD = "2026-10"
+
+
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _project(root: Path, size: str, work: Path) -> str:
+    """A throw-away project whose client ``bench_<size>`` is the demo client
+    pointed at ``data/<size>``; returns the client name."""
+    (work / "params" / "clients").mkdir(parents=True)
+    shutil.copy(root / "params" / "defaults.yaml", work / "params" / "defaults.yaml")
+    text = (root / "params" / "clients" / "demo.yaml").read_text(encoding="utf-8")
+    client = f"bench_{size}"
+    text = text.replace("source: data/demo", f"source: data/{size}")
+    (work / "params" / "clients" / f"{client}.yaml").write_text(text, encoding="utf-8")
+    shutil.copytree(root / "notebooks", work / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    (work / "data").mkdir()
+    (work / "data" / size).symlink_to(root / "data" / size)
+    return client
+
+
+def report_run(root: Path, size: str, jobs: int) -> dict:
+    """Render the full report of ``size`` once; wall, CPU (children) and
+    peak memory of the process tree, and each section's seconds."""
+    with tempfile.TemporaryDirectory(prefix=f"jk-bench-{size}-") as tmp:
+        work = Path(tmp)
+        client = _project(root, size, work)
+        cmd = [sys.executable, "-m", "journeykit", "--root", str(work), "run", "--client", client,
+               "--period", PERIOD, "--jobs", str(jobs)]
+        cpu0, t0 = _cpu_children(), time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+        wall, cpu = time.perf_counter() - t0, _cpu_children() - cpu0
+        peak_kb = None
+        for line in reversed(proc.stderr.strip().splitlines()):
+            if line.strip().isdigit():
+                peak_kb = int(line.strip())
+                break
+        doc_path = work / "reports" / client / PERIOD / "metrics.json"
+        sections = {}
+        if doc_path.exists():
+            doc = json.loads(doc_path.read_text(encoding="utf-8"))
+            sections = {k: (v.get("status"), v.get("seconds")) for k, v in doc["sections"].items()}
+        return {"wall_s": wall, "cpu_s": cpu, "peak_mb_largest_process": (peak_kb or 0) / 1024,
+                "exit_code": proc.returncode, "sections": sections}
+
+
+def _orders_frame(path: Path):
+    import pandas as pd
+
+    df = pd.read_csv(path, encoding="cp949")
+    df = df[df["결제상태"] == "paid"]
+    return df.rename(columns={"고객번호": "customer_id", "주문일자": "ordered_at", "결제금액": "amount"})
+
+
+def rfm_comparison(root: Path, size: str) -> dict:
+    """journeykit's RFM summary (Ibis on DuckDB, from the validated cache)
+    against pandas + lifetimes' summary utility on the raw export, and a
+    bare DuckDB scan of the file as the floor."""
+    import duckdb
+
+    from . import config, io, ltv
+
+    folder = root / "data" / size
+    out: dict = {}
+    con = duckdb.connect()
+    t0 = time.perf_counter()  # read as latin-1: a byte-level scan, the Korean header is not needed to count
+    n_rows = con.execute(f"SELECT count(*) FROM read_csv('{folder / 'orders.csv'}', encoding='latin-1')").fetchone()[0]
+    out["duckdb_scan_orders_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    n_events = con.execute(f"SELECT count(*), count(DISTINCT name) FROM '{folder / 'events.parquet'}'").fetchone()[0]
+    out["duckdb_scan_events_s"] = time.perf_counter() - t0
+    out["orders_rows"], out["events_rows"] = n_rows, n_events
+
+    cfg = config.load(f"bench_{size}", PERIOD, root=_bench_root(root, size))
+    t0 = time.perf_counter()
+    ds = io.load(cfg)
+    out["load_and_validate_s"] = time.perf_counter() - t0
+    end = cfg.period.end - dt.timedelta(days=1)
+    t0 = time.perf_counter()
+    summary = ltv.rfm_summary(ltv.purchases(ds), end, "week").execute()
+    out["journeykit_rfm_s"] = time.perf_counter() - t0
+    out["customers"] = len(summary)
+
+    t0 = time.perf_counter()
+    try:
+        from lifetimes.utils import summary_data_from_transaction_data
+
+        df = _orders_frame(folder / "orders.csv")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            summary_data_from_transaction_data(df, "customer_id", "ordered_at", monetary_value_col="amount",
+                                               observation_period_end=str(end), freq="W")
+        out["lifetimes_rfm_s"] = time.perf_counter() - t0
+    except Exception as e:  # the unmaintained utility may not run on this pandas
+        out["lifetimes_rfm_s"] = None
+        out["lifetimes_rfm_error"] = f"{type(e).__name__}: {e}"[:200]
+    ds.close()
+    return out | {"summary": summary}
+
+
+def fit_comparison(summary) -> dict:
+    """BG/NBD on distinct weighted (frequency, recency, T) patterns against
+    BG/NBD on every customer row: seconds and the largest relative
+    difference between the two parameter sets."""
+    from . import ltv
+
+    tr = ltv.triples(summary)
+    t0 = time.perf_counter()
+    fit = ltv.fit_transactions("bgnbd", tr)
+    weighted = time.perf_counter() - t0
+    from lifetimes import BetaGeoFitter
+
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = BetaGeoFitter().fit(summary["frequency"].to_numpy(), summary["recency"].to_numpy(),
+                                   summary["T"].to_numpy())
+    every = time.perf_counter() - t0
+    diff = max(abs(fit.params[k] - float(full.params_[k])) / abs(float(full.params_[k]))
+               for k in ("r", "alpha", "a", "b")) if fit.params else None
+    return {"patterns": len(tr), "customers": int(tr["weight"].sum()), "weighted_fit_s": weighted,
+            "every_row_fit_s": every, "max_param_rel_diff": diff}
+
+
+_ROOTS: dict[str, Path] = {}
+
+
+def _bench_root(root: Path, size: str) -> Path:
+    """A persistent throw-away project for the loader (its cache) per size."""
+    if size not in _ROOTS:
+        work = Path(tempfile.mkdtemp(prefix=f"jk-bench-load-{size}-"))
+        _project(root, size, work)
+        _ROOTS[size] = work
+    return _ROOTS[size]
+
+
+def _fmt(x, unit="s"):
+    if x is None:
+        return "–"
+    if not unit:
+        return f"{x:,.0f}"
+    return f"{x:,.2f} {unit}" if abs(x) < 10 else f"{x:,.1f} {unit}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="journeykit-bench", description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", nargs="*", default=["demo", "large"], choices=list(demo.SIZES))
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--root", default=os.environ.get("JOURNEYKIT_ROOT") or ".")
+    p.add_argument("--skip-report", action="store_true", help="only the RFM and fit comparisons")
+    args = p.parse_args(argv)
+    root = Path(args.root).resolve()
+    print(f"journeykit bench · {os.cpu_count()} cores · {dt.date.today()}")
+    for size in args.sizes:
+        folder = root / "data" / size
+        if not demo.is_current(folder, size, 7, demo.DEFAULT_END):
+            t0 = time.perf_counter()
+            demo.generate(folder, size=size, seed=7)
+            print(f"[{size}] generated demo data in {time.perf_counter() - t0:.1f} s")
+        rows = json.loads((folder / "truth.json").read_text(encoding="utf-8"))["meta"]["rows"]
+        print(f"\n[{size}] {rows['customers.csv']:,} customers · {rows['events.parquet']:,} events · "
+              f"{rows['orders.csv']:,} orders")
+        if not args.skip_report:
+            r = report_run(root, size, args.jobs)
+            print(f"  full report (--jobs {args.jobs}): wall {_fmt(r['wall_s'])}, CPU {_fmt(r['cpu_s'])}, "
+                  f"peak memory {r['peak_mb_largest_process']:,.0f} MB (largest process), exit {r['exit_code']}")
+            for name, (status, secs) in r["sections"].items():
+                print(f"    {name:<20} {status:<14} {_fmt(secs)}")
+        c = rfm_comparison(root, size)
+        print(f"  load + validate (once per data version): {_fmt(c['load_and_validate_s'])}")
+        print(f"  floor, bare DuckDB scan: orders.csv {_fmt(c['duckdb_scan_orders_s'])}, "
+              f"events.parquet {_fmt(c['duckdb_scan_events_s'])}")
+        jk, lt = c["journeykit_rfm_s"], c["lifetimes_rfm_s"]
+        rate = c["orders_rows"] / jk if jk else None
+        ratio = f"{lt / jk:,.1f}×" if lt and jk else c.get("lifetimes_rfm_error", "–")
+        print(f"  RFM summary, {c['customers']:,} customers: journeykit {_fmt(jk)} ({rate:,.0f} orders/s), "
+              f"pandas + lifetimes {_fmt(lt)} → {ratio}")
+        f = fit_comparison(c["summary"])
+        ratio = f"{f['every_row_fit_s'] / f['weighted_fit_s']:,.1f}×" if f["weighted_fit_s"] else "–"
+        diff = f"{f['max_param_rel_diff']:.1e}" if f["max_param_rel_diff"] is not None else "–"
+        print(f"  BG/NBD fit: {f['patterns']:,} weighted patterns {_fmt(f['weighted_fit_s'])}, "
+              f"{f['customers']:,} rows {_fmt(f['every_row_fit_s'])} → {ratio} (largest parameter difference {diff})")
+    for work in _ROOTS.values():
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    raise SystemExit(main())
