@@ -75,7 +75,7 @@ def report_run(root: Path, size: str, jobs: int) -> dict:
         if doc_path.exists():
             doc = json.loads(doc_path.read_text(encoding="utf-8"))
             sections = {k: (v.get("status"), v.get("seconds")) for k, v in doc["sections"].items()}
-        return {"wall_s": wall, "cpu_s": cpu, "peak_mb_largest_process": (peak_kb or 0) / 1024,
+        return {"wall_s": wall, "cpu_s": cpu, "peak_mb_runner": (peak_kb or 0) / 1024,
                 "exit_code": proc.returncode, "sections": sections}
 
 
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_report:
             r = report_run(root, size, args.jobs)
             print(f"  full report (--jobs {args.jobs}): wall {_fmt(r['wall_s'])}, CPU {_fmt(r['cpu_s'])}, "
-                  f"peak memory {r['peak_mb_largest_process']:,.0f} MB (largest process), exit {r['exit_code']}")
+                  f"peak memory {r['peak_mb_runner']:,.0f} MB (runner process; kernels not included), exit {r['exit_code']}")
             for name, (status, secs) in r["sections"].items():
                 print(f"    {name:<20} {status:<14} {_fmt(secs)}")
         c = rfm_comparison(root, size)
