@@ -774,6 +774,7 @@ def _build(cfg: RunConfig, target: Path) -> None:
     work.mkdir()
     try:
         con = duckdb.connect(str(work / "data.duckdb"))
+        con.execute("SET enable_progress_bar = false")  # no bars on stderr while a large export loads
         con.execute(f"SET temp_directory = {_lit(str(work / 'spill'))}")
         report = LoadReport(cfg.client, dt.datetime.now().isoformat(timespec="seconds"), __version__)
         errors: list[DataError] = []
