@@ -13,7 +13,7 @@ LAB_VENV := .venv-lab
 LAB_SPEC := jupyterlab>=4.3,<4.7
 CLIENT ?=
 PERIOD ?=
-APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils default-jre-headless
 
 .PHONY: help demo test report monthly lab bench clean sysdeps venv
 
@@ -29,11 +29,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv and install journeykit with its pinned dependencies
 
-sysdeps: ## install Chromium (PDF) and Korean fonts from Debian if missing
+sysdeps: ## install Chromium (PDF), Korean fonts and Java (the Spark engine) from Debian if missing
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; \

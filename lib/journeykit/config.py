@@ -9,6 +9,7 @@ named, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import secrets
@@ -32,6 +33,11 @@ TableName = Literal[
 ]
 
 CLIENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+OVERRIDES_ENV = "JOURNEYKIT_OVERRIDES"
+"""Set by the runner for its section kernels: the run's ``--set`` overrides
+as JSON, applied by every :func:`load` in the kernel (a notebook calls
+``load(client, period)`` and would otherwise not see them)."""
 
 
 class _Strict(BaseModel):
@@ -64,6 +70,26 @@ class DataConfig(_Strict):
     @property
     def is_database(self) -> bool:
         return bool(self.source) and "://" in str(self.source)
+
+
+class SparkConfig(_Strict):
+    """A Spark session for ``engine.backend: spark``."""
+
+    master: str = "local[2]"
+    """Used only when no Spark session is active in the process."""
+    conf: dict[str, str] = Field(default_factory=dict)
+    """Extra ``spark.*`` settings for a session journeykit starts."""
+    remote: str | None = None
+    """A Spark Connect URL (``sc://host:15002``) of a cluster to run on;
+    when absent, a run starts one local Spark Connect server for its
+    sections (``master`` and ``conf`` apply to it)."""
+
+
+class EngineConfig(_Strict):
+    """Where the sections' queries run (see :mod:`journeykit.engine`)."""
+
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkConfig = Field(default_factory=SparkConfig)
 
 
 class Definitions(_Strict):
@@ -102,6 +128,7 @@ class RunConfig(_Strict):
     timezone: str
     language: Literal["ko", "en"]
     data: DataConfig
+    engine: EngineConfig = Field(default_factory=EngineConfig)
     definitions: Definitions
     report: ReportConfig
     segmentation: dict[str, Any] = Field(default_factory=dict)
@@ -268,7 +295,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
                 continue
             return None
         ann = field.annotation
-        if ann is DataConfig or ann is Definitions or ann is ReportConfig:
+        if ann in (DataConfig, Definitions, ReportConfig, EngineConfig, SparkConfig):
             model = ann
         elif part == "tables":
             model = DataConfig
@@ -353,6 +380,8 @@ def load(
     if isinstance(overrides, list):
         overrides = parse_overrides(overrides)
     overrides = overrides or {}
+    if os.environ.get(OVERRIDES_ENV):
+        overrides = deep_merge(json.loads(os.environ[OVERRIDES_ENV]), overrides)
     defaults = read_yaml(root / "params" / "defaults.yaml")
     client_raw = read_yaml(path)
     merged = deep_merge(deep_merge(defaults, client_raw), overrides)

@@ -51,6 +51,10 @@ from .errors import ConfigError, DataError, DataErrors, JourneykitError
 
 CACHE_FORMAT = 1
 CHUNK_ROWS = 250_000
+CSV_TO_PARQUET_BYTES = 64 << 20
+"""CSV exports of at least this size are converted once to Parquet (in a
+cache keyed by their content) and read from there."""
+_CSV_OPTIONS = "all_varchar=true, header=true, union_by_name=true, strict_mode=false, null_padding=true"
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -226,17 +230,56 @@ def _source_files(cfg: RunConfig, table: str, tcfg: TableConfig) -> list[Path]:
     return files
 
 
+def content_digest(path: Path, cache_root: Path | None = None) -> str:
+    """A digest of a file's bytes (BLAKE2b, 128 bits).
+
+    Hashing reads the whole file (about 1 GB/s here), so the digest is
+    remembered in ``<cache_root>/digests.json`` under the file's path, size
+    and modification time: a file that is only touched, copied or re-synced
+    keeps its cache entries, and one whose content changed gets new ones.
+    """
+    st = path.stat()
+    stamp = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo_path = cache_root / "digests.json" if cache_root else None
+    memo: dict[str, str] = {}
+    if memo_path and memo_path.exists():
+        try:
+            memo = json.loads(memo_path.read_text(encoding="utf-8"))
+        except ValueError:
+            memo = {}
+    if stamp in memo:
+        return memo[stamp]
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    digest = h.hexdigest()
+    if memo_path:
+        memo = {k: v for k, v in memo.items() if not k.startswith(f"{path.resolve()}|")}
+        memo[stamp] = digest
+        memo_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo_path.with_name(f".digests-{uuid.uuid4().hex[:8]}.json")
+        tmp.write_text(json.dumps(memo, indent=0), encoding="utf-8")
+        tmp.replace(memo_path)  # atomic; a concurrent writer's entry may be lost, never the file
+    return digest
+
+
 def cache_key(cfg: RunConfig) -> str:
-    """A digest of everything the loaded data depends on."""
+    """A digest of everything the loaded data depends on: the format, the
+    journeykit version, the time zone, the client's data mapping and the
+    content of every source file (see :func:`content_digest`)."""
     h = hashlib.sha256()
     h.update(f"{CACHE_FORMAT}|{__version__}|{cfg.timezone}|".encode())
     h.update(cfg.data.model_dump_json().encode())
     if not cfg.data.is_database:
         for table, tcfg in sorted(cfg.data.tables.items()):
             for f in _source_files(cfg, table, tcfg):
-                st = f.stat()
-                h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+                h.update(f"{f.name}|{content_digest(f, _cache_root(cfg))}".encode())
     return h.hexdigest()[:16]
+
+
+def _cache_root(cfg: RunConfig) -> Path:
+    return cfg.root / "data" / ".cache"
 
 
 # --------------------------------------------------------------------------
@@ -288,39 +331,84 @@ class _TableLoader:
 
     def _read_csv(self, files: list[Path]) -> TableLoad:
         encodings = set()
+        as_parquet = sum(f.stat().st_size for f in files) >= CSV_TO_PARQUET_BYTES
         paths = []
-        for f in files:
-            if f.stat().st_size == 0:
-                raise self.error(None, f"file {f.name} is empty (0 bytes)",
-                                 "re-export the table; if the client has no such data, remove the table from the client file")
-            enc = self.tcfg.encoding
-            if not enc:
-                try:
-                    enc = detect_encoding(f)
-                except ValueError as e:
-                    raise self.error(None, f"cannot tell the text encoding of {f.name}: {e}",
-                                     f"save it as UTF-8, or set data.tables.{self.table}.encoding") from None
-            encodings.add(enc)
-            if codecs.lookup(enc).name not in ("utf-8", "utf-8-sig"):
-                out = self.work / f"{self.table}-{len(paths)}.utf8.csv"
-                try:
-                    _transcode(f, out, enc)
-                except (UnicodeDecodeError, LookupError) as e:
-                    raise self.error(None, f"{f.name} is not valid {enc}: {e}",
-                                     f"check data.tables.{self.table}.encoding") from None
-                paths.append(out)
-            else:
-                paths.append(f)
-        lst = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
         try:
-            self.con.execute(
-                f"CREATE TABLE {self.raw} AS SELECT * FROM read_csv({lst}, all_varchar=true, header=true, "
-                f"union_by_name=true, strict_mode=false, null_padding=true)"
-            )
+            for f in files:
+                if f.stat().st_size == 0:
+                    raise self.error(None, f"file {f.name} is empty (0 bytes)",
+                                     "re-export the table; if the client has no such data, remove the table from the client file")
+                if as_parquet:
+                    done = self._parquet_copy(f)
+                    if done is not None:
+                        paths.append(done[0])
+                        encodings.add(done[1])
+                        continue
+                readable, enc = self._utf8(f, len(paths))
+                encodings.add(enc)
+                paths.append(self._csv_as_parquet(f, readable, enc) if as_parquet else readable)
+            lst = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+            if as_parquet:
+                self.con.execute(f"CREATE VIEW {self.raw} AS SELECT * FROM read_parquet({lst}, union_by_name=true)")
+            else:
+                self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM read_csv({lst}, {_CSV_OPTIONS})")
         except duckdb.Error as e:
             raise self.error(None, f"the CSV file cannot be parsed: {str(e).splitlines()[0]}",
                              "check the delimiter and quoting (a header row, one record per line)") from None
         return TableLoad(self.table, self.file_label or "", "csv", encoding=", ".join(sorted(encodings)))
+
+    def _utf8(self, f: Path, i: int) -> tuple[Path, str]:
+        """A UTF-8 readable path for ``f`` (transcoded into the build folder
+        when needed) and the encoding it was read in."""
+        enc = self.tcfg.encoding
+        if not enc:
+            try:
+                enc = detect_encoding(f)
+            except ValueError as e:
+                raise self.error(None, f"cannot tell the text encoding of {f.name}: {e}",
+                                 f"save it as UTF-8, or set data.tables.{self.table}.encoding") from None
+        if codecs.lookup(enc).name in ("utf-8", "utf-8-sig"):
+            return f, enc
+        out = self.work / f"{self.table}-{i}.utf8.csv"
+        try:
+            _transcode(f, out, enc)
+        except (UnicodeDecodeError, LookupError) as e:
+            raise self.error(None, f"{f.name} is not valid {enc}: {e}",
+                             f"check data.tables.{self.table}.encoding") from None
+        return out, enc
+
+    def _parquet_target(self, source: Path) -> Path:
+        root = _cache_root(self.cfg)
+        enc = self.tcfg.encoding or "detected"
+        return root / "csv" / f"{content_digest(source, root)}-{re.sub(r'[^A-Za-z0-9_-]', '', enc)}.parquet"
+
+    def _parquet_copy(self, source: Path) -> tuple[Path, str] | None:
+        """The finished Parquet copy of ``source`` and the encoding it was
+        read in, if an earlier load converted it."""
+        out = self._parquet_target(source)
+        meta = out.with_suffix(".json")
+        if out.exists() and meta.exists():
+            return out, json.loads(meta.read_text(encoding="utf-8"))["encoding"]
+        return None
+
+    def _csv_as_parquet(self, source: Path, readable: Path, encoding: str) -> Path:
+        """Convert a large CSV once to Parquet (every column text, as the CSV
+        reader gives it) in ``data/.cache/csv/<content digest>``: a rebuild
+        after the client file changes, or another client mapping the same
+        export, reads it instead of detecting, transcoding and parsing the
+        CSV again."""
+        out = self._parquet_target(source)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.stem}-{uuid.uuid4().hex[:8]}.parquet")
+        try:
+            self.con.execute(f"COPY (SELECT * FROM read_csv({_lit(str(readable))}, {_CSV_OPTIONS})) "
+                             f"TO {_lit(str(tmp))} (FORMAT parquet)")
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        out.with_suffix(".json").write_text(json.dumps({"source": source.name, "encoding": encoding}),
+                                            encoding="utf-8")
+        return out
 
     def _read_excel(self, files: list[Path]) -> TableLoad:
         frames = []
@@ -526,7 +614,9 @@ class _TableLoader:
 
         select = ", ".join(f"{e} AS {_q(c)}" for c, e in exprs.items())
         self.con.execute(f"CREATE TABLE typed_{self.table} AS SELECT {select} FROM {self.raw}")
-        self.con.execute(f"DROP {'VIEW' if load.format == 'parquet' else 'TABLE'} {self.raw}")
+        kind = self.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?",
+                                [self.raw]).fetchone()[0]
+        self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {self.raw}")
         self._repair(load, exprs)
         if self.table == "events":
             self._unmapped_events(load)
@@ -774,7 +864,12 @@ def _build(cfg: RunConfig, target: Path) -> None:
     work.mkdir()
     try:
         con = duckdb.connect(str(work / "data.duckdb"))
-        con.execute("SET enable_progress_bar = false")  # no bars on stderr while a large export loads
+        try:
+            con.execute("SET enable_progress_bar = false")  # no bars on stderr while a large export loads
+        except duckdb.Error:
+            # In a Jupyter kernel (an analyst's notebook building the cache)
+            # DuckDB refuses to change the setting without ipywidgets.
+            pass
         con.execute(f"SET temp_directory = {_lit(str(work / 'spill'))}")
         report = LoadReport(cfg.client, dt.datetime.now().isoformat(timespec="seconds"), __version__)
         errors: list[DataError] = []
@@ -816,6 +911,27 @@ def _build(cfg: RunConfig, target: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def prepare(cfg: RunConfig, *, refresh: bool = False) -> LoadReport:
+    """Load, validate and cache the client's data without opening an engine
+    on it (the runner, before its section kernels start); with
+    ``engine.backend: spark`` also write the Parquet export Spark reads.
+    Returns the load report."""
+    target = _built(cfg, refresh)
+    if cfg.engine.backend == "spark":
+        parquet_export(target)
+    return LoadReport.from_json((target / "load_report.json").read_text(encoding="utf-8"))
+
+
+def _built(cfg: RunConfig, refresh: bool) -> Path:
+    """The current cache entry of the client's data, built if needed."""
+    target = _cache_root(cfg) / cfg.client / cache_key(cfg)
+    if refresh and target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    if not (target / "load_report.json").exists():
+        _build(cfg, target)
+    return target
+
+
 def load(cfg: RunConfig, *, refresh: bool = False) -> "Dataset":
     """Load, validate and cache the client's data; return a :class:`Dataset`.
 
@@ -833,17 +949,51 @@ def load(cfg: RunConfig, *, refresh: bool = False) -> "Dataset":
         When the data breaks the contract; each names the client, table,
         column, rows, examples and the fix.
     """
-    root_cache = cfg.root / "data" / ".cache" / cfg.client
-    target = root_cache / cache_key(cfg)
-    if refresh and target.exists():
-        shutil.rmtree(target, ignore_errors=True)
-    if not (target / "load_report.json").exists():
-        _build(cfg, target)
-    return Dataset(cfg, target)
+    return Dataset(cfg, _built(cfg, refresh))
+
+
+ENGINES_OPENED: set[str] = set()
+"""The engines this process's datasets ran on (``duckdb``, ``spark``):
+:func:`journeykit.report.record` notes them in the section's results."""
+
+
+def parquet_export(path: Path) -> Path:
+    """The canonical tables of the cache entry ``path`` as Parquet files,
+    ``<path>/parquet/<table>.parquet``, for an engine that reads files
+    (Spark). Written once per entry, atomically: concurrent callers either
+    find the finished folder or write their own copy and keep the first."""
+    out = path / "parquet"
+    if (out / "_SUCCESS").exists():
+        return out
+    report = LoadReport.from_json((path / "load_report.json").read_text(encoding="utf-8"))
+    tmp = path / f".parquet-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        con = duckdb.connect(str(path / "data.duckdb"), read_only=True)
+        try:
+            for name, t in report.tables.items():
+                if t.status != "empty":
+                    con.execute(f"COPY {_q(name)} TO {_lit(str(tmp / (name + '.parquet')))} (FORMAT parquet)")
+        finally:
+            con.close()
+        (tmp / "_SUCCESS").write_text("")
+        try:
+            tmp.rename(out)
+        except OSError:
+            if not (out / "_SUCCESS").exists():
+                raise
+            shutil.rmtree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
 
 
 class Dataset:
-    """A client's validated canonical tables, as Ibis tables on DuckDB.
+    """A client's validated canonical tables, as Ibis tables on the run's
+    engine: DuckDB (the cache file, read-only) or, with ``engine.backend:
+    spark``, a Spark session reading the cache's Parquet export (see
+    :mod:`journeykit.engine`).
 
     ``ds.table("orders")`` holds rows up to the end of the run's period only;
     later timestamps in the same row (``ended_at``, ``resolved_at``, …) are
@@ -857,7 +1007,33 @@ class Dataset:
         self.cfg = cfg
         self.path = path
         self.report = LoadReport.from_json((path / "load_report.json").read_text(encoding="utf-8"))
-        self.con = ibis.duckdb.connect(str(path / "data.duckdb"), read_only=True)
+        self.engine = cfg.engine.backend
+        self._views: dict[str, str] = {}
+        if self.engine == "spark":
+            self.con = self._open_spark()
+        else:
+            self.con = ibis.duckdb.connect(str(path / "data.duckdb"), read_only=True)
+        ENGINES_OPENED.add(self.engine)
+
+    def _open_spark(self):
+        from . import engine
+
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                f"params/clients/{self.cfg.client}.yaml: engine.backend is 'spark', but PySpark is not installed",
+                fix="install it with `pip install pyspark` in the project's environment (or `pip install -e '.[spark]'`), "
+                    "or set engine.backend: duckdb",
+            ) from None
+        folder = parquet_export(self.path)
+        sc = self.cfg.engine.spark
+        con = engine.connect_spark(sc.master, sc.conf, sc.remote)
+        for name in self.tables:
+            view = f"jk_{self.path.name}_{name}"
+            con._session.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(view)
+            self._views[name] = view
+        return con
 
     @property
     def tables(self) -> list[str]:
@@ -876,7 +1052,7 @@ class Dataset:
         """Every loaded row of ``name`` (including after the period end)."""
         if name not in self.tables:
             raise KeyError(f"table {name!r} is not available for client {self.cfg.client!r}")
-        return self.con.table(name)
+        return self.con.table(self._views.get(name, name))
 
     def table(self, name: str, until: dt.date | None = None):
         """Rows of ``name`` before ``until`` (default: the period end)."""
@@ -892,6 +1068,10 @@ class Dataset:
         return t.mutate(**masks) if masks else t
 
     def close(self) -> None:
+        if self.engine == "spark":
+            for view in self._views.values():  # the session may be shared: leave it running
+                self.con._session.catalog.dropTempView(view)
+            return
         self.con.disconnect()
 
     def __enter__(self) -> "Dataset":
@@ -901,5 +1081,5 @@ class Dataset:
         self.close()
 
 
-__all__ = ["Dataset", "LoadReport", "TableLoad", "Repair", "Check", "load", "detect_encoding", "cache_key",
+__all__ = ["Dataset", "parquet_export", "prepare", "LoadReport", "TableLoad", "Repair", "Check", "load", "detect_encoding", "cache_key",
            "JourneykitError"]

@@ -55,6 +55,8 @@ class SectionResult:
     needs: list[str] = field(default_factory=list)
     seconds: float = 0.0
     retried: bool = False
+    engine: str | None = None
+    """The engine(s) the section's queries ran on, as its kernel reported."""
     body_html: str = ""
 
     @property

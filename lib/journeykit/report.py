@@ -44,6 +44,7 @@ METRICS_SCHEMA: dict[str, Any] = {
         "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
         "generated_at": {"type": "string"},
         "journeykit_version": {"type": "string"},
+        "engine": {"enum": ["duckdb", "spark"]},
         "sections": {
             "type": "object",
             "additionalProperties": {
@@ -57,6 +58,7 @@ METRICS_SCHEMA: dict[str, Any] = {
                     "title": {"type": "string"},
                     "retried": {"type": "boolean"},
                     "seconds": {"type": "number"},
+                    "engine": {"type": "string"},
                 },
             },
         },
@@ -395,7 +397,11 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     """
     from IPython.display import display
 
+    from . import io
+
     data = {"section": section, "metrics": jsonable(dict(metrics))}
+    if io.ENGINES_OPENED:
+        data["engine"] = ",".join(sorted(io.ENGINES_OPENED))
     if changes:
         data["changes"] = [change_record(c, (labels or {}).get(c.key, c.key), (kinds or {}).get(c.key, "num"))
                            for c in changes]

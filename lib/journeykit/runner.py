@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__, config, i18n, io, render, report
+from . import __version__, config, engine, i18n, io, render, report
 from .config import RunConfig
 from .errors import JourneykitError
 from .render import SectionResult
@@ -169,6 +169,7 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
         result.metrics = payload.get("metrics")
         result.changes = payload.get("changes")
         result.trend = payload.get("trend")
+        result.engine = payload.get("engine")
     if result.status == "ok":
         if result.metrics is None:
             result.status = "failed"
@@ -200,13 +201,16 @@ def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at:
             entry["needs"] = r.needs
         if r.retried:
             entry["retried"] = True
+        if r.engine:
+            entry["engine"] = r.engine
         if r.status != "failed" and r.changes:
             entry["changes"] = r.changes
         if r.status != "failed" and r.trend:
             entry["trend"] = r.trend
         sections[r.name] = entry
     return {"client": cfg.client, "client_name": cfg.name, "language": cfg.language, "period": str(cfg.period),
-            "generated_at": generated_at, "journeykit_version": __version__, "sections": sections}
+            "generated_at": generated_at, "journeykit_version": __version__, "engine": cfg.engine.backend,
+            "sections": sections}
 
 
 def _is_good(report_dir: Path) -> bool:
@@ -291,6 +295,31 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
     return sorted(done, key=lambda r: order.get(r.name, len(order)))
 
 
+def _start_spark_server(cfg: RunConfig, say: Callable[[str], None]):
+    """For ``engine.backend: spark`` without a ``remote``: one local Spark
+    Connect server shared by every section kernel of the run (each kernel
+    would otherwise start and warm up its own JVM). ``None`` when not
+    needed, or when PySpark's Connect client is not installed (each kernel
+    then starts its own local session)."""
+    sc = cfg.engine.spark
+    if cfg.engine.backend != "spark" or sc.remote or os.environ.get(engine.REMOTE_ENV):
+        return None
+    if not engine.has_spark_connect():
+        say(f"{cfg.client} {cfg.period}: pyspark[connect] is not installed: every section starts its own Spark")
+        return None
+    log_dir = cfg.root / "data" / ".cache" / cfg.client
+    t0 = time.perf_counter()
+    try:
+        server = engine.LocalConnectServer(sc.master, sc.conf, log_dir).start()
+    except RuntimeError as e:
+        raise JourneykitError(f"engine.backend is 'spark', but Spark did not start: {e}",
+                              fix="Spark needs Java 17 or newer (`java -version`; `make sysdeps` installs it); "
+                                  f"see {log_dir / 'spark-connect.log'}") from None
+    os.environ[engine.REMOTE_ENV] = server.url
+    say(f"{cfg.client} {cfg.period}: Spark ({sc.master}) ready at {server.url} ({time.perf_counter() - t0:.1f} s)")
+    return server
+
+
 def run(
     client: str,
     period: str,
@@ -315,7 +344,7 @@ def run(
         result.period = str(cfg.period)
         say(f"{client} {cfg.period}: loading and validating data …")
         t0 = time.perf_counter()
-        io.load(cfg, refresh=cfg.data.is_database).close()
+        io.prepare(cfg, refresh=cfg.data.is_database)
         say(f"{client} {cfg.period}: data ready ({time.perf_counter() - t0:.1f} s)")
     except JourneykitError as e:
         result.error = e.render()
@@ -330,7 +359,15 @@ def run(
     staging = target.parent / f".tmp-{cfg.period}-{uuid.uuid4().hex[:8]}"
     (staging / "notebooks").mkdir(parents=True)
     generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    # The section kernels load their config themselves: they see the run's
+    # --set overrides through the environment (worker processes inherit it).
+    saved_overrides = os.environ.get(config.OVERRIDES_ENV)
+    parsed = config.parse_overrides(overrides) if isinstance(overrides, list) else (overrides or {})
+    if parsed:
+        os.environ[config.OVERRIDES_ENV] = json.dumps(parsed, default=str)
+    spark_server = None
     try:
+        spark_server = _start_spark_server(cfg, say)
         result.sections = _execute_all(cfg, paths, staging, generated_at, max(1, jobs), say, overrides)
         shutil.rmtree(staging / ".kernel", ignore_errors=True)
         (staging / ".run-results.json").unlink(missing_ok=True)
@@ -344,6 +381,14 @@ def run(
             result.error = e.render()
             return result
         raise
+    finally:
+        if spark_server is not None:
+            spark_server.stop()
+            os.environ.pop(engine.REMOTE_ENV, None)
+        if saved_overrides is None:
+            os.environ.pop(config.OVERRIDES_ENV, None)
+        else:
+            os.environ[config.OVERRIDES_ENV] = saved_overrides
 
     if result.ok or not _is_good(target):
         _publish(staging, target)

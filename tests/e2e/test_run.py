@@ -61,14 +61,6 @@ def _stable_keys(section: str) -> list[str]:
     return [k for key in mod.STABLE_KEYS for k in (key, f"{key}_prev")]
 
 
-@pytest.fixture(scope="module")
-def full_run(tmp_path_factory, tiny_data: Path, project_factory) -> Path:
-    """Every section of the tiny client, HTML and PDF, rendered once for this module."""
-    project = project_factory(tmp_path_factory.mktemp("full"), tiny_data)
-    assert _run(project, "--jobs", "2") == 0
-    return project
-
-
 @pytest.mark.e2e
 def test_run_renders_a_complete_report(full_run: Path):
     project = full_run

@@ -115,6 +115,28 @@ def test_parse_overrides_needs_key_value():
     assert "fix:" in str(info.value)
 
 
+def test_run_overrides_reach_a_kernel_through_the_environment(tmp_path, monkeypatch):
+    """A section notebook calls load(client, period) with no overrides: the
+    runner's --set values arrive through JOURNEYKIT_OVERRIDES."""
+    root = make_root(tmp_path)
+    monkeypatch.setenv(config.OVERRIDES_ENV, '{"definitions": {"churn_inactivity_days": 45}, '
+                                             '"engine": {"backend": "spark"}}')
+    cfg = config.load("acme", "2026-10", root=root)
+    assert cfg.definitions.churn_inactivity_days == 45
+    assert cfg.engine.backend == "spark" and cfg.engine.spark.master == "local[2]"
+    # explicit overrides still win over the environment's
+    assert config.load("acme", "2026-10", root=root, overrides=["engine.backend=duckdb"]).engine.backend == "duckdb"
+    monkeypatch.delenv(config.OVERRIDES_ENV)
+    assert config.load("acme", "2026-10", root=root).engine.backend == "duckdb"
+
+
+def test_unknown_engine_is_named_with_the_choices(tmp_path):
+    text = load_error(make_root(tmp_path), overrides=["engine.backend=snowflake"])
+    assert "engine.backend" in text and "duckdb" in text and "spark" in text
+    text = load_error(make_root(tmp_path / "b"), overrides=["engine.spark.mastr=local[1]"])
+    assert "engine.spark.mastr" in text and "did you mean 'master'" in text
+
+
 def test_override_of_unknown_key_names_the_command_line(tmp_path):
     root = make_root(tmp_path)
     text = load_error(root, overrides=["definitions.churn_days=30"])

@@ -539,7 +539,7 @@ def test_cache_reused_when_files_unchanged_and_rebuilt_when_one_changes(tmp_path
     with load(root) as ds:
         assert _fingerprint(ds) == first                # same folder, same database file: not rebuilt
 
-    # Same size, different content (20 → 30): the modification time tells.
+    # Same size, different content (20 → 30): the content digest tells.
     csv.write_bytes(b"customer_id,ordered_at,amount\nc1,2026-10-01,10\nc2,2026-10-02,30\n")
     st = csv.stat()
     os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
@@ -556,6 +556,56 @@ def test_cache_reused_when_files_unchanged_and_rebuilt_when_one_changes(tmp_path
         assert ds.path != second[0]
         assert ds.report.tables["orders"].rows_loaded == 3
         assert frame(ds, "orders")["amount"].sum() == 45.0   # 10 + 30 + 5
+
+
+def test_cache_key_follows_content_not_modification_time(tmp_path):
+    root = make_project(tmp_path, ORDERS_YAML, {
+        "orders.csv": b"customer_id,ordered_at,amount\nc1,2026-10-01,10\n"})
+    csv = root / "data" / "acme" / "orders.csv"
+    cfg = config.load("acme", PERIOD, root=root)
+    key = io.cache_key(cfg)
+    st = csv.stat()
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns + 5 * 10**9))   # touched, e.g. re-synced
+    assert io.cache_key(cfg) == key
+    csv.write_bytes(b"customer_id,ordered_at,amount\nc1,2026-10-01,11\n")
+    assert io.cache_key(cfg) != key
+    csv.write_bytes(b"customer_id,ordered_at,amount\nc1,2026-10-01,10\n")  # back to the first content
+    assert io.cache_key(cfg) == key
+
+
+def test_content_digest_is_remembered_by_path_size_and_mtime(tmp_path):
+    f = tmp_path / "a.csv"
+    f.write_bytes(b"x,y\n1,2\n")
+    d = io.content_digest(f, tmp_path / "cache")
+    assert d == io.content_digest(f)                         # same bytes, same digest, with or without memo
+    assert len(d) == 32
+    assert d in (tmp_path / "cache" / "digests.json").read_text()
+    f.write_bytes(b"x,y\n1,3\n")
+    assert io.content_digest(f, tmp_path / "cache") != d
+
+
+def test_large_csv_is_converted_once_to_parquet_and_reused(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "CSV_TO_PARQUET_BYTES", 0)      # every CSV counts as large here
+    root = make_project(tmp_path, KOREAN_YAML, {"orders.csv": KOREAN_CSV.encode("cp949")})
+    with load(root) as ds:
+        assert ds.report.tables["orders"].encoding == "cp949"
+        assert sorted(frame(ds, "orders")["channel"]) == ["네이버", "카카오"]
+    copies = list((root / "data" / ".cache" / "csv").glob("*.parquet"))
+    assert len(copies) == 1
+
+    # The client file changes (a new cache key): the rebuild reads the
+    # Parquet copy; the CSV is neither decoded nor parsed again.
+    def no_decoding(path, *a, **k):
+        raise AssertionError(f"{path} was decoded again")
+
+    monkeypatch.setattr(io, "detect_encoding", no_decoding)
+    yaml_path = root / "params" / "clients" / "acme.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("language: ko", "language: en")
+                         .replace("timezone: Asia/Seoul", "timezone: UTC"), encoding="utf-8")
+    with load(root) as ds:
+        assert ds.report.tables["orders"].encoding == "cp949"
+        assert sorted(frame(ds, "orders")["amount"]) == [1000.0, 2500.0]
+    assert list((root / "data" / ".cache" / "csv").glob("*.parquet")) == copies
 
 
 def test_cache_rebuilt_when_the_mapping_changes_or_on_refresh(tmp_path):

@@ -166,7 +166,19 @@ def test_jsonable_rejects_what_is_not_json():
         report.jsonable({"x": object()})
 
 
-def test_record_emits_the_metrics_mime_and_read_metrics_gets_them_back(displayed):
+def test_record_notes_the_engine_the_kernel_opened(displayed, monkeypatch):
+    from journeykit import io
+
+    monkeypatch.setattr(io, "ENGINES_OPENED", {"spark"})
+    assert report.record("30_purchase", {"orders": 1})["engine"] == "spark"
+    monkeypatch.setattr(io, "ENGINES_OPENED", set())
+    assert "engine" not in report.record("30_purchase", {"orders": 1})
+
+
+def test_record_emits_the_metrics_mime_and_read_metrics_gets_them_back(displayed, monkeypatch):
+    from journeykit import io
+
+    monkeypatch.setattr(io, "ENGINES_OPENED", set())   # no dataset opened in this process
     data = report.record("30_purchase", {"conversion_rate": np.float64(0.75),   # 3 paid of 4 orders
                                          "orders": np.int64(4), "aov": float("nan")})
     assert data == {"section": "30_purchase", "metrics": {"conversion_rate": 0.75, "orders": 4, "aov": None}}
