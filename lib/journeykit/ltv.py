@@ -64,7 +64,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from . import compare, i18n, plots, report
+from . import bgnbd, compare, i18n, plots, report
 from .metrics import in_window, month_frame, month_of, trailing_months, ts
 from .metrics import purchase as _purchase
 
@@ -540,6 +540,17 @@ def fit_transactions(name: str, tr: pd.DataFrame) -> Fit:
     model, pen = None, 0.0
     for pen in (0.0, PENALIZER):
         m = L[name](penalizer_coef=pen)
+        if name == "bgnbd":
+            # journeykit.bgnbd: lifetimes' objective with an analytic
+            # gradient; the lifetimes model object only carries the
+            # parameters for its prediction formulas.
+            res = bgnbd.fit(f, r, T, w, penalizer=pen)
+            if not res.converged:
+                continue
+            m.params_ = pd.Series(res.params)[list(PARAM_NAMES[name])]
+            params = dict(res.params)
+            model = m
+            break
         try:
             with _quiet():
                 m.fit(f, r, T, weights=w) if name != "pareto_nbd" else m.fit(f, r, T, weights=w, tol=1e-6,
