@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -37,6 +38,51 @@ PERIOD = "2026-10"
 def _cpu_children() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants (kernels, worker
+    processes, a Spark JVM), in kB, read from ``/proc``; 0 where there is
+    no ``/proc``."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(d.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+    return total
+
+
+class TreeMemory(threading.Thread):
+    """Samples :func:`tree_rss_kb` every ``interval`` seconds; ``peak_kb``
+    is the largest sum seen (shared pages count once per process, so this
+    slightly overstates)."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            self._done.wait(self.interval)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def _project(root: Path, size: str, work: Path) -> str:
@@ -56,26 +102,26 @@ def _project(root: Path, size: str, work: Path) -> str:
 
 def report_run(root: Path, size: str, jobs: int) -> dict:
     """Render the full report of ``size`` once; wall, CPU (children) and
-    peak memory of the process tree, and each section's seconds."""
+    peak memory of the whole process tree (sampled), and each section's
+    seconds."""
     with tempfile.TemporaryDirectory(prefix=f"jk-bench-{size}-") as tmp:
         work = Path(tmp)
         client = _project(root, size, work)
         cmd = [sys.executable, "-m", "journeykit", "--root", str(work), "run", "--client", client,
                "--period", PERIOD, "--jobs", str(jobs)]
         cpu0, t0 = _cpu_children(), time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sampler = TreeMemory(proc.pid)
+        sampler.start()
+        proc.wait()
+        sampler.stop()
         wall, cpu = time.perf_counter() - t0, _cpu_children() - cpu0
-        peak_kb = None
-        for line in reversed(proc.stderr.strip().splitlines()):
-            if line.strip().isdigit():
-                peak_kb = int(line.strip())
-                break
         doc_path = work / "reports" / client / PERIOD / "metrics.json"
         sections = {}
         if doc_path.exists():
             doc = json.loads(doc_path.read_text(encoding="utf-8"))
             sections = {k: (v.get("status"), v.get("seconds")) for k, v in doc["sections"].items()}
-        return {"wall_s": wall, "cpu_s": cpu, "peak_mb_runner": (peak_kb or 0) / 1024,
+        return {"wall_s": wall, "cpu_s": cpu, "peak_mb_tree": sampler.peak_kb / 1024,
                 "exit_code": proc.returncode, "sections": sections}
 
 
@@ -198,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_report:
             r = report_run(root, size, args.jobs)
             print(f"  full report (--jobs {args.jobs}): wall {_fmt(r['wall_s'])}, CPU {_fmt(r['cpu_s'])}, "
-                  f"peak memory {r['peak_mb_runner']:,.0f} MB (runner process; kernels not included), exit {r['exit_code']}")
+                  f"peak memory {r['peak_mb_tree']:,.0f} MB (runner, workers and kernels together), "
+                  f"exit {r['exit_code']}")
             for name, (status, secs) in r["sections"].items():
                 print(f"    {name:<20} {status:<14} {_fmt(secs)}")
         c = rfm_comparison(root, size)

@@ -3,6 +3,10 @@ printed by `make bench`, never asserted)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from journeykit import bench
@@ -31,3 +35,38 @@ def test_project_points_the_demo_client_at_the_size(tmp_path, tiny_data):
     text = (tmp_path / "p" / "params" / "clients" / f"{client}.yaml").read_text(encoding="utf-8")
     assert client == "bench_tiny" and "source: data/tiny" in text
     assert (tmp_path / "p" / "data" / "tiny" / "truth.json").is_file()
+
+def _rss_kb(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_tree_rss_counts_a_child_and_its_grandchild():
+    # a child that starts a grandchild holding 150 MB, then waits
+    code = ("import subprocess, sys, time; "
+            "subprocess.Popen([sys.executable, '-c', 'b = bytearray(150 << 20); import time; time.sleep(30)']); "
+            "time.sleep(30)")
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 20
+        while bench.tree_rss_kb(child.pid) - _rss_kb(child.pid) < 140 << 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        total = bench.tree_rss_kb(child.pid)
+        assert total - _rss_kb(child.pid) >= 140 << 10          # the grandchild's 150 MB are in the sum
+        assert bench.tree_rss_kb(os.getpid()) >= total           # and in ours, one level further up
+    finally:
+        subprocess.run(["pkill", "-P", str(child.pid)])
+        child.kill()
+        child.wait()
+
+
+def test_tree_memory_keeps_the_peak():
+    proc = subprocess.Popen([sys.executable, "-c",
+                             "import time; b = bytearray(120 << 20); time.sleep(1.5); del b; time.sleep(1.5)"])
+    sampler = bench.TreeMemory(proc.pid, interval=0.05)
+    sampler.start()
+    proc.wait()
+    sampler.stop()
+    assert sampler.peak_kb >= 110 << 10
