@@ -144,6 +144,7 @@ def rfm_comparison(root: Path, size: str) -> dict:
     folder = root / "data" / size
     out: dict = {}
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     t0 = time.perf_counter()  # read as latin-1: a byte-level scan, the Korean header is not needed to count
     n_rows = con.execute(f"SELECT count(*) FROM read_csv('{folder / 'orders.csv'}', encoding='latin-1')").fetchone()[0]
     out["duckdb_scan_orders_s"] = time.perf_counter() - t0

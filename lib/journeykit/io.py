@@ -4,8 +4,8 @@ connects to engines.
 ``load(cfg)`` returns a :class:`Dataset`: canonical tables on DuckDB, as Ibis
 tables, validated once against :mod:`journeykit.schemas`. The load happens
 on the engine and is cached per client in ``data/.cache/<client>/<key>/``
-(key: the client's table mapping and each source file's size and
-modification time), so every section notebook of a run, and an analyst's
+(key: the client's table mapping and each source file's content, see
+:func:`content_digest`), so every section notebook of a run, and an analyst's
 re-run, opens the same validated database read-only instead of re-reading
 the exports.
 

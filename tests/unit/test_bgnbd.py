@@ -70,3 +70,11 @@ def test_log_likelihood_by_hand_for_two_customers():
     obj = bgnbd._Objective([0, 2], [0, 4], [10, 10], [1, 1], 0.0)
     ll = obj.log_likelihood({"r": 1.0, "alpha": 2.0, "a": 1.0, "b": 3.0})
     assert ll == pytest.approx(np.log(l1) + np.log(l2), rel=1e-12)
+
+
+def test_warm_start_from_a_sample_reaches_the_same_optimum(cdnow, monkeypatch):
+    cold = bgnbd.fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    monkeypatch.setattr(bgnbd, "WARM_START_ROWS", 300)      # CDNOW's 2,357 rows now start from a 300-row fit
+    warm = bgnbd.fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    assert warm.converged
+    np.testing.assert_allclose(list(warm.params.values()), list(cold.params.values()), rtol=1e-6)
