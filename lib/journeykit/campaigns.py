@@ -563,7 +563,19 @@ def by_segment(ds, cfg) -> pd.DataFrame | None:
 
 
 def _trend_facts(ds, cfg, **kw):
-    return facts(ds, _trend_start(cfg), cfg.period.end, **kw)
+    """:func:`facts` of the trend window. With ``recency`` it is computed
+    once per dataset and kept on the engine (see
+    :meth:`journeykit.io.Dataset.materialize`): the hour, weekday, recency
+    and fatigue breakdowns all group the same rows, and the joins that find
+    each message's last activity and prior messages are the costliest
+    queries of the section."""
+    if not kw.get("recency"):
+        return facts(ds, _trend_start(cfg), cfg.period.end, **kw)
+    key = ("trend_facts", _trend_start(cfg), cfg.period.end)
+    store = _CACHE.setdefault(ds, {})
+    if key not in store:
+        store[key] = ds.materialize(facts(ds, _trend_start(cfg), cfg.period.end, recency=True, fatigue=True))
+    return store[key]
 
 
 def _standardized(df: pd.DataFrame, strata: list[str], group: str) -> pd.DataFrame:

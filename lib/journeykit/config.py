@@ -90,6 +90,11 @@ class EngineConfig(_Strict):
 
     backend: Literal["duckdb", "spark"] = "duckdb"
     spark: SparkConfig = Field(default_factory=SparkConfig)
+    memory_limit: str = Field("2GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    """Memory of each DuckDB connection journeykit opens (the load, each
+    section's kernel); a query needing more spills to disk instead. DuckDB's
+    own default, 80 % of the machine per connection, let two parallel
+    sections on a million customers reach 11 GB together."""
 
 
 class Definitions(_Strict):
@@ -108,6 +113,7 @@ class Definitions(_Strict):
     ltv_horizon_months: int = Field(ge=1, le=120)
     ltv_discount_rate_monthly: float = Field(ge=0, lt=1)
     ltv_holdout_days: int = Field(ge=7)
+    ltv_max_fit_customers: int = Field(ge=100)
     attribution_window_days: int = Field(ge=1)
     experiment_window_days: int = Field(ge=1)
 

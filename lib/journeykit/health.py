@@ -10,7 +10,7 @@ Who is scored
 Components (each 0–1, 1 = healthy), over windows ending at the period end;
 weights and windows are client settings (``segmentation.health``):
 
-- ``usage_trend``: active days (:func:`journeykit.segments.activity_until`)
+- ``usage_trend``: active days (:func:`journeykit.metrics.retention.activity_days`)
   in the last ``usage_recent_days`` (R) days against the same customer's
   rate over the ``usage_baseline_days`` before them: ``recent / (recent +
   expected)`` where ``expected`` is her baseline active days scaled to R
@@ -62,6 +62,7 @@ from . import i18n, plots, report
 from . import segments as S
 from .metrics import in_window, ts
 from .metrics import purchase as _purchase
+from .metrics import retention as _retention
 
 COMPONENTS = ("usage_trend", "recency", "engagement", "tickets", "nps_csat", "payment_failures", "subscription")
 """Health components, in display order."""
@@ -215,10 +216,9 @@ def components(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     df["recency"] = (1 - df["days_silent"] / churn_days).clip(0, 1)
     # usage trend
     R, B = hs.usage_recent_days, hs.usage_baseline_days
-    a = S.activity_until(ds, end)
+    a = _retention.activity_days(ds)
     if a is not None:
-        d = in_window(a, "at", end - dt.timedelta(days=R + B), end)
-        d = d.select("customer_id", day=d.at.truncate("D")).distinct()
+        d = in_window(a, "day", end - dt.timedelta(days=R + B), end).select("customer_id", "day")
         cut = ts(end - dt.timedelta(days=R))
         g = d.group_by("customer_id").aggregate(recent=(d.day >= cut).cast("int64").sum(),
                                                 base=(d.day < cut).cast("int64").sum()).execute()
@@ -398,15 +398,19 @@ def targets(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     on: ``state``, ``segment`` (RFM, NaN outside the window), ``band`` and
     ``score`` (NaN when churned), ``buyer`` (any paid order before ``end``),
     ``days_since_signup``, ``days_silent``, ``last_seen`` and
-    ``next_renewal``."""
+    ``next_renewal``. Cached per dataset and end."""
     end = end or cfg.period.end
+    return S.cached(ds, ("targets", end), lambda: _targets(ds, cfg, end)).copy()
+
+
+def _targets(ds, cfg, end: dt.date) -> pd.DataFrame:
     life = S.lifecycle_states(ds, cfg, end)
     df = life[["customer_id", "state", "days_since_signup", "days_silent", "last_seen"]].copy()
     if ds.has("orders"):
         df = df.merge(S.rfm(ds, cfg, end)[["customer_id", "segment"]], on="customer_id", how="left")
         o = S.paid_until(ds, end)
-        buyers = set(o.select(customer_id=o.customer_id.cast("string")).distinct().execute()["customer_id"])
-        df["buyer"] = df["customer_id"].isin(buyers)
+        buyers = o.select(customer_id=o.customer_id.cast("string")).distinct().execute()["customer_id"]
+        df["buyer"] = df["customer_id"].isin(buyers.to_numpy())
     else:
         df["segment"] = np.nan
         df["buyer"] = False

@@ -28,8 +28,25 @@ def pseudonym(customer_id: object, secret: bytes) -> str | None:
 
 
 def pseudonymize(ids: Iterable[object], secret: bytes) -> pd.Series:
-    """:func:`pseudonym` of every id, as a string Series in the same order."""
-    return pd.Series([pseudonym(i, secret) for i in ids], dtype="object")
+    """:func:`pseudonym` of every id, as a string Series in the same order.
+    The key is absorbed into the HMAC state once, and each distinct id is
+    hashed once (target lists of a million customers repeat ids across
+    playbooks)."""
+    keyed = hmac.new(secret, digestmod=hashlib.sha256)
+    seen: dict[str, str] = {}
+    out = []
+    for i in ids:
+        if i is None or (isinstance(i, float) and pd.isna(i)):
+            out.append(None)
+            continue
+        s = str(i)
+        p = seen.get(s)
+        if p is None:
+            h = keyed.copy()
+            h.update(s.encode("utf-8"))
+            p = seen[s] = PREFIX + h.hexdigest()[:DIGITS]
+        out.append(p)
+    return pd.Series(out, dtype="object")
 
 
 def pseudonymize_frame(df: pd.DataFrame, cfg, column: str = "customer_id") -> pd.DataFrame:

@@ -421,6 +421,31 @@ def test_generated_text_in_english(tiny_ds):
     assert "distinct (frequency, recency, T) patterns" in ltv.closing_note(tiny_ds, cfg)
 
 
+def test_fit_sample_is_seeded_and_only_above_the_limit():
+    s = pd.DataFrame({"customer_id": [f"c{i}" for i in range(1000)], "frequency": np.arange(1000) % 7})
+    assert ltv.fit_sample(s, 1000) is s
+    a, b = ltv.fit_sample(s, 300), ltv.fit_sample(s, 300)
+    assert len(a) == 300 and a.index.is_monotonic_increasing and a.equals(b)
+    assert a["customer_id"].is_unique and set(a["customer_id"]) <= set(s["customer_id"])
+
+
+def test_models_fitted_on_a_sample_still_score_every_customer(make_dataset, some_orders):
+    ds = make_dataset({"orders": some_orders}, definitions={"ltv_max_fit_customers": 150})
+    a = ltv.analyse(ds, ds.cfg)
+    n = len(a.customers)
+    assert n == 400 and a.ok
+    # each model saw 150 customers, in the calibration fits and in the final ones ...
+    assert {f.n_customers for f in a.fits.values()} == {150}
+    assert {f.n_customers for f in a.cal_fits.values()} == {150}
+    # ... and every customer has a prediction
+    assert a.customers["clv"].notna().all() and a.customers["p_alive"].between(0, 1).all()
+    notes = ltv.model_notes(ds, ds.cfg)
+    assert any("random sample of 150 of them" in x for x in notes) and "400 customers" in " ".join(notes)
+    assert "150 customers" in ltv.closing_note(ds, ds.cfg)
+    ko = ds.cfg.model_copy(update={"language": "ko"})
+    assert any("무작위 표본 150명" in x for x in ltv.model_notes(ds, ko))
+
+
 def test_generated_text_in_korean(make_dataset, some_orders):
     ds = make_dataset({"orders": some_orders}, language="ko")
     cfg = ds.cfg

@@ -99,6 +99,27 @@ def test_activity_counts(full):
     assert st["n"] == 4
 
 
+def test_activity_days_one_row_per_customer_and_day(make_dataset):
+    orders = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4"], "customer_id": ["A", "A", "A", "B"],
+                           "ordered_at": ["2026-10-02 09:00:00", "2026-10-02 18:30:00", "2026-10-05 08:00:00",
+                                          "2026-10-02 23:59:00"],
+                           "amount": 1.0, "payment_status": ["paid", "failed", "paid", "paid"]})
+    ds = make_dataset({"orders": orders}, definitions=DEFS)
+    d = rt.activity_days(ds).execute().sort_values(["customer_id", "day"]).reset_index(drop=True)
+    # A's two orders of 10-02 are one day, its latest moment 18:30 (a failed payment is still activity)
+    assert d.to_dict("records") == [
+        {"customer_id": "A", "day": pd.Timestamp("2026-10-02"), "last": pd.Timestamp("2026-10-02 18:30")},
+        {"customer_id": "A", "day": pd.Timestamp("2026-10-05"), "last": pd.Timestamp("2026-10-05 08:00")},
+        {"customer_id": "B", "day": pd.Timestamp("2026-10-02"), "last": pd.Timestamp("2026-10-02 23:59")}]
+    # by purchase: the failed payment is not a purchase
+    p = rt.activity_days(ds, "purchase").execute().sort_values(["customer_id", "day"])
+    assert p["last"].tolist() == [pd.Timestamp("2026-10-02 09:00"), pd.Timestamp("2026-10-05 08:00"),
+                                  pd.Timestamp("2026-10-02 23:59")]
+    # computed once and kept on the engine while the dataset is open
+    assert rt.activity_days(ds) is rt.activity_days(ds)
+    ds.close()
+
+
 def test_month_k_retention(full):
     # September cohort A, B; A active in October → 1/2
     assert rt.month_k_retention(full, OCT, 1) == (1, 2)

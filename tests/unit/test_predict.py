@@ -277,6 +277,32 @@ def test_drivers_name_the_feature_that_raises_the_score():
                                      "effect": pytest.approx(0.6)}]
 
 
+def test_drivers_rank_features_and_name_the_category():
+    class Stub:   # score = recency / 100 + 0.3 on the display channel
+        def predict_proba(self, X):
+            return X["recency_days"].to_numpy() / 100 + 0.3 * X["channel=display"].to_numpy()
+
+    X = pd.DataFrame({"recency_days": [80.0, 50.0, 10.0], "channel=display": [1.0, 0.0, 0.0],
+                      "channel=search": [0.0, 1.0, 0.0]}, index=["x", "y", "z"])
+    ref = pd.DataFrame({"recency_days": [10.0, 20.0, 30.0], "channel=display": [1.0, 0.0, 0.0],
+                        "channel=search": [0.0, 1.0, 1.0]})
+    d = pr.drivers(Stub(), X, ref)
+    # typical: recency 20, channel search. x: 1.1 − 0.5 = 0.6 (recency), 1.1 − 0.8 = 0.3 (channel);
+    # y: 0.5 − 0.2 = 0.3 (recency), channel already typical; z: nothing raises its score
+    assert d.to_dict("records") == [
+        {"customer_id": "x", "rank": 1, "feature": "recency_days", "value": 80.0, "effect": pytest.approx(0.6)},
+        {"customer_id": "x", "rank": 2, "feature": "channel", "value": "display", "effect": pytest.approx(0.3)},
+        {"customer_id": "y", "rank": 1, "feature": "recency_days", "value": 50.0, "effect": pytest.approx(0.3)}]
+
+
+def test_sample_rows_keeps_the_class_shares_and_is_seeded():
+    y = np.r_[np.ones(300), np.zeros(2700)].astype(int)
+    assert pr.sample_rows(y, 3000, 7) is None
+    a, b = pr.sample_rows(y, 1000, 7), pr.sample_rows(y, 1000, 7)
+    assert len(a) == 1000 and (a == b).all() and (np.diff(a) > 0).all()
+    assert y[a].sum() == 100   # 10% positives, as in y
+
+
 # --------------------------------------------------------------------------
 # Not available, never a crash
 # --------------------------------------------------------------------------
@@ -379,6 +405,24 @@ def test_tiny_metrics_every_key_and_privacy(tiny, tmp_path, monkeypatch):
     # the aggregate driver table shows no ids and no group under k
     d = pr.driver_summary(tiny, tiny.cfg)
     assert "customer_id" not in d.columns and (d["customers"] >= tiny.cfg.definitions.k_anonymity).all()
+
+
+def test_large_windows_are_fitted_on_a_sample_and_say_so(tiny):
+    cfg = tiny.cfg.model_copy(update={"prediction": {"max_fit_rows": 200, "max_choice_rows": 150,
+                                                     "max_importance_rows": 150}})
+    full = pr.backtest(tiny, tiny.cfg, "churn")
+    r = pr.backtest(tiny, cfg, "churn")
+    assert full.n_fit == full.n_train and r.n_train == full.n_train > 200
+    assert r.status == "ok" and r.n_fit == 200
+    # every test customer is still scored, and the sample model still ranks well
+    assert r.n_test == full.n_test and len(r.test) == len(full.test)
+    assert r.scores["roc_auc"] > 0.75 and r.scores["roc_auc"] > full.scores["roc_auc"] - 0.08
+    assert len(r.scored) == len(full.scored)
+    en = pr.describe(tiny, cfg)
+    assert any(f"random sample of 200" in s for s in en)
+    assert not any("random sample" in s for s in pr.describe(tiny, tiny.cfg))
+    ko = pr.describe(tiny, cfg.model_copy(update={"language": "ko"}))
+    assert any("표본 200명" in s for s in ko)
 
 
 def test_tiny_generated_text_en_and_ko(tiny):

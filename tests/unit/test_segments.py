@@ -209,6 +209,18 @@ def _blobs(seed: int = 0) -> pd.DataFrame:
     return df
 
 
+def test_fit_clusters_on_a_sample_assigns_every_customer():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"active_days": np.r_[rng.poisson(1, 2000) + 1, rng.poisson(30, 1000) + 30],
+                       "orders": np.r_[rng.poisson(0.3, 2000), rng.poisson(8, 1000) + 10]})
+    df.insert(0, "customer_id", [f"c{i:04d}" for i in range(len(df))])
+    full = S.fit_clusters(df, S.ClusterSettings(k_min=2, k_max=3))
+    sampled = S.fit_clusters(df, S.ClusterSettings(k_min=2, k_max=3, fit_sample=1000))
+    assert sampled["k"] == full["k"] == 2
+    assert len(sampled["labels"]) == 3000 and sampled["sizes"].to_dict() == {1: 2000, 2: 1000}
+    assert (sampled["labels"] == full["labels"]).all()
+
+
 def test_fit_clusters_finds_the_groups_with_stable_labels():
     cs = S.ClusterSettings(k_min=2, k_max=4, min_customers=50)
     df = _blobs()

@@ -71,4 +71,16 @@ def scalar(expr) -> float | None:
         return None
 
 
-__all__ = ["ts", "in_period", "in_window", "month_of", "trailing_months", "month_frame", "scalar"]
+def memo(ds, key, fn):
+    """``fn()``, computed once per loaded dataset and ``key`` and then
+    returned as a copy (the data is read-only, so a notebook's cells and the
+    closing ``record`` share one query instead of repeating it; on a million
+    customers a stage's monthly trend is tens of seconds)."""
+    store = ds.__dict__.setdefault("_stage_memo", {})
+    if key not in store:
+        store[key] = fn()
+    v = store[key]
+    return v.copy() if hasattr(v, "copy") else v
+
+
+__all__ = ["ts", "in_period", "in_window", "month_of", "trailing_months", "month_frame", "scalar", "memo"]

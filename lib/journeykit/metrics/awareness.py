@@ -19,7 +19,7 @@ import ibis
 import pandas as pd
 
 from .. import compare, i18n, plots, report
-from . import in_window, month_frame, month_of, trailing_months
+from . import in_window, memo, month_frame, month_of, trailing_months
 
 SECTION = "10_awareness"
 
@@ -236,7 +236,7 @@ def _first_seen(ds):
 def _visits(ds, start, end):
     from .consideration import session_table
 
-    return session_table(ds, start, end)
+    return session_table(ds, start, end, steps=False)
 
 
 def visits(ds, period) -> float | None:
@@ -260,7 +260,12 @@ def new_visitors(ds, period) -> float | None:
 
 
 def period_values(ds, period) -> dict:
-    """Every awareness KPI for one month (see the single-KPI functions)."""
+    """Every awareness KPI for one month (see the single-KPI functions);
+    computed once per dataset and period."""
+    return memo(ds, ("awareness_period", period.start, period.end), lambda: _period_values(ds, period))
+
+
+def _period_values(ds, period) -> dict:
     m = _media(ds, period.start, period.end)
     n = _new_customers(ds, period.start, period.end)
     cpm_ = compare.safe_div(m["spend"], m["impressions"])
@@ -311,8 +316,13 @@ def monthly(ds, cfg) -> pd.DataFrame:
     """One row per month of the trend window: ``impressions``, ``clicks``,
     ``ctr``, ``spend``, ``cpc``, ``cpm``, ``new_customers``, ``cac`` (paid)
     and ``visits`` / ``new_visitors`` where the data has them (NaN
-    otherwise); months without marketing rows are gaps."""
+    otherwise); months without marketing rows are gaps. Computed once per
+    dataset and trend window."""
     months = trailing_months(cfg)
+    return memo(ds, ("awareness_monthly", tuple(months)), lambda: _monthly(ds, cfg, months))
+
+
+def _monthly(ds, cfg, months) -> pd.DataFrame:
     start, end = months[0].start, cfg.period.end
     m = in_window(ds.table("marketing"), "date", start, end)
     aggs = dict(impressions=m.impressions.sum(), clicks=m.clicks.sum())

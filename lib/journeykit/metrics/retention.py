@@ -218,6 +218,24 @@ def activity(ds, by: str = "activity"):
     return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
 
 
+def activity_days(ds, by: str = "activity"):
+    """:func:`activity` reduced to one row per customer and active day:
+    ``customer_id``, ``day`` (midnight) and ``last`` (the day's latest
+    moment); ``None`` when there is no source. Any question about activity
+    before a date, or in a window between dates, has the same answer on
+    these rows as on the raw moments, and the reduction is computed once
+    per dataset: on DuckDB it is kept as a temporary table (60 M events
+    become about a third as many rows), so a section that looks at
+    several period ends scans the events once."""
+    key = f"_activity_days_{by}"
+    if key not in ds.__dict__:
+        a = activity(ds, by)
+        if a is not None:
+            a = ds.materialize(a.group_by("customer_id", day=a.at.truncate("D")).aggregate(last=a.at.max()))
+        ds.__dict__[key] = a
+    return ds.__dict__[key]
+
+
 def _mi(col):
     """Month index (year × 12 + month − 1) of a timestamp column."""
     return col.year() * 12 + col.month() - 1
