@@ -1118,6 +1118,31 @@ class Dataset:
         self.__dict__.setdefault("_materialized", []).append(t)
         return t
 
+    def shared(self, name: str, expr):
+        """``expr``, an intermediate result every section may need (e.g. each
+        customer's active days), computed once per version of the data: the
+        first kernel to ask writes it as Parquet into the cache entry
+        (``shared/<name>-<hash of its query>.parquet``), and every later one,
+        in this run or the next, reads that file instead of recomputing it
+        from the raw rows (DuckDB scans the Parquet file
+        directly, so it costs no memory while unused). On Spark it is
+        computed where it is used."""
+        if self.engine != "duckdb":
+            return expr
+        import ibis
+
+        digest = hashlib.blake2b(str(ibis.to_sql(expr)).encode(), digest_size=8).hexdigest()
+        path = self.path / "shared" / f"{name}-{digest}.parquet"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.parquet")
+            try:
+                expr.to_parquet(tmp)
+                tmp.replace(path)  # atomic: a kernel never reads a half-written file
+            finally:
+                tmp.unlink(missing_ok=True)
+        return self.con.read_parquet(path)
+
     def close(self) -> None:
         for t in self.__dict__.pop("_materialized", []):
             try:

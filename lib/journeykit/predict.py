@@ -132,7 +132,7 @@ class Settings(_Strict):
     max_choice_rows: int = Field(20_000, ge=100)
     """``auto`` compares the models by cross-validation on a seeded sample of
     at most this many training customers."""
-    max_importance_rows: int = Field(20_000, ge=100)
+    max_importance_rows: int = Field(10_000, ge=100)
     """Permutation importance is measured on a seeded sample of at most this
     many test customers."""
     gbm: GBMSettings = Field(default_factory=GBMSettings)
@@ -668,14 +668,20 @@ def _lookback(ds, st: Settings) -> int:
 
 def live_customers(ds, cutoff: dt.date, st: Settings) -> pd.Index:
     """Customers with activity (or a purchase, by ``churn_label``) in the
-    ``lookback_days`` before ``cutoff``: the base every model scores."""
-    a = retention.activity_days(ds, st.churn_label)
-    if a is None:
-        return pd.Index([], dtype=object, name="customer_id")
+    ``lookback_days`` before ``cutoff``: the base every model scores.
+    Computed once per dataset, cutoff and rule (every target starts here)."""
     lo = cutoff - dt.timedelta(days=_lookback(ds, st))
-    a = a.filter((a.day >= ts(lo)) & (a.day < ts(cutoff)))
-    ids = a.select("customer_id").distinct().execute()["customer_id"].astype(str)
-    return pd.Index(sorted(ids), name="customer_id")
+    cache = _CACHE.setdefault(ds, {})
+    key = ("live", cutoff, lo, st.churn_label)
+    if key not in cache:
+        a = retention.activity_days(ds, st.churn_label)
+        if a is None:
+            cache[key] = pd.Index([], dtype=object, name="customer_id")
+        else:
+            a = a.filter((a.day >= ts(lo)) & (a.day < ts(cutoff)))
+            ids = a.select("customer_id").distinct().execute()["customer_id"].astype(str)
+            cache[key] = pd.Index(np.sort(ids.to_numpy(dtype=object)), name="customer_id")
+    return cache[key]
 
 
 def churn_labels(ds, cutoff: dt.date, st: Settings) -> pd.Series:

@@ -99,7 +99,7 @@ def test_activity_counts(full):
     assert st["n"] == 4
 
 
-def test_activity_days_one_row_per_customer_and_day(make_dataset):
+def test_activity_days_one_row_per_customer_and_day(make_dataset, monkeypatch):
     orders = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4"], "customer_id": ["A", "A", "A", "B"],
                            "ordered_at": ["2026-10-02 09:00:00", "2026-10-02 18:30:00", "2026-10-05 08:00:00",
                                           "2026-10-02 23:59:00"],
@@ -115,9 +115,21 @@ def test_activity_days_one_row_per_customer_and_day(make_dataset):
     p = rt.activity_days(ds, "purchase").execute().sort_values(["customer_id", "day"])
     assert p["last"].tolist() == [pd.Timestamp("2026-10-02 09:00"), pd.Timestamp("2026-10-05 08:00"),
                                   pd.Timestamp("2026-10-02 23:59")]
-    # computed once and kept on the engine while the dataset is open
+    # computed once and kept on the engine while the dataset is open ...
     assert rt.activity_days(ds) is rt.activity_days(ds)
+    files = sorted(p.name.split("-")[0] for p in (ds.path / "shared").glob("*.parquet"))
+    assert files == ["activity_days_activity", "activity_days_purchase"]
     ds.close()
+    # ... and once per version of the data: another kernel reads the shared copy
+    import ibis.expr.types as ir
+
+    def no_recompute(*a, **k):
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(ir.Table, "to_parquet", no_recompute)
+    again = io.load(ds.cfg)
+    assert len(rt.activity_days(again).execute()) == 3
+    again.close()
 
 
 def test_month_k_retention(full):

@@ -469,23 +469,25 @@ def monthly(ds, cfg) -> pd.DataFrame:
 
 
 def _monthly(ds, cfg, months) -> pd.DataFrame:
-    s = session_table(ds, months[0].start, cfg.period.end)
-    aggs = dict(
-        sessions=s.count(),
-        product_view_rate=s.t_product_view.notnull().cast("float64").mean(),
-        add_to_cart_rate=s.t_add_to_cart.notnull().cast("float64").mean(),
-        checkout_rate=s.t_checkout_start.notnull().cast("float64").mean(),
-        purchase_rate=s.t_purchase.notnull().cast("float64").mean(),
-        pricing_view_rate=s.pricing.cast("float64").mean(),
-        pages_per_session=s.pages.mean(),
-    )
-    if "dwell_s" in s.columns:
-        aggs["dwell_s"] = s.dwell_s.mean()
-    m = s.group_by("month").agg(**aggs).execute()
-    m["month"] = pd.to_datetime(m["month"])
-    out = month_frame(cfg).merge(m, on="month", how="left")
-    out["sessions"] = out["sessions"].fillna(0)
-    return out
+    # One month at a time, sharing each month's figures with the period
+    # KPIs (so the trend's last point is the KPI shown): one query over the
+    # whole trend window held every session of a year in memory at once.
+    rows = []
+    for p in months:
+        st = _period_stats(ds, p.start, p.end)
+        n = st["sessions"] or 0.0
+
+        def rate(k):
+            return st[k] / n if n else float("nan")
+
+        row = {"month": pd.Timestamp(p.start), "sessions": n, "product_view_rate": rate("product_view"),
+               "add_to_cart_rate": rate("add_to_cart"), "checkout_rate": rate("checkout_start"),
+               "purchase_rate": rate("purchase"), "pricing_view_rate": rate("pricing"),
+               "pages_per_session": st["pages_mean"] if n else float("nan")}
+        if "dwell_mean" in st:
+            row["dwell_s"] = st["dwell_mean"] if st["dwell_mean"] is not None else float("nan")
+        rows.append(row)
+    return month_frame(cfg).merge(pd.DataFrame(rows), on="month", how="left")
 
 
 # --------------------------------------------------------------------------

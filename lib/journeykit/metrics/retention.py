@@ -223,15 +223,16 @@ def activity_days(ds, by: str = "activity"):
     ``customer_id``, ``day`` (midnight) and ``last`` (the day's latest
     moment); ``None`` when there is no source. Any question about activity
     before a date, or in a window between dates, has the same answer on
-    these rows as on the raw moments, and the reduction is computed once
-    per dataset: on DuckDB it is kept as a temporary table (60 M events
-    become about a third as many rows), so a section that looks at
-    several period ends scans the events once."""
+    these rows as on the raw moments. It is the per-customer intermediate
+    the lifecycle, health, retention and prediction figures share, computed
+    once per version of the data (:meth:`journeykit.io.Dataset.shared`): on
+    the large demo data 62 M events become 8 M customer-days."""
     key = f"_activity_days_{by}"
     if key not in ds.__dict__:
         a = activity(ds, by)
         if a is not None:
-            a = ds.materialize(a.group_by("customer_id", day=a.at.truncate("D")).aggregate(last=a.at.max()))
+            a = ds.shared(f"activity_days_{by}",
+                          a.group_by("customer_id", day=a.at.truncate("D")).aggregate(last=a.at.max()))
         ds.__dict__[key] = a
     return ds.__dict__[key]
 
@@ -250,10 +251,10 @@ def _period_of(mi: int) -> Period:
 
 
 def _customer_months(ds, by: str = "activity"):
-    a = activity(ds, by)
+    a = activity_days(ds, by)
     if a is None:
         return None
-    return a.select("customer_id", mi=_mi(a.at)).distinct()
+    return a.select("customer_id", mi=_mi(a.day)).distinct()
 
 
 def _count(expr) -> int:
@@ -280,20 +281,20 @@ def active_customers(ds, period: Period) -> int | None:
     """Customers with any activity in the ``churn_inactivity_days`` days ending
     at the period end — the live customer base under the client's churn
     definition. Unit: customers. ``None`` without activity data."""
-    a = activity(ds)
+    a = activity_days(ds)
     if a is None:
         return None
     w = ds.cfg.definitions.churn_inactivity_days
-    return _count(in_window(a, "at", period.end - dt.timedelta(days=w), period.end).customer_id.nunique())
+    return _count(in_window(a, "day", period.end - dt.timedelta(days=w), period.end).customer_id.nunique())
 
 
 def mau(ds, period: Period) -> int | None:
     """Monthly active customers: distinct customers with activity in the
     calendar month (start ≤ t < end). Unit: customers."""
-    a = activity(ds)
+    a = activity_days(ds)
     if a is None:
         return None
-    return _count(in_window(a, "at", period.start, period.end).customer_id.nunique())
+    return _count(in_window(a, "day", period.start, period.end).customer_id.nunique())
 
 
 def stickiness(ds, period: Period) -> dict:
@@ -310,11 +311,11 @@ def stickiness(ds, period: Period) -> dict:
       deviation and count (for Welch's test).
     """
     out = {"dau": None, "wau": None, "mau": None, "dau_mau": None, "sd": 0.0, "n": 0}
-    a = activity(ds)
+    a = activity_days(ds)
     if a is None:
         return out
-    days = a.select("customer_id", day=a.at.truncate("D"))
-    recent = in_window(days, "day", period.start - dt.timedelta(days=6), period.end).distinct()
+    days = a.select("customer_id", "day")
+    recent = in_window(days, "day", period.start - dt.timedelta(days=6), period.end)
     in_p = in_window(recent, "day", period.start, period.end)
     per_customer = in_p.group_by("customer_id").aggregate(share=in_p.day.count() / period.days)
     m, s, n = _stats(per_customer, "share")
@@ -339,10 +340,10 @@ def month_k_retention(ds, period: Period, k: int, by: str = "activity") -> tuple
     c = ds.table("customers")
     cohort = in_window(c, "signup_at", cohort_p.start, cohort_p.end).select(customer_id=c.customer_id.cast("string"))
     n = _count(cohort.count())
-    a = activity(ds, by)
+    a = activity_days(ds, by)
     if a is None or n == 0:
         return 0, n
-    act = in_window(a, "at", period.start, period.end).select("customer_id").distinct()
+    act = in_window(a, "day", period.start, period.end).select("customer_id").distinct()
     x = _count(cohort.semi_join(act, "customer_id").count())
     return x, n
 
@@ -370,12 +371,12 @@ def churn_flags(ds, period: Period):
     """Per-customer churn flags of the period (an Ibis table
     ``customer_id, churned``) for the customers in the churn base; see
     :func:`churn`. ``None`` without activity data."""
-    a = activity(ds)
+    a = activity_days(ds)
     if a is None:
         return None
     w = dt.timedelta(days=ds.cfg.definitions.churn_inactivity_days)
-    base = in_window(a, "at", period.start - w, period.start).select("customer_id").distinct()
-    still = in_window(a, "at", period.end - w, period.end).select("customer_id").distinct().mutate(seen=ibis.literal(1))
+    base = in_window(a, "day", period.start - w, period.start).select("customer_id").distinct()
+    still = in_window(a, "day", period.end - w, period.end).select("customer_id").distinct().mutate(seen=ibis.literal(1))
     j = base.left_join(still, "customer_id")
     return j.select(customer_id=base.customer_id, churned=j.seen.isnull())
 
@@ -663,10 +664,9 @@ def monthly(ds, cfg) -> pd.DataFrame:
         return frame[["mi"]].merge(df.astype({"mi": int}), on="mi", how="left")[cols].to_numpy().T \
             if not df.empty else [[float("nan")] * len(frame) for _ in cols]
 
-    a = activity(ds)
+    a = activity_days(ds)
     if a is not None:
-        d = in_window(a, "at", start, end)
-        d = d.select("customer_id", day=d.at.truncate("D")).distinct()
+        d = in_window(a, "day", start, end).select("customer_id", "day")
         d = d.mutate(mi=_mi(d.day))
         mau_, cd = grouped(d.group_by("mi").aggregate(mau=d.customer_id.nunique(), cd=d.count()), ["mau", "cd"])
         frame["mau"] = mau_
