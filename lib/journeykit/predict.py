@@ -43,6 +43,7 @@ validated by :class:`Settings` (unknown keys are refused).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import difflib
 import math
@@ -817,9 +818,19 @@ def prior_correct(p: np.ndarray, base_rate: float, trained_rate: float = 0.5) ->
 def _threads(n_rows: int):
     """One thread for small frames: on a few thousand rows OpenMP's start-up
     costs more than it saves (measured: 6× slower with every core)."""
-    from threadpoolctl import threadpool_limits
+    return _controller().limit(limits=1 if n_rows < 50_000 else None)
 
-    return threadpool_limits(1 if n_rows < 50_000 else None)
+
+@functools.lru_cache(maxsize=1)
+def _controller():
+    # Finding the loaded thread pools costs milliseconds; a model scored
+    # hundreds of times (permutation importance, drivers) looked them up
+    # on every call.
+    import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime the controller must see)
+    import sklearn.linear_model  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -966,23 +977,32 @@ def scores(y: np.ndarray, p: np.ndarray) -> dict:
             "top_decile_lift": float(d["lift"].iloc[0]), "top_decile_capture": float(d["gains"].iloc[0])}
 
 
-def permutation_importance(model: Model, X: pd.DataFrame, y: np.ndarray, seed: int, repeats: int = 3) -> pd.DataFrame:
+def permutation_importance(model: Model, X: pd.DataFrame, y: np.ndarray, seed: int, repeats: int = 3,
+                           batch_rows: int = 250_000) -> pd.DataFrame:
     """Mean drop of ROC AUC on ``(X, y)`` when one feature is shuffled
-    (one-hot columns of a category are shuffled together), sorted."""
+    (one-hot columns of a category are shuffled together), sorted. The
+    shuffled copies are scored together, about ``batch_rows`` rows per
+    call (a model's fixed cost per call dominated on a few thousand rows)."""
     rng = np.random.default_rng(seed)
     base = auc(y, model.predict_proba(X))
     groups: dict[str, list[str]] = {}
     for c in X.columns:
         groups.setdefault(c.split("=", 1)[0], []).append(c)
-    rows = []
+    copies = []
     for name, cols in groups.items():
-        drops = []
         for _ in range(repeats):
             Xp = X.copy()
             idx = rng.permutation(len(X))
             Xp[cols] = X[cols].to_numpy()[idx]
-            drops.append(base - auc(y, model.predict_proba(Xp)))
-        rows.append({"feature": name, "importance": float(np.mean(drops)), "sd": float(np.std(drops))})
+            copies.append((name, Xp))
+    per_call = max(1, batch_rows // max(len(X), 1))
+    drops: dict[str, list[float]] = {name: [] for name in groups}
+    for i in range(0, len(copies), per_call):
+        part = copies[i:i + per_call]
+        p = model.predict_proba(pd.concat([c for _, c in part], ignore_index=True))
+        for k, (name, _) in enumerate(part):
+            drops[name].append(base - auc(y, p[k * len(X):(k + 1) * len(X)]))
+    rows = [{"feature": name, "importance": float(np.mean(d)), "sd": float(np.std(d))} for name, d in drops.items()]
     return pd.DataFrame(rows).sort_values(["importance", "feature"], ascending=[False, True]).reset_index(drop=True)
 
 

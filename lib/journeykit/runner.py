@@ -241,14 +241,39 @@ def _section_worker(client: str, period: str, overrides, root: str, nb_path: str
     return execute_section(cfg, Path(nb_path), Path(out_path))
 
 
+HEAVY_SECTIONS = ("70_prediction", "60_segmentation", "40_retention", "20_consideration", "80_ltv", "55_campaigns")
+"""Sections that fit models or scan every event, longest first (measured on
+the demo and large data): without an earlier report of the client they
+start first, so that no long section is left to run alone at the end."""
+
+
+def expected_seconds(cfg: RunConfig, paths: list[Path]) -> dict[str, float]:
+    """Each section's time in the client's most recent report (``seconds``
+    in its metrics.json); sections it lacks, or every section when there is
+    none, get an estimate from :data:`HEAVY_SECTIONS`."""
+    seen: dict[str, float] = {}
+    folder = cfg.root / "reports" / cfg.client
+    done = sorted((d for d in folder.glob("*/metrics.json")), key=lambda f: f.stat().st_mtime) \
+        if folder.is_dir() else []
+    if done:
+        try:
+            doc = json.loads(done[-1].read_text(encoding="utf-8"))
+            seen = {k: float(v.get("seconds") or 0) for k, v in doc.get("sections", {}).items()}
+        except (OSError, ValueError, AttributeError):
+            seen = {}
+    rank = {name: len(HEAVY_SECTIONS) - i for i, name in enumerate(HEAVY_SECTIONS)}
+    return {p.stem: seen.get(p.stem, float(rank.get(p.stem, 0))) for p in paths}
+
+
 def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at: str, jobs: int,
                  say: Callable[[str], None], overrides) -> list[SectionResult]:
     """Execute the section notebooks into ``staging/notebooks``.
 
     Sections run in notebook order; with ``jobs > 1`` the independent ones
     run in that many worker processes (each with its own kernel, its own
-    working folder and a staggered start). Summary sections (``*_summary``)
-    read the others' results, so they run afterwards, one at a time.
+    working folder and a staggered start), the longest expected first
+    (:func:`expected_seconds`). Summary sections (``*_summary``) read the
+    others' results, so they run afterwards, one at a time.
     """
     done: list[SectionResult] = []
     n = len(paths)
@@ -272,6 +297,8 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         write_results()
+        cost = expected_seconds(cfg, independent)
+        independent = sorted(independent, key=lambda p: -cost[p.stem])  # stable: ties keep notebook order
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
             futures = {}
             for k, p in enumerate(independent):

@@ -234,3 +234,22 @@ def test_jobs_run_independent_sections_in_parallel_then_the_summary(tmp_path):
     summary = result.sections[-1]
     assert summary.metrics == {"saw": ["00_a", "10_b", "20_c"]}  # it ran after all of them
     assert all(s.metrics == {"x": 1} for s in result.sections[:3])
+
+
+def test_longest_expected_sections_start_first(tmp_path):
+    from journeykit import config
+
+    root = make_project(tmp_path, {"00_a": ("A", RECORD_OK), "10_b": ("B", RECORD_OK)})
+    cfg = config.load("acme", "2026-10", root=root)
+    paths = [Path(f"{n}.ipynb") for n in ("00_data_quality", "40_retention", "70_prediction", "90_summary")]
+    # no earlier report: the model and full-scan sections rank first, prediction above retention
+    est = runner.expected_seconds(cfg, paths)
+    assert est["70_prediction"] > est["40_retention"] > est["00_data_quality"] == 0
+    # with a report of the client, its measured seconds decide
+    prev = root / "reports" / "acme" / "2026-09"
+    prev.mkdir(parents=True)
+    (prev / "metrics.json").write_text(json.dumps({"sections": {
+        "00_data_quality": {"seconds": 50.0}, "40_retention": {"seconds": 3.5}, "70_prediction": {"seconds": 20.0}}}))
+    est = runner.expected_seconds(cfg, paths)
+    assert est["00_data_quality"] == 50.0 and est["70_prediction"] == 20.0 and est["40_retention"] == 3.5
+    assert est["90_summary"] == 0  # not in that report, not heavy
