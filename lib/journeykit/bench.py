@@ -15,6 +15,7 @@ it prints figures.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import os
@@ -208,9 +209,11 @@ _ROOTS: dict[str, Path] = {}
 
 
 def _bench_root(root: Path, size: str) -> Path:
-    """A persistent throw-away project for the loader (its cache) per size."""
+    """A throw-away project for the loader (its cache) per size, kept for
+    the process and removed when it exits."""
     if size not in _ROOTS:
         work = Path(tempfile.mkdtemp(prefix=f"jk-bench-load-{size}-"))
+        atexit.register(shutil.rmtree, work, ignore_errors=True)
         _project(root, size, work)
         _ROOTS[size] = work
     return _ROOTS[size]

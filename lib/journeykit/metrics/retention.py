@@ -226,7 +226,7 @@ def activity_days(ds, by: str = "activity"):
     these rows as on the raw moments. It is the per-customer intermediate
     the lifecycle, health, retention and prediction figures share, computed
     once per version of the data (:meth:`journeykit.io.Dataset.shared`): on
-    the large demo data 62 M events become 8 M customer-days."""
+    the large demo data 62 M events and 5 M orders become 12 M customer-days."""
     key = f"_activity_days_{by}"
     if key not in ds.__dict__:
         a = activity(ds, by)
