@@ -159,21 +159,29 @@ def rfm_comparison(root: Path, size: str) -> dict:
     ds = io.load(cfg)
     out["load_and_validate_s"] = time.perf_counter() - t0
     end = cfg.period.end - dt.timedelta(days=1)
-    t0 = time.perf_counter()
-    summary = ltv.rfm_summary(ltv.purchases(ds), end, "week").execute()
-    out["journeykit_rfm_s"] = time.perf_counter() - t0
+    # Best of three (timeit's rule: the minimum is the cost without
+    # interference; the first run also pays for a cold file cache).
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        summary = ltv.rfm_summary(ltv.purchases(ds), end, "week").execute()
+        times.append(time.perf_counter() - t0)
+    out["journeykit_rfm_s"] = min(times)
     out["customers"] = len(summary)
 
-    t0 = time.perf_counter()
     try:
         from lifetimes.utils import summary_data_from_transaction_data
 
-        df = _orders_frame(folder / "orders.csv")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            summary_data_from_transaction_data(df, "customer_id", "ordered_at", monetary_value_col="amount",
-                                               observation_period_end=str(end), freq="W")
-        out["lifetimes_rfm_s"] = time.perf_counter() - t0
+        times = []
+        for _ in range(2):  # best of two: the naive path takes seconds to minutes
+            t0 = time.perf_counter()
+            df = _orders_frame(folder / "orders.csv")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                summary_data_from_transaction_data(df, "customer_id", "ordered_at", monetary_value_col="amount",
+                                                   observation_period_end=str(end), freq="W")
+            times.append(time.perf_counter() - t0)
+        out["lifetimes_rfm_s"] = min(times)
     except Exception as e:  # the unmaintained utility may not run on this pandas
         out["lifetimes_rfm_s"] = None
         out["lifetimes_rfm_error"] = f"{type(e).__name__}: {e}"[:200]
