@@ -569,13 +569,11 @@ def _trend_facts(ds, cfg, **kw):
     and fatigue breakdowns all group the same rows, and the joins that find
     each message's last activity and prior messages are the costliest
     queries of the section."""
+    start = _trend_start(cfg)
     if not kw.get("recency"):
-        return facts(ds, _trend_start(cfg), cfg.period.end, **kw)
-    key = ("trend_facts", _trend_start(cfg), cfg.period.end)
-    store = _CACHE.setdefault(ds, {})
-    if key not in store:
-        store[key] = ds.materialize(facts(ds, _trend_start(cfg), cfg.period.end, recency=True, fatigue=True))
-    return store[key]
+        return facts(ds, start, cfg.period.end, **kw)
+    return _cached(ds, ("trend_facts", start, cfg.period.end),
+                   lambda: ds.materialize(facts(ds, start, cfg.period.end, recency=True, fatigue=True)))
 
 
 def _standardized(df: pd.DataFrame, strata: list[str], group: str) -> pd.DataFrame:

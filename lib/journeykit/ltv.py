@@ -884,7 +884,7 @@ def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
         if len(cal) and (cal["frequency"] > 0).any():
             cal["customer_id"] = cal["customer_id"].astype(str)
             ctr = triples(cal)
-            cfit = triples(fit_sample(cal, limit))
+            cfit = ctr if len(cal) <= limit else triples(fit_sample(cal, limit))
             for name in models:
                 f = fit_transactions(name, cfit)
                 fit_secs += f.seconds

@@ -485,13 +485,6 @@ def paid_until(ds, end: dt.date):
     return o.filter(o.ordered_at < ts(end))
 
 
-def activity_until(ds, end: dt.date):
-    """Activity moments ``(customer_id, at)`` before ``end``
-    (:func:`journeykit.metrics.retention.activity`); ``None`` without a source."""
-    a = _retention.activity(ds)
-    return None if a is None else a.filter(a.at < ts(end))
-
-
 def segment_label(key: str, cfg, st: Settings | None = None) -> str:
     """Display name of an RFM segment key (a custom rule's ``label`` wins)."""
     st = st or settings(cfg)

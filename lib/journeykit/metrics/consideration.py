@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import compare, i18n, plots, report
-from . import in_window, memo, month_frame, month_of, trailing_months, ts
+from . import in_window, month_frame, month_of, trailing_months, ts
 
 SECTION = "20_consideration"
 STEPS = ("visit", "product_view", "add_to_cart", "checkout_start", "purchase")
@@ -462,16 +462,11 @@ def monthly(ds, cfg) -> pd.DataFrame:
     """One row per month of the trend window: ``sessions``, the visit rates
     (``product_view_rate``, ``add_to_cart_rate``, ``checkout_rate``,
     ``purchase_rate``, ``pricing_view_rate``), ``pages_per_session`` and
-    ``dwell_s``; months without visits are gaps. Computed once per dataset
-    and trend window."""
+    ``dwell_s``; months without visits are gaps. Computed month by month
+    from the period figures (:func:`_period_stats`, cached per month), so
+    the trend's last point is the KPI shown; one query over the whole trend
+    window held every session of a year in memory at once."""
     months = trailing_months(cfg)
-    return memo(ds, ("consideration_monthly", tuple(months)), lambda: _monthly(ds, cfg, months))
-
-
-def _monthly(ds, cfg, months) -> pd.DataFrame:
-    # One month at a time, sharing each month's figures with the period
-    # KPIs (so the trend's last point is the KPI shown): one query over the
-    # whole trend window held every session of a year in memory at once.
     rows = []
     for p in months:
         st = _period_stats(ds, p.start, p.end)

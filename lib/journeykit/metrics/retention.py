@@ -35,7 +35,7 @@ import pandas as pd
 
 from .. import compare, i18n, report
 from ..periods import Period
-from . import in_window, month_frame, trailing_months, ts
+from . import in_window, memo, month_frame, trailing_months, ts
 
 SECTION = "40_retention"
 
@@ -227,14 +227,14 @@ def activity_days(ds, by: str = "activity"):
     the lifecycle, health, retention and prediction figures share, computed
     once per version of the data (:meth:`journeykit.io.Dataset.shared`): on
     the large demo data 62 M events and 5 M orders become 12 M customer-days."""
-    key = f"_activity_days_{by}"
-    if key not in ds.__dict__:
+    def build():
         a = activity(ds, by)
-        if a is not None:
-            a = ds.shared(f"activity_days_{by}",
-                          a.group_by("customer_id", day=a.at.truncate("D")).aggregate(last=a.at.max()))
-        ds.__dict__[key] = a
-    return ds.__dict__[key]
+        if a is None:
+            return None
+        return ds.shared(f"activity_days_{by}",
+                         a.group_by("customer_id", day=a.at.truncate("D")).aggregate(last=a.at.max()))
+
+    return memo(ds, ("activity_days", by), build)
 
 
 def _mi(col):
