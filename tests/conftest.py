@@ -76,7 +76,7 @@ def project(tmp_path: Path, tiny_data: Path) -> Path:
 
 @pytest.fixture
 def make_dataset(tmp_path: Path):
-    """Build a real, loaded :class:`journeykit.io.Dataset` from a few rows.
+    """Build a real, loaded :class:`journeykit.data.loader.Dataset` from a few rows.
 
     ``make_dataset({"orders": df, ...}, period="2026-10", language="en",
     definitions={...})`` writes each frame as a CSV with canonical column
@@ -86,7 +86,8 @@ def make_dataset(tmp_path: Path):
     """
     import yaml
 
-    from journeykit import config, io
+    from journeykit.core import config
+    from journeykit.data import loader as io
 
     counter = {"n": 0}
     root = tmp_path / "jk"

@@ -4,11 +4,22 @@ An analyst's notebook usually starts with::
 
     import journeykit as jk
     cfg = jk.config.load("acme", "2026-10")
-    ds = jk.io.load(cfg)
+    ds = jk.load(cfg)
+
+Layers, each importing only those above it in this list:
+
+- :mod:`journeykit.core` — typed settings, periods, errors, privacy, engines;
+- :mod:`journeykit.data` — the data contract, the loader and the Dataset;
+- :mod:`journeykit.stats` — tests and model fitters;
+- :mod:`journeykit.facts` — business definitions, each once;
+- :mod:`journeykit.report` — formats, tables, charts, words, recorded results;
+- :mod:`journeykit.sections` — one package per report section, and the registry;
+- :mod:`journeykit.run` — the runner, HTML/PDF rendering and the command line.
 """
 
 __version__ = "0.1.0"
 
+import importlib as _importlib
 import warnings as _warnings
 
 # With PySpark installed (the Spark engine), pandera imports pyspark.pandas,
@@ -17,4 +28,33 @@ import warnings as _warnings
 # Ibis), so the warning says nothing about this process.
 _warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
-from . import config, errors, i18n, io, periods, plots, quality, report, schemas  # noqa: E402,F401
+_LAZY = {
+    "config": "journeykit.core.config",
+    "periods": "journeykit.core.periods",
+    "errors": "journeykit.core.errors",
+    "facts": "journeykit.facts",
+    "report": "journeykit.report",
+    "plots": "journeykit.report.plots",
+    "i18n": "journeykit.core.i18n",
+    "sections": "journeykit.sections",
+    "registry": "journeykit.sections.registry",
+    "schemas": "journeykit.data.schemas",
+}
+
+
+def __getattr__(name: str):
+    # Submodules load on first use, so ``import journeykit`` stays cheap for
+    # the runner and a section pays only for what it uses.
+    if name in _LAZY:
+        module = _importlib.import_module(_LAZY[name])
+        globals()[name] = module
+        return module
+    if name == "load":
+        from journeykit.data.loader import load
+
+        return load
+    raise AttributeError(f"module 'journeykit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY, "load"])

@@ -1,5 +1,5 @@
 """``python -m journeykit``: the same as the ``journeykit`` command."""
 
-from .cli import main
+from journeykit.run.cli import main
 
 raise SystemExit(main())

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import demo
+from journeykit import demo
 
 PERIOD = "2026-10"
 
@@ -140,7 +140,9 @@ def rfm_comparison(root: Path, size: str) -> dict:
     bare DuckDB scan of the file as the floor."""
     import duckdb
 
-    from . import config, io, ltv
+    from journeykit.core import config
+    from journeykit.data import loader as io
+    from journeykit.sections.ltv import compute as ltv
 
     folder = root / "data" / size
     out: dict = {}
@@ -193,7 +195,7 @@ def fit_comparison(summary) -> dict:
     """BG/NBD on distinct weighted (frequency, recency, T) patterns against
     BG/NBD on every customer row: seconds and the largest relative
     difference between the two parameter sets."""
-    from . import ltv
+    from journeykit.sections.ltv import compute as ltv
 
     tr = ltv.triples(summary)
     t0 = time.perf_counter()

@@ -42,7 +42,6 @@ bounded for the ``large`` size and the same seed writes byte-identical files.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import io
 import json

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import CLIENT_RE, client_path
-from .errors import ConfigError
+from journeykit.core.config import CLIENT_RE, client_path
+from journeykit.core.errors import ConfigError
 
 TEMPLATE = """\
 # {client}: journeykit client file. Reference: README.md, "Client file".

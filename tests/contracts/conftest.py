@@ -14,9 +14,9 @@ built in pytest's tmp dir with
     ROOT/params/clients/<case>.yaml        client.yaml, copied byte for byte
     ROOT/data/<case>/                      the case's data files
 
-and loaded with ``journeykit.config.load(<case>, period, root=ROOT,
+and loaded with ``journeykit.core.config.load(<case>, period, root=ROOT,
 overrides={"data": {"source": "data/<case>"}})`` and
-``journeykit.io.load(cfg)``. The source is given as an override (the
+``journeykit.data.loader.load(cfg)``. The source is given as an override (the
 ``--set data.source=...`` of the command line) rather than written into each
 client.yaml, so a case folder can be renamed without editing it, and the
 client file is copied unmodified (a case with a YAML syntax error could not
@@ -94,16 +94,16 @@ class CaseRun:
 
     def load(self):
         """config.load + io.load; returns (cfg, ds). Raises what they raise."""
-        import journeykit.config
-        import journeykit.io
+        import journeykit.core.config
+        import journeykit.data.loader
 
-        cfg = journeykit.config.load(
+        cfg = journeykit.core.config.load(
             self.case,
             str(self.expect.get("period", DEFAULT_PERIOD)),
             overrides={"data": {"source": f"data/{self.case}"}},
             root=self.root,
         )
-        return cfg, journeykit.io.load(cfg)
+        return cfg, journeykit.data.loader.load(cfg)
 
 
 def build_root(case: str, tmp: Path) -> CaseRun:

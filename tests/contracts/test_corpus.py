@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from journeykit.errors import ConfigError, DataError, DataErrors
+from journeykit.core.errors import ConfigError, DataError, DataErrors
 
 ERROR_TYPES = {"DataError": DataError, "ConfigError": ConfigError}
 EXPECT_KEYS = {

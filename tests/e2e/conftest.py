@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from journeykit import cli
+from journeykit.run import cli
 
 PERIOD = "2026-10"
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from journeykit import cli, render
+from journeykit.run import cli
+from journeykit.run import render
 
 PERIOD = "2026-10"
 EVIL = "<script>console.error('pwned')</script>"

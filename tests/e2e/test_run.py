@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from journeykit import cli
+from journeykit.run import cli
 from journeykit.report import METRICS_SCHEMA
 
 PERIOD = "2026-10"
@@ -46,9 +46,11 @@ def _pii_values(tiny: Path) -> list[str]:
     return [v for v in values if v]
 
 
-STAGES = {"10_awareness": "metrics.awareness", "20_consideration": "metrics.consideration",
-          "30_purchase": "metrics.purchase", "40_retention": "metrics.retention", "50_advocacy": "metrics.advocacy",
-          "55_campaigns": "campaigns", "60_segmentation": "segments", "70_prediction": "predict", "80_ltv": "ltv"}
+STAGES = {"10_awareness": "sections.awareness.compute", "20_consideration": "sections.consideration.compute",
+          "30_purchase": "sections.purchase.compute", "40_retention": "sections.retention.compute",
+          "50_advocacy": "sections.advocacy.compute", "55_campaigns": "sections.campaigns.compute",
+          "60_segmentation": "sections.segmentation.compute", "70_prediction": "sections.prediction.compute",
+          "80_ltv": "sections.ltv.compute"}
 NO_PREV = {"55_campaigns", "70_prediction"}  # lists of campaigns / backtest results: no comparison value
 
 
@@ -73,7 +75,7 @@ def test_run_renders_a_complete_report(full_run: Path):
         assert f'href="{name}.html"' in index, name
         section = (out / f"{name}.html").read_text(encoding="utf-8")
         section = re.sub(r"data:image/[^\"')\s]+", "", section)  # embedded figures are base64
-        for forbidden in ("Traceback", "jk.quality", "import journeykit", ">nan<", "NaN", ">None<"):
+        for forbidden in ("Traceback", "quality.", "import journeykit", ">nan<", "NaN", ">None<"):
             assert forbidden not in section, (name, forbidden)
     assert "Data quality" in (out / "00_data_quality.html").read_text(encoding="utf-8")
     # the executive summary runs last (it reads the others) but is read first

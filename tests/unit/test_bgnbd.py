@@ -1,6 +1,6 @@
-"""journeykit.bgnbd: the BG/NBD fitter with an analytic gradient finds
+"""journeykit.stats.bgnbd: the BG/NBD fitter with an analytic gradient finds
 lifetimes' parameters (the published CDNOW values are checked through
-journeykit.ltv in test_ltv_cdnow.py)."""
+journeykit.sections.ltv.compute in test_ltv_cdnow.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit import bgnbd
+from journeykit.stats import bgnbd
 
 
 @pytest.fixture(scope="module")

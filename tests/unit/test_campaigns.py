@@ -12,8 +12,11 @@ import math
 import pandas as pd
 import pytest
 
-from journeykit import campaigns as C, config, io, report
-from journeykit.errors import SectionNotAvailable
+from journeykit.sections.campaigns import compute as C
+from journeykit.core import config
+from journeykit.data import loader as io
+from journeykit import report
+from journeykit.core.errors import SectionNotAvailable
 
 # Period 2026-10, attribution window A = 7 days (the default): a message
 # counts for conversion when sent_at + 7 d <= Nov 1, i.e. sent before Oct 25.
@@ -255,7 +258,8 @@ def test_fatigue_on_the_demo_data_falls_with_each_earlier_message(demo_data):
     """On the 20,000-customer demo (1,560 messages with 2 earlier ones):
     relative opens fall 0 → 1 → 2 earlier messages in 30 days (×0.9 each in
     the generator, on top of the mix of campaigns and activity)."""
-    from journeykit import config, io
+    from journeykit.core import config
+    from journeykit.data import loader as io
 
     cfg = config.load("demo", "2026-10")
     with io.load(cfg) as ds:

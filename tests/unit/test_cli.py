@@ -1,4 +1,4 @@
-"""journeykit.cli: arguments, validate, new-client, help and exit codes."""
+"""journeykit.run.cli: arguments, validate, new-client, help and exit codes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from journeykit import cli
+from journeykit.run import cli
 
 REPO = Path(__file__).resolve().parents[2]
 SUBCOMMANDS = ["demo-data", "demo", "run", "batch", "validate", "new-client"]

@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeykit import compare, config, report
+from journeykit.stats import compare
+from journeykit.core import config
+from journeykit import report
 
 
 @pytest.fixture

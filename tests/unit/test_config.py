@@ -1,4 +1,4 @@
-"""journeykit.config: defaults ⊕ client file ⊕ command-line overrides."""
+"""journeykit.core.config: defaults ⊕ client file ⊕ command-line overrides."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from journeykit import config
-from journeykit.errors import ConfigError
-from journeykit.periods import Period
+from journeykit.core import config
+from journeykit.core.errors import ConfigError
+from journeykit.core.periods import Period
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""journeykit.engine: Ibis' Spark SQL is corrected where it would give
+"""journeykit.core.engine: Ibis' Spark SQL is corrected where it would give
 numbers different from DuckDB's (the end-to-end proof is
 tests/e2e/test_spark.py, which compares whole reports)."""
 
@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from journeykit import engine  # noqa: E402
+from journeykit.core import engine  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,14 @@ tiny (and, when generated, demo) data against the generator's truth."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from journeykit import config, experiments as X, io
+from journeykit.core import config
+from journeykit.sections.campaigns import experiments as X
+from journeykit.data import loader as io
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit import health as H
-from journeykit import segments as S
+from journeykit.sections.segmentation import health as H
+from journeykit.sections.segmentation import compute as S
 
 # the customers and orders of tests/unit/test_segments.py (hand-worked values there)
 from segment_data import CUSTOMERS, ORDERS  # noqa: E402
@@ -188,7 +188,8 @@ def test_tiny_health_bands_separate_who_leaves_next(tiny_data):
     at p < 0.01 so the gap is not noise."""
     from statsmodels.stats.proportion import proportions_ztest
 
-    from journeykit import config, io
+    from journeykit.core import config
+    from journeykit.data import loader as io
 
     cfg = config.load("tiny", "2026-08", root=Path(__file__).resolve().parents[2])
     with io.load(cfg) as ds:

@@ -1,4 +1,4 @@
-"""journeykit.i18n: report text in English and Korean."""
+"""journeykit.core.i18n: report text in English and Korean."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from journeykit import config, i18n, schemas
-from journeykit.errors import ConfigError
+from journeykit.core import config
+from journeykit.core import i18n
+from journeykit.data import schemas
+from journeykit.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""journeykit.io: loading a client's folder into a validated Dataset.
+"""journeykit.data.loader: loading a client's folder into a validated Dataset.
 
 Every fixture is a few rows written inside the test; every expected number
 is counted by hand in the comment beside it.
@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeykit import config, io
-from journeykit.errors import ConfigError, DataError
+from journeykit.core import config
+from journeykit.data import loader as io
+from journeykit.core.errors import ConfigError, DataError
 
 REPO = Path(__file__).resolve().parents[2]
 PERIOD = "2026-10"  # [2026-10-01, 2026-11-01)

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit import i18n, ltv, report
-from journeykit.errors import SectionNotAvailable
+from journeykit.core import i18n
+from journeykit.sections.ltv import compute as ltv
+from journeykit import report
+from journeykit.core.errors import SectionNotAvailable
 
 
 def _orders(rows):
@@ -253,7 +255,7 @@ def tiny_ds(tiny_data):
     import journeykit as jk
 
     cfg = jk.config.load("tiny", "2026-10")
-    ds = jk.io.load(cfg)
+    ds = jk.load(cfg)
     yield ds
     ds.close()
 

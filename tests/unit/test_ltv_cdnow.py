@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit import ltv
+from journeykit.sections.ltv import compute as ltv
 
 CAL_END = dt.date(1997, 9, 30)
 

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from journeykit import report
-from journeykit.errors import SectionNotAvailable
-from journeykit.metrics import advocacy as adv
-from journeykit.periods import Period
+from journeykit.core.errors import SectionNotAvailable
+from journeykit.sections.advocacy import compute as adv
+from journeykit.core.periods import Period
 
 OCT, SEP = Period(2026, 10), Period(2026, 9)
 DEFS = {"min_group_size": 3, "k_anonymity": 2, "min_sample_size": 5}
@@ -332,7 +332,7 @@ def tiny(tiny_data):
     import journeykit as jk
 
     cfg = jk.config.load("tiny", "2026-10")
-    d = jk.io.load(cfg)
+    d = jk.load(cfg)
     yield d, cfg, tiny_data
     d.close()
 

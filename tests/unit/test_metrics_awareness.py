@@ -1,4 +1,4 @@
-"""journeykit.metrics.awareness on hand-built marketing, customers and events
+"""journeykit.sections.awareness.compute on hand-built marketing, customers and events
 (every expected value worked out in the comments) and on the tiny demo data
 against the generator's PARAMS["awareness"]."""
 
@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from journeykit import demo
-from journeykit.metrics import awareness as aw
-from journeykit.periods import Period
+from journeykit.sections.awareness import compute as aw
+from journeykit.core.periods import Period
 
 OCT, SEP = Period(2026, 10), Period(2026, 9)
 
@@ -160,7 +160,7 @@ def test_without_acquisition_channel_the_customer_part_is_skipped(make_dataset):
 
 def test_not_available_without_marketing(make_dataset):
     from journeykit import report
-    from journeykit.errors import SectionNotAvailable
+    from journeykit.core.errors import SectionNotAvailable
 
     orders = pd.DataFrame({"customer_id": ["c1"], "ordered_at": ["2026-10-01"], "amount": [10.0]})
     ds = make_dataset({"orders": orders})
@@ -206,7 +206,8 @@ def test_generated_sentences_en_and_ko(ds):
 
 @pytest.fixture(scope="module")
 def tiny(tiny_data):
-    from journeykit import config, io
+    from journeykit.core import config
+    from journeykit.data import loader as io
 
     ds = io.load(config.load("tiny", "2026-10"))
     yield ds

@@ -1,4 +1,4 @@
-"""journeykit.metrics.consideration on a hand-built event log (every expected
+"""journeykit.sections.consideration.compute on a hand-built event log (every expected
 value worked out in the comments) and on the tiny demo data against the
 generator's PARAMS["consideration"]."""
 
@@ -10,9 +10,10 @@ import math
 import pandas as pd
 import pytest
 
-from journeykit import compare, demo
-from journeykit.metrics import consideration as cons
-from journeykit.periods import Period
+from journeykit.stats import compare
+from journeykit import demo
+from journeykit.sections.consideration import compute as cons
+from journeykit.core.periods import Period
 
 OCT, SEP = Period(2026, 10), Period(2026, 9)
 COLS = ["occurred_at", "event_type", "customer_id", "visitor_id", "session_id", "device", "channel", "page",
@@ -191,7 +192,7 @@ def test_not_available_without_events(make_dataset):
     assert set(m) == {k for key in cons.STABLE_KEYS for k in (key, f"{key}_prev")}
     assert all(v is None for v in m.values())
     from journeykit import report
-    from journeykit.errors import SectionNotAvailable
+    from journeykit.core.errors import SectionNotAvailable
     with pytest.raises(SectionNotAvailable, match="events"):
         report.require(ds.cfg, ds, "events")
 
@@ -250,7 +251,8 @@ def test_narrative_on_the_fixture(ds):
 
 @pytest.fixture(scope="module")
 def tiny(tiny_data):
-    from journeykit import config, io
+    from journeykit.core import config
+    from journeykit.data import loader as io
 
     ds = io.load(config.load("tiny", "2026-10"))
     yield ds

@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit import compare, config, io, report
-from journeykit.errors import SectionNotAvailable
-from journeykit.metrics import purchase as P
+from journeykit.stats import compare
+from journeykit.core import config
+from journeykit.data import loader as io
+from journeykit import report
+from journeykit.core.errors import SectionNotAvailable
+from journeykit.sections.purchase import compute as P
 
 # Period 2026-10 (31 days), comparison 2026-09 (30 days); conversion window
 # W = 30 days (the default). The October conversion cohort: signup + 30 d in

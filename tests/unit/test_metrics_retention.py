@@ -5,16 +5,16 @@ against the generator's truth."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit import compare, config, io
-from journeykit.metrics import retention as rt
-from journeykit.periods import Period
+from journeykit.core import config
+from journeykit.data import loader as io
+from journeykit.sections.retention import compute as rt
+from journeykit.core.periods import Period
 
 OCT, SEP = Period(2026, 10), Period(2026, 9)
 DEFS = {"churn_inactivity_days": 30, "min_sample_size": 2, "min_group_size": 2, "k_anonymity": 1}

@@ -1,4 +1,4 @@
-"""journeykit.periods: a reporting period is one calendar month."""
+"""journeykit.core.periods: a reporting period is one calendar month."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from journeykit.errors import ConfigError
-from journeykit.periods import Period
+from journeykit.core.errors import ConfigError
+from journeykit.core.periods import Period
 
 
 # --------------------------------------------------------------------------

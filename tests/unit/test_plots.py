@@ -1,4 +1,4 @@
-"""journeykit.plots: Korean text in charts, and figure-returning helpers."""
+"""journeykit.report.plots: Korean text in charts, and figure-returning helpers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from journeykit import plots  # noqa: E402
+from journeykit.report import plots  # noqa: E402
 
 HANGUL = "월별 주문 수"
 
@@ -122,7 +122,7 @@ def test_bars_returns_a_labelled_figure(styled):
 
 
 def test_tick_decimals_follow_the_spacing():
-    from journeykit.plots import tick_decimals
+    from journeykit.report.plots import tick_decimals
 
     assert tick_decimals([0, 5000, 10000]) == 0
     assert tick_decimals([3.2, 3.25, 3.3]) == 2        # steps of 0.05 → 2 decimals

@@ -1,4 +1,4 @@
-"""journeykit.predict: settings, features before a cutoff, the leakage guard,
+"""journeykit.sections.prediction.compute: settings, features before a cutoff, the leakage guard,
 labels, evaluation helpers, drivers in words, not-available behaviour, and
 the churn model on the tiny demo data against the generator's own hazard."""
 
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit import predict as pr
-from journeykit.errors import ConfigError
+from journeykit.sections.prediction import compute as pr
+from journeykit.core.errors import ConfigError
 
 C = dt.date(2026, 10, 1)  # the cutoff of the hand-built tests
 
@@ -337,7 +337,7 @@ def tiny(tiny_data: Path):
     import journeykit as jk
 
     cfg = jk.config.load("tiny", "2026-10", root=tiny_data.parents[1])
-    ds = jk.io.load(cfg)
+    ds = jk.load(cfg)
     yield ds
     ds.close()
 
@@ -419,7 +419,7 @@ def test_large_windows_are_fitted_on_a_sample_and_say_so(tiny):
     assert r.scores["roc_auc"] > 0.75 and r.scores["roc_auc"] > full.scores["roc_auc"] - 0.08
     assert len(r.scored) == len(full.scored)
     en = pr.describe(tiny, cfg)
-    assert any(f"random sample of 200" in s for s in en)
+    assert any("random sample of 200" in s for s in en)
     assert not any("random sample" in s for s in pr.describe(tiny, tiny.cfg))
     ko = pr.describe(tiny, cfg.model_copy(update={"language": "ko"}))
     assert any("표본 200명" in s for s in ko)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from journeykit import privacy
+from journeykit.core import privacy
 
 
 def test_known_value():

@@ -1,4 +1,4 @@
-"""journeykit.quality: the tables behind section 00_data_quality.
+"""journeykit.sections.data_quality.compute: the tables behind section 00_data_quality.
 
 One hand-built client folder (three files, three encodings) is loaded once
 per language; every expected count is worked out in the comments.
@@ -13,7 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeykit import config, i18n, io, quality
+from journeykit.core import config
+from journeykit.core import i18n
+from journeykit.data import loader as io
+from journeykit.sections.data_quality import compute as quality
 from journeykit.report import Note, Table
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""journeykit.render: executed notebooks → client-facing HTML, and the PDF."""
+"""journeykit.run.render: executed notebooks → client-facing HTML, and the PDF."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from journeykit import config, render
-from journeykit.errors import JourneykitError
-from journeykit.render import SectionResult
+from journeykit.core import config
+from journeykit.run import render
+from journeykit.core.errors import JourneykitError
+from journeykit.run.render import SectionResult
 
 REPO = Path(__file__).resolve().parents[2]
 EVIL = "<script>alert(1)</script>"

@@ -15,9 +15,12 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from journeykit import config, io, report, runner
-from journeykit.errors import SectionNotAvailable
-from journeykit.render import SectionResult
+from journeykit.core import config
+from journeykit.data import loader as io
+from journeykit import report
+from journeykit.run import runner
+from journeykit.core.errors import SectionNotAvailable
+from journeykit.run.render import SectionResult
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -167,7 +170,7 @@ def test_jsonable_rejects_what_is_not_json():
 
 
 def test_record_notes_the_engine_the_kernel_opened(displayed, monkeypatch):
-    from journeykit import io
+    from journeykit.data import dataset as io
 
     monkeypatch.setattr(io, "ENGINES_OPENED", {"spark"})
     assert report.record("30_purchase", {"orders": 1})["engine"] == "spark"
@@ -176,7 +179,7 @@ def test_record_notes_the_engine_the_kernel_opened(displayed, monkeypatch):
 
 
 def test_record_emits_the_metrics_mime_and_read_metrics_gets_them_back(displayed, monkeypatch):
-    from journeykit import io
+    from journeykit.data import dataset as io
 
     monkeypatch.setattr(io, "ENGINES_OPENED", set())   # no dataset opened in this process
     data = report.record("30_purchase", {"conversion_rate": np.float64(0.75),   # 3 paid of 4 orders
@@ -303,7 +306,8 @@ def test_schema_is_a_valid_json_schema():
 def test_export_pseudonymizes_ids_and_writes_only_inside_a_run(tmp_path, monkeypatch):
     import pandas as pd
 
-    from journeykit import privacy, report
+    from journeykit.core import privacy
+    from journeykit import report
 
     class Cfg:
         def secret(self):

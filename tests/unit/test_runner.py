@@ -1,4 +1,4 @@
-"""journeykit.runner: section order, statuses, publishing, exit codes.
+"""journeykit.run.runner: section order, statuses, publishing, exit codes.
 
 The sections are throw-away notebooks written here (a few lines each), run
 by papermill in a real kernel against a one-file client.
@@ -15,7 +15,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from journeykit import cli, runner
+from journeykit.run import cli
+from journeykit.run import runner
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ from journeykit import report
 report.record("00_ok", {"conversion_rate": 0.75, "orders": 3});  # 3 paid of 4 orders
 """
 NOT_AVAILABLE = """\
-from journeykit.errors import SectionNotAvailable
+from journeykit.core.errors import SectionNotAvailable
 raise SectionNotAvailable("needs table(s): surveys, tickets")
 """
 # Fails only while a FAIL file sits in the project folder (JOURNEYKIT_ROOT).
@@ -237,7 +238,7 @@ def test_jobs_run_independent_sections_in_parallel_then_the_summary(tmp_path):
 
 
 def test_longest_expected_sections_start_first(tmp_path):
-    from journeykit import config
+    from journeykit.core import config
 
     root = make_project(tmp_path, {"00_a": ("A", RECORD_OK), "10_b": ("B", RECORD_OK)})
     cfg = config.load("acme", "2026-10", root=root)

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from journeykit import config, io, scaffold
-from journeykit.errors import ConfigError
+from journeykit.core import config
+from journeykit.data import loader as io
+from journeykit import scaffold
+from journeykit.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""journeykit.schemas matches the data contract of DESIGN.md."""
+"""journeykit.data.schemas matches the data contract of DESIGN.md."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from journeykit import schemas
+from journeykit.data import schemas
 
 # DESIGN.md, "Data contract": table -> (required, optional). PII columns are
 # listed separately: they may be mapped but are never loaded.

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from journeykit import report
-from journeykit import segments as S
-from journeykit.errors import ConfigError, SectionNotAvailable
+from journeykit.sections.segmentation import compute as S
+from journeykit.core.errors import ConfigError, SectionNotAvailable
 
 # Period 2026-10: end = 2026-11-01 00:00; comparison end = 2026-10-01 00:00.
 # RFM window: 365 days before the end = from 2025-11-01.
@@ -324,7 +324,8 @@ def test_suppression_in_client_facing_tables(ds):
 
 @pytest.fixture(scope="module")
 def tiny_ds(tiny_data):
-    from journeykit import config, io
+    from journeykit.core import config
+    from journeykit.data import loader as io
 
     from pathlib import Path
     cfg = config.load("tiny", "2026-10", root=Path(__file__).resolve().parents[2])

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from journeykit import compare, config, report, summary
+from journeykit.stats import compare
+from journeykit.core import config
+from journeykit import report
+from journeykit.sections.summary import compute as summary
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,410 @@
+"""Run configuration: defaults ⊕ client file ⊕ command-line overrides.
+
+``load(client, period)`` is the one call a notebook makes to know who and
+when it is reporting on. The client file format (DESIGN.md, "Client file")
+is a stable interface; unknown keys are rejected with the file and key
+named, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import secrets
+import zoneinfo
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from journeykit.core.errors import ConfigError
+from journeykit.core.periods import Period
+
+TABLE_NAMES = (
+    "customers", "marketing", "events", "orders", "subscriptions",
+    "tickets", "surveys", "messages", "experiments",
+)
+TableName = Literal[
+    "customers", "marketing", "events", "orders", "subscriptions",
+    "tickets", "surveys", "messages", "experiments",
+]
+
+CLIENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+OVERRIDES_ENV = "JOURNEYKIT_OVERRIDES"
+"""Set by the runner for its section kernels: the run's ``--set`` overrides
+as JSON, applied by every :func:`load` in the kernel (a notebook calls
+``load(client, period)`` and would otherwise not see them)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TableConfig(_Strict):
+    """Where one canonical table comes from and how its columns map."""
+
+    file: str | None = None
+    """File (or glob) inside the source folder: .csv, .parquet, .xlsx."""
+    table: str | None = None
+    """Table name, when the source is a database URL."""
+    columns: dict[str, str] = Field(default_factory=dict)
+    """canonical column -> the client's column name."""
+    event_types: dict[str, str] = Field(default_factory=dict)
+    """events only: the client's event name -> canonical event type."""
+    encoding: str | None = None
+    """CSV encoding; detected (UTF-8, UTF-8 BOM, CP949) when absent."""
+    sheet: str | None = None
+    """Excel sheet name; the first sheet when absent."""
+    date_format: str | None = None
+    """strftime format of the timestamps when they are not ISO 8601."""
+
+
+class DataConfig(_Strict):
+    source: str | None = None
+    tables: dict[TableName, TableConfig] = Field(default_factory=dict)
+
+    @property
+    def is_database(self) -> bool:
+        return bool(self.source) and "://" in str(self.source)
+
+
+class SparkConfig(_Strict):
+    """A Spark session for ``engine.backend: spark``."""
+
+    master: str = "local[2]"
+    """Used only when no Spark session is active in the process."""
+    conf: dict[str, str] = Field(default_factory=dict)
+    """Extra ``spark.*`` settings for a session journeykit starts."""
+    remote: str | None = None
+    """A Spark Connect URL (``sc://host:15002``) of a cluster to run on;
+    when absent, a run starts one local Spark Connect server for its
+    sections (``master`` and ``conf`` apply to it)."""
+
+
+class EngineConfig(_Strict):
+    """Where the sections' queries run (see :mod:`journeykit.core.engine`)."""
+
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+    memory_limit: str = Field("2GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    """Memory of each DuckDB connection journeykit opens (the load, each
+    section's kernel); a query needing more spills to disk instead. DuckDB's
+    own default, 80 % of the machine per connection, let two parallel
+    sections on a million customers reach 11 GB together."""
+
+
+class Definitions(_Strict):
+    """Business rules. Each has a default in params/defaults.yaml."""
+
+    churn_inactivity_days: int = Field(gt=0)
+    min_group_size: int = Field(ge=1)
+    k_anonymity: int = Field(ge=1)
+    trend_periods: int = Field(ge=2, le=60)
+    min_sample_size: int = Field(ge=1)
+    funnel_window: Literal["session", "days"]
+    funnel_window_days: int = Field(ge=1)
+    first_purchase_window_days: int = Field(ge=1)
+    subscription_renewal_days: int = Field(ge=1)
+    ltv_time_unit: Literal["day", "week", "month"]
+    ltv_horizon_months: int = Field(ge=1, le=120)
+    ltv_discount_rate_monthly: float = Field(ge=0, lt=1)
+    ltv_holdout_days: int = Field(ge=7)
+    ltv_max_fit_customers: int = Field(ge=100)
+    attribution_window_days: int = Field(ge=1)
+    experiment_window_days: int = Field(ge=1)
+
+
+class ReportConfig(_Strict):
+    sections: list[str] = Field(default_factory=list)
+    pdf: bool = True
+
+
+class RunConfig(_Strict):
+    """Everything one run needs to know, validated once."""
+
+    client: str
+    period: Period
+    root: Path
+    name: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    timezone: str
+    language: Literal["ko", "en"]
+    data: DataConfig
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    definitions: Definitions
+    report: ReportConfig
+    segmentation: dict[str, Any] = Field(default_factory=dict)
+    """Segments, lifecycle states, health score and playbooks; validated by
+    ``journeykit.sections.segmentation.compute`` (its keys, defaults and errors live there)."""
+    prediction: dict[str, Any] = Field(default_factory=dict)
+    """Churn, promoter and upsell models; validated by ``journeykit.sections.prediction.compute``."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Asia/Seoul)")
+        return v
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _parse_period(cls, v: Any) -> Period:
+        return Period.parse(v)
+
+    @property
+    def comparison(self) -> Period:
+        """The comparison period (the month before)."""
+        return self.period.previous()
+
+    @property
+    def source_path(self) -> Path | None:
+        """The data folder, when the source is a folder."""
+        if not self.data.source or self.data.is_database:
+            return None
+        p = Path(self.data.source)
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def report_dir(self) -> Path:
+        """Where the finished report for this client and period lives."""
+        return self.root / "reports" / self.client / str(self.period)
+
+    def secret(self) -> bytes:
+        """The per-client key for pseudonymizing customer ids.
+
+        From ``JOURNEYKIT_SECRET_<CLIENT>`` if set, else from
+        ``params/.secrets/<client>.key`` (git-ignored), created on first use.
+        """
+        env = os.environ.get(f"JOURNEYKIT_SECRET_{self.client.upper().replace('-', '_')}")
+        if env:
+            return env.encode()
+        path = self.root / "params" / ".secrets" / f"{self.client}.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Fix (see tests/unit/test_config.py::test_secret_concurrent_first_use):
+            # the temporary file is private to this call and created 0600. With one
+            # shared "<client>.tmp", processes starting together rewrote the key
+            # after it had been linked into place (two different keys) or unlinked
+            # it under each other (FileNotFoundError); and it was readable by
+            # others until the chmod.
+            tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)  # atomic: never two different keys
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip().encode()
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project folder: ``$JOURNEYKIT_ROOT`` or the nearest folder above
+    ``start`` (default: the working directory) holding params/defaults.yaml."""
+    env = os.environ.get("JOURNEYKIT_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "params" / "defaults.yaml").is_file():
+            return d
+    raise ConfigError(
+        f"no params/defaults.yaml found in {here} or any folder above it",
+        fix="run journeykit from inside the project folder, or set JOURNEYKIT_ROOT",
+    )
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping, turning syntax errors into a ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(
+            f"{path}: YAML syntax error{where}: {problem}",
+            fix="check indentation (spaces, not tabs) and that every 'key: value' has a space after the colon",
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``over`` into a copy of ``base``; nested mappings merge key by key,
+    anything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """Turn ``["definitions.churn_inactivity_days=60"]`` into a nested dict.
+
+    Values are parsed as YAML scalars, so ``60`` is an int and ``true`` a bool.
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ConfigError(f"override {pair!r} is not KEY=VALUE", fix="e.g. --set definitions.churn_inactivity_days=60")
+        key, raw = pair.split("=", 1)
+        value = yaml.safe_load(raw) if raw else None
+        node = out
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return out
+
+
+def client_path(root: Path, client: str) -> Path:
+    return root / "params" / "clients" / f"{client}.yaml"
+
+
+def list_clients(root: Path) -> list[str]:
+    """Every client with a file in params/clients/, sorted."""
+    return sorted(p.stem for p in (root / "params" / "clients").glob("*.yaml"))
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: Any = RunConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            if model is DataConfig or part in TABLE_NAMES:
+                model = TableConfig if part in TABLE_NAMES else model
+                continue
+            return None
+        ann = field.annotation
+        if ann in (DataConfig, Definitions, ReportConfig, EngineConfig, SparkConfig):
+            model = ann
+        elif part == "tables":
+            model = DataConfig
+        else:
+            return None
+    return model if isinstance(model, type) else None
+
+
+def _explain(e: ValidationError, path: Path, client_raw: dict, overrides: dict) -> ConfigError:
+    lines = []
+    for err in e.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(x) for x in loc)
+        if err["type"] == "extra_forbidden":
+            src = "command-line --set" if _has(overrides, loc) else str(path)
+            model = _model_at(loc)
+            hint = ""
+            if model is not None:
+                close = difflib.get_close_matches(str(loc[-1]), _known_keys(model), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(_known_keys(model))})"
+            lines.append(f"{src}: unknown key '{key}'{hint}")
+        elif err["type"] == "literal_error" and len(loc) >= 3 and loc[:2] == ("data", "tables"):
+            lines.append(f"{path}: unknown table '{loc[2]}' under data.tables (tables: {', '.join(TABLE_NAMES)})")
+        else:
+            src = "command-line --set" if _has(overrides, loc) else str(path)
+            lines.append(f"{src}: '{key}': {err['msg']}")
+    return ConfigError(
+        "invalid configuration:\n  " + "\n  ".join(lines),
+        fix="correct the key in the file named above; see params/defaults.yaml and the README's client file reference",
+    )
+
+
+def _has(d: dict, loc: tuple[Any, ...]) -> bool:
+    node: Any = d
+    for part in loc:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def load(
+    client: str,
+    period: str | Period,
+    overrides: dict[str, Any] | list[str] | None = None,
+    root: Path | str | None = None,
+) -> RunConfig:
+    """Build the validated ``RunConfig`` for ``client`` and ``period``.
+
+    Parameters
+    ----------
+    client : str
+        Name of ``params/clients/<client>.yaml``.
+    period : str or Period
+        ``YYYY-MM``; the comparison period is the month before.
+    overrides : dict or list of ``KEY=VALUE``, optional
+        Applied last (command line).
+    root : path, optional
+        Project folder; found from the working directory when omitted.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and key of every problem.
+    """
+    root = Path(root).resolve() if root else find_root()
+    client = str(client).strip()
+    if not CLIENT_RE.match(client):
+        raise ConfigError(
+            f"client name {client!r} is not valid",
+            fix="use lower-case letters, digits, '-' and '_' (it names params/clients/<client>.yaml)",
+        )
+    path = client_path(root, client)
+    if not path.is_file():
+        known = list_clients(root)
+        close = difflib.get_close_matches(client, known, n=1)
+        raise ConfigError(
+            f"no client file {path.relative_to(root)}"
+            + (f" (did you mean '{close[0]}'?)" if close else ""),
+            fix=f"create it with `journeykit new-client {client}`; known clients: {', '.join(known) or 'none'}",
+        )
+    if isinstance(overrides, list):
+        overrides = parse_overrides(overrides)
+    overrides = overrides or {}
+    if os.environ.get(OVERRIDES_ENV):
+        overrides = deep_merge(json.loads(os.environ[OVERRIDES_ENV]), overrides)
+    defaults = read_yaml(root / "params" / "defaults.yaml")
+    client_raw = read_yaml(path)
+    merged = deep_merge(deep_merge(defaults, client_raw), overrides)
+    merged.setdefault("name", client)
+    merged.update(client=client, period=period, root=root)
+    try:
+        cfg = RunConfig.model_validate(merged)
+    except ValidationError as e:
+        raise _explain(e, path.relative_to(root), client_raw, overrides) from None
+    if not cfg.data.source:
+        raise ConfigError(
+            f"{path.relative_to(root)}: data.source is not set",
+            fix="set data.source to a folder (relative to the project) or a database URL",
+        )
+    if not cfg.data.tables:
+        raise ConfigError(
+            f"{path.relative_to(root)}: data.tables names no table",
+            fix="map at least one table (orders or events) under data.tables",
+        )
+    return cfg

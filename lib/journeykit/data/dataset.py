@@ -1,0 +1,210 @@
+"""The loaded data of one client: :class:`Dataset`.
+
+A Dataset opens the validated cache entry the loader built (DuckDB,
+read-only) or, with ``engine.backend: spark``, a Spark session reading its
+Parquet export, and hands out the canonical tables as Ibis expressions
+restricted to the run's period. It also owns the memo of computed results
+(:meth:`Dataset.memo`), keyed on the question asked *and* the settings it
+was asked with.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from journeykit.core.config import RunConfig
+from journeykit.core.errors import ConfigError
+from journeykit.data import schemas
+from journeykit.data.load_report import LoadReport
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+ENGINES_OPENED: set[str] = set()
+"""The engines this process's datasets ran on (``duckdb``, ``spark``):
+:func:`journeykit.report.record` notes them in the section's results."""
+
+
+def parquet_export(path: Path) -> Path:
+    """The canonical tables of the cache entry ``path`` as Parquet files,
+    ``<path>/parquet/<table>.parquet``, for an engine that reads files
+    (Spark). Written once per entry, atomically: concurrent callers either
+    find the finished folder or write their own copy and keep the first."""
+    out = path / "parquet"
+    if (out / "_SUCCESS").exists():
+        return out
+    report = LoadReport.from_json((path / "load_report.json").read_text(encoding="utf-8"))
+    tmp = path / f".parquet-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        con = duckdb.connect(str(path / "data.duckdb"), read_only=True)
+        try:
+            for name, t in report.tables.items():
+                if t.status != "empty":
+                    con.execute(f"COPY {_q(name)} TO {_lit(str(tmp / (name + '.parquet')))} (FORMAT parquet)")
+        finally:
+            con.close()
+        (tmp / "_SUCCESS").write_text("")
+        try:
+            tmp.rename(out)
+        except OSError:
+            if not (out / "_SUCCESS").exists():
+                raise
+            shutil.rmtree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+class Dataset:
+    """A client's validated canonical tables, as Ibis tables on the run's
+    engine: DuckDB (the cache file, read-only) or, with ``engine.backend:
+    spark``, a Spark session reading the cache's Parquet export (see
+    :mod:`journeykit.core.engine`).
+
+    ``ds.table("orders")`` holds rows up to the end of the run's period only;
+    later timestamps in the same row (``ended_at``, ``resolved_at``, …) are
+    masked to null, so a past month re-runs identically. ``ds.raw(name)``
+    has everything that was loaded.
+    """
+
+    def __init__(self, cfg: RunConfig, path: Path):
+        import ibis
+
+        self.cfg = cfg
+        self.path = path
+        self.report = LoadReport.from_json((path / "load_report.json").read_text(encoding="utf-8"))
+        self.engine = cfg.engine.backend
+        self._views: dict[str, str] = {}
+        if self.engine == "spark":
+            self.con = self._open_spark()
+        else:
+            # Each connection spills to its own folder: parallel sections
+            # read the same database file.
+            spill = Path(tempfile.gettempdir()) / f"journeykit-spill-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            atexit.register(shutil.rmtree, spill, ignore_errors=True)
+            self.con = ibis.duckdb.connect(str(path / "data.duckdb"), read_only=True,
+                                           memory_limit=cfg.engine.memory_limit, temp_directory=str(spill))
+        ENGINES_OPENED.add(self.engine)
+
+    def _open_spark(self):
+        from journeykit.core import engine
+
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                f"params/clients/{self.cfg.client}.yaml: engine.backend is 'spark', but PySpark is not installed",
+                fix="install it with `pip install pyspark` in the project's environment (or `pip install -e '.[spark]'`), "
+                    "or set engine.backend: duckdb",
+            ) from None
+        folder = parquet_export(self.path)
+        sc = self.cfg.engine.spark
+        con = engine.connect_spark(sc.master, sc.conf, sc.remote)
+        for name in self.tables:
+            view = f"jk_{self.path.name}_{name}"
+            con._session.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(view)
+            self._views[name] = view
+        return con
+
+    @property
+    def tables(self) -> list[str]:
+        """Canonical tables with rows, in contract order."""
+        return [t for t in schemas.SCHEMAS if t in self.report.tables and self.report.tables[t].status != "empty"]
+
+    def has(self, *names: str) -> bool:
+        """Whether every named table is available."""
+        return all(n in self.tables for n in names)
+
+    def missing(self, *names: str) -> list[str]:
+        """The named tables that are not available."""
+        return [n for n in names if n not in self.tables]
+
+    def raw(self, name: str):
+        """Every loaded row of ``name`` (including after the period end)."""
+        if name not in self.tables:
+            raise KeyError(f"table {name!r} is not available for client {self.cfg.client!r}")
+        return self.con.table(self._views.get(name, name))
+
+    def table(self, name: str, until: dt.date | None = None):
+        """Rows of ``name`` before ``until`` (default: the period end)."""
+        import ibis
+
+        t = self.raw(name)
+        end = until or self.cfg.period.end
+        bound = ibis.timestamp(dt.datetime.combine(end, dt.time()))
+        spec = schemas.SPECS[name]
+        t = t.filter(t[spec.time_column] < bound)
+        masks = {c: ibis.ifelse(t[c] < bound, t[c], ibis.null(t[c].type()))
+                 for c in spec.later_columns if c in t.columns}
+        return t.mutate(**masks) if masks else t
+
+    def materialize(self, expr):
+        """``expr`` computed once into a temporary table of the engine (DuckDB)
+        that later queries read; released when the dataset closes. On Spark
+        the expression is returned as is."""
+        if self.engine != "duckdb":
+            return expr
+        t = expr.cache()
+        self.__dict__.setdefault("_materialized", []).append(t)
+        return t
+
+    def shared(self, name: str, expr):
+        """``expr``, an intermediate result every section may need (e.g. each
+        customer's active days), computed once per version of the data: the
+        first kernel to ask writes it as Parquet into the cache entry
+        (``shared/<name>-<hash of its query>.parquet``), and every later one,
+        in this run or the next, reads that file instead of recomputing it
+        from the raw rows (DuckDB scans the Parquet file
+        directly, so it costs no memory while unused). On Spark it is
+        computed where it is used."""
+        if self.engine != "duckdb":
+            return expr
+        import ibis
+
+        digest = hashlib.blake2b(str(ibis.to_sql(expr)).encode(), digest_size=8).hexdigest()
+        path = self.path / "shared" / f"{name}-{digest}.parquet"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.parquet")
+            try:
+                expr.to_parquet(tmp)
+                tmp.replace(path)  # atomic: a kernel never reads a half-written file
+            finally:
+                tmp.unlink(missing_ok=True)
+        return self.con.read_parquet(path)
+
+    def close(self) -> None:
+        for t in self.__dict__.pop("_materialized", []):
+            try:
+                t.release()
+            except Exception:  # already dropped with its connection
+                pass
+        if self.engine == "spark":
+            for view in self._views.values():  # the session may be shared: leave it running
+                self.con._session.catalog.dropTempView(view)
+            return
+        self.con.disconnect()
+
+    def __enter__(self) -> "Dataset":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

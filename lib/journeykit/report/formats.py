@@ -1,0 +1,109 @@
+"""Display formats: numbers stay numbers and rates stay 0–1 in code; these
+functions turn them into the strings a client reads (thousands separators,
+percentages, the client's currency, percentage points for rate changes)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from journeykit.core.config import RunConfig
+from journeykit.core import i18n
+
+CURRENCY_SYMBOLS = {"KRW": "₩", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
+
+
+def is_missing(x: Any) -> bool:
+    """Whether ``x`` is a missing value: None, NaN or NaT."""
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NaT or (
+        not isinstance(x, (str, bytes)) and pd.api.types.is_scalar(x) and pd.isna(x))
+
+
+def fmt_int(x: Any) -> str:
+    """``12345`` → ``12,345``; missing → ``–``."""
+    return "–" if is_missing(x) else f"{int(round(float(x))):,}"
+
+
+def fmt_num(x: Any, digits: int = 1) -> str:
+    """A number with thousands separators and ``digits`` decimals."""
+    return "–" if is_missing(x) else f"{float(x):,.{digits}f}"
+
+
+def fmt_pct(x: Any, digits: int = 1) -> str:
+    """A 0–1 rate as a percentage: ``0.1234`` → ``12.3%``."""
+    return "–" if is_missing(x) else f"{100 * float(x):.{digits}f}%"
+
+
+def fmt_money(x: Any, currency: str) -> str:
+    """An amount with the currency's symbol; no decimals for KRW and JPY."""
+    if is_missing(x):
+        return "–"
+    sym = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    digits = 0 if currency in ("KRW", "JPY") else 2
+    sign = "-" if float(x) < 0 else ""
+    return f"{sign}{sym}{abs(float(x)):,.{digits}f}"
+
+
+def fmt_date(x: Any) -> str:
+    """A date or timestamp as ``YYYY-MM-DD``."""
+    return "–" if is_missing(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
+
+
+def formatter(kind: str, cfg: RunConfig):
+    """The display function for a column kind: int, num (1 decimal), num2
+    (2 decimals), pct, money, date, text, or numtext (text already formatted, right-aligned like a number)."""
+    return {
+        "int": fmt_int,
+        "num": fmt_num,
+        "pct": fmt_pct,
+        "money": lambda x: fmt_money(x, cfg.currency),
+        "date": fmt_date,
+        "text": lambda x: "–" if is_missing(x) else str(x),
+        "num2": lambda x: fmt_num(x, 2),
+        "numtext": lambda x: "–" if is_missing(x) else str(x),   # already formatted, aligned as a number
+    }[kind]
+
+
+
+def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
+    """A change for display: percentage points for rates (``+1.2 pp``,
+    Korean ``+1.2%p``), NPS in points (``+3.0``), otherwise relative
+    (``+12.3%``); ``–`` when there is no comparison."""
+    d = change.delta
+    if d is None:
+        return "–"
+    sign = "+" if d > 0 else ("−" if d < 0 else "±")
+    if kind == "pct":
+        digits = 2 if abs(d) < 0.001 else 1   # a change under 0.1 pp would read "+0.0 pp"
+        return i18n.t("pp", cfg.language, sign=sign, x=f"{abs(d) * 100:.{digits}f}")
+    if kind == "nps":
+        return f"{sign}{abs(d) * 100:.1f}"
+    r = change.rel_delta
+    if r is None:
+        return f"{sign}{formatter(kind, cfg)(abs(d))}"
+    return f"{sign}{abs(r) * 100:.1f}%"
+
+
+def fmt_kpi(kind: str, cfg: RunConfig):
+    """The display function for a KPI of ``kind`` (``nps`` shown ×100;
+    rates under 5 % with two decimals, so 0.84 % and 0.79 % differ)."""
+    if kind == "pct":
+        return lambda x: fmt_pct(x, 2 if not is_missing(x) and abs(float(x)) < 0.05 else 1)
+    if kind == "nps":
+        return lambda x: "–" if is_missing(x) else f"{float(x) * 100:.1f}"
+    return formatter(kind, cfg)
+
+
+def fmt_p(p: float | None) -> str:
+    """``= 0.012`` or ``< 0.001`` (to follow a ``p``)."""
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def significance_text(change, cfg: RunConfig) -> str:
+    """``significant (p = 0.012)`` / ``not significant (p = 0.4)`` / ``too little data``."""
+    return i18n.t(f"sig_{change.verdict}", cfg.language, p=fmt_p(change.p_value))
+

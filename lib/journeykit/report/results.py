@@ -1,0 +1,231 @@
+"""What a section records, and the documents a run writes from it.
+
+A section notebook ends with ``report.record(section, metrics)``, which
+emits the metrics as a custom MIME output; the runner reads it back from
+the executed notebook into ``metrics.json``. A section whose tables are
+missing calls ``report.require(...)``, which shows a short note and stops
+the notebook with ``SectionNotAvailable``; the runner records it as
+``not_available``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from journeykit.core.config import RunConfig
+from journeykit.core.errors import SectionNotAvailable
+from journeykit.core import i18n
+from journeykit.report.blocks import Note
+from journeykit.report.formats import is_missing
+
+METRICS_MIME = "application/vnd.journeykit.metrics+json"
+STATUSES = ("ok", "not_available", "failed")
+
+# The stable schema of metrics.json (DESIGN.md, "Parameters and outputs").
+METRICS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["client", "period", "generated_at", "sections"],
+    "additionalProperties": False,
+    "properties": {
+        "client": {"type": "string"},
+        "client_name": {"type": "string"},
+        "language": {"enum": ["en", "ko"]},
+        "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+        "generated_at": {"type": "string"},
+        "journeykit_version": {"type": "string"},
+        "engine": {"enum": ["duckdb", "spark"]},
+        "sections": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["status", "metrics"],
+                "properties": {
+                    "status": {"enum": list(STATUSES)},
+                    "metrics": {"type": ["object", "null"]},
+                    "error": {"type": "string"},
+                    "needs": {"type": "array", "items": {"type": "string"}},
+                    "title": {"type": "string"},
+                    "retried": {"type": "boolean"},
+                    "seconds": {"type": "number"},
+                    "engine": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+# --------------------------------------------------------------------------
+# Exports: target lists for the client, pseudonymized
+# --------------------------------------------------------------------------
+
+EXPORTS_ENV = "JOURNEYKIT_EXPORTS"
+_PII = ("email", "name", "phone", "comment")
+
+
+def export(name: str, df: pd.DataFrame, cfg: RunConfig, id_column: str = "customer_id"):
+    """Write ``exports/<name>.csv`` of the report being rendered.
+
+    The ``id_column`` is replaced by keyed-hash pseudonyms
+    (:mod:`journeykit.core.privacy`); a frame with a personal-data column is
+    refused. Outside a report run (an analyst's notebook) nothing is written
+    and ``None`` is returned; inside one, the path written.
+    """
+    from journeykit.core import privacy
+
+    bad = [c for c in df.columns if str(c).lower() in _PII]
+    if bad:
+        raise ValueError(f"export {name!r} has personal-data columns {bad}: drop them")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"export name {name!r}: use letters, digits, '_' and '-'")
+    out = privacy.pseudonymize_frame(df, cfg, id_column) if id_column in df.columns else df
+    folder = os.environ.get(EXPORTS_ENV)
+    if not folder:
+        return None
+    path = Path(folder) / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------
+# Section status and metrics
+# --------------------------------------------------------------------------
+
+def require(cfg: RunConfig, ds, *tables: str, section: str | None = None, keys=(), prev: bool = True) -> None:
+    """Stop the section with a "not available" note unless every table exists.
+
+    With ``section`` and ``keys`` (the section's stable metric keys), the
+    section still records every key (and, with ``prev``, its ``_prev``) as
+    ``null`` before it stops, so ``metrics.json`` keeps its stable shape.
+
+    Raises
+    ------
+    SectionNotAvailable
+        Naming the missing tables; the runner records ``not_available``.
+    """
+    missing = ds.missing(*tables)
+    if not missing:
+        return
+    from IPython.display import display
+
+    names = ", ".join(i18n.table_name(t, cfg.language) for t in missing)
+    display(Note(i18n.t("not_available_body", cfg.language, tables=names, client=cfg.name), "warn"))
+    if section:
+        record(section, {k: None for key in keys for k in ((key, f"{key}_prev") if prev else (key,))})
+    raise SectionNotAvailable(f"needs table(s): {', '.join(missing)}")
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy/pandas values to plain JSON: NaN and NaT become ``None``."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return None if is_missing(value) else value.isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(float(value)) or math.isinf(float(value)) else float(value)
+    if value is None or isinstance(value, str):
+        return value
+    if is_missing(value):
+        return None
+    raise TypeError(f"metric value of type {type(value).__name__} is not JSON: {value!r}")
+
+
+def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Mapping[str, str] | None = None,
+           kinds: Mapping[str, str] | None = None, trend: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Emit a section's results for the runner (and show them to the analyst).
+
+    Parameters
+    ----------
+    section : str
+        The notebook's name, e.g. ``"00_data_quality"``.
+    metrics : mapping
+        KPI name → number, string, list or mapping. Rates are 0–1.
+    changes : list of :class:`journeykit.stats.compare.Change`, optional
+        The period-over-period tests the section showed; saved with their
+        ``labels`` and ``kinds`` so the summary reuses them, never recomputes.
+    trend : DataFrame, optional
+        One row per month (column ``month``), a column per KPI: the trend the
+        section charted, for the summary's sparklines.
+    """
+    from IPython.display import display
+
+    from journeykit.data.dataset import ENGINES_OPENED
+
+    data = {"section": section, "metrics": jsonable(dict(metrics))}
+    if ENGINES_OPENED:
+        data["engine"] = ",".join(sorted(ENGINES_OPENED))
+    if changes:
+        data["changes"] = [change_record(c, (labels or {}).get(c.key, c.key), (kinds or {}).get(c.key, "num"))
+                           for c in changes]
+    if trend is not None and len(trend):
+        t = trend.sort_values("month")
+        data["trend"] = {"month": [pd.Timestamp(m).strftime("%Y-%m") for m in t["month"]],
+                         **{c: jsonable(t[c].tolist()) for c in t.columns
+                            if c != "month" and pd.api.types.is_numeric_dtype(t[c])}}
+    lines = "\n".join(f"- `{k}`: {v}" for k, v in data["metrics"].items())
+    display({METRICS_MIME: data, "text/markdown": f"**metrics recorded for {section}**\n\n{lines}",
+             "text/plain": f"metrics recorded for {section}"}, raw=True)
+    return data
+
+
+def change_record(change, label: str, kind: str) -> dict[str, Any]:
+    """A :class:`journeykit.stats.compare.Change` as plain JSON for metrics.json."""
+    return jsonable({"key": change.key, "label": label, "kind": kind, "value": change.value, "prev": change.prev,
+                     "delta": change.delta, "rel_delta": change.rel_delta, "p_value": change.p_value,
+                     "test": change.test, "verdict": change.verdict, "direction": change.direction,
+                     "good": change.good, "higher_is_better": change.higher_is_better})
+
+
+def read_payload(nb) -> dict[str, Any] | None:
+    """Everything a section recorded (metrics, changes, trend), or None."""
+    found = None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if METRICS_MIME in data:
+                found = data[METRICS_MIME]
+    return found
+
+
+RUN_ENV = "JOURNEYKIT_RUN_RESULTS"
+
+
+def run_results(cfg: RunConfig) -> dict[str, Any]:
+    """The sections already rendered for this client and period: inside a
+    report run, the results of the sections that ran before this one;
+    otherwise (an analyst's notebook) the published ``metrics.json``, if
+    any. Returns the ``sections`` mapping of metrics.json (``{}`` if none)."""
+    import json
+
+    for path in (os.environ.get(RUN_ENV), cfg.report_dir / "metrics.json"):
+        if path and Path(path).is_file():
+            try:
+                return json.loads(Path(path).read_text(encoding="utf-8")).get("sections", {})
+            except ValueError:
+                return {}
+    return {}
+
+
+def read_metrics(nb) -> dict[str, Any] | None:
+    """The metrics a section recorded, from its executed notebook (or None)."""
+    payload = read_payload(nb)
+    return payload.get("metrics") if payload else None
