@@ -17,6 +17,7 @@ from journeykit.core import config
 from journeykit.data import loader as io
 from journeykit import report
 from journeykit.core.errors import SectionNotAvailable
+from journeykit.sections.registry import require
 
 # Period 2026-10, attribution window A = 7 days (the default): a message
 # counts for conversion when sent_at + 7 d <= Nov 1, i.e. sent before Oct 25.
@@ -141,13 +142,13 @@ def test_small_campaigns_fold_into_other(make_dataset):
 def test_not_available_and_partial(make_dataset):
     ds = make_dataset({"orders": ORDERS})
     with pytest.raises(SectionNotAvailable, match="messages, experiments"):
-        C.require_any(ds.cfg, ds)
+        require(ds.cfg, ds, "55_campaigns")
     m = C.metrics(ds, ds.cfg)
     assert m["campaigns"] is None and m["experiments"] is None and m["messages_sent"] is None
     # messages without orders: conversion not measurable, the rest works
     ev = pd.DataFrame({"customer_id": ["A"], "occurred_at": ["2026-10-01 10:00:00"], "event_type": ["visit"]})
     ds = make_dataset({"messages": MESSAGES, "events": ev}, definitions=SMALL)
-    C.require_any(ds.cfg, ds)                           # does not stop
+    require(ds.cfg, ds, "55_campaigns")                 # does not stop
     m = C.metrics(ds, ds.cfg)
     assert m["message_conversion_rate"] is None and m["messages_sent"] == 5
     assert "There is no orders table: message conversion cannot be measured." in C.insights(ds, ds.cfg)
@@ -216,7 +217,7 @@ def test_newsletter_variant_b_opens_more(tiny):
     − 1/2775 − 1/2859) ≈ 0.058: B must open more than A, and the ratio must
     be within 3 SEs of 1.2 (on this seed: 1.09, 1.6 SEs below)."""
     ds, truth = tiny
-    g = C.facts(ds, dt.date(2024, 11, 1), ds.cfg.period.end)
+    g = C.message_facts(ds, dt.date(2024, 11, 1), ds.cfg.period.end)
     v = C._aggregate(g.filter(g.variant.notnull()), ["variant"]).set_index("variant")
     ra, rb = (v.loc[x, "opened"] / v.loc[x, "open_base"] for x in ("A", "B"))
     se = math.sqrt(sum(1 / v.loc[x, "opened"] - 1 / v.loc[x, "open_base"] for x in ("A", "B")))

@@ -115,21 +115,6 @@ def test_parse_overrides_needs_key_value():
     assert "fix:" in str(info.value)
 
 
-def test_run_overrides_reach_a_kernel_through_the_environment(tmp_path, monkeypatch):
-    """A section notebook calls load(client, period) with no overrides: the
-    runner's --set values arrive through JOURNEYKIT_OVERRIDES."""
-    root = make_root(tmp_path)
-    monkeypatch.setenv(config.OVERRIDES_ENV, '{"definitions": {"churn_inactivity_days": 45}, '
-                                             '"engine": {"backend": "spark"}}')
-    cfg = config.load("acme", "2026-10", root=root)
-    assert cfg.definitions.churn_inactivity_days == 45
-    assert cfg.engine.backend == "spark" and cfg.engine.spark.master == "local[2]"
-    # explicit overrides still win over the environment's
-    assert config.load("acme", "2026-10", root=root, overrides=["engine.backend=duckdb"]).engine.backend == "duckdb"
-    monkeypatch.delenv(config.OVERRIDES_ENV)
-    assert config.load("acme", "2026-10", root=root).engine.backend == "duckdb"
-
-
 def test_unknown_engine_is_named_with_the_choices(tmp_path):
     text = load_error(make_root(tmp_path), overrides=["engine.backend=snowflake"])
     assert "engine.backend" in text and "duckdb" in text and "spark" in text
@@ -412,3 +397,82 @@ def test_secret_concurrent_first_use(tmp_path, monkeypatch, no_secret_env):
     assert mine == other["key"]
     assert (root / "params" / ".secrets" / "acme.key").read_bytes().strip() == mine
     assert [p.name for p in (root / "params" / ".secrets").iterdir()] == ["acme.key"]
+
+
+# --------------------------------------------------------------------------
+# the segmentation and prediction blocks are typed settings too
+# --------------------------------------------------------------------------
+
+def test_segmentation_and_prediction_defaults_and_overrides(tmp_path):
+    cfg = config.load("acme", "2026-10", root=make_root(tmp_path))
+    assert cfg.segmentation.rfm.lookback_days == 365 and len(cfg.segmentation.rfm.segments) == 10
+    assert cfg.segmentation.health.healthy_min == 70 and cfg.segmentation.lifecycle.dormant_days == 60
+    assert cfg.prediction.horizon_days == 60 and cfg.prediction.gbm.max_depth == 3
+    root = make_root(tmp_path / "b", {"acme": MINIMAL + textwrap.dedent("""
+        segmentation:
+          health: {weights: {tickets: 0.5}}
+          lifecycle: {new_days: 14}
+        prediction: {horizon_days: 30}
+        """)})
+    cfg = config.load("acme", "2026-10", root=root)
+    assert cfg.segmentation.health.weights.tickets == 0.5 and cfg.segmentation.health.weights.recency == 0.15
+    assert cfg.segmentation.lifecycle.new_days == 14 and cfg.prediction.horizon_days == 30
+
+
+@pytest.mark.parametrize("block, key, hint", [
+    ("segmentation: {health: {wieghts: {}}}", "segmentation.health.wieghts", "did you mean 'weights'"),
+    ("segmentation: {colour: 1}", "segmentation.colour", "known keys: rfm, clusters"),
+    ("segmentation: {playbooks: [{action: x, whom: all}]}", "segmentation.playbooks.0.whom", "known keys: action"),
+    ("prediction: {horizon_dayz: 30}", "prediction.horizon_dayz", "did you mean 'horizon_days'"),
+    ("prediction: {gbm: {depth: 3}}", "prediction.gbm.depth", "max_depth"),
+])
+def test_unknown_settings_key_names_the_file_the_key_and_the_fix(tmp_path, block, key, hint):
+    msg = load_error(make_root(tmp_path, {"acme": MINIMAL + block + "\n"}))
+    assert "params/clients/acme.yaml" in msg and f"unknown key '{key}'" in msg and hint in msg
+    assert "fix:" in msg
+
+
+def test_an_override_with_a_typo_in_a_settings_block_is_refused(tmp_path):
+    # --set segmentation.helth.healthy_min=80 used to pass validate
+    msg = load_error(make_root(tmp_path), overrides=["segmentation.helth.healthy_min=80"])
+    assert "command-line --set: unknown key 'segmentation.helth'" in msg and "did you mean 'health'" in msg
+
+
+@pytest.mark.parametrize("block, match", [
+    ("segmentation: {rfm: {segments: [{segment: all_high, r: [3, 5], fm: [1, 5]}]}}", "without a segment"),
+    ("segmentation: {playbooks: [{action: vip, rfm: [vips]}]}", "unknown RFM segment"),
+    ("segmentation: {clusters: {k_min: 5, k_max: 3}}", "k_min"),
+    ("prediction: {risk_bands: [0.7, 0.2]}", "risk_bands"),
+])
+def test_invalid_settings_values_are_explained(tmp_path, block, match):
+    assert match in load_error(make_root(tmp_path, {"acme": MINIMAL + block + "\n"}))
+
+
+def test_updated_validates_and_changes_the_settings_digest(tmp_path):
+    cfg = config.load("acme", "2026-10", root=make_root(tmp_path))
+    hi = cfg.updated(segmentation={"health": {"healthy_min": 95}})
+    assert hi.segmentation.health.healthy_min == 95 and cfg.segmentation.health.healthy_min == 70
+    assert hi.settings_digest != cfg.settings_digest
+    assert cfg.updated().settings_digest == cfg.settings_digest
+    with pytest.raises(ConfigError, match="did you mean 'health'"):
+        cfg.updated(segmentation={"helth": {"healthy_min": 95}})
+
+
+def test_resolved_configuration_round_trips_with_its_run_context(tmp_path):
+    cfg = config.load("acme", "2026-10", root=make_root(tmp_path), overrides=["definitions.churn_inactivity_days=60"])
+    ctx = config.RunContext(folder=tmp_path / "run", exports=tmp_path / "run" / "exports",
+                            results=tmp_path / "run" / "results.json")
+    path = cfg.model_copy(update={"run": ctx}).write(tmp_path / "run" / "config.json")
+    back = config.load("acme", "2026-10", resolved=str(path))
+    assert back.definitions.churn_inactivity_days == 60 and back.run.exports == ctx.exports
+    assert back.settings_digest == cfg.settings_digest        # the run context is not a setting
+    with pytest.raises(ConfigError, match="not 'other'"):
+        config.load("other", "2026-10", resolved=str(path))
+    with pytest.raises(ConfigError, match="period 2026-10, not 2026-09"):
+        config.load("acme", "2026-09", resolved=str(path))
+
+
+def test_yaml_booleans_in_a_mapping_are_explained(tmp_path):
+    msg = load_error(make_root(tmp_path, {"acme": MINIMAL.replace("orders: {file: orders.csv}",
+                                                                  "orders: {file: orders.csv, columns: {order_id: no}}")}))
+    assert "put the name in quotes" in msg and "data.tables.orders.columns" in msg

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from journeykit.core import config
+from journeykit.core.settings import DEFAULT_PLAYBOOKS
 from journeykit.sections.segmentation import health as H
 from journeykit.sections.segmentation import compute as S
 
@@ -111,7 +113,7 @@ def test_orders_only_drops_components_and_says_so(make_dataset):
 
 def test_playbook_selection(ds):
     t = H.targets(ds, ds.cfg)
-    rules = {r.action: r for r in S.settings(ds.cfg).playbooks}
+    rules = {r.action: r for r in ds.cfg.segmentation.playbooks}
     sel = {a: sorted(t.loc[H.select(t, r, ds.cfg.period.end), "customer_id"]) for a, r in rules.items()}
     assert sel["welcome_guide"] == ["C"]                 # the only new customer
     assert sel["activation"] == ["C"]                    # new, no paid order yet
@@ -135,11 +137,12 @@ def test_custom_playbook_from_the_client_file(make_dataset):
     assert p.loc[0, "target"] == "RFM: At risk"
 
 
-def test_exports_are_pseudonymized(ds, tmp_path, monkeypatch):
+def test_exports_are_pseudonymized(ds, tmp_path):
     assert H.export_playbooks(ds, ds.cfg) == []  # outside a report run nothing is written
-    monkeypatch.setenv("JOURNEYKIT_EXPORTS", str(tmp_path / "exports"))
-    paths = H.export_playbooks(ds, ds.cfg)
-    assert sorted(p.name for p in paths) == sorted(f"playbook_{r.action}.csv" for r in S.DEFAULT_PLAYBOOKS)
+    in_run = ds.cfg.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path / "exports",
+                                                                results=tmp_path / "r.json")})
+    paths = H.export_playbooks(ds, in_run)
+    assert sorted(p.name for p in paths) == sorted(f"playbook_{r.action}.csv" for r in DEFAULT_PLAYBOOKS)
     df = pd.read_csv(tmp_path / "exports" / "playbook_renewal_contact.csv")
     assert list(df.columns) == H.EXPORT_COLUMNS
     assert df["customer_id"].str.match(r"^cx_[0-9a-f]{16}$").all()

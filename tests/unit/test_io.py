@@ -234,8 +234,13 @@ def test_columns_and_event_types_are_mapped_and_unmapped_types_kept(tmp_path):
         assert ev["event_type"].value_counts().to_dict() == {
             "WISHLIST": 2, "product_view": 1, "add_to_cart": 1, "visit": 1, "purchase": 1}  # 6 rows, none dropped
         assert load_.unmapped_event_types == {"WISHLIST": 2}
-        # Visitor-only events name no customer: there is nothing to derive customers from.
-        assert ds.tables == ["events"]
+        # Visitor-only events: v3's purchase event becomes an order of "customer" v3 (counts
+        # only: the events carry no value), and the customers are derived from it.
+        assert ds.tables == ["customers", "events", "orders"]
+        orders = frame(ds, "orders")
+        assert orders[["customer_id", "payment_status"]].to_dict("records") == [
+            {"customer_id": "v3", "payment_status": "paid"}]
+        assert orders["amount"].isna().all() and "amount" not in ds.report.tables["orders"].columns
 
 
 def test_event_type_mapped_to_a_non_canonical_type_is_rejected(tmp_path):

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit.core import i18n
+from journeykit.sections.registry import require
+from journeykit.core import config, i18n
 from journeykit.sections.ltv import compute as ltv
 from journeykit import report
 from journeykit.core.errors import SectionNotAvailable
@@ -339,9 +340,10 @@ def test_ltv_cac_by_channel_on_tiny(tiny_ds):
     assert df.loc[df["channel"] == "organic", "cac"].isna().all()
 
 
-def test_exports_are_pseudonymized(tiny_ds, tmp_path, monkeypatch):
-    monkeypatch.setenv(report.EXPORTS_ENV, str(tmp_path))
-    out = ltv.write_exports(tiny_ds, tiny_ds.cfg)
+def test_exports_are_pseudonymized(tiny_ds, tmp_path):
+    cfg = tiny_ds.cfg.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path,
+                                                                  results=tmp_path / "r.json")})
+    out = ltv.write_exports(tiny_ds, cfg)
     top = pd.read_csv(out["ltv_top_customers"][1])
     assert len(top) == ltv.TOP_EXPORT and top["customer_id"].str.match(r"^cx_[0-9a-f]{16}$").all()
     assert top["clv"].is_monotonic_decreasing
@@ -350,8 +352,8 @@ def test_exports_are_pseudonymized(tiny_ds, tmp_path, monkeypatch):
     assert not (tmp_path / "ltv_top_customers.csv").read_text().count("C000")
 
 
-def test_exports_outside_a_report_run_write_nothing(tiny_ds, monkeypatch):
-    monkeypatch.delenv(report.EXPORTS_ENV, raising=False)
+def test_exports_outside_a_report_run_write_nothing(tiny_ds):
+    assert tiny_ds.cfg.run is None
     note = ltv.exports_view(tiny_ds, tiny_ds.cfg)
     assert "written to the exports folder when the report is rendered" in note.text
 
@@ -385,7 +387,7 @@ def test_section_without_orders_is_not_available_and_keeps_its_keys(make_dataset
     ev = pd.DataFrame({"occurred_at": ["2026-10-01 10:00:00"], "event_type": ["visit"], "customer_id": ["A"]})
     ds = make_dataset({"events": ev})
     with pytest.raises(SectionNotAvailable, match="orders"):
-        report.require(ds.cfg, ds, "orders", section="80_ltv", keys=ltv.STABLE_KEYS)
+        require(ds.cfg, ds, "80_ltv")
 
 
 def test_short_history_without_holdout_falls_back_to_log_likelihood(make_dataset):

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 import pytest
 
+from journeykit.sections.registry import require
 from journeykit import report
 from journeykit.core.errors import SectionNotAvailable
 from journeykit.sections.advocacy import compute as adv
@@ -281,7 +282,7 @@ def test_referrer_profile_by_hand(ds):
 def test_without_surveys_the_section_is_not_available(make_dataset):
     d = make_dataset({"orders": pd.DataFrame(ORDERS, columns=["order_id", "customer_id", "ordered_at", "amount"])})
     with pytest.raises(SectionNotAvailable, match="surveys"):
-        report.require(d.cfg, d, "surveys")
+        require(d.cfg, d, "50_advocacy")
 
 
 def test_surveys_only_gives_nps_and_notes(make_dataset):

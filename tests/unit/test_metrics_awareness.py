@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from journeykit.sections.registry import require
 from journeykit import demo
 from journeykit.sections.awareness import compute as aw
 from journeykit.core.periods import Period
@@ -159,7 +160,6 @@ def test_without_acquisition_channel_the_customer_part_is_skipped(make_dataset):
 
 
 def test_not_available_without_marketing(make_dataset):
-    from journeykit import report
     from journeykit.core.errors import SectionNotAvailable
 
     orders = pd.DataFrame({"customer_id": ["c1"], "ordered_at": ["2026-10-01"], "amount": [10.0]})
@@ -167,7 +167,7 @@ def test_not_available_without_marketing(make_dataset):
     m = aw.metrics(ds, ds.cfg)
     assert set(m) == {k for key in aw.STABLE_KEYS for k in (key, f"{key}_prev")} and all(v is None for v in m.values())
     with pytest.raises(SectionNotAvailable, match="marketing"):
-        report.require(ds.cfg, ds, "marketing")
+        require(ds.cfg, ds, "10_awareness")
 
 
 MEDIA = pd.DataFrame({"channel": ["search", "display", "email"], "impressions": [1000.0, 10000.0, 1000.0],

@@ -10,6 +10,7 @@ import math
 import pandas as pd
 import pytest
 
+from journeykit.sections.registry import require
 from journeykit.stats import compare
 from journeykit import demo
 from journeykit.sections.consideration import compute as cons
@@ -191,10 +192,9 @@ def test_not_available_without_events(make_dataset):
     m = cons.metrics(ds, ds.cfg)
     assert set(m) == {k for key in cons.STABLE_KEYS for k in (key, f"{key}_prev")}
     assert all(v is None for v in m.values())
-    from journeykit import report
     from journeykit.core.errors import SectionNotAvailable
     with pytest.raises(SectionNotAvailable, match="events"):
-        report.require(ds.cfg, ds, "events")
+        require(ds.cfg, ds, "20_consideration")
 
 
 def _funnel_frame(users):

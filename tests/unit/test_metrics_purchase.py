@@ -11,6 +11,7 @@ import math
 import pandas as pd
 import pytest
 
+from journeykit.sections.registry import require
 from journeykit.stats import compare
 from journeykit.core import config
 from journeykit.data import loader as io
@@ -253,7 +254,7 @@ def test_section_not_available_without_orders(make_dataset):
     ev = pd.DataFrame({"customer_id": ["A"], "occurred_at": ["2026-10-01 10:00:00"], "event_type": ["visit"]})
     ds = make_dataset({"events": ev})
     with pytest.raises(SectionNotAvailable, match="orders"):
-        report.require(ds.cfg, ds, "orders")
+        require(ds.cfg, ds, "30_purchase")
 
 
 def test_insights_en_and_ko(make_dataset):

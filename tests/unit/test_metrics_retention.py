@@ -13,6 +13,8 @@ import pytest
 
 from journeykit.core import config
 from journeykit.data import loader as io
+from journeykit import facts
+from journeykit.sections import registry
 from journeykit.sections.retention import compute as rt
 from journeykit.core.periods import Period
 
@@ -105,18 +107,18 @@ def test_activity_days_one_row_per_customer_and_day(make_dataset, monkeypatch):
                                           "2026-10-02 23:59:00"],
                            "amount": 1.0, "payment_status": ["paid", "failed", "paid", "paid"]})
     ds = make_dataset({"orders": orders}, definitions=DEFS)
-    d = rt.activity_days(ds).execute().sort_values(["customer_id", "day"]).reset_index(drop=True)
+    d = facts.activity_days(ds).execute().sort_values(["customer_id", "day"]).reset_index(drop=True)
     # A's two orders of 10-02 are one day, its latest moment 18:30 (a failed payment is still activity)
     assert d.to_dict("records") == [
         {"customer_id": "A", "day": pd.Timestamp("2026-10-02"), "last": pd.Timestamp("2026-10-02 18:30")},
         {"customer_id": "A", "day": pd.Timestamp("2026-10-05"), "last": pd.Timestamp("2026-10-05 08:00")},
         {"customer_id": "B", "day": pd.Timestamp("2026-10-02"), "last": pd.Timestamp("2026-10-02 23:59")}]
     # by purchase: the failed payment is not a purchase
-    p = rt.activity_days(ds, "purchase").execute().sort_values(["customer_id", "day"])
+    p = facts.activity_days(ds, "purchase").execute().sort_values(["customer_id", "day"])
     assert p["last"].tolist() == [pd.Timestamp("2026-10-02 09:00"), pd.Timestamp("2026-10-05 08:00"),
                                   pd.Timestamp("2026-10-02 23:59")]
     # computed once and kept on the engine while the dataset is open ...
-    assert rt.activity_days(ds) is rt.activity_days(ds)
+    assert facts.activity_days(ds) is facts.activity_days(ds)
     files = sorted(p.name.split("-")[0] for p in (ds.path / "shared").glob("*.parquet"))
     assert files == ["activity_days_activity", "activity_days_purchase"]
     ds.close()
@@ -128,7 +130,7 @@ def test_activity_days_one_row_per_customer_and_day(make_dataset, monkeypatch):
 
     monkeypatch.setattr(ir.Table, "to_parquet", no_recompute)
     again = io.load(ds.cfg)
-    assert len(rt.activity_days(again).execute()) == 3
+    assert len(facts.activity_days(again).execute()) == 3
     again.close()
 
 
@@ -202,7 +204,7 @@ def test_session_length_and_features_from_events_only(make_dataset):
         "feature": [None, "order_ahead", None, None, None, "gift", None, None, "stamp_card"],
     })
     ds = make_dataset({"events": ev}, definitions=DEFS)
-    assert rt.required_tables(ds) == []
+    assert not registry.get("40_retention").missing(registry.available(ds.report))
     # s1: 10:00 → 10:03 + 60 s = 4 min; s2: 09:00 → 09:00:30 + 90 s = 2 min; s3 anonymous; s4 began in September
     m, _, n = rt.session_length(ds, OCT)
     assert (m, n) == (pytest.approx(3.0), 2)
@@ -306,7 +308,7 @@ def test_metrics_keys_all_present(full, orders_only):
 
 def test_orders_only_parts_say_not_available(orders_only):
     cfg = orders_only.cfg
-    assert rt.required_tables(orders_only) == []
+    assert not registry.get("40_retention").missing(registry.available(orders_only.report))
     for view, table in ((rt.subscriptions_view, "subscriptions"), (rt.tickets_view, "tickets"),
                         (rt.feature_usage_view, "events")):
         note = view(orders_only, cfg)
@@ -390,7 +392,7 @@ def test_leavers_activity_falls_before_leaving(tiny, tiny_data):
                     & (truth["left_at"] - truth["signup_at"] > pd.Timedelta(days=140))
                     & (truth["left_at"] < pd.Timestamp("2026-08-01"))][["customer_id", "left_at"]]
     assert len(leavers) > 100
-    act = rt.activity(tiny).execute()
+    act = facts.activity(tiny).execute()
     act["day"] = act["at"].dt.floor("D")
     days_ = act.drop_duplicates(["customer_id", "day"]).merge(leavers, on="customer_id")
     before = (days_["left_at"] - days_["day"]).dt.total_seconds() / 86400

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from journeykit.core import config
+from journeykit.core.settings import PredictionSettings
 from journeykit.sections.prediction import compute as pr
 from journeykit.core.errors import ConfigError
 
@@ -77,7 +79,7 @@ def hand(make_dataset):
     return make_dataset(_tables(), prediction={"horizon_days": 30})
 
 
-ST30 = pr.Settings(horizon_days=30)
+ST30 = PredictionSettings(horizon_days=30)
 
 
 # --------------------------------------------------------------------------
@@ -85,29 +87,16 @@ ST30 = pr.Settings(horizon_days=30)
 # --------------------------------------------------------------------------
 
 def test_settings_defaults(hand):
-    st = pr.settings(hand.cfg)
+    st = hand.cfg.prediction
     assert st.horizon_days == 30 and st.churn_label == "activity" and st.min_positives == 20
-    assert pr.Settings().horizon_days == 60 and pr.Settings().gbm.max_depth == 3
-
-
-@pytest.mark.parametrize("block, key, hint", [
-    ({"horizon_dayz": 30}, "prediction.horizon_dayz", "did you mean 'horizon_days'"),
-    ({"gbm": {"depth": 3}}, "prediction.gbm.depth", "max_depth"),
-])
-def test_unknown_key_names_the_client_file_the_key_and_the_fix(hand, block, key, hint):
-    cfg = hand.cfg.model_copy(update={"prediction": block})
-    with pytest.raises(ConfigError) as e:
-        pr.settings(cfg)
-    text = str(e.value)
-    assert f"params/clients/{cfg.client}.yaml" in text and f"'{key}'" in text and hint in text
-    assert "fix:" in text
+    assert PredictionSettings().horizon_days == 60 and PredictionSettings().gbm.max_depth == 3
 
 
 def test_bad_value_is_a_config_error(hand):
     with pytest.raises(ConfigError, match="risk_bands"):
-        pr.settings(hand.cfg.model_copy(update={"prediction": {"risk_bands": [0.7, 0.2]}}))
+        hand.cfg.updated(prediction={"risk_bands": [0.7, 0.2]})
     with pytest.raises(ConfigError, match="prediction.churn_label"):
-        pr.settings(hand.cfg.model_copy(update={"prediction": {"churn_label": "silence"}}))
+        hand.cfg.updated(prediction={"churn_label": "silence"})
 
 
 # --------------------------------------------------------------------------
@@ -209,7 +198,7 @@ def test_labels(hand):
     # live base: activity in the 90 days before 10-01 → A, B, C
     # activity in [10-01, 10-31): A (event 10-03, order 10-05); none for B and C
     assert y.to_dict() == {"A": 0, "B": 1, "C": 1}
-    yp = pr.churn_labels(hand, C, pr.Settings(horizon_days=30, churn_label="purchase"))
+    yp = pr.churn_labels(hand, C, PredictionSettings(horizon_days=30, churn_label="purchase"))
     assert yp.to_dict() == {"A": 0, "B": 1, "C": 1}   # purchases before: A, B, C; after: A (o5)
 
     y = pr.promoter_labels(hand, C, ST30)
@@ -221,7 +210,7 @@ def test_labels(hand):
     # B: no order after, but starts 'plus' (19,900/month) with nothing running → upgrade → 1
     # C: baseline 40,000 over max(29.5, 30) days × 30 = 40,000; spends 0 → 0
     assert y.to_dict() == {"A": 1, "B": 1, "C": 0}
-    y2 = pr.upsell_labels(hand, C, pr.Settings(horizon_days=30, upsell_uplift=5.0))
+    y2 = pr.upsell_labels(hand, C, PredictionSettings(horizon_days=30, upsell_uplift=5.0))
     assert y2.to_dict() == {"A": 0, "B": 1, "C": 0}   # 50,000 < 6 × 9,836 = 59,016
 
 
@@ -380,7 +369,7 @@ def test_churn_model_comes_close_to_the_generators_hazard(tiny, tiny_data):
     # and it cannot know more than the generator: far above the ceiling would mean leakage
     assert auc <= ceiling + 0.03, (auc, ceiling)
     # it beats the recency-only rule (days since last activity) on the same customers
-    F, _ = pr._features_at(tiny, r.test_cutoff, pr.settings(tiny.cfg))
+    F, _ = pr._features_at(tiny, r.test_cutoff, tiny.cfg.prediction)
     rule = pr.auc(r.test["y"].to_numpy(), F.reindex(r.test.index)["recency_days"].fillna(1e6).to_numpy())
     assert auc > rule, (auc, rule)
     # probabilities mean what they say: expected churners within 15% of actual
@@ -389,15 +378,16 @@ def test_churn_model_comes_close_to_the_generators_hazard(tiny, tiny_data):
     assert 0.2 < r.scores["base_rate"] < 0.6
 
 
-def test_tiny_metrics_every_key_and_privacy(tiny, tmp_path, monkeypatch):
+def test_tiny_metrics_every_key_and_privacy(tiny, tmp_path):
     m = pr.metrics(tiny, tiny.cfg)
     for t in pr.TARGETS:
         assert set(pr.MODEL_KEYS) <= set(m[t]), t
         assert m[t]["horizon_days"] == 60
     assert m["churn"]["status"] == "ok" and m["churn"]["expected_churners"] > 0 and m["churn"]["revenue_at_risk"] > 0
     # target lists: written with pseudonymized ids only
-    monkeypatch.setenv("JOURNEYKIT_EXPORTS", str(tmp_path))
-    notes = pr.export_lists(tiny, tiny.cfg)
+    in_run = tiny.cfg.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path,
+                                                                  results=tmp_path / "r.json")})
+    notes = pr.export_lists(tiny, in_run)
     assert notes
     df = pd.read_csv(tmp_path / "prediction_churn.csv")
     assert df["customer_id"].str.startswith("cx_").all()
@@ -408,8 +398,7 @@ def test_tiny_metrics_every_key_and_privacy(tiny, tmp_path, monkeypatch):
 
 
 def test_large_windows_are_fitted_on_a_sample_and_say_so(tiny):
-    cfg = tiny.cfg.model_copy(update={"prediction": {"max_fit_rows": 200, "max_choice_rows": 150,
-                                                     "max_importance_rows": 150}})
+    cfg = tiny.cfg.updated(prediction={"max_fit_rows": 200, "max_choice_rows": 150, "max_importance_rows": 150})
     full = pr.backtest(tiny, tiny.cfg, "churn")
     r = pr.backtest(tiny, cfg, "churn")
     assert full.n_fit == full.n_train and r.n_train == full.n_train > 200

@@ -16,10 +16,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from journeykit.core import config
-from journeykit.data import loader as io
 from journeykit import report
 from journeykit.run import runner
-from journeykit.core.errors import SectionNotAvailable
 from journeykit.run.render import SectionResult
 
 REPO = Path(__file__).resolve().parents[2]
@@ -215,21 +213,6 @@ def test_statuses():
     assert report.STATUSES == ("ok", "not_available", "failed")
 
 
-def test_require_passes_when_tables_exist_and_stops_with_a_note_when_not(tmp_path, displayed):
-    cfg = config.load("acme", "2026-10", root=make_root(tmp_path))
-    with io.load(cfg) as ds:
-        assert report.require(cfg, ds, "orders", "customers") is None     # customers derived
-        assert displayed.items == []
-        with pytest.raises(SectionNotAvailable) as info:
-            report.require(cfg, ds, "orders", "surveys", "tickets")
-    assert str(info.value) == "needs table(s): surveys, tickets"
-    [(note, _)] = displayed.items
-    assert isinstance(note, report.Note) and note.kind == "warn"
-    assert note.text.startswith("This section needs the surveys, support tickets table(s), "
-                                "which ACME <Coffee> & Co has not supplied.")
-    assert "ACME &lt;Coffee&gt; &amp; Co" in note._repr_html_()
-
-
 # --------------------------------------------------------------------------
 # metrics.json
 # --------------------------------------------------------------------------
@@ -303,26 +286,29 @@ def test_schema_is_a_valid_json_schema():
 
 
 
-def test_export_pseudonymizes_ids_and_writes_only_inside_a_run(tmp_path, monkeypatch):
+def test_export_pseudonymizes_ids_and_writes_only_inside_a_run(tmp_path):
     import pandas as pd
 
     from journeykit.core import privacy
     from journeykit import report
 
     class Cfg:
+        run = None                       # an analyst's notebook: no run context
+
         def secret(self):
             return b"k"
 
+    class InRun(Cfg):
+        run = config.RunContext(folder=tmp_path, exports=tmp_path / "exports", results=tmp_path / "r.json")
+
     df = pd.DataFrame({"customer_id": ["C1", "C2"], "clv": [10.0, 5.0]})
-    monkeypatch.delenv(report.EXPORTS_ENV, raising=False)
-    assert report.export("top_clv", df, Cfg()) is None          # an analyst's notebook: nothing written
-    monkeypatch.setenv(report.EXPORTS_ENV, str(tmp_path / "exports"))
-    path = report.export("top_clv", df, Cfg())
+    assert report.export("top_clv", df, Cfg()) is None          # nothing written outside a run
+    path = report.export("top_clv", df, InRun())
     assert path == tmp_path / "exports" / "top_clv.csv"
     out = pd.read_csv(path)
     assert out["customer_id"].tolist() == [privacy.pseudonym("C1", b"k"), privacy.pseudonym("C2", b"k")]
     assert "C1" not in path.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="personal-data"):
-        report.export("x", df.assign(email="a@b.c"), Cfg())
+        report.export("x", df.assign(email="a@b.c"), InRun())
     with pytest.raises(ValueError, match="name"):
-        report.export("../escape", df, Cfg())
+        report.export("../escape", df, InRun())

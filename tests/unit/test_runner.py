@@ -28,10 +28,10 @@ NOT_AVAILABLE = """\
 from journeykit.core.errors import SectionNotAvailable
 raise SectionNotAvailable("needs table(s): surveys, tickets")
 """
-# Fails only while a FAIL file sits in the project folder (JOURNEYKIT_ROOT).
+# Fails only while a FAIL file sits in the project folder (the run's resolved configuration names it).
 FAILS_ON_FLAG = """\
-import os, pathlib
-if (pathlib.Path(os.environ["JOURNEYKIT_ROOT"]) / "FAIL").exists():
+import journeykit as jk
+if (jk.config.load(client, period, resolved=run_config).root / "FAIL").exists():
     raise ValueError("boom from the flag")
 from journeykit import report
 report.record("20_flag", {"x": 1});
@@ -44,7 +44,8 @@ x = 1 + 1
 def write_notebook(path: Path, title: str, code: str) -> None:
     nb = new_notebook(cells=[
         new_markdown_cell(f"# {title}"),
-        new_code_cell('client: str = "demo"\nperiod: str = "2026-01"', metadata={"tags": ["parameters"]}),
+        new_code_cell('client: str = "demo"\nperiod: str = "2026-01"\nrun_config: str = ""',
+                      metadata={"tags": ["parameters"]}),
         new_code_cell(code),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -215,7 +216,7 @@ def test_no_notebooks_is_an_error(tmp_path):
 
 SUMMARY_READS_OTHERS = """\
 import journeykit as jk
-cfg = jk.config.load(client, period)
+cfg = jk.config.load(client, period, resolved=run_config)
 seen = jk.report.run_results(cfg)
 jk.report.record("90_summary", {"saw": sorted(k for k, v in seen.items() if v["status"] == "ok")})
 """

@@ -31,7 +31,8 @@ PII = {"customers": ["email", "name", "phone"], "surveys": ["comment"]}
 
 DESIGN_EVENT_TYPES = [
     "visit", "page_view", "product_view", "pricing_view", "add_to_cart", "checkout_start",
-    "purchase", "login", "feature_use", "review", "share", "referral",
+    "purchase", "payment_failed",  # payment_failed: the robustness issue adds it (events-only payment success)
+    "login", "feature_use", "review", "share", "referral",
 ]
 
 

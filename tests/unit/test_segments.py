@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from journeykit.sections.registry import require
 from journeykit import report
+from journeykit.core.settings import DEFAULT_RFM_RULES, ClusterSettings, LifecycleSettings, SegmentationSettings
+from journeykit import facts
 from journeykit.sections.segmentation import compute as S
-from journeykit.core.errors import ConfigError, SectionNotAvailable
+from journeykit.core.errors import SectionNotAvailable
 
 # Period 2026-10: end = 2026-11-01 00:00; comparison end = 2026-10-01 00:00.
 # RFM window: 365 days before the end = from 2025-11-01.
@@ -30,29 +33,29 @@ def ds(make_dataset):
 
 def test_quintile_scores_by_minimum_rank():
     # n = 10 distinct values: ranks 1..10 -> 1 + floor(5 (r-1) / 10) = 1,1,2,2,3,3,4,4,5,5
-    s = S.quintile_scores(pd.Series([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]))
+    s = facts.quintile_scores(pd.Series([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]))
     assert s.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     # lower is better (recency): the smallest value scores 5
-    assert S.quintile_scores(pd.Series([1, 2, 3, 4, 5]), higher_is_better=False).tolist() == [5, 4, 3, 2, 1]
+    assert facts.quintile_scores(pd.Series([1, 2, 3, 4, 5]), higher_is_better=False).tolist() == [5, 4, 3, 2, 1]
 
 
 def test_quintile_ties_share_the_lower_score_whatever_the_order():
     # values 1,1,1,1,1,1,2,3,4,5 (n=10): the six 1s have min rank 1 -> score 1;
     # 2 has rank 7 -> 1 + floor(30/10) = 4; 3 -> rank 8 -> 1 + floor(35/10) = 4; 4 -> 5; 5 -> 5
     v = pd.Series([1, 1, 1, 1, 1, 1, 2, 3, 4, 5])
-    assert S.quintile_scores(v).tolist() == [1, 1, 1, 1, 1, 1, 4, 4, 5, 5]
+    assert facts.quintile_scores(v).tolist() == [1, 1, 1, 1, 1, 1, 4, 4, 5, 5]
     shuffled = v.sample(frac=1, random_state=3)
-    assert S.quintile_scores(shuffled).sort_index().tolist() == S.quintile_scores(v).tolist()
+    assert facts.quintile_scores(shuffled).sort_index().tolist() == facts.quintile_scores(v).tolist()
 
 
 def test_fm_score_rounds_halves_up():
-    assert S.fm_score(pd.Series([1, 1, 4, 5]), pd.Series([1, 2, 4, 4])).tolist() == [1, 2, 4, 5]
+    assert facts.fm_score(pd.Series([1, 1, 4, 5]), pd.Series([1, 2, 4, 4])).tolist() == [1, 2, 4, 5]
 
 
 def test_default_mapping_covers_every_cell_with_the_ten_segments():
     r = pd.Series([r for r in range(1, 6) for _ in range(5)])
     fm = pd.Series([f for _ in range(5) for f in range(1, 6)])
-    seg = S.assign_segments(r, fm, S.DEFAULT_RFM_RULES)
+    seg = facts.assign_segments(r, fm, DEFAULT_RFM_RULES)
     assert seg.notna().all()
     assert set(seg) == set(S.RFM_SEGMENTS)
     grid = dict(zip(zip(r, fm), seg))
@@ -62,7 +65,7 @@ def test_default_mapping_covers_every_cell_with_the_ten_segments():
 
 
 def test_rfm_on_the_engine(ds):
-    df = S.rfm(ds, ds.cfg).set_index("customer_id")
+    df = facts.rfm(ds, ds.cfg).set_index("customer_id")
     # D's only order is before the 365-day window; C never ordered
     assert sorted(df.index) == ["A", "B", "E"]
     # recency: A last paid 2026-10-20 -> 12 days; B 2026-06-15 -> 139; E 2026-10-25 -> 7
@@ -85,7 +88,7 @@ def test_segment_summary_shares():
                        "monetary": [100.0, 300.0, 600.0], "segment": ["loyal", "loyal", "lost"]})
 
     class C:
-        segmentation: dict = {}
+        segmentation = SegmentationSettings()
         client = "t"
 
     s = S.segment_summary(df, C()).set_index("segment")
@@ -150,7 +153,7 @@ def test_top10pct_on_the_engine(ds):
 # --------------------------------------------------------------------------
 
 def test_assign_states_thresholds():
-    lc = S.LifecycleSettings()  # new 30, at risk 30, dormant 60; churn 90
+    lc = LifecycleSettings()  # new 30, at risk 30, dormant 60; churn 90
     df = pd.DataFrame([
         (10, 5, False, "new"),          # signed up 10 days ago
         (400, 5, True, "reactivated"),  # back after a long silence
@@ -214,15 +217,15 @@ def test_fit_clusters_on_a_sample_assigns_every_customer():
     df = pd.DataFrame({"active_days": np.r_[rng.poisson(1, 2000) + 1, rng.poisson(30, 1000) + 30],
                        "orders": np.r_[rng.poisson(0.3, 2000), rng.poisson(8, 1000) + 10]})
     df.insert(0, "customer_id", [f"c{i:04d}" for i in range(len(df))])
-    full = S.fit_clusters(df, S.ClusterSettings(k_min=2, k_max=3))
-    sampled = S.fit_clusters(df, S.ClusterSettings(k_min=2, k_max=3, fit_sample=1000))
+    full = S.fit_clusters(df, ClusterSettings(k_min=2, k_max=3))
+    sampled = S.fit_clusters(df, ClusterSettings(k_min=2, k_max=3, fit_sample=1000))
     assert sampled["k"] == full["k"] == 2
     assert len(sampled["labels"]) == 3000 and sampled["sizes"].to_dict() == {1: 2000, 2: 1000}
     assert (sampled["labels"] == full["labels"]).all()
 
 
 def test_fit_clusters_finds_the_groups_with_stable_labels():
-    cs = S.ClusterSettings(k_min=2, k_max=4, min_customers=50)
+    cs = ClusterSettings(k_min=2, k_max=4, min_customers=50)
     df = _blobs()
     a = S.fit_clusters(df, cs)
     b = S.fit_clusters(df.sample(frac=1, random_state=1).reset_index(drop=True), cs)
@@ -236,46 +239,11 @@ def test_fit_clusters_finds_the_groups_with_stable_labels():
     assert S.fit_clusters(df.head(20), cs) is None  # fewer than min_customers
 
 
-# --------------------------------------------------------------------------
-# Settings
-# --------------------------------------------------------------------------
-
-def test_settings_defaults_and_overrides():
-    st = S.parse_settings({})
-    assert st.rfm.lookback_days == 365 and len(st.rfm.segments) == 10
-    assert st.health.healthy_min == 70 and st.lifecycle.dormant_days == 60
-    st2 = S.parse_settings({"health": {"weights": {"tickets": 0.5}}, "lifecycle": {"new_days": 14}})
-    assert st2.health.weights.tickets == 0.5 and st2.health.weights.recency == 0.15
-    assert st2.lifecycle.new_days == 14
-
-
-def test_unknown_key_names_the_file_the_key_and_the_fix():
-    with pytest.raises(ConfigError) as e:
-        S.parse_settings({"health": {"wieghts": {}}}, "acme")
-    msg = str(e.value)
-    assert "params/clients/acme.yaml" in msg
-    assert "segmentation.health.wieghts" in msg and "did you mean 'weights'" in msg
-    assert "fix:" in msg and "segmentation:" in msg
-    with pytest.raises(ConfigError, match="segmentation.colour"):
-        S.parse_settings({"colour": 1}, "acme")
-    with pytest.raises(ConfigError, match=r"segmentation\.playbooks\.0\.whom"):
-        S.parse_settings({"playbooks": [{"action": "x", "whom": "all"}]}, "acme")
-
-
-def test_invalid_values_are_explained():
-    with pytest.raises(ConfigError, match="without a segment"):
-        S.parse_settings({"rfm": {"segments": [{"segment": "all_high", "r": [3, 5], "fm": [1, 5]}]}})
-    with pytest.raises(ConfigError, match="unknown RFM segment"):
-        S.parse_settings({"playbooks": [{"action": "vip", "rfm": ["vips"]}]})
-    with pytest.raises(ConfigError, match="k_min"):
-        S.parse_settings({"clusters": {"k_min": 5, "k_max": 3}})
-
-
 def test_client_file_block_is_used(make_dataset):
     ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS},
                       segmentation={"rfm": {"lookback_days": 730}})
     # with a 730-day window D's 2025-10-01 order counts
-    assert "D" in set(S.rfm(ds, ds.cfg)["customer_id"])
+    assert "D" in set(facts.rfm(ds, ds.cfg)["customer_id"])
 
 
 # --------------------------------------------------------------------------
@@ -296,7 +264,7 @@ def test_not_available_without_orders_records_null_keys(make_dataset):
     ev = pd.DataFrame({"customer_id": ["A"], "occurred_at": ["2026-10-02 00:00:00"], "event_type": ["login"]})
     ds = make_dataset({"events": ev})
     with pytest.raises(SectionNotAvailable, match="orders"):
-        report.require(ds.cfg, ds, "orders", section=S.SECTION, keys=S.STABLE_KEYS)
+        require(ds.cfg, ds, "60_segmentation")
 
 
 def test_insights_en_and_ko(ds, make_dataset):

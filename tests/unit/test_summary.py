@@ -126,14 +126,13 @@ def test_run_results_reads_the_run_then_the_published_report(cfg, tmp_path, monk
     import json
 
     c = cfg()
-    monkeypatch.delenv(report.RUN_ENV, raising=False)
     assert report.run_results(c) == {}
     c.report_dir.mkdir(parents=True)
     (c.report_dir / "metrics.json").write_text(json.dumps({"sections": {"a": {"status": "ok"}}}))
     assert report.run_results(c) == {"a": {"status": "ok"}}
     run = tmp_path / "run.json"
     run.write_text(json.dumps({"sections": {"b": {"status": "ok"}}}))
-    monkeypatch.setenv(report.RUN_ENV, str(run))
+    c = c.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path, results=run)})
     assert report.run_results(c) == {"b": {"status": "ok"}}
 
 

@@ -9,19 +9,21 @@ named, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import difflib
-import json
+import hashlib
 import os
 import re
 import secrets
+import typing
 import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
 from journeykit.core.errors import ConfigError
 from journeykit.core.periods import Period
+from journeykit.core.settings import PredictionSettings, SegmentationSettings
 
 TABLE_NAMES = (
     "customers", "marketing", "events", "orders", "subscriptions",
@@ -33,12 +35,6 @@ TableName = Literal[
 ]
 
 CLIENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-OVERRIDES_ENV = "JOURNEYKIT_OVERRIDES"
-"""Set by the runner for its section kernels: the run's ``--set`` overrides
-as JSON, applied by every :func:`load` in the kernel (a notebook calls
-``load(client, period)`` and would otherwise not see them)."""
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,6 +57,27 @@ class TableConfig(_Strict):
     """Excel sheet name; the first sheet when absent."""
     date_format: str | None = None
     """strftime format of the timestamps when they are not ISO 8601."""
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """A categorical column -> {the client's value: canonical value}, e.g.
+    ``payment_status: {결제완료: paid, 결제실패: failed}`` (canonical:
+    paid, failed, refunded, pending, cancelled). Common English values are
+    mapped by default; any other value stops the load with a list of the
+    values to map."""
+
+    @field_validator("columns", "event_types", "values", mode="before")
+    @classmethod
+    def _no_yaml_booleans(cls, v: Any) -> Any:
+        # YAML 1.1 (PyYAML) reads an unquoted no / yes / on / off as a boolean.
+        def check(d: Any) -> None:
+            if isinstance(d, dict):
+                for k, x in d.items():
+                    if isinstance(k, bool) or isinstance(x, bool):
+                        raise ValueError(
+                            "a name was read as true/false: YAML reads an unquoted no, yes, on or off as a "
+                            "boolean; put the name in quotes, e.g. 'no'")
+                    check(x)
+        check(v)
+        return v
 
 
 class DataConfig(_Strict):
@@ -123,6 +140,23 @@ class ReportConfig(_Strict):
     pdf: bool = True
 
 
+class RunContext(_Strict):
+    """Where a report run puts what its sections produce. The runner sets it
+    in the resolved configuration it hands every section (the notebooks'
+    ``run_config`` parameter); an analyst's own notebook has none, and then
+    nothing is exported and the summary reads the published report."""
+
+    folder: Path
+    """The run's staging folder (the report being rendered)."""
+    exports: Path
+    """Where target lists are written (``exports/`` of that report)."""
+    results: Path
+    """The results of the sections that ran before this one (JSON, the
+    ``sections`` of metrics.json): the summary reads them."""
+    spark_remote: str | None = None
+    """The run's Spark Connect server (``engine.backend: spark``)."""
+
+
 class RunConfig(_Strict):
     """Everything one run needs to know, validated once."""
 
@@ -137,11 +171,18 @@ class RunConfig(_Strict):
     engine: EngineConfig = Field(default_factory=EngineConfig)
     definitions: Definitions
     report: ReportConfig
-    segmentation: dict[str, Any] = Field(default_factory=dict)
-    """Segments, lifecycle states, health score and playbooks; validated by
-    ``journeykit.sections.segmentation.compute`` (its keys, defaults and errors live there)."""
-    prediction: dict[str, Any] = Field(default_factory=dict)
-    """Churn, promoter and upsell models; validated by ``journeykit.sections.prediction.compute``."""
+    segmentation: SegmentationSettings = Field(default_factory=SegmentationSettings)
+    """Segments, lifecycle states, health score and playbooks
+    (:class:`journeykit.core.settings.SegmentationSettings`)."""
+    prediction: PredictionSettings = Field(default_factory=PredictionSettings)
+    """Churn, promoter and upsell models (:class:`journeykit.core.settings.PredictionSettings`)."""
+
+    run: RunContext | None = None
+    """Set by the runner for the run's sections; ``None`` in an analyst's notebook."""
+
+    @field_serializer("period")
+    def _period_text(self, p: Period) -> str:
+        return str(p)
 
     @field_validator("timezone")
     @classmethod
@@ -156,6 +197,38 @@ class RunConfig(_Strict):
     @classmethod
     def _parse_period(cls, v: Any) -> Period:
         return Period.parse(v)
+
+    @property
+    def settings_digest(self) -> str:
+        """A digest of every setting (the run context aside): what a result
+        computed from the data depends on besides the data itself. The
+        dataset's memo keys results on it, so a changed setting is never
+        answered from a result computed under another."""
+        return hashlib.blake2b(self.model_dump_json(exclude={"run"}).encode(), digest_size=8).hexdigest()
+
+    def updated(self, **changes: Any) -> "RunConfig":
+        """A copy with ``changes`` merged in (nested mappings key by key) and
+        validated again, e.g. ``cfg.updated(segmentation={"health":
+        {"healthy_min": 80}})``: the analyst's way to try another setting.
+
+        Raises
+        ------
+        ConfigError
+            When the result is not a valid configuration.
+        """
+        merged = deep_merge(self.model_dump(mode="json"), changes)
+        try:
+            return RunConfig.model_validate(merged)
+        except ValidationError as e:
+            raise _explain(e, Path("(updated settings)"), {}, changes, "cfg.updated(...)") from None
+
+    def write(self, path: Path) -> Path:
+        """Write this configuration, resolved (defaults, client file,
+        overrides and run context merged), as JSON: what a run hands its
+        sections (:func:`read_resolved`)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=1), encoding="utf-8")
+        return path
 
     @property
     def comparison(self) -> Period:
@@ -289,34 +362,48 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return list(model.model_fields)
 
 
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (``Model``, ``Model | None``,
+    ``tuple[Model, ...]``, ``dict[str, Model]``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    model: Any = RunConfig
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
+    """The settings model that holds the last key of ``loc`` (a pydantic
+    error location such as ``("segmentation", "health", "weights", "x")``)."""
+    model: type[BaseModel] = RunConfig
+    parts = list(loc[:-1])
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        field = model.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
-            if model is DataConfig or part in TABLE_NAMES:
-                model = TableConfig if part in TABLE_NAMES else model
-                continue
             return None
-        ann = field.annotation
-        if ann in (DataConfig, Definitions, ReportConfig, EngineConfig, SparkConfig):
-            model = ann
-        elif part == "tables":
-            model = DataConfig
-        else:
+        inner = _inner_model(field.annotation)
+        if inner is None:
             return None
-    return model if isinstance(model, type) else None
+        origin = typing.get_origin(field.annotation)
+        if origin in (dict, tuple, list) and i + 1 < len(parts):
+            i += 1  # skip the mapping key or the list index
+        model = inner
+        i += 1
+    return model
 
 
-def _explain(e: ValidationError, path: Path, client_raw: dict, overrides: dict) -> ConfigError:
+def _explain(e: ValidationError, path: Path, client_raw: dict, overrides: dict,
+             override_source: str = "command-line --set") -> ConfigError:
     lines = []
     for err in e.errors():
         loc = tuple(err["loc"])
         key = ".".join(str(x) for x in loc)
         if err["type"] == "extra_forbidden":
-            src = "command-line --set" if _has(overrides, loc) else str(path)
+            src = override_source if _has(overrides, loc) else str(path)
             model = _model_at(loc)
             hint = ""
             if model is not None:
@@ -326,7 +413,7 @@ def _explain(e: ValidationError, path: Path, client_raw: dict, overrides: dict) 
         elif err["type"] == "literal_error" and len(loc) >= 3 and loc[:2] == ("data", "tables"):
             lines.append(f"{path}: unknown table '{loc[2]}' under data.tables (tables: {', '.join(TABLE_NAMES)})")
         else:
-            src = "command-line --set" if _has(overrides, loc) else str(path)
+            src = override_source if _has(overrides, loc) else str(path)
             lines.append(f"{src}: '{key}': {err['msg']}")
     return ConfigError(
         "invalid configuration:\n  " + "\n  ".join(lines),
@@ -348,6 +435,7 @@ def load(
     period: str | Period,
     overrides: dict[str, Any] | list[str] | None = None,
     root: Path | str | None = None,
+    resolved: str | Path | None = None,
 ) -> RunConfig:
     """Build the validated ``RunConfig`` for ``client`` and ``period``.
 
@@ -361,12 +449,19 @@ def load(
         Applied last (command line).
     root : path, optional
         Project folder; found from the working directory when omitted.
+    resolved : path, optional
+        A run's resolved configuration (:meth:`RunConfig.write`), which the
+        runner hands every section as its ``run_config`` parameter: read as
+        it is, with its overrides and run context. Empty: build it from the
+        files.
 
     Raises
     ------
     ConfigError
         Naming the file and key of every problem.
     """
+    if resolved:
+        return read_resolved(resolved, client, period)
     root = Path(root).resolve() if root else find_root()
     client = str(client).strip()
     if not CLIENT_RE.match(client):
@@ -386,8 +481,6 @@ def load(
     if isinstance(overrides, list):
         overrides = parse_overrides(overrides)
     overrides = overrides or {}
-    if os.environ.get(OVERRIDES_ENV):
-        overrides = deep_merge(json.loads(os.environ[OVERRIDES_ENV]), overrides)
     defaults = read_yaml(root / "params" / "defaults.yaml")
     client_raw = read_yaml(path)
     merged = deep_merge(deep_merge(defaults, client_raw), overrides)
@@ -407,4 +500,28 @@ def load(
             f"{path.relative_to(root)}: data.tables names no table",
             fix="map at least one table (orders or events) under data.tables",
         )
+    return cfg
+
+
+def read_resolved(path: str | Path, client: str | None = None, period: str | Period | None = None) -> RunConfig:
+    """The configuration a run resolved and wrote (:meth:`RunConfig.write`).
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing or unreadable, or names another client or
+        period than the notebook's parameters.
+    """
+    path = Path(path)
+    try:
+        cfg = RunConfig.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValidationError) as e:
+        raise ConfigError(f"cannot read the run's configuration {path}: {str(e).splitlines()[0]}",
+                          fix="run the notebook through `journeykit run`, or leave run_config empty") from None
+    if client is not None and str(client).strip() != cfg.client:
+        raise ConfigError(f"run_config {path} is for client {cfg.client!r}, not {client!r}",
+                          fix="leave run_config empty when you change the client parameter")
+    if period is not None and Period.parse(period) != cfg.period:
+        raise ConfigError(f"run_config {path} is for period {cfg.period}, not {period}",
+                          fix="leave run_config empty when you change the period parameter")
     return cfg

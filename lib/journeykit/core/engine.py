@@ -91,11 +91,6 @@ def patch_pyspark_compiler() -> None:
     _PATCHED = True
 
 
-REMOTE_ENV = "JOURNEYKIT_SPARK_REMOTE"
-"""Set by the runner for its section kernels: the Spark Connect URL of the
-run's shared local server (see :class:`LocalConnectServer`)."""
-
-
 def has_spark_connect() -> bool:
     """Whether PySpark's Spark Connect client can be used (``pyspark[connect]``)."""
     import importlib.util
@@ -104,8 +99,8 @@ def has_spark_connect() -> bool:
 
 
 def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None, remote: str | None = None):
-    """A Spark session: a Spark Connect session on ``remote`` (or on the
-    run's server, from ``JOURNEYKIT_SPARK_REMOTE``), else the active
+    """A Spark session: a Spark Connect session on ``remote`` (a cluster's,
+    or the run's own server: ``cfg.run.spark_remote``), else the active
     session, else a new local one on ``master``.
 
     An active session (a Databricks or EMR notebook, ``spark-submit``) is
@@ -119,7 +114,6 @@ def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None, 
         warnings.simplefilter("ignore", FutureWarning)
         from pyspark.sql import SparkSession
 
-        remote = remote or os.environ.get(REMOTE_ENV)
         if remote:
             session = SparkSession.builder.remote(remote).getOrCreate()
             session.conf.set("spark.sql.session.timeZone", "UTC")
@@ -158,8 +152,8 @@ class LocalConnectServer:
 
     Every section runs in its own kernel; without a shared server each
     kernel would start (and warm up) its own JVM. The runner starts this
-    server once, on a free port of 127.0.0.1, hands its URL to the kernels
-    through ``JOURNEYKIT_SPARK_REMOTE`` and stops it when the run ends. Its
+    server once, on a free port of 127.0.0.1, hands its URL to the sections
+    in the run's configuration (``cfg.run.spark_remote``) and stops it when the run ends. Its
     log is ``<log_dir>/spark-connect.log``.
     """
 
@@ -189,7 +183,6 @@ class LocalConnectServer:
             cmd += ["--conf", f"{k}={v}"]
         cmd.append("spark-internal")
         env = {**os.environ, "SPARK_HOME": str(home)}
-        env.pop(REMOTE_ENV, None)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -73,6 +74,58 @@ def parquet_export(path: Path) -> Path:
     return out
 
 
+_SPILL: Path | None = None
+_CONNECTIONS: dict[str, list[Any]] = {}
+"""Open DuckDB connections of this process by database file: ``[backend,
+memory limit, datasets using it]``."""
+
+
+def _spill_folder() -> Path:
+    """One spill folder per process: DuckDB refuses a second connection to a
+    file with another configuration, so every connection of a process to a
+    cache file is opened alike (parallel sections are separate processes,
+    each with its own folder)."""
+    global _SPILL
+    if _SPILL is None:
+        _SPILL = Path(tempfile.gettempdir()) / f"journeykit-spill-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        atexit.register(shutil.rmtree, _SPILL, ignore_errors=True)
+    return _SPILL
+
+
+def _duckdb_connection(db: Path, memory_limit: str):
+    """The process's read-only connection to ``db``, opened on first use and
+    shared by every dataset on that file, so loading the same data again in
+    a kernel (an analyst's Run All, twice) reuses it. A dataset asking for
+    another memory limit replaces the connection: the older datasets on it
+    are closed."""
+    import ibis
+
+    key = str(db)
+    entry = _CONNECTIONS.get(key)
+    if entry is not None and entry[1] != memory_limit:
+        try:
+            entry[0].disconnect()
+        finally:
+            _CONNECTIONS.pop(key, None)
+            entry = None
+    if entry is None:
+        con = ibis.duckdb.connect(key, read_only=True, memory_limit=memory_limit,
+                                  temp_directory=str(_spill_folder()))
+        entry = _CONNECTIONS[key] = [con, memory_limit, 0]
+    entry[2] += 1
+    return entry[0]
+
+
+def _release(db: Path, con) -> None:
+    entry = _CONNECTIONS.get(str(db))
+    if entry is None or entry[0] is not con:
+        return  # replaced meanwhile: already disconnected
+    entry[2] -= 1
+    if entry[2] <= 0:
+        _CONNECTIONS.pop(str(db), None)
+        con.disconnect()
+
+
 class Dataset:
     """A client's validated canonical tables, as Ibis tables on the run's
     engine: DuckDB (the cache file, read-only) or, with ``engine.backend:
@@ -86,23 +139,37 @@ class Dataset:
     """
 
     def __init__(self, cfg: RunConfig, path: Path):
-        import ibis
-
         self.cfg = cfg
         self.path = path
         self.report = LoadReport.from_json((path / "load_report.json").read_text(encoding="utf-8"))
         self.engine = cfg.engine.backend
         self._views: dict[str, str] = {}
+        self._memo: dict[Any, Any] = {}
+        self._closed = False
         if self.engine == "spark":
             self.con = self._open_spark()
         else:
-            # Each connection spills to its own folder: parallel sections
-            # read the same database file.
-            spill = Path(tempfile.gettempdir()) / f"journeykit-spill-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            atexit.register(shutil.rmtree, spill, ignore_errors=True)
-            self.con = ibis.duckdb.connect(str(path / "data.duckdb"), read_only=True,
-                                           memory_limit=cfg.engine.memory_limit, temp_directory=str(spill))
+            self.con = _duckdb_connection(path / "data.duckdb", cfg.engine.memory_limit)
         ENGINES_OPENED.add(self.engine)
+
+    def memo(self, key: Any, compute: Callable[[], Any], settings: RunConfig | None = None) -> Any:
+        """``compute()``, computed once per ``key`` and per settings, then
+        returned as a copy (frames, series, dicts and lists).
+
+        The data a dataset holds is read-only, so an answer computed once
+        stays right for the same question asked under the same settings.
+        ``settings`` is the configuration the answer depends on (a section's
+        ``cfg``): the memo keys on its :attr:`~RunConfig.settings_digest`, so
+        re-running a cell after changing a setting (``cfg.updated(...)``)
+        computes the new answer instead of returning the old one. Without
+        ``settings`` the answer may depend only on the data and the
+        dataset's own period.
+        """
+        full = (key, settings.settings_digest if settings is not None else None)
+        if full not in self._memo:
+            self._memo[full] = compute()
+        value = self._memo[full]
+        return value.copy() if hasattr(value, "copy") and not hasattr(value, "op") else value
 
     def _open_spark(self):
         from journeykit.core import engine
@@ -117,7 +184,7 @@ class Dataset:
             ) from None
         folder = parquet_export(self.path)
         sc = self.cfg.engine.spark
-        con = engine.connect_spark(sc.master, sc.conf, sc.remote)
+        con = engine.connect_spark(sc.master, sc.conf, sc.remote or (self.cfg.run.spark_remote if self.cfg.run else None))
         for name in self.tables:
             view = f"jk_{self.path.name}_{name}"
             con._session.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(view)
@@ -136,6 +203,21 @@ class Dataset:
     def missing(self, *names: str) -> list[str]:
         """The named tables that are not available."""
         return [n for n in names if n not in self.tables]
+
+    def first_date(self, *names: str) -> dt.date | None:
+        """The earliest date with rows in any of the named tables (all
+        tables when none is named), from the load report; ``None`` when
+        none has rows."""
+        dates = [dt.datetime.fromisoformat(t.first_at).date() for n, t in self.report.tables.items()
+                 if (not names or n in names) and t.status != "empty" and t.first_at]
+        return min(dates) if dates else None
+
+    def last_date(self, *names: str) -> dt.date | None:
+        """The latest date with rows in any of the named tables (all tables
+        when none is named), rows after the period end included."""
+        dates = [dt.datetime.fromisoformat(t.last_at).date() for n, t in self.report.tables.items()
+                 if (not names or n in names) and t.status != "empty" and t.last_at]
+        return max(dates) if dates else None
 
     def raw(self, name: str):
         """Every loaded row of ``name`` (including after the period end)."""
@@ -192,6 +274,13 @@ class Dataset:
         return self.con.read_parquet(path)
 
     def close(self) -> None:
+        """Release what this dataset opened: its temporary tables, its Spark
+        views, and its share of the process's DuckDB connection (closed
+        with the last dataset on it)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._memo.clear()
         for t in self.__dict__.pop("_materialized", []):
             try:
                 t.release()
@@ -201,7 +290,7 @@ class Dataset:
             for view in self._views.values():  # the session may be shared: leave it running
                 self.con._session.catalog.dropTempView(view)
             return
-        self.con.disconnect()
+        _release(self.path / "data.duckdb", self.con)
 
     def __enter__(self) -> "Dataset":
         return self

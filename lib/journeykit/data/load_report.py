@@ -53,6 +53,12 @@ class TableLoad:
     repairs: list[Repair] = dataclasses.field(default_factory=list)
     checks: list[Check] = dataclasses.field(default_factory=list)
     unmapped_event_types: dict[str, int] = dataclasses.field(default_factory=dict)
+    values: dict[str, list[dict]] = dataclasses.field(default_factory=dict)
+    """Categorical columns: every source value with its canonical value,
+    its row count and who mapped it (``client`` or ``default``)."""
+    first_at: str | None = None
+    """The earliest and latest timestamp of the table's time column (ISO)."""
+    last_at: str | None = None
     status: str = "loaded"  # loaded | empty | derived
     note: str | None = None
 

@@ -50,7 +50,7 @@ from journeykit.core.errors import ConfigError, DataError, DataErrors
 from journeykit.data.dataset import Dataset, parquet_export
 from journeykit.data.load_report import Check, LoadReport, Repair, TableLoad
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CHUNK_ROWS = 1_000_000
 CSV_TO_PARQUET_BYTES = 64 << 20
 """CSV exports of at least this size are converted once to Parquet (in a
@@ -471,6 +471,8 @@ class _TableLoader:
             base = f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '')"
             if canon == "event_type":
                 return self._event_type_expr(base)
+            if (self.table, canon) in schemas.CATEGORIES:
+                return self._category_expr(canon, base)
             return base
         if kind == "float64":
             if not is_text:
@@ -513,6 +515,84 @@ class _TableLoader:
         return (f"CASE {cases} WHEN lower({base}) IN ({canon_list}) THEN lower({base}) "
                 f"ELSE {base} END")
 
+    def value_map(self, canon: str) -> dict[str, tuple[str, str]]:
+        """Lower-cased source value -> (canonical value, ``client`` or
+        ``default``) for the categorical column ``canon``; the client's
+        mapping wins."""
+        allowed = schemas.CATEGORIES[(self.table, canon)]
+        out = {k: (v, "default") for k, v in schemas.DEFAULT_VALUES.get((self.table, canon), {}).items()}
+        for k, v in (self.tcfg.values.get(canon) or {}).items():
+            out[str(k).strip().lower()] = (v, "client")
+        bad = sorted({v for v, who in out.values() if who == "client" and v not in allowed})
+        if bad:
+            raise ConfigError(
+                f"params/clients/{self.cfg.client}.yaml: data.tables.{self.table}.values.{canon} maps to "
+                f"{', '.join(repr(b) for b in bad)}, not a canonical {canon}",
+                fix=f"map each value to one of: {', '.join(allowed)}")
+        return out
+
+    def _category_expr(self, canon: str, base: str) -> str:
+        cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, (v, _) in self.value_map(canon).items())
+        # an unmapped value is kept as it is, and reported by _check_categories
+        return f"CASE lower({base}) {cases} ELSE {base} END" if cases else base
+
+    def _check_values(self, load: TableLoad, chosen: dict[str, str]) -> None:
+        """Record how each categorical column's values were mapped, and
+        refuse values that are not mapped (never read as "neither paid nor
+        failed")."""
+        for (table, canon), allowed in schemas.CATEGORIES.items():
+            if table != self.table or canon not in chosen:
+                continue
+            mapping = self.value_map(canon)
+            src = f"NULLIF(TRIM(CAST({_q(chosen[canon])} AS VARCHAR)), '')"
+            rows = self.con.execute(f"SELECT {src} AS v, count(*) FROM {self.raw} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+            listed, unmapped = [], []
+            for value, n in rows:
+                if value is None:
+                    listed.append({"value": None, "canonical": None, "rows": int(n), "mapped_by": "empty"})
+                    continue
+                hit = mapping.get(value.lower())
+                if hit is None and value in allowed:
+                    hit = (value, "default")
+                if hit is None:
+                    unmapped.append((value, int(n)))
+                listed.append({"value": value, "canonical": hit[0] if hit else None, "rows": int(n),
+                               "mapped_by": hit[1] if hit else None})
+            load.values[canon] = listed
+            if unmapped:
+                total = sum(n for _, n in unmapped)
+                example = ", ".join(f"{v}: <{'|'.join(allowed)}>" for v, _ in unmapped[:3])
+                self.errors.append(self.error(
+                    canon, f"{len(unmapped)} value{'s' if len(unmapped) > 1 else ''} of column "
+                           f"'{chosen[canon]}' {'are' if len(unmapped) > 1 else 'is'} not mapped to a canonical "
+                           f"{canon} ({', '.join(allowed)})",
+                    n_rows=total, examples=[f"{v} ({n:,} rows)" for v, n in unmapped[:5]],
+                    fix=f"say what each value means under data.tables.{self.table}.values.{canon} in "
+                        f"params/clients/{self.cfg.client}.yaml, e.g. {{{example}}}"))
+
+    def _check_blank(self, load: TableLoad, chosen: dict[str, str]) -> None:
+        """A required column without a single value is a wrong mapping or a
+        broken export, not something to repair by dropping every row."""
+        required = [c for c in schemas.required_columns(self.table) if c in chosen]
+        if not required:
+            return
+        counts = self.con.execute(
+            "SELECT " + ", ".join(f"count(NULLIF(TRIM(CAST({_q(chosen[c])} AS VARCHAR)), ''))" for c in required)
+            + f" FROM {self.raw}").fetchone()
+        for c, n in zip(required, counts):
+            if not n:
+                self.errors.append(self.error(
+                    c, f"column '{chosen[c]}' is empty in all {load.rows_read:,} rows, and {c} is required",
+                    n_rows=load.rows_read,
+                    fix=f"check that data.tables.{self.table}.columns.{c} names the right column, "
+                        "or re-export the table with it filled"))
+
+    def _time_range(self, load: TableLoad) -> None:
+        col = _q(self.spec.time_column)
+        lo, hi = self.con.execute(f"SELECT min({col}), max({col}) FROM {_q(self.table)}").fetchone()
+        load.first_at = lo.isoformat() if lo is not None else None
+        load.last_at = hi.isoformat() if hi is not None else None
+
     def load(self) -> TableLoad:
         load = self.read()
         source = self.source_columns()
@@ -535,6 +615,8 @@ class _TableLoader:
         # Values that fail to cast are reported here and become null below,
         # so the value checks still run and one load reports every problem.
         self._check_casts(exprs, chosen, source)
+        self._check_blank(load, chosen)
+        self._check_values(load, chosen)
 
         select = ", ".join(f"{e} AS {_q(c)}" for c, e in exprs.items())
         # Cast and filter in one pass: the typed rows are never stored
@@ -547,6 +629,7 @@ class _TableLoader:
             self._unmapped_events(load)
         self._validate(load)
         load.rows_loaded = self.con.execute(f"SELECT count(*) FROM {_q(self.table)}").fetchone()[0]
+        self._time_range(load)
         return load
 
     def _check_casts(self, exprs: dict[str, str], chosen: dict[str, str], source: dict[str, str]) -> None:
@@ -776,8 +859,47 @@ def _customer_sources(con: duckdb.DuckDBPyConnection, loaded: set[str]) -> list[
     return out
 
 
+def _derive_orders(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
+    """An events-only client: its orders are its ``purchase`` events (paid)
+    and its ``payment_failed`` events (failed attempts), one order per
+    event. The customer is the event's ``customer_id`` when the events have
+    one (rows without it are left out), else its ``visitor_id``; the amount
+    is the event's ``value`` when the events have one, else unknown (counts
+    only: revenue, order value and CLV are not measured)."""
+    ev = report.tables.get("events")
+    if ev is None or ev.status != "loaded" or ("orders" in report.tables and report.tables["orders"].status != "empty"):
+        return
+    cols = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    kinds = "event_type IN ('purchase', 'payment_failed')"
+    if not con.execute(f"SELECT count(*) FROM events WHERE {kinds}").fetchone()[0]:
+        return
+    who = "customer_id" if "customer_id" in cols else "visitor_id"
+    amount = "CAST(value AS DOUBLE)" if "value" in cols else "CAST(NULL AS DOUBLE)"
+    extra = "".join(f", {c}" for c in ("channel", "device") if c in cols)
+    con.execute(
+        f"CREATE TABLE orders AS SELECT 'ev-' || CAST(row_number() OVER (ORDER BY occurred_at, {who}, event_type) "
+        f"AS VARCHAR) AS order_id, {who} AS customer_id, occurred_at AS ordered_at, {amount} AS amount, "
+        f"CASE event_type WHEN 'purchase' THEN 'paid' ELSE 'failed' END AS payment_status{extra} "
+        f"FROM events WHERE {kinds} AND {who} IS NOT NULL")
+    n, lo, hi, paid = con.execute("SELECT count(*), min(ordered_at), max(ordered_at), "
+                                  "count(*) FILTER (WHERE payment_status = 'paid') FROM orders").fetchone()
+    columns = {"order_id": "(one per event)", "customer_id": f"events.{who}", "ordered_at": "events.occurred_at",
+               "payment_status": "events.event_type"}
+    if "value" in cols:
+        columns["amount"] = "events.value"
+    columns.update({c: f"events.{c}" for c in ("channel", "device") if c in cols})
+    note = (f"no orders table: {int(paid):,} purchase and {int(n - paid):,} payment_failed events are taken as "
+            "orders and failed payment attempts, one per event"
+            + ("; amounts from the events' value" if "value" in cols
+               else "; the events carry no value, so amounts are unknown: revenue, order value and CLV are not measured"))
+    report.tables["orders"] = TableLoad(
+        "orders", "derived from events", "derived", rows_read=int(n), rows_loaded=int(n), status="derived",
+        columns=columns, note=note, first_at=lo.isoformat() if lo else None, last_at=hi.isoformat() if hi else None)
+
+
 def _relations(con: duckdb.DuckDBPyConnection, cfg: RunConfig, report: LoadReport) -> None:
-    loaded = {t for t, l in report.tables.items() if l.status == "loaded"}
+    _derive_orders(con, report)
+    loaded = {t for t, l in report.tables.items() if l.status == "loaded" or (l.status == "derived" and t != "customers")}
     sources = _customer_sources(con, loaded)
     if "customers" in loaded:
         if not sources:
@@ -849,6 +971,11 @@ def _build(cfg: RunConfig, target: Path) -> None:
                 fix="map an orders or events export under data.tables in the client file",
             )
         _relations(con, cfg, report)
+        for name, t in report.tables.items():  # derived tables: their date range too
+            if t.status != "empty" and t.first_at is None:
+                col = _q(schemas.SPECS[name].time_column)
+                lo, hi = con.execute(f"SELECT min({col}), max({col}) FROM {_q(name)}").fetchone()
+                t.first_at, t.last_at = (lo.isoformat() if lo else None), (hi.isoformat() if hi else None)
         for f in work.glob("*.utf8.csv"):
             f.unlink()
         con.execute("CHECKPOINT")

@@ -22,9 +22,31 @@ PII_COLUMNS = ("email", "name", "phone", "comment")
 
 EVENT_TYPES = (
     "visit", "page_view", "product_view", "pricing_view", "add_to_cart",
-    "checkout_start", "purchase", "login", "feature_use", "review", "share",
-    "referral",
+    "checkout_start", "purchase", "payment_failed", "login", "feature_use",
+    "review", "share", "referral",
 )
+
+PAYMENT_STATUSES = ("paid", "failed", "refunded", "pending", "cancelled")
+"""Canonical ``orders.payment_status`` values. An empty status means the
+export did not say the payment failed (see :mod:`journeykit.facts`)."""
+
+CATEGORIES: dict[tuple[str, str], tuple[str, ...]] = {("orders", "payment_status"): PAYMENT_STATUSES}
+"""Columns whose values carry a meaning, and their canonical values. The
+client file maps its own values onto them (``data.tables.<table>.values``);
+a value that is neither mapped nor a default below is a validation error."""
+
+DEFAULT_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("orders", "payment_status"): {
+        **dict.fromkeys(("paid", "success", "succeeded", "successful", "completed", "complete", "approved",
+                         "captured", "settled"), "paid"),
+        **dict.fromkeys(("failed", "failure", "fail", "declined", "error", "rejected", "denied"), "failed"),
+        **dict.fromkeys(("refunded", "refund", "chargeback", "charged_back"), "refunded"),
+        **dict.fromkeys(("pending", "processing", "authorized", "authorised", "awaiting_payment"), "pending"),
+        **dict.fromkeys(("cancelled", "canceled", "void", "voided"), "cancelled"),
+    },
+}
+"""Common English source values (compared lower-cased and trimmed) and
+their canonical value; the client's own mapping wins over these."""
 
 
 def _col(dtype: str, *checks: pa.Check, required: bool = False) -> pa.Column:

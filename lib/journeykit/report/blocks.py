@@ -143,3 +143,39 @@ class Narrative:
         return "\n".join(f"- {s}" for s in self.sentences)
 
 
+
+
+class Blocks:
+    """Several blocks shown one after the other (one notebook output)."""
+
+    def __init__(self, blocks: list):
+        self.blocks = [b for b in blocks if b is not None]
+
+    def _repr_html_(self) -> str:
+        out = []
+        for b in self.blocks:
+            out.append(b._repr_html_() if hasattr(b, "_repr_html_") else f"<p>{html.escape(str(b))}</p>")
+        return "".join(out)
+
+    def __repr__(self) -> str:
+        return "\n\n".join(repr(b) for b in self.blocks)
+
+
+def key_figures(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig) -> Blocks:
+    """A section's key figures: the period-over-period table
+    (:func:`kpi_table`) and the sentences about what changed
+    (:func:`describe_changes`), in the client's language. Every section
+    shows its KPIs with this one call."""
+    return Blocks([kpi_table(changes, labels, kinds, cfg),
+                   Narrative(describe_changes(changes, labels, kinds, cfg))])
+
+
+def narrative(sentences: list[str], cfg: RunConfig | None = None, empty_key: str | None = None) -> Narrative | Note | None:
+    """Generated sentences as a paragraph list; with ``empty_key``, the
+    i18n text shown (as a note) when there is nothing to say; otherwise
+    ``None`` then, so a notebook cell shows nothing."""
+    if sentences:
+        return Narrative(sentences)
+    if empty_key and cfg is not None:
+        return Note(i18n.t(empty_key, cfg.language))
+    return None

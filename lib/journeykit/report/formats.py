@@ -12,6 +12,10 @@ import pandas as pd
 from journeykit.core.config import RunConfig
 from journeykit.core import i18n
 
+MAX_RELATIVE = 10.0
+"""A relative change beyond ±1,000 % (more than eleven-fold) is shown as the
+difference itself: its base is too small for a percentage to mean much."""
+
 CURRENCY_SYMBOLS = {"KRW": "₩", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
 
 
@@ -70,7 +74,9 @@ def formatter(kind: str, cfg: RunConfig):
 def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
     """A change for display: percentage points for rates (``+1.2 pp``,
     Korean ``+1.2%p``), NPS in points (``+3.0``), otherwise relative
-    (``+12.3%``); ``–`` when there is no comparison."""
+    (``+12.3%``), or the difference itself when the base is zero or so small
+    that the relative change exceeds :data:`MAX_RELATIVE`; ``–`` when there
+    is no comparison."""
     d = change.delta
     if d is None:
         return "–"
@@ -81,7 +87,8 @@ def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
     if kind == "nps":
         return f"{sign}{abs(d) * 100:.1f}"
     r = change.rel_delta
-    if r is None:
+    if r is None or abs(r) > MAX_RELATIVE:
+        # from a zero or tiny base a percentage says nothing ("+83,420.9 %"): the difference itself does
         return f"{sign}{formatter(kind, cfg)(abs(d))}"
     return f"{sign}{abs(r) * 100:.1f}%"
 

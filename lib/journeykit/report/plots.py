@@ -123,8 +123,13 @@ def _axis_format(ax, kind: str) -> None:
 
 
 def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month", group: str | None = None,
-           ncols: int = 3, title: str | None = None):
+           ncols: int = 3, title: str | None = None, empty: str | None = None):
     """Small multiples of KPIs over the trailing months, the last one marked.
+
+    Panels without a single value are left out, and so are the leading
+    months where no panel has a value (a trend starts with the data). With
+    nothing left to draw, the figure is replaced by the sentence ``empty``
+    (a note), or ``None``.
 
     Parameters
     ----------
@@ -134,6 +139,15 @@ def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month
         ``kind`` is ``pct`` (0–1 rates shown as %), ``nps`` (−1…1 shown as
         −100…100), ``money``, ``int`` or ``num``.
     """
+    panels = [p for p in panels if p[0] in df.columns and pd.to_numeric(df[p[0]], errors="coerce").notna().any()]
+    if not panels or df.empty:
+        from journeykit.report.blocks import Note
+
+        return Note(empty) if empty else None
+    df = df.sort_values(x)
+    has = df[[p[0] for p in panels]].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
+    first = df.loc[has, x].min()
+    df = df[df[x] >= first]
     n = len(panels)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)

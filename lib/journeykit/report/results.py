@@ -2,17 +2,18 @@
 
 A section notebook ends with ``report.record(section, metrics)``, which
 emits the metrics as a custom MIME output; the runner reads it back from
-the executed notebook into ``metrics.json``. A section whose tables are
-missing calls ``report.require(...)``, which shows a short note and stops
-the notebook with ``SectionNotAvailable``; the runner records it as
-``not_available``.
+the executed notebook into a :class:`SectionResult`, and writes every
+section's result into ``metrics.json`` (:func:`metrics_document`, schema
+:data:`METRICS_SCHEMA`). Target lists go through :func:`export`
+(pseudonymized, written only inside a report run); the summary reads the
+other sections' results through :func:`run_results`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 import math
-import os
 import re
 from pathlib import Path
 from collections.abc import Mapping
@@ -22,9 +23,6 @@ import numpy as np
 import pandas as pd
 
 from journeykit.core.config import RunConfig
-from journeykit.core.errors import SectionNotAvailable
-from journeykit.core import i18n
-from journeykit.report.blocks import Note
 from journeykit.report.formats import is_missing
 
 METRICS_MIME = "application/vnd.journeykit.metrics+json"
@@ -41,6 +39,8 @@ METRICS_SCHEMA: dict[str, Any] = {
         "client_name": {"type": "string"},
         "language": {"enum": ["en", "ko"]},
         "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+        "currency": {"type": "string", "pattern": r"^[A-Z]{3}$"},
+        "timezone": {"type": "string"},
         "generated_at": {"type": "string"},
         "journeykit_version": {"type": "string"},
         "engine": {"enum": ["duckdb", "spark"]},
@@ -69,7 +69,6 @@ METRICS_SCHEMA: dict[str, Any] = {
 # Exports: target lists for the client, pseudonymized
 # --------------------------------------------------------------------------
 
-EXPORTS_ENV = "JOURNEYKIT_EXPORTS"
 _PII = ("email", "name", "phone", "comment")
 
 
@@ -89,10 +88,9 @@ def export(name: str, df: pd.DataFrame, cfg: RunConfig, id_column: str = "custom
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ValueError(f"export name {name!r}: use letters, digits, '_' and '-'")
     out = privacy.pseudonymize_frame(df, cfg, id_column) if id_column in df.columns else df
-    folder = os.environ.get(EXPORTS_ENV)
-    if not folder:
+    if cfg.run is None:
         return None
-    path = Path(folder) / f"{name}.csv"
+    path = Path(cfg.run.exports) / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(path, index=False, encoding="utf-8")
     return path
@@ -101,30 +99,6 @@ def export(name: str, df: pd.DataFrame, cfg: RunConfig, id_column: str = "custom
 # --------------------------------------------------------------------------
 # Section status and metrics
 # --------------------------------------------------------------------------
-
-def require(cfg: RunConfig, ds, *tables: str, section: str | None = None, keys=(), prev: bool = True) -> None:
-    """Stop the section with a "not available" note unless every table exists.
-
-    With ``section`` and ``keys`` (the section's stable metric keys), the
-    section still records every key (and, with ``prev``, its ``_prev``) as
-    ``null`` before it stops, so ``metrics.json`` keeps its stable shape.
-
-    Raises
-    ------
-    SectionNotAvailable
-        Naming the missing tables; the runner records ``not_available``.
-    """
-    missing = ds.missing(*tables)
-    if not missing:
-        return
-    from IPython.display import display
-
-    names = ", ".join(i18n.table_name(t, cfg.language) for t in missing)
-    display(Note(i18n.t("not_available_body", cfg.language, tables=names, client=cfg.name), "warn"))
-    if section:
-        record(section, {k: None for key in keys for k in ((key, f"{key}_prev") if prev else (key,))})
-    raise SectionNotAvailable(f"needs table(s): {', '.join(missing)}")
-
 
 def jsonable(value: Any) -> Any:
     """Convert numpy/pandas values to plain JSON: NaN and NaT become ``None``."""
@@ -206,9 +180,6 @@ def read_payload(nb) -> dict[str, Any] | None:
     return found
 
 
-RUN_ENV = "JOURNEYKIT_RUN_RESULTS"
-
-
 def run_results(cfg: RunConfig) -> dict[str, Any]:
     """The sections already rendered for this client and period: inside a
     report run, the results of the sections that ran before this one;
@@ -216,7 +187,7 @@ def run_results(cfg: RunConfig) -> dict[str, Any]:
     any. Returns the ``sections`` mapping of metrics.json (``{}`` if none)."""
     import json
 
-    for path in (os.environ.get(RUN_ENV), cfg.report_dir / "metrics.json"):
+    for path in (cfg.run.results if cfg.run else None, cfg.report_dir / "metrics.json"):
         if path and Path(path).is_file():
             try:
                 return json.loads(Path(path).read_text(encoding="utf-8")).get("sections", {})
@@ -229,3 +200,60 @@ def read_metrics(nb) -> dict[str, Any] | None:
     """The metrics a section recorded, from its executed notebook (or None)."""
     payload = read_payload(nb)
     return payload.get("metrics") if payload else None
+
+
+# --------------------------------------------------------------------------
+# The run's documents
+# --------------------------------------------------------------------------
+
+@dataclass
+class SectionResult:
+    """The outcome of one section of a run."""
+
+    name: str
+    title: str
+    status: str  # ok | not_available | failed
+    metrics: dict | None = None
+    changes: list | None = None
+    trend: dict | None = None
+    error: str | None = None
+    needs: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    retried: bool = False
+    engine: str | None = None
+    """The engine(s) the section's queries ran on, as its kernel reported."""
+    body_html: str = ""
+
+    @property
+    def href(self) -> str:
+        return f"{self.name}.html"
+
+
+def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at: str) -> dict:
+    """The metrics.json document (schema: :data:`METRICS_SCHEMA`): the run's
+    client, period, currency and time zone (the unit of every money value
+    and the calendar of every period), and each section's status, metrics,
+    the changes it tested and the trend it charted."""
+    from journeykit import __version__
+
+    sections = {}
+    for r in results:
+        entry: dict = {"status": r.status, "title": r.title, "metrics": r.metrics if r.status != "failed" else None,
+                       "seconds": r.seconds}
+        if r.error:
+            entry["error"] = r.error
+        if r.needs:
+            entry["needs"] = r.needs
+        if r.retried:
+            entry["retried"] = True
+        if r.engine:
+            entry["engine"] = r.engine
+        if r.status != "failed" and r.changes:
+            entry["changes"] = r.changes
+        if r.status != "failed" and r.trend:
+            entry["trend"] = r.trend
+        sections[r.name] = entry
+    return {"client": cfg.client, "client_name": cfg.name, "language": cfg.language, "period": str(cfg.period),
+            "currency": cfg.currency, "timezone": cfg.timezone,
+            "generated_at": generated_at, "journeykit_version": __version__, "engine": cfg.engine.backend,
+            "sections": sections}

@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
@@ -35,33 +34,12 @@ from journeykit.core import i18n
 from journeykit.core.config import RunConfig
 from journeykit.core.errors import JourneykitError
 from journeykit.core.periods import Period
+from journeykit.report.results import SectionResult
+from journeykit.sections import registry
 
 _PERIOD = re.compile(r"^\d{4}-\d{2}$")
 
 _TEMPLATES = resources.files("journeykit") / "templates"
-
-
-@dataclass
-class SectionResult:
-    """The outcome of one section of a run."""
-
-    name: str
-    title: str
-    status: str  # ok | not_available | failed
-    metrics: dict | None = None
-    changes: list | None = None
-    trend: dict | None = None
-    error: str | None = None
-    needs: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    retried: bool = False
-    engine: str | None = None
-    """The engine(s) the section's queries ran on, as its kernel reported."""
-    body_html: str = ""
-
-    @property
-    def href(self) -> str:
-        return f"{self.name}.html"
 
 
 class _ClientOutputs(Preprocessor):
@@ -140,7 +118,7 @@ def status_body(cfg: RunConfig, result: SectionResult) -> str:
     lang = cfg.language
     esc = html.escape
     if result.status == "not_available":
-        names = ", ".join(i18n.table_name(t, lang) for t in result.needs) or "?"
+        names = registry.needs_text(result.needs, lang) or "?"
         text = i18n.t("not_available_body", lang, tables=names, client=cfg.name)
         return (f"<h1>{esc(result.title)}</h1><h2>{esc(i18n.t('not_available_title', lang))}</h2>"
                 f'<p class="jk-note jk-warn">{esc(text)}</p>')

@@ -1,9 +1,11 @@
 """Running a report: load once, execute every section, render, publish.
 
-``run(client, period)`` loads and validates the client's data once (the
-sections then open the cached, validated database read-only), executes
-each notebook in ``notebooks/`` with papermill (parameters ``client`` and
-``period``), renders client-facing HTML, ``index.html``, ``report.pdf`` and
+``run(client, period)`` resolves the configuration and loads and validates
+the client's data once (the sections then open the cached, validated
+database read-only), records the sections whose data is missing as not
+available without starting a kernel, executes every other notebook in
+``notebooks/`` with papermill (parameters ``client``, ``period`` and
+``run_config``, the run's resolved configuration), renders client-facing HTML, ``index.html``, ``report.pdf`` and
 ``metrics.json``, all inside a temporary folder next to the target. The
 folder replaces ``reports/<client>/<period>/`` only when every section
 succeeded, or when there was no good report there before; otherwise it is
@@ -25,7 +27,6 @@ from pathlib import Path
 
 import nbformat
 
-from journeykit import __version__
 from journeykit.core import config
 from journeykit.core import engine
 from journeykit.core import i18n
@@ -34,7 +35,8 @@ from journeykit.run import render
 from journeykit import report
 from journeykit.core.config import RunConfig
 from journeykit.core.errors import JourneykitError
-from journeykit.run.render import SectionResult
+from journeykit.report.results import SectionResult, metrics_document
+from journeykit.sections import registry
 
 KERNEL_START_ERRORS = ("Kernel didn't respond", "kernel died", "Kernel died", "Timeout waiting for kernel")
 
@@ -114,11 +116,14 @@ def _ipc_kernel_manager():
     return IpcKernelManager
 
 
-def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionResult:
+def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: Path) -> SectionResult:
     """Execute one section notebook into ``out_path`` and classify the outcome.
 
-    A kernel that fails to start is retried once (papermill's kernel start is
-    racy on a loaded machine); the retry is recorded.
+    The notebook gets three parameters: ``client``, ``period`` and
+    ``run_config``, the run's resolved configuration (settings, overrides
+    and where to write), so a section sees exactly what the run decided.
+    A kernel that fails to start is retried once (papermill's kernel start
+    is racy on a loaded machine); the retry is recorded.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -127,11 +132,7 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
     source = nbformat.read(nb_path, as_version=4)
     title = render.notebook_title(source, cfg.language, name)
     result = SectionResult(name=name, title=title, status="ok")
-    saved = {k: os.environ.get(k) for k in ("JOURNEYKIT_ROOT", "JUPYTER_PATH", "JOURNEYKIT_EXPORTS",
-                                            report.RUN_ENV)}
-    os.environ["JOURNEYKIT_ROOT"] = str(cfg.root)
-    os.environ["JOURNEYKIT_EXPORTS"] = str(out_path.parent.parent / "exports")
-    os.environ[report.RUN_ENV] = str(out_path.parent.parent / ".run-results.json")
+    saved = os.environ.get("JUPYTER_PATH")
     os.environ.update(pin_kernel(out_path.parent.parent / ".kernel"))
     started = time.perf_counter()
     try:
@@ -139,7 +140,7 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
             try:
                 pm.execute_notebook(
                     str(nb_path), str(out_path),
-                    parameters={"client": cfg.client, "period": str(cfg.period)},
+                    parameters={"client": cfg.client, "period": str(cfg.period), "run_config": str(run_config)},
                     cwd=str(nb_path.parent), kernel_name="python3", progress_bar=False,
                     log_output=False, start_timeout=120, language="python",
                     kernel_manager_class=_ipc_kernel_manager(),
@@ -162,11 +163,10 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
                 result.error = f"{type(e).__name__}: {_first_line(str(e))}"
                 break
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        if saved is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = saved
     result.seconds = round(time.perf_counter() - started, 2)
     executed = nbformat.read(out_path, as_version=4) if out_path.exists() else None
     if result.status in ("ok", "not_available") and executed is not None:
@@ -184,6 +184,17 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path) -> SectionRes
     return result
 
 
+def not_available(cfg: RunConfig, nb_path: Path, section: registry.Section, needs: list[str]) -> SectionResult:
+    """The result of a section whose needs the client's data does not meet,
+    decided before any kernel starts: every stable key recorded as
+    ``null`` and a short page saying what data would enable it."""
+    title = render.notebook_title(nbformat.read(nb_path, as_version=4), cfg.language, nb_path.stem)
+    result = SectionResult(name=nb_path.stem, title=title, status="not_available",
+                           metrics=section.null_metrics(), needs=needs)
+    result.body_html = render.section_body(cfg, result)
+    return result
+
+
 def _needs_from(evalue: str) -> list[str]:
     if ":" in evalue:
         return [t.strip() for t in evalue.split(":", 1)[1].split(",") if t.strip()]
@@ -193,30 +204,6 @@ def _needs_from(evalue: str) -> list[str]:
 def _first_line(text: str) -> str:
     line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
     return line[:300]
-
-
-def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at: str) -> dict:
-    """The metrics.json document (schema: ``journeykit.report.METRICS_SCHEMA``)."""
-    sections = {}
-    for r in results:
-        entry: dict = {"status": r.status, "title": r.title, "metrics": r.metrics if r.status != "failed" else None,
-                       "seconds": r.seconds}
-        if r.error:
-            entry["error"] = r.error
-        if r.needs:
-            entry["needs"] = r.needs
-        if r.retried:
-            entry["retried"] = True
-        if r.engine:
-            entry["engine"] = r.engine
-        if r.status != "failed" and r.changes:
-            entry["changes"] = r.changes
-        if r.status != "failed" and r.trend:
-            entry["trend"] = r.trend
-        sections[r.name] = entry
-    return {"client": cfg.client, "client_name": cfg.name, "language": cfg.language, "period": str(cfg.period),
-            "generated_at": generated_at, "journeykit_version": __version__, "engine": cfg.engine.backend,
-            "sections": sections}
 
 
 def _is_good(report_dir: Path) -> bool:
@@ -239,24 +226,18 @@ def _publish(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _section_worker(client: str, period: str, overrides, root: str, nb_path: str, out_path: str,
-                    delay: float) -> SectionResult:
-    """One section in a worker process (see :func:`run` with ``jobs``)."""
+def _section_worker(run_config: str, nb_path: str, out_path: str, delay: float) -> SectionResult:
+    """One section in a worker process (see :func:`run` with ``jobs``): the
+    run's resolved configuration is read, not built again."""
     time.sleep(delay)  # stagger kernel starts (papermill #239, #511)
-    cfg = config.load(client, period, overrides=overrides, root=Path(root))
-    return execute_section(cfg, Path(nb_path), Path(out_path))
-
-
-HEAVY_SECTIONS = ("70_prediction", "60_segmentation", "40_retention", "20_consideration", "80_ltv", "55_campaigns")
-"""Sections that fit models or scan every event, longest first (measured on
-the demo and large data): without an earlier report of the client they
-start first, so that no long section is left to run alone at the end."""
+    cfg = config.read_resolved(run_config)
+    return execute_section(cfg, Path(nb_path), Path(out_path), Path(run_config))
 
 
 def expected_seconds(cfg: RunConfig, paths: list[Path]) -> dict[str, float]:
     """Each section's time in the client's most recent report (``seconds``
     in its metrics.json); sections it lacks, or every section when there is
-    none, get an estimate from :data:`HEAVY_SECTIONS`."""
+    none, get their registry rank (:attr:`journeykit.sections.registry.Section.heavy`)."""
     seen: dict[str, float] = {}
     folder = cfg.root / "reports" / cfg.client
     done = sorted((d for d in folder.glob("*/metrics.json")), key=lambda f: f.stat().st_mtime) \
@@ -267,26 +248,32 @@ def expected_seconds(cfg: RunConfig, paths: list[Path]) -> dict[str, float]:
             seen = {k: float(v.get("seconds") or 0) for k, v in doc.get("sections", {}).items()}
         except (OSError, ValueError, AttributeError):
             seen = {}
-    rank = {name: len(HEAVY_SECTIONS) - i for i, name in enumerate(HEAVY_SECTIONS)}
-    return {p.stem: seen.get(p.stem, float(rank.get(p.stem, 0))) for p in paths}
+    def rank(name: str) -> float:
+        section = registry.get(name)
+        return float(section.heavy) if section else 0.0
+
+    return {p.stem: seen.get(p.stem, rank(p.stem)) for p in paths}
 
 
 def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at: str, jobs: int,
-                 say: Callable[[str], None], overrides) -> list[SectionResult]:
+                 say: Callable[[str], None], available: dict[str, set[str]]) -> list[SectionResult]:
     """Execute the section notebooks into ``staging/notebooks``.
 
-    Sections run in notebook order; with ``jobs > 1`` the independent ones
-    run in that many worker processes (each with its own kernel, its own
-    working folder and a staggered start), the longest expected first
-    (:func:`expected_seconds`). Summary sections (``*_summary``) read the
-    others' results, so they run afterwards, one at a time.
+    A section whose needs the data does not meet (:mod:`journeykit.sections.registry`)
+    is recorded as not available at once, without a kernel. The others run
+    in notebook order; with ``jobs > 1`` the independent ones run in that
+    many worker processes (each with its own kernel, its own working folder
+    and a staggered start), the longest expected first
+    (:func:`expected_seconds`). Sections that read the others' results (the
+    summary) run afterwards, one at a time.
     """
     done: list[SectionResult] = []
     n = len(paths)
     pos = {p: i for i, p in enumerate(paths, 1)}
+    resolved = Path(cfg.run.folder) / ".run" / "config.json"
 
     def write_results():
-        (staging / ".run-results.json").write_text(
+        Path(cfg.run.results).write_text(
             json.dumps(metrics_document(cfg, sorted(done, key=lambda r: r.name), generated_at), ensure_ascii=False),
             encoding="utf-8")
 
@@ -295,10 +282,22 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
         say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} {r.status} in {r.seconds:.1f} s{extra}")
         done.append(r)
 
-    independent = [p for p in paths if not p.stem.endswith("_summary")]
-    sequential = paths
+    def reads_results(p: Path) -> bool:
+        section = registry.get(p.stem)
+        return section.reads_results if section else p.stem.endswith("_summary")
+
+    runnable = []
+    for p in paths:
+        section = registry.get(p.stem)
+        missing = section.missing(available) if section else []
+        if missing:
+            finished(not_available(cfg, p, section, missing), p)
+        else:
+            runnable.append(p)
+    independent = [p for p in runnable if not reads_results(p)]
+    sequential = runnable
     if jobs > 1 and len(independent) > 1:
-        sequential = [p for p in paths if p.stem.endswith("_summary")]
+        sequential = [p for p in runnable if reads_results(p)]
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -309,8 +308,8 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
             futures = {}
             for k, p in enumerate(independent):
                 say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} …")
-                fut = pool.submit(_section_worker, cfg.client, str(cfg.period), overrides, str(cfg.root), str(p),
-                                  str(staging / "notebooks" / p.name), 1.0 * min(k, jobs - 1))
+                fut = pool.submit(_section_worker, str(resolved), str(p), str(staging / "notebooks" / p.name),
+                                  1.0 * min(k, jobs - 1))
                 futures[fut] = p
             for fut in as_completed(futures):
                 p = futures[fut]
@@ -323,7 +322,7 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
     for p in sequential:
         say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} …")
         write_results()  # later sections (the summary) read the results of earlier ones
-        finished(execute_section(cfg, p, staging / "notebooks" / p.name), p)
+        finished(execute_section(cfg, p, staging / "notebooks" / p.name, resolved), p)
     order = {p.stem: i for i, p in enumerate(paths)}
     return sorted(done, key=lambda r: order.get(r.name, len(order)))
 
@@ -335,7 +334,7 @@ def _start_spark_server(cfg: RunConfig, say: Callable[[str], None]):
     needed, or when PySpark's Connect client is not installed (each kernel
     then starts its own local session)."""
     sc = cfg.engine.spark
-    if cfg.engine.backend != "spark" or sc.remote or os.environ.get(engine.REMOTE_ENV):
+    if cfg.engine.backend != "spark" or sc.remote:
         return None
     if not engine.has_spark_connect():
         say(f"{cfg.client} {cfg.period}: pyspark[connect] is not installed: every section starts its own Spark")
@@ -348,7 +347,6 @@ def _start_spark_server(cfg: RunConfig, say: Callable[[str], None]):
         raise JourneykitError(f"engine.backend is 'spark', but Spark did not start: {e}",
                               fix="Spark needs Java 17 or newer (`java -version`; `make sysdeps` installs it); "
                                   f"see {log_dir / 'spark-connect.log'}") from None
-    os.environ[engine.REMOTE_ENV] = server.url
     say(f"{cfg.client} {cfg.period}: Spark ({sc.master}) ready at {server.url} ({time.perf_counter() - t0:.1f} s)")
     return server
 
@@ -365,10 +363,12 @@ def run(
 ) -> RunResult:
     """Render the full report for one client and period.
 
-    ``jobs`` > 1 runs independent sections in that many processes at once.
-    Returns a :class:`RunResult`; never raises for a section's failure.
-    Configuration and data-contract errors are returned in ``error`` (no
-    report is written for them).
+    The configuration is resolved once (defaults, client file, ``overrides``)
+    and written into the run's folder; every section reads that file (its
+    ``run_config`` parameter). ``jobs`` > 1 runs independent sections in
+    that many processes at once. Returns a :class:`RunResult`; never raises
+    for a section's failure. Configuration and data-contract errors are
+    returned in ``error`` (no report is written for them).
     """
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     result = RunResult(client=client, period=str(period))
@@ -377,7 +377,7 @@ def run(
         result.period = str(cfg.period)
         say(f"{client} {cfg.period}: loading and validating data …")
         t0 = time.perf_counter()
-        io.prepare(cfg, refresh=cfg.data.is_database)
+        load_report = io.prepare(cfg, refresh=cfg.data.is_database)
         say(f"{client} {cfg.period}: data ready ({time.perf_counter() - t0:.1f} s)")
     except JourneykitError as e:
         result.error = e.render()
@@ -392,18 +392,18 @@ def run(
     staging = target.parent / f".tmp-{cfg.period}-{uuid.uuid4().hex[:8]}"
     (staging / "notebooks").mkdir(parents=True)
     generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    # The section kernels load their config themselves: they see the run's
-    # --set overrides through the environment (worker processes inherit it).
-    saved_overrides = os.environ.get(config.OVERRIDES_ENV)
-    parsed = config.parse_overrides(overrides) if isinstance(overrides, list) else (overrides or {})
-    if parsed:
-        os.environ[config.OVERRIDES_ENV] = json.dumps(parsed, default=str)
     spark_server = None
     try:
         spark_server = _start_spark_server(cfg, say)
-        result.sections = _execute_all(cfg, paths, staging, generated_at, max(1, jobs), say, overrides)
+        context = config.RunContext(folder=staging, exports=staging / "exports",
+                                    results=staging / ".run" / "results.json",
+                                    spark_remote=spark_server.url if spark_server else None)
+        run_cfg = cfg.model_copy(update={"run": context})
+        run_cfg.write(staging / ".run" / "config.json")
+        result.sections = _execute_all(run_cfg, paths, staging, generated_at, max(1, jobs), say,
+                                       registry.available(load_report))
         shutil.rmtree(staging / ".kernel", ignore_errors=True)
-        (staging / ".run-results.json").unlink(missing_ok=True)
+        shutil.rmtree(staging / ".run", ignore_errors=True)
         doc = metrics_document(cfg, result.sections, generated_at)
         (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
         say(f"{client} {cfg.period}: rendering HTML{' and PDF' if cfg.report.pdf else ''} …")
@@ -417,11 +417,6 @@ def run(
     finally:
         if spark_server is not None:
             spark_server.stop()
-            os.environ.pop(engine.REMOTE_ENV, None)
-        if saved_overrides is None:
-            os.environ.pop(config.OVERRIDES_ENV, None)
-        else:
-            os.environ[config.OVERRIDES_ENV] = saved_overrides
 
     if result.ok or not _is_good(target):
         _publish(staging, target)

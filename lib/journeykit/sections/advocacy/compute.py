@@ -44,6 +44,7 @@ from journeykit.core import i18n
 from journeykit import report
 from journeykit.core.periods import Period
 from journeykit.data.query import in_window, month_of, trailing_months
+from journeykit.sections import registry
 
 PROMOTER_MIN = 9
 """Lowest NPS answer that counts as a promoter (9–10)."""
@@ -58,7 +59,7 @@ USAGE_EVENTS = ("login", "feature_use")
 """Event types that count as using the product (app or account)."""
 
 KEYS = ("nps", "nps_ci_low", "nps_ci_high", "promoter_share", "detractor_share", "review_rate", "referral_rate")
-STABLE_KEYS = KEYS
+STABLE_KEYS = registry.get("50_advocacy").stable_keys
 """The stable metrics.json keys of the section (each also with ``_prev``)."""
 
 KINDS = {"nps": "nps", "responses": "int", "promoter_share": "pct", "passive_share": "pct",

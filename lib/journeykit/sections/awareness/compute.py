@@ -22,7 +22,8 @@ from journeykit.stats import compare
 from journeykit.core import i18n
 from journeykit.report import plots
 from journeykit import report
-from journeykit.data.query import in_window, memo, month_frame, month_of, trailing_months
+from journeykit.data.query import in_window, month_frame, month_of, trailing_months
+from journeykit.sections import registry
 
 SECTION = "10_awareness"
 
@@ -265,7 +266,7 @@ def new_visitors(ds, period) -> float | None:
 def period_values(ds, period) -> dict:
     """Every awareness KPI for one month (see the single-KPI functions);
     computed once per dataset and period."""
-    return memo(ds, ("awareness_period", period.start, period.end), lambda: _period_values(ds, period))
+    return ds.memo(("awareness_period", period.start, period.end), lambda: _period_values(ds, period), ds.cfg)
 
 
 def _period_values(ds, period) -> dict:
@@ -322,7 +323,7 @@ def monthly(ds, cfg) -> pd.DataFrame:
     otherwise); months without marketing rows are gaps. Computed once per
     dataset and trend window."""
     months = trailing_months(cfg)
-    return memo(ds, ("awareness_monthly", tuple(months)), lambda: _monthly(ds, cfg, months))
+    return ds.memo(("awareness_monthly", tuple(months)), lambda: _monthly(ds, cfg, months), ds.cfg)
 
 
 def _monthly(ds, cfg, months) -> pd.DataFrame:
@@ -657,7 +658,7 @@ def next_steps_view(ds, cfg):
 # metrics.json
 # --------------------------------------------------------------------------
 
-STABLE_KEYS = ("impressions", "clicks", "ctr", "spend", "cpc", "new_customers", "cac")
+STABLE_KEYS = registry.get("10_awareness").stable_keys
 
 
 def empty_metrics() -> dict:

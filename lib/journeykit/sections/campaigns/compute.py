@@ -47,7 +47,6 @@ The section-level :func:`metrics` also reads :mod:`journeykit.sections.campaigns
 
 from __future__ import annotations
 
-import weakref
 
 import ibis
 import numpy as np
@@ -60,9 +59,11 @@ from journeykit.report import plots
 from journeykit import report
 from journeykit.data.query import in_window, month_frame, month_of, trailing_months, ts
 from journeykit.core.periods import Period
+from journeykit.sections import registry
+from journeykit import facts
 
 SECTION = "55_campaigns"
-STABLE_KEYS = ("campaigns", "experiments")
+STABLE_KEYS = registry.get("55_campaigns").stable_keys
 """The section's stable ``metrics.json`` keys (lists; ``None`` when the table is missing)."""
 KPI_KEYS = ("messages_sent", "message_open_rate", "message_click_rate", "message_conversion_rate")
 """Scalar KPIs of the section, each also with ``_prev``."""
@@ -190,14 +191,6 @@ def has_messages(ds) -> bool:
     return ds.has("messages")
 
 
-def require_any(cfg, ds) -> None:
-    """Stop the section ("not available", stable keys recorded as ``null``)
-    when the client has neither messages nor experiments; with either one
-    the section goes on and shows what it can."""
-    if not ds.has("messages") and not ds.has("experiments"):
-        report.require(cfg, ds, "messages", "experiments", section=SECTION, keys=STABLE_KEYS, prev=False)
-
-
 def _window_days(ds) -> int:
     return int(ds.cfg.definitions.attribution_window_days)
 
@@ -209,14 +202,8 @@ def _channel_expr(t):
     return ibis.ifelse(c == "", ibis.null("string"), c)
 
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def _cached(ds, key, fn):
-    cache = _CACHE.setdefault(ds, {})
-    if key not in cache:
-        cache[key] = fn()
-    return cache[key].copy() if hasattr(cache[key], "copy") else cache[key]
+    return ds.memo(("campaigns", key), fn, ds.cfg)
 
 
 def open_channels(ds) -> list | None:
@@ -243,7 +230,7 @@ def channels_without_opens(ds, cfg) -> list[str]:
     return sorted(str(c) for c in chans if not pd.isna(c) and c not in oc)
 
 
-def facts(ds, start, end, recency: bool = False, fatigue: bool = False, segment: str | None = None):
+def message_facts(ds, start, end, recency: bool = False, fatigue: bool = False, segment: str | None = None):
     """Messages sent in ``[start, end)`` as an Ibis table, one row per
     distinct message row with ``_n`` (its multiplicity) and flags:
     ``channel``, ``campaign``, ``variant``, ``hour``, ``weekday`` (0 =
@@ -280,9 +267,8 @@ def facts(ds, start, end, recency: bool = False, fatigue: bool = False, segment:
                  hour=g.sent_at.hour(), weekday=g.sent_at.day_of_week.index())
     keys = list(g.columns)
     if ds.has("orders"):
-        from journeykit.sections.purchase import compute as purchase
 
-        p = purchase.paid_orders(ds)
+        p = facts.paid_orders(ds)
         p = p.select(_ocid=p.customer_id, _ot=p.ordered_at)
         j = g.left_join(p, [g.customer_id == p._ocid, p._ot >= g.sent_at, p._ot < g.sent_at + ibis.interval(days=A)])
         g = j.group_by(keys).aggregate(_converted=j._ot.notnull().any())
@@ -395,7 +381,7 @@ def month_values(ds, months: list[Period]) -> pd.DataFrame:
     (messages sent in the month), index ``month``; one grouped query."""
     def q():
         lo, hi = months[0].start, months[-1].end
-        g = facts(ds, lo, hi)
+        g = message_facts(ds, lo, hi)
         g = g.mutate(month=month_of(g.sent_at))
         df = _aggregate(g, ["month"])
         df["month"] = pd.to_datetime(df["month"])
@@ -476,7 +462,7 @@ def monthly(ds, cfg) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 def _period_facts(ds, cfg, **kw):
-    return facts(ds, cfg.period.start, cfg.period.end, **kw)
+    return message_facts(ds, cfg.period.start, cfg.period.end, **kw)
 
 
 def _trend_start(cfg):
@@ -575,9 +561,9 @@ def _trend_facts(ds, cfg, **kw):
     queries of the section."""
     start = _trend_start(cfg)
     if not kw.get("recency"):
-        return facts(ds, start, cfg.period.end, **kw)
+        return message_facts(ds, start, cfg.period.end, **kw)
     return _cached(ds, ("trend_facts", start, cfg.period.end),
-                   lambda: ds.materialize(facts(ds, start, cfg.period.end, recency=True, fatigue=True)))
+                   lambda: ds.materialize(message_facts(ds, start, cfg.period.end, recency=True, fatigue=True)))
 
 
 def _standardized(df: pd.DataFrame, strata: list[str], group: str) -> pd.DataFrame:
@@ -1048,7 +1034,7 @@ def recency_chart(ds, cfg):
                       i18n.t("campaigns_col_recency", lang), cfg)
 
 
-__all__ = ["SECTION", "STABLE_KEYS", "KPI_KEYS", "CAMPAIGN_FIELDS", "KINDS", "require_any", "open_channels", "facts",
+__all__ = ["SECTION", "STABLE_KEYS", "KPI_KEYS", "CAMPAIGN_FIELDS", "KINDS", "open_channels", "message_facts",
            "period_values", "changes", "monthly", "by_campaign", "by_channel", "by_variant", "by_segment", "by_hour",
            "by_weekday", "by_fatigue", "by_recency", "campaign_metrics", "metrics", "insights", "next_steps",
            "conversion_rule", "segment_column"]

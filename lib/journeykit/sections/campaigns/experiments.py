@@ -63,6 +63,7 @@ from journeykit.stats import compare
 from journeykit.core import i18n
 from journeykit import report
 from journeykit.data.query import ts
+from journeykit import facts
 
 ALPHA = 0.05
 """Significance level of a readout (before the multiple-comparison correction)."""
@@ -275,7 +276,6 @@ def arms(ds, cfg) -> pd.DataFrame:
     assignments up to the period end), ``users`` (those whose window
     closed), ``conversions``, ``revenue`` (successful orders within the
     window; ``NaN`` without an orders table). Sorted by experiment, variant."""
-    from journeykit.sections.purchase import compute as purchase
 
     cols = ["experiment", "variant", "assigned", "users", "conversions", "revenue"]
     names = active(ds, cfg)
@@ -288,7 +288,7 @@ def arms(ds, cfg) -> pd.DataFrame:
                  at=e.assigned_at)
     e = e.mutate(closed=(e.at + ibis.interval(days=W)) <= ts(cfg.period.end))
     if ds.has("orders"):
-        p = purchase.paid_orders(ds)
+        p = facts.paid_orders(ds)
         p = p.select(ocid=p.customer_id, ot=p.ordered_at, amount=p.amount)
         j = e.left_join(p, [e.cid == p.ocid, p.ot >= e.at, p.ot < e.at + ibis.interval(days=W)])
         per = j.group_by(["cid", "experiment", "variant", "closed"]).aggregate(

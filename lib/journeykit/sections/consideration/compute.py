@@ -27,6 +27,7 @@ from journeykit.core import i18n
 from journeykit.report import plots
 from journeykit import report
 from journeykit.data.query import in_window, month_frame, month_of, trailing_months, ts
+from journeykit.sections import registry
 
 SECTION = "20_consideration"
 STEPS = ("visit", "product_view", "add_to_cart", "checkout_start", "purchase")
@@ -734,7 +735,7 @@ def trend_view(ds, cfg):
 # metrics.json
 # --------------------------------------------------------------------------
 
-STABLE_KEYS = ("sessions", "product_view_rate", "add_to_cart_rate", "checkout_rate", "funnel")
+STABLE_KEYS = registry.get("20_consideration").stable_keys
 
 
 def empty_metrics() -> dict:

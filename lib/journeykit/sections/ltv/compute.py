@@ -58,7 +58,6 @@ import math
 import time
 import types
 import warnings
-import weakref
 
 import ibis
 import numpy as np
@@ -70,7 +69,8 @@ from journeykit.core import i18n
 from journeykit.report import plots
 from journeykit import report
 from journeykit.data.query import in_window, month_frame, month_of, trailing_months, ts
-from journeykit.sections.purchase import compute as _purchase
+from journeykit.sections import registry
+from journeykit import facts
 
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 """Days per model time unit."""
@@ -103,8 +103,7 @@ LOW_ALIVE = 0.5
 TOP_EXPORT = 100
 """Customers in the top-CLV export."""
 
-STABLE_KEYS = ("time_unit", "models", "selected_model", "gamma_gamma", "clv_total", "clv_mean", "clv_median",
-               "horizon_months", "discount_rate_monthly")
+STABLE_KEYS = registry.get("80_ltv").stable_keys
 """The section's stable top-level ``metrics.json`` keys (each also with ``_prev``)."""
 
 KINDS = {"customers": "int", "clv_total": "money", "clv_mean": "money", "clv_median": "money",
@@ -353,7 +352,7 @@ def purchases(ds):
     """Purchases up to the period end: ``orders`` rows whose payment
     succeeded (:func:`journeykit.sections.purchase.compute.attempts`), columns
     ``customer_id``, ``ordered_at``, ``amount``. An Ibis table."""
-    t = _purchase.attempts(ds)
+    t = facts.attempts(ds)
     t = t.filter(t._paid & t.customer_id.notnull())
     return t.select("customer_id", "ordered_at", "amount")
 
@@ -836,9 +835,6 @@ def _empty_analysis(cfg, unit, end) -> Analysis:
                     None, None, 0, 0.0)
 
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def analyse(ds, cfg=None, *, end: dt.date | None = None, validate: bool = True, models=MODELS) -> Analysis:
     """Fit, validate and predict, on the purchases up to the day before the
     period end (or up to and including ``end``).
@@ -860,10 +856,7 @@ def analyse(ds, cfg=None, *, end: dt.date | None = None, validate: bool = True, 
     end = end or (cfg.period.end - dt.timedelta(days=1))
     key = (end, validate, tuple(models), unit, int(d.ltv_holdout_days), int(d.ltv_horizon_months),
            float(d.ltv_discount_rate_monthly))
-    cache = _CACHE.setdefault(ds, {})
-    if key not in cache:
-        cache[key] = _analyse(ds, cfg, end, validate, tuple(models))
-    return cache[key]
+    return ds.memo(("ltv", key), lambda: _analyse(ds, cfg, end, validate, tuple(models)), cfg)
 
 
 def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:

@@ -37,7 +37,7 @@ rate (the prior-shift correction of Saerens, Latinne & Decaestecker 2002),
 so expected counts and the Brier score mean what they say.
 
 Client settings live under ``prediction:`` in the client file and are
-validated by :class:`Settings` (unknown keys are refused).
+typed in :class:`journeykit.core.settings.PredictionSettings` (``cfg.prediction``).
 """
 
 from __future__ import annotations
@@ -45,148 +45,32 @@ from __future__ import annotations
 import dataclasses
 import functools
 import datetime as dt
-import difflib
 import math
 import re
-import weakref
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import ibis
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from journeykit.core import i18n
 from journeykit import report
-from journeykit.core.errors import ConfigError, JourneykitError
+from journeykit.core.errors import JourneykitError
+from journeykit.core.settings import PredictionSettings
 from journeykit.data.query import ts
-from journeykit.sections.retention import compute as retention
-from journeykit.sections.purchase import compute as purchase_metrics
+from journeykit.sections import registry
+from journeykit import facts
 
 SECTION = "70_prediction"
 
 TARGETS = ("churn", "promoter", "upsell")
 
-STABLE_KEYS = TARGETS
+STABLE_KEYS = registry.get("70_prediction").stable_keys
 """Top-level ``metrics.json`` keys of the section; each holds :data:`MODEL_KEYS`."""
 
-MODEL_KEYS = ("status", "roc_auc", "pr_auc", "brier", "base_rate", "top_decile_lift", "n_train", "n_test",
-              "horizon_days")
+MODEL_KEYS = registry.PREDICTION_MODEL_KEYS
 """The stable keys of each model's block in ``metrics.json``."""
-
-
-# --------------------------------------------------------------------------
-# Settings (params/clients/<client>.yaml, key ``prediction``)
-# --------------------------------------------------------------------------
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class GBMSettings(_Strict):
-    """Gradient boosting: modest, fixed hyperparameters (no search on the test window)."""
-
-    max_iter: int = Field(150, ge=10, le=2000)
-    learning_rate: float = Field(0.05, gt=0, le=1)
-    max_depth: int = Field(3, ge=1, le=12)
-    min_samples_leaf: int = Field(20, ge=1)
-    l2_regularization: float = Field(1.0, ge=0)
-    max_bins: int = Field(32, ge=4, le=255)
-    """Coarse bins: enough for a few thousand customers, and fast with class weights."""
-
-
-class LogisticSettings(_Strict):
-    """Logistic-regression baseline (standardized features, L2 penalty)."""
-
-    C: float = Field(1.0, gt=0)
-    max_iter: int = Field(2000, ge=100)
-
-
-class Settings(_Strict):
-    """The ``prediction:`` block of a client file, with every default."""
-
-    horizon_days: int = Field(60, ge=7, le=365)
-    """H: the label window after a cutoff, in days."""
-    churn_label: Literal["activity", "purchase"] = "activity"
-    """Churn means no activity (events or orders) or no purchase in the H days after the cutoff."""
-    lookback_days: int | None = Field(None, ge=7, le=730)
-    """A customer is live at a cutoff with activity in this many days before it; default churn_inactivity_days."""
-    promoter_score: int = Field(9, ge=0, le=10)
-    """An NPS answer at or above this is a promoter."""
-    upsell_uplift: float = Field(0.0, ge=0)
-    """Upsell: spend above (1 + uplift) × the customer's baseline spend per H days."""
-    upsell_baseline_days: int = Field(365, ge=30, le=1095)
-    """The baseline is measured over at most this many days before the cutoff."""
-    min_positives: int = Field(20, ge=2)
-    """A model needs this many positives (and negatives) to train, and half as many to be evaluated."""
-    model: Literal["auto", "gbm", "logistic"] = "auto"
-    """The model that scores customers (the other is shown as the baseline); ``auto`` picks the one
-    with the higher 5-fold cross-validated ROC AUC on the training window (never the test window)."""
-    class_weight: Literal["balanced", "none"] = "balanced"
-    seed: int = 7
-    risk_bands: tuple[float, float] = (0.3, 0.6)
-    """Probability thresholds between the low / medium / high bands."""
-    top_share: float = Field(0.1, gt=0, le=0.5)
-    """The target lists hold this share of the scored customers, highest first."""
-    max_fit_rows: int = Field(100_000, ge=100)
-    """A window with more customers is fitted on a seeded sample of this many
-    with its class shares; evaluation and scoring still use every customer."""
-    max_choice_rows: int = Field(20_000, ge=100)
-    """``auto`` compares the models by cross-validation on a seeded sample of
-    at most this many training customers."""
-    max_importance_rows: int = Field(10_000, ge=100)
-    """Permutation importance is measured on a seeded sample of at most this
-    many test customers."""
-    gbm: GBMSettings = Field(default_factory=GBMSettings)
-    logistic: LogisticSettings = Field(default_factory=LogisticSettings)
-
-    @model_validator(mode="after")
-    def _bands_increase(self) -> "Settings":
-        lo, hi = self.risk_bands
-        if not 0 < lo < hi < 1:
-            raise ValueError("risk_bands must be two probabilities, 0 < low < high < 1")
-        return self
-
-
-def _known(model: type[BaseModel], loc: tuple) -> list[str]:
-    m: Any = model
-    for part in loc[:-1]:
-        field = m.model_fields.get(part) if hasattr(m, "model_fields") else None
-        if field is None or not isinstance(field.annotation, type) or not issubclass(field.annotation, BaseModel):
-            return []
-        m = field.annotation
-    return list(m.model_fields)
-
-
-def settings(cfg) -> Settings:
-    """The validated ``prediction`` settings of the client.
-
-    Raises
-    ------
-    ConfigError
-        Naming ``params/clients/<client>.yaml``, the key and the fix, for an
-        unknown key or a value out of range.
-    """
-    raw = dict(getattr(cfg, "prediction", None) or {})
-    try:
-        return Settings.model_validate(raw)
-    except ValidationError as e:
-        path = f"params/clients/{cfg.client}.yaml"
-        lines = []
-        for err in e.errors():
-            loc = tuple(str(x) for x in err["loc"])
-            key = ".".join(("prediction", *loc))
-            if err["type"] == "extra_forbidden":
-                known = _known(Settings, loc)
-                close = difflib.get_close_matches(loc[-1], known, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
-                lines.append(f"{path}: unknown key '{key}'{hint}")
-            else:
-                lines.append(f"{path}: '{key}': {err['msg']}")
-        raise ConfigError("invalid prediction settings:\n  " + "\n  ".join(lines),
-                          fix="correct or remove the key under 'prediction:' in the client file; "
-                              "the keys and their defaults are journeykit.sections.prediction.compute.Settings") from None
 
 
 # --------------------------------------------------------------------------
@@ -390,7 +274,7 @@ def activity_features(ds, cutoff: dt.date, by: str = "activity") -> FeatureBlock
     - ``session_interval_days``: mean days between consecutive active days
       in the 365 days before the cutoff (``null`` with fewer than two).
     """
-    d = retention.activity_days(ds, by)
+    d = facts.activity_days(ds, by)
     if d is None:
         return None
     d = d.filter(d.day < ts(cutoff))
@@ -427,7 +311,7 @@ def order_features(ds, cutoff: dt.date) -> FeatureBlock | None:
     """
     if not ds.has("orders"):
         return None
-    o = purchase_metrics.attempts(ds)
+    o = facts.attempts(ds)
     o = o.filter(o.ordered_at < ts(cutoff))
     back = _days_before(cutoff, o.ordered_at)
     has_code = "discount_code" in o.columns
@@ -454,7 +338,7 @@ def event_features(ds, cutoff: dt.date) -> FeatureBlock | None:
     days without the column), ``feature_breadth_90`` (distinct ``feature``
     values of ``feature_use`` events), ``feature_uses_90`` (``feature_use``
     events) and ``pricing_views_90`` (``pricing_view`` events); counts."""
-    e = retention._events_with_customer(ds)
+    e = facts.customer_events(ds)
     if e is None:
         return None
     e = e.filter(e.occurred_at < ts(cutoff))
@@ -479,7 +363,7 @@ def device_features(ds, cutoff: dt.date) -> FeatureBlock | None:
     if ds.has("orders") and "device" in ds.table("orders").columns:
         o = ds.table("orders")
         parts.append(o.select(customer_id=o.customer_id.cast("string"), at=o.ordered_at, device=o.device.cast("string")))
-    e = retention._events_with_customer(ds)
+    e = facts.customer_events(ds)
     if e is not None and "device" in e.columns:
         parts.append(e.select(customer_id=e.customer_id.cast("string"), at=e.occurred_at, device=e.device.cast("string")))
     if not parts:
@@ -624,7 +508,7 @@ def check_no_leakage(blocks: list[FeatureBlock], cutoff: dt.date) -> None:
                            fix="build features from ds.table(name, until=cutoff) or filter rows before the cutoff")
 
 
-def feature_blocks(ds, cutoff: dt.date, st: Settings | None = None) -> list[FeatureBlock]:
+def feature_blocks(ds, cutoff: dt.date, st: PredictionSettings | None = None) -> list[FeatureBlock]:
     """Every available feature block at ``cutoff``, checked for leakage."""
     by = (st.churn_label if st else "activity")
     blocks = []
@@ -665,39 +549,38 @@ def assemble(blocks: list[FeatureBlock]) -> tuple[pd.DataFrame, tuple[str, ...]]
 # Populations and labels
 # --------------------------------------------------------------------------
 
-def _lookback(ds, st: Settings) -> int:
+def _lookback(ds, st: PredictionSettings) -> int:
     return int(st.lookback_days or ds.cfg.definitions.churn_inactivity_days)
 
 
-def live_customers(ds, cutoff: dt.date, st: Settings) -> pd.Index:
+def live_customers(ds, cutoff: dt.date, st: PredictionSettings) -> pd.Index:
     """Customers with activity (or a purchase, by ``churn_label``) in the
     ``lookback_days`` before ``cutoff``: the base every model scores.
     Computed once per dataset, cutoff and rule (every target starts here)."""
     lo = cutoff - dt.timedelta(days=_lookback(ds, st))
-    cache = _CACHE.setdefault(ds, {})
-    key = ("live", cutoff, lo, st.churn_label)
-    if key not in cache:
-        a = retention.activity_days(ds, st.churn_label)
+
+    def build():
+        a = facts.activity_days(ds, st.churn_label)
         if a is None:
-            cache[key] = pd.Index([], dtype=object, name="customer_id")
-        else:
-            a = a.filter((a.day >= ts(lo)) & (a.day < ts(cutoff)))
-            ids = a.select("customer_id").distinct().execute()["customer_id"].astype(str)
-            cache[key] = pd.Index(np.sort(ids.to_numpy(dtype=object)), name="customer_id")
-    return cache[key]
+            return pd.Index([], dtype=object, name="customer_id")
+        a = a.filter((a.day >= ts(lo)) & (a.day < ts(cutoff)))
+        ids = a.select("customer_id").distinct().execute()["customer_id"].astype(str)
+        return pd.Index(np.sort(ids.to_numpy(dtype=object)), name="customer_id")
+
+    return ds.memo(("live", cutoff, lo, st.churn_label), build)
 
 
-def churn_labels(ds, cutoff: dt.date, st: Settings) -> pd.Series:
+def churn_labels(ds, cutoff: dt.date, st: PredictionSettings) -> pd.Series:
     """1 for a live customer at ``cutoff`` with no activity (or no purchase)
     in ``[cutoff, cutoff + H)``, else 0; indexed by ``customer_id``."""
     base = live_customers(ds, cutoff, st)
-    a = retention.activity_days(ds, st.churn_label)
+    a = facts.activity_days(ds, st.churn_label)
     hi = cutoff + dt.timedelta(days=st.horizon_days)
     seen = a.filter((a.day >= ts(cutoff)) & (a.day < ts(hi))).select("customer_id").distinct().execute()["customer_id"]
     return pd.Series((~base.isin(seen.astype(str).to_numpy())).astype("int64"), index=base, name="churn")
 
 
-def promoter_labels(ds, cutoff: dt.date, st: Settings) -> pd.Series | None:
+def promoter_labels(ds, cutoff: dt.date, st: PredictionSettings) -> pd.Series | None:
     """1 when the last NPS answer of a customer in ``[cutoff, cutoff + H)``
     is ≥ ``promoter_score``, 0 when below; only customers who answered in
     that window and signed up before the cutoff. ``None`` without surveys."""
@@ -718,7 +601,7 @@ def promoter_labels(ds, cutoff: dt.date, st: Settings) -> pd.Series | None:
                      name="promoter").sort_index()
 
 
-def upsell_labels(ds, cutoff: dt.date, st: Settings) -> pd.Series | None:
+def upsell_labels(ds, cutoff: dt.date, st: PredictionSettings) -> pd.Series | None:
     """1 for a live customer with a paid order before ``cutoff`` whose paid
     spend in ``[cutoff, cutoff + H)`` exceeds ``(1 + upsell_uplift)`` × her
     baseline, or who starts a subscription there with a higher monthly
@@ -732,7 +615,7 @@ def upsell_labels(ds, cutoff: dt.date, st: Settings) -> pd.Series | None:
         return None
     H = st.horizon_days
     base = live_customers(ds, cutoff, st)
-    o = purchase_metrics.attempts(ds)
+    o = facts.attempts(ds)
     o = o.filter(o._paid)
     lo = cutoff - dt.timedelta(days=st.upsell_baseline_days)
     hi = cutoff + dt.timedelta(days=H)
@@ -764,7 +647,7 @@ def upsell_labels(ds, cutoff: dt.date, st: Settings) -> pd.Series | None:
 LABELERS = {"churn": churn_labels, "promoter": promoter_labels, "upsell": upsell_labels}
 
 
-def scoring_population(ds, target: str, st: Settings) -> pd.Index:
+def scoring_population(ds, target: str, st: PredictionSettings) -> pd.Index:
     """Who a model scores at the period end: the live customers (churn); the
     live customers with no NPS answer in the last ``H`` days (promoter); the
     live customers who have bought (upsell)."""
@@ -777,7 +660,7 @@ def scoring_population(ds, target: str, st: Settings) -> pd.Index:
         recent = set(s.select(c=s.customer_id.cast("string")).distinct().execute()["c"])
         base = base[~base.isin(list(recent))]
     if target == "upsell" and ds.has("orders"):
-        o = purchase_metrics.attempts(ds)
+        o = facts.attempts(ds)
         o = o.filter(o._paid)
         buyers = set(o.select(c=o.customer_id.cast("string")).distinct().execute()["c"])
         base = base[base.isin(list(buyers))]
@@ -852,7 +735,7 @@ class Model:
     """One classifier with its preprocessing, scikit-learn style: ``fit``
     returns ``self``; ``predict_proba`` returns calibrated P(y = 1)."""
 
-    def __init__(self, kind: str, st: Settings):
+    def __init__(self, kind: str, st: PredictionSettings):
         self.kind = kind
         self.st = st
 
@@ -914,7 +797,7 @@ def _subset(X: pd.DataFrame, y: np.ndarray, rows: np.ndarray | None) -> tuple[pd
     return (X, y) if rows is None else (X.iloc[rows], y[rows])
 
 
-def choose_model(X: pd.DataFrame, y: np.ndarray, st: Settings) -> str:
+def choose_model(X: pd.DataFrame, y: np.ndarray, st: PredictionSettings) -> str:
     """The headline model: ``st.model``, or with ``auto`` the one with the
     higher mean ROC AUC over a seeded 5-fold stratified cross-validation on
     the training window (on a stratified sample of ``st.max_choice_rows``
@@ -1178,19 +1061,12 @@ def _enough(y: pd.Series, need: int) -> bool:
     return int(y.sum()) >= need and int((1 - y).sum()) >= need
 
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _features_at(ds, cutoff: dt.date, st: Settings) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    cache = _CACHE.setdefault(ds, {})
-    key = ("features", cutoff, st)
-    if key not in cache:
-        cache[key] = assemble(feature_blocks(ds, cutoff, st))
-    return cache[key]
+def _features_at(ds, cutoff: dt.date, st: PredictionSettings) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    return ds.memo(("features", cutoff, st), lambda: assemble(feature_blocks(ds, cutoff, st)))
 
 
 def _data_start(ds) -> dt.date | None:
-    a = retention.activity(ds)
+    a = facts.activity(ds)
     if a is None:
         return None
     v = a.aggregate(m=a.at.min()).execute()["m"].iloc[0]
@@ -1206,12 +1082,12 @@ def backtest(ds, cfg, target: str) -> Result:
     of :func:`scoring_population` at ``E``. Never raises for lack of data:
     the result is ``not_available`` with a reason instead.
     """
-    cache = _CACHE.setdefault(ds, {})
-    st = settings(cfg)
-    key = ("result", target, st)
-    if key in cache:
-        return dataclasses.replace(cache[key], reason=_reason(cache[key].reason_spec, cfg.language))
-    lang = cfg.language
+    res = ds.memo(("backtest", target), lambda: _backtest(ds, cfg, target), cfg)
+    return dataclasses.replace(res, reason=_reason(res.reason_spec, cfg.language))
+
+
+def _backtest(ds, cfg, target: str) -> Result:
+    st = cfg.prediction
     H = st.horizon_days
     E = cfg.period.end
     c2 = E - dt.timedelta(days=H)
@@ -1219,8 +1095,7 @@ def backtest(ds, cfg, target: str) -> Result:
     need = st.min_positives
 
     def done(res: Result) -> Result:
-        cache[key] = res
-        return dataclasses.replace(res, reason=_reason(res.reason_spec, lang))
+        return res
 
     needs = {"promoter": "surveys", "upsell": "orders"}.get(target)
     if needs and (not ds.has(needs) or "customer_id" not in ds.table(needs).columns):
@@ -1311,7 +1186,7 @@ def _trailing_spend(ds, ids: pd.Index) -> pd.Series:
     """Paid spend of each customer in the 365 days before the period end."""
     if not ds.has("orders") or not len(ids):
         return pd.Series(0.0, index=ids)
-    o = purchase_metrics.attempts(ds)
+    o = facts.attempts(ds)
     lo = ds.cfg.period.end - dt.timedelta(days=365)
     o = o.filter(o._paid & (o.ordered_at >= ts(lo)))
     g = o.group_by(o.customer_id.cast("string").name("customer_id")).aggregate(s=o.amount.sum()).execute()
@@ -1357,7 +1232,7 @@ def target_list(ds, cfg, target: str) -> pd.DataFrame | None:
     r = backtest(ds, cfg, target)
     if r.status != "ok":
         return None
-    st = settings(cfg)
+    st = cfg.prediction
     n = int(math.ceil(st.top_share * len(r.scored))) if len(r.scored) else 0
     top = r.scored.iloc[:n]
     d = r.drivers
@@ -1437,7 +1312,7 @@ def describe(ds, cfg) -> list[str]:
         if not n:
             continue
         exp_now = float(r.scored["p"].sum())
-        top = int(math.ceil(settings(cfg).top_share * n))
+        top = int(math.ceil(cfg.prediction.top_share * n))
         if t == "churn":
             o = churn_outlook(ds, cfg)
             out.append(i18n.t("predict_sentence_churn_now", lang, n=report.fmt_int(n), period=cfg.period.label(lang),
@@ -1469,7 +1344,7 @@ def next_steps(ds, cfg) -> list[str]:
     lang = cfg.language
     res = results(ds, cfg)
     out = []
-    st = settings(cfg)
+    st = cfg.prediction
     ch = res["churn"]
     if ch.status == "ok":
         ds_ = driver_summary(ds, cfg, "churn")
@@ -1494,24 +1369,6 @@ def next_steps(ds, cfg) -> list[str]:
 # --------------------------------------------------------------------------
 # Views for the notebook
 # --------------------------------------------------------------------------
-
-def required_tables(ds) -> list[str]:
-    """Tables the section cannot do without: ``orders`` or ``events`` with a
-    customer id (either is enough); ``[]`` when one is there, else ``["orders"]``."""
-    return retention.required_tables(ds)
-
-
-def require(cfg, ds) -> None:
-    """Stop the section (``not_available``) when it has neither orders nor
-    customer events, recording every stable key as ``not_available`` first."""
-    missing = required_tables(ds)
-    if missing:
-        st = settings(cfg)
-        report.record(SECTION, not_available_metrics(
-            i18n.t("predict_reason_table", cfg.language, table=i18n.table_name(missing[0], cfg.language)),
-            st.horizon_days))
-    report.require(cfg, ds, *missing)
-
 
 def validation_view(ds, cfg) -> report.Table:
     """One row per model: status, ROC AUC (and the baseline's), PR AUC,
@@ -1654,11 +1511,11 @@ def next_steps_view(ds, cfg) -> report.Narrative:
     return report.Narrative(next_steps(ds, cfg))
 
 
-__all__ = ["SECTION", "TARGETS", "STABLE_KEYS", "MODEL_KEYS", "Settings", "settings", "FeatureBlock", "LeakageError",
+__all__ = ["SECTION", "TARGETS", "STABLE_KEYS", "MODEL_KEYS", "FeatureBlock", "LeakageError",
            "BUILDERS", "activity_features", "order_features", "event_features", "device_features", "ticket_features",
            "survey_features", "subscription_features", "message_features", "customer_features", "check_no_leakage",
            "feature_blocks", "assemble", "live_customers", "churn_labels", "promoter_labels", "upsell_labels",
            "scoring_population", "design", "prior_correct", "Model", "deciles", "calibration", "scores",
            "permutation_importance", "drivers", "driver_text", "driver_category", "Result", "backtest", "results",
            "metrics", "not_available_metrics", "bands", "churn_outlook", "target_list", "export_lists",
-           "driver_summary", "describe", "next_steps", "required_tables", "require"]
+           "driver_summary", "describe", "next_steps"]

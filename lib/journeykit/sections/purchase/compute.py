@@ -28,7 +28,6 @@ The module follows the stage shape of :mod:`journeykit.data.query`:
 from __future__ import annotations
 
 import math
-import weakref
 
 import ibis
 import numpy as np
@@ -40,15 +39,10 @@ from journeykit.report import plots
 from journeykit import report
 from journeykit.core.periods import Period
 from journeykit.data.query import in_window, month_frame, month_of, trailing_months, ts
+from journeykit.sections import registry
+from journeykit import facts
 
-PAID_STATUSES = ("paid", "success", "succeeded", "successful", "completed", "complete", "approved", "captured")
-"""``payment_status`` values (lower-cased) of a successful payment."""
-
-FAILED_STATUSES = ("failed", "failure", "declined", "error")
-"""``payment_status`` values (lower-cased) of a failed payment attempt."""
-
-STABLE_KEYS = ("orders", "revenue", "aov", "conversion_rate", "payment_success_rate", "discount_order_share",
-               "repeat_revenue_share", "median_days_to_first_purchase")
+STABLE_KEYS = registry.get("30_purchase").stable_keys
 """The section's stable ``metrics.json`` keys (each also with ``_prev``)."""
 
 KINDS = {"orders": "int", "revenue": "money", "aov": "money", "conversion_rate": "pct",
@@ -186,41 +180,6 @@ i18n.register({
 # Orders on the engine
 # --------------------------------------------------------------------------
 
-def attempts(ds):
-    """Every ``orders`` row up to the period end with two flags: ``_paid``
-    (the payment succeeded; see the module docstring) and ``_failed`` (a
-    failed payment attempt)."""
-    t = ds.table("orders")
-    if "payment_status" in t.columns:
-        s = t.payment_status.cast("string").strip().lower()
-        paid = s.isnull() | s.isin(PAID_STATUSES)
-        failed = s.isin(FAILED_STATUSES).fill_null(False)
-        known = s.notnull()
-    else:
-        paid, failed, known = ibis.literal(True), ibis.literal(False), ibis.literal(False)
-    return t.mutate(_paid=paid, _failed=failed, _status_known=known)
-
-
-def paid_orders(ds):
-    """Orders (successful payments) up to the period end, with ``_seq``: 0
-    for the customer's first order, 1, 2, … for her repeat orders, and
-    ``_code``: the discount code, or null when none was used."""
-    t = attempts(ds)
-    t = t.filter(t._paid)
-    w = ibis.window(group_by=t.customer_id, order_by=[t.ordered_at, t.order_id])
-    if "discount_code" in t.columns:
-        code = t.discount_code.cast("string").strip()
-        code = ibis.ifelse(code == "", ibis.null("string"), code)
-    else:
-        code = ibis.null("string")
-    return t.mutate(_seq=ibis.row_number().over(w), _code=code)
-
-
-def has_payment_status(ds) -> bool:
-    """Whether the orders export has a ``payment_status`` column."""
-    return "payment_status" in ds.table("orders").columns
-
-
 def _customers_derived(ds) -> bool:
     t = ds.report.tables.get("customers")
     return t is not None and t.status == "derived"
@@ -230,20 +189,13 @@ def _window_days(ds) -> int:
     return int(ds.cfg.definitions.first_purchase_window_days)
 
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def month_values(ds, months: list[Period]) -> pd.DataFrame:
     """The KPIs of :func:`period_values` with their numerators and
     denominators, one row per month of ``months`` (consecutive, oldest
     first), index ``month`` (timestamp of each month's first day). One
     grouped query per KPI family, however many months. Results are kept
     per dataset (its data is read-only), so a notebook's cells share them."""
-    key = tuple(months)
-    cache = _CACHE.setdefault(ds, {})
-    if key not in cache:
-        cache[key] = _month_values(ds, list(months))
-    return cache[key].copy()
+    return ds.memo(("purchase_months", tuple(months)), lambda: _month_values(ds, list(months)), ds.cfg)
 
 
 def _month_values(ds, months: list[Period]) -> pd.DataFrame:
@@ -253,7 +205,7 @@ def _month_values(ds, months: list[Period]) -> pd.DataFrame:
     out = pd.DataFrame(index=idx)
 
     # orders, revenue, AOV, discount use, repeat revenue: orders placed in the month
-    o = in_window(paid_orders(ds), "ordered_at", lo, hi)
+    o = in_window(facts.paid_orders(ds), "ordered_at", lo, hi)
     o = o.mutate(month=month_of(o.ordered_at))
     agg = o.group_by("month").aggregate(
         orders=o.count(), revenue=o.amount.sum(), aov_sd=o.amount.std(how="sample"),
@@ -263,8 +215,8 @@ def _month_values(ds, months: list[Period]) -> pd.DataFrame:
     out = out.join(agg.assign(month=pd.to_datetime(agg["month"])).set_index("month"))
 
     # payment success: attempts with a known paid or failed status
-    if has_payment_status(ds):
-        a = in_window(attempts(ds), "ordered_at", lo, hi)
+    if facts.has_payment_status(ds):
+        a = in_window(facts.attempts(ds), "ordered_at", lo, hi)
         a = a.mutate(month=month_of(a.ordered_at))
         pay = a.group_by("month").aggregate(
             paid_attempts=a.count(where=a._paid & a._status_known), failed_attempts=a.count(where=a._failed),
@@ -276,7 +228,7 @@ def _month_values(ds, months: list[Period]) -> pd.DataFrame:
 
     # first-purchase conversion: customers whose W-day window closed in the month
     c = ds.table("customers").select("customer_id", "signup_at")
-    p = paid_orders(ds)
+    p = facts.paid_orders(ds)
     first = p.filter(p._seq == 0).select(customer_id=p.customer_id, first_paid_at=p.ordered_at)
     c = c.mutate(close=c.signup_at + ibis.interval(days=W))
     c = c.filter((c.close >= ts(lo)) & (c.close < ts(hi)))
@@ -306,7 +258,7 @@ def _month_values(ds, months: list[Period]) -> pd.DataFrame:
     for col in ("orders", "revenue", "discount_orders", "first_orders", "cohort", "converted", "first_with_signup"):
         out[col] = out[col].fillna(0)
     out["repeat_revenue"] = out["repeat_revenue"].fillna(0.0)
-    if has_payment_status(ds):
+    if facts.has_payment_status(ds):
         out[["paid_attempts", "failed_attempts"]] = out[["paid_attempts", "failed_attempts"]].fillna(0)
     out["aov"] = [compare.safe_div(r, n) for r, n in zip(out["revenue"], out["orders"])]
     out["conversion_rate"] = [compare.safe_div(x, n) for x, n in zip(out["converted"], out["cohort"])]
@@ -443,7 +395,7 @@ def changes(ds, cfg) -> list[compare.Change]:
         compare.rate("conversion_rate", z(cur.converted), z(cur.cohort), z(prev.converted), z(prev.cohort),
                      min_n=n_min),
     ]
-    if has_payment_status(ds):
+    if facts.has_payment_status(ds):
         out.append(compare.rate("payment_success_rate", z(cur.paid_attempts), z(cur.paid_attempts + cur.failed_attempts),
                                 z(prev.paid_attempts), z(prev.paid_attempts + prev.failed_attempts), min_n=n_min))
     else:
@@ -520,7 +472,7 @@ def by_device(ds, cfg, since=None) -> pd.DataFrame | None:
     without payment status), ``orders``, ``revenue``, ``aov`` (revenue per
     order), ``customers`` (distinct, for suppression). Small groups folded
     into "other". ``None`` without a device column."""
-    t = attempts(ds)
+    t = facts.attempts(ds)
     if "device" not in t.columns:
         return None
     t = in_window(t, "ordered_at", since or cfg.period.start, cfg.period.end)
@@ -532,7 +484,7 @@ def by_device(ds, cfg, since=None) -> pd.DataFrame | None:
     ).execute()
     df["revenue"] = df["revenue"].fillna(0.0)
     df = _fold(df, "group", "orders", cfg, ["attempts", "failed", "orders", "revenue"])
-    df["failure_rate"] = [compare.safe_div(f, a) if has_payment_status(ds) else None
+    df["failure_rate"] = [compare.safe_div(f, a) if facts.has_payment_status(ds) else None
                           for f, a in zip(df["failed"], df["attempts"])]
     df["aov"] = [compare.safe_div(r, n) for r, n in zip(df["revenue"], df["orders"])]
     return df.rename(columns={"group": "device"})
@@ -542,7 +494,7 @@ def by_channel(ds, cfg) -> pd.DataFrame | None:
     """Per order ``channel`` in the period: ``orders``, ``revenue``,
     ``revenue_share`` (of the period's revenue, 0–1), ``aov``, ``customers``.
     Small groups folded into "other". ``None`` without a channel column."""
-    p = paid_orders(ds)
+    p = facts.paid_orders(ds)
     if "channel" not in p.columns:
         return None
     p = in_window(p, "ordered_at", cfg.period.start, cfg.period.end)
@@ -560,7 +512,7 @@ def discount_split(ds, cfg) -> pd.DataFrame | None:
     """Orders of the period with and without a discount code: rows
     ``with_code`` and ``without_code``; ``orders``, ``order_share`` (0–1),
     ``revenue``, ``aov``. ``None`` without a discount-code column."""
-    p = paid_orders(ds)
+    p = facts.paid_orders(ds)
     if "discount_code" not in p.columns:
         return None
     p = in_window(p, "ordered_at", cfg.period.start, cfg.period.end)
@@ -583,7 +535,7 @@ def discount_codes(ds, cfg, since=None) -> pd.DataFrame | None:
     ``first_order_share`` (of the period's first orders that used this code,
     0–1), ``aov``, ``customers``. Small groups folded into "other". ``None``
     without a discount-code column; empty when no code was used."""
-    p = paid_orders(ds)
+    p = facts.paid_orders(ds)
     if "discount_code" not in p.columns:
         return None
     p = in_window(p, "ordered_at", since or cfg.period.start, cfg.period.end)
@@ -602,7 +554,7 @@ def new_vs_repeat(ds, cfg) -> pd.DataFrame:
     """Orders of the period split into ``first`` (the customer's first
     order) and ``repeat`` (every later one): ``orders``, ``revenue``,
     ``revenue_share`` (0–1), ``aov``."""
-    p = in_window(paid_orders(ds), "ordered_at", cfg.period.start, cfg.period.end)
+    p = in_window(facts.paid_orders(ds), "ordered_at", cfg.period.start, cfg.period.end)
     df = p.group_by(repeat=p._seq > 0).aggregate(orders=p.count(), revenue=p.amount.sum()).execute()
     rows = []
     for flag, name in ((False, "first"), (True, "repeat")):
@@ -620,7 +572,7 @@ def first_purchase_days(ds, cfg, since=None) -> pd.Series:
     """Days from signup to first order (≥ 0, fractional), one value per
     customer whose first order was placed in the period (or from the date
     ``since`` to the period end): a small result, one number per new buyer."""
-    p = paid_orders(ds)
+    p = facts.paid_orders(ds)
     f = in_window(p.filter(p._seq == 0), "ordered_at", since or cfg.period.start, cfg.period.end)
     cu = ds.table("customers").select("customer_id", "signup_at")
     j = f.inner_join(cu, f.customer_id == cu.customer_id)
@@ -685,7 +637,7 @@ def insights(ds, cfg, values: dict | None = None) -> list[str]:
                           within=report.fmt_pct(float((d < W).mean())), days=W))
     # payments by device
     dev = by_device(ds, cfg)
-    if dev is not None and has_payment_status(ds):
+    if dev is not None and facts.has_payment_status(ds):
         ok = dev[(dev["attempts"] >= int(cfg.definitions.min_sample_size))
                  & (dev["device"] != i18n.t("other_group", lang))].dropna(subset=["failure_rate"])
         if len(ok) >= 2:
@@ -746,7 +698,7 @@ def next_steps(ds, cfg, chs: list[compare.Change] | None = None) -> list[str]:
     ch = {c.key: c for c in chs}
     out: list[str] = []
     dev = by_device(ds, cfg)
-    if dev is not None and has_payment_status(ds) and dev["attempts"].sum():
+    if dev is not None and facts.has_payment_status(ds) and dev["attempts"].sum():
         overall = dev["failed"].sum() / dev["attempts"].sum()
         bad = dev[(dev["attempts"] >= n_min) & (dev["failure_rate"] > 0.05) & (dev["failure_rate"] > 2 * overall)
                   & (dev["device"] != i18n.t("other_group", lang))]
@@ -837,7 +789,7 @@ def device_view(ds, cfg):
     if df is None:
         return report.Note(i18n.t("purchase_no_device", cfg.language))
     cols = {"device": ("purchase_col_device", "text")}
-    if has_payment_status(ds):
+    if facts.has_payment_status(ds):
         cols |= {"attempts": ("purchase_col_attempts", "int"), "failed": ("purchase_col_failed", "int"),
                  "failure_rate": ("purchase_col_failure_rate", "pct")}
     cols |= {"orders": ("purchase_col_orders", "int"), "revenue": ("purchase_col_revenue", "money"),
@@ -851,7 +803,7 @@ def device_failure_chart(ds, cfg):
     df = by_device(ds, cfg)
     if df is None:
         return report.Note(i18n.t("purchase_no_device", cfg.language))
-    if not has_payment_status(ds):
+    if not facts.has_payment_status(ds):
         return report.Note(i18n.t("purchase_no_status", cfg.language))
     return plots.bars(df, "device", "failure_rate",
                       i18n.t("purchase_chart_failure", cfg.language, period=cfg.period.label(cfg.language)), kind="pct")
@@ -934,6 +886,6 @@ def trial_view(ds, cfg):
                               rate_prev=report.fmt_pct(prev["trial_to_paid_rate"])))
 
 
-__all__ = ["PAID_STATUSES", "FAILED_STATUSES", "STABLE_KEYS", "KINDS", "attempts", "paid_orders", "period_values",
+__all__ = ["STABLE_KEYS", "KINDS", "period_values",
            "changes", "monthly", "month_values", "metrics", "labels", "by_device", "by_channel", "discount_split", "discount_codes",
-           "new_vs_repeat", "days_to_first_purchase", "first_purchase_days", "insights", "next_steps", "has_trials", "has_payment_status"]
+           "new_vs_repeat", "days_to_first_purchase", "first_purchase_days", "insights", "next_steps", "has_trials"]

@@ -37,22 +37,15 @@ from journeykit.stats import compare
 from journeykit.core import i18n
 from journeykit import report
 from journeykit.core.periods import Period
-from journeykit.data.query import in_window, memo, trailing_months, ts
+from journeykit.data.query import in_window, trailing_months, ts
+from journeykit.sections import registry
+from journeykit import facts
 
 SECTION = "40_retention"
 
-FAILED_STATUSES = ("failed", "declined", "error", "cancelled", "canceled", "void", "refunded")
-"""``payment_status`` values (lower case) that are not a purchase."""
-
-RENEWAL_DAYS = 30
-"""Length of a paid subscription's billing cycle (the demo's: every 30 days
-from ``started_at``). Subscriptions with plan ``trial`` are trials, never
-renewals."""
-
 LIFECYCLE_STATES = ("new", "returning", "resurrecting", "dormant")
 
-STABLE_KEYS = ("active_customers", "mau", "dau_mau", "month1_retention", "month3_retention",
-               "repeat_purchase_rate", "churn_rate", "renewal_rate", "tickets_per_100_customers", "csat")
+STABLE_KEYS = registry.get("40_retention").stable_keys
 """The metrics.json keys of this section that are a stable interface (each also with ``_prev``)."""
 
 # --------------------------------------------------------------------------
@@ -173,72 +166,6 @@ def needs_note(table: str, cfg) -> report.Note:
 # Activity and purchases (Ibis tables on the engine)
 # --------------------------------------------------------------------------
 
-def required_tables(ds) -> list[str]:
-    """Tables the section cannot do without: ``orders`` or ``events`` (either
-    is enough). Returns ``[]`` when one is there, else ``["orders"]``."""
-    if ds.has("orders") or (ds.has("events") and "customer_id" in ds.table("events").columns):
-        return []
-    return ["orders"]
-
-
-def _events_with_customer(ds):
-    if not ds.has("events"):
-        return None
-    e = ds.table("events")
-    if "customer_id" not in e.columns:
-        return None
-    return e.filter(e.customer_id.notnull())
-
-
-def purchases(ds):
-    """Purchases: orders that are not failed payments, as ``(customer_id, at, amount)``."""
-    if not ds.has("orders"):
-        return None
-    o = ds.table("orders")
-    if "payment_status" in o.columns:
-        o = o.filter(o.payment_status.isnull() | ~o.payment_status.lower().isin(FAILED_STATUSES))
-    return o.select(customer_id=o.customer_id.cast("string"), at=o.ordered_at.cast("timestamp"),
-                    amount=o.amount.cast("float64"))
-
-
-def activity(ds, by: str = "activity"):
-    """Activity moments ``(customer_id, at)``: events with a customer id and
-    orders (``by="activity"``), or purchases only (``by="purchase"``).
-    ``None`` when there is no source."""
-    parts = []
-    if by == "purchase":
-        p = purchases(ds)
-        return None if p is None else p.select("customer_id", "at")
-    if ds.has("orders"):
-        o = ds.table("orders")
-        parts.append(o.select(customer_id=o.customer_id.cast("string"), at=o.ordered_at.cast("timestamp")))
-    e = _events_with_customer(ds)
-    if e is not None:
-        parts.append(e.select(customer_id=e.customer_id.cast("string"), at=e.occurred_at.cast("timestamp")))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
-
-
-def activity_days(ds, by: str = "activity"):
-    """:func:`activity` reduced to one row per customer and active day:
-    ``customer_id``, ``day`` (midnight) and ``last`` (the day's latest
-    moment); ``None`` when there is no source. Any question about activity
-    before a date, or in a window between dates, has the same answer on
-    these rows as on the raw moments. It is the per-customer intermediate
-    the lifecycle, health, retention and prediction figures share, computed
-    once per version of the data (:meth:`journeykit.data.loader.Dataset.shared`): on
-    the large demo data 62 M events and 5 M orders become 12 M customer-days."""
-    def build():
-        a = activity(ds, by)
-        if a is None:
-            return None
-        return ds.shared(f"activity_days_{by}",
-                         a.group_by("customer_id", day=a.at.truncate("D")).aggregate(last=a.at.max()))
-
-    return memo(ds, ("activity_days", by), build)
-
-
 def _mi(col):
     """Month index (year × 12 + month − 1) of a timestamp column."""
     return col.year() * 12 + col.month() - 1
@@ -253,7 +180,7 @@ def _period_of(mi: int) -> Period:
 
 
 def _customer_months(ds, by: str = "activity"):
-    a = activity_days(ds, by)
+    a = facts.activity_days(ds, by)
     if a is None:
         return None
     return a.select("customer_id", mi=_mi(a.day)).distinct()
@@ -283,7 +210,7 @@ def active_customers(ds, period: Period) -> int | None:
     """Customers with any activity in the ``churn_inactivity_days`` days ending
     at the period end — the live customer base under the client's churn
     definition. Unit: customers. ``None`` without activity data."""
-    a = activity_days(ds)
+    a = facts.activity_days(ds)
     if a is None:
         return None
     w = ds.cfg.definitions.churn_inactivity_days
@@ -293,7 +220,7 @@ def active_customers(ds, period: Period) -> int | None:
 def mau(ds, period: Period) -> int | None:
     """Monthly active customers: distinct customers with activity in the
     calendar month (start ≤ t < end). Unit: customers."""
-    a = activity_days(ds)
+    a = facts.activity_days(ds)
     if a is None:
         return None
     return _count(in_window(a, "day", period.start, period.end).customer_id.nunique())
@@ -313,7 +240,7 @@ def stickiness(ds, period: Period) -> dict:
       deviation and count (for Welch's test).
     """
     out = {"dau": None, "wau": None, "mau": None, "dau_mau": None, "sd": 0.0, "n": 0}
-    a = activity_days(ds)
+    a = facts.activity_days(ds)
     if a is None:
         return out
     days = a.select("customer_id", "day")
@@ -342,7 +269,7 @@ def month_k_retention(ds, period: Period, k: int, by: str = "activity") -> tuple
     c = ds.table("customers")
     cohort = in_window(c, "signup_at", cohort_p.start, cohort_p.end).select(customer_id=c.customer_id.cast("string"))
     n = _count(cohort.count())
-    a = activity_days(ds, by)
+    a = facts.activity_days(ds, by)
     if a is None or n == 0:
         return 0, n
     act = in_window(a, "day", period.start, period.end).select("customer_id").distinct()
@@ -357,7 +284,7 @@ def repeat_purchase(ds, period: Period) -> tuple[int, int]:
     Numerator: those of them with at least two purchases up to the period
     end (an earlier purchase, before or within the period). Rate 0–1.
     """
-    p = purchases(ds)
+    p = facts.purchases(ds)
     if p is None:
         return 0, 0
     buyers = in_window(p, "at", period.start, period.end).select("customer_id").distinct()
@@ -373,7 +300,7 @@ def churn_flags(ds, period: Period):
     """Per-customer churn flags of the period (an Ibis table
     ``customer_id, churned``) for the customers in the churn base; see
     :func:`churn`. ``None`` without activity data."""
-    a = activity_days(ds)
+    a = facts.activity_days(ds)
     if a is None:
         return None
     w = dt.timedelta(days=ds.cfg.definitions.churn_inactivity_days)
@@ -495,7 +422,7 @@ def session_length(ds, period: Period) -> tuple[float | None, float, int]:
     minutes: from the session's first event to the end of its last-ending
     event (event time + ``duration_s`` where known). Only events with a
     ``customer_id`` and a ``session_id``. Returns ``(mean, sd, sessions)``."""
-    e = _events_with_customer(ds)
+    e = facts.customer_events(ds)
     if e is None or "session_id" not in e.columns:
         return None, 0.0, 0
     e = e.filter(e.session_id.notnull())
@@ -511,7 +438,7 @@ def inter_purchase(ds, period: Period) -> dict:
     in the period that are not the customer's first (days from her previous
     purchase, fractional). Returns ``mean``, ``sd``, ``n`` (purchases) and
     ``median``."""
-    p = purchases(ds)
+    p = facts.purchases(ds)
     out = {"mean": None, "sd": 0.0, "n": 0, "median": None}
     if p is None:
         return out
@@ -666,7 +593,7 @@ def monthly(ds, cfg) -> pd.DataFrame:
         return frame[["mi"]].merge(df.astype({"mi": int}), on="mi", how="left")[cols].to_numpy().T \
             if not df.empty else [[float("nan")] * len(frame) for _ in cols]
 
-    a = activity_days(ds)
+    a = facts.activity_days(ds)
     if a is not None:
         d = in_window(a, "day", start, end).select("customer_id", "day")
         d = d.mutate(mi=_mi(d.day))
@@ -688,7 +615,7 @@ def monthly(ds, cfg) -> pd.DataFrame:
     else:
         for col in ("mau", "dau_mau", "month1_retention", "churn_rate"):
             frame[col] = None
-    pu = purchases(ds)
+    pu = facts.purchases(ds)
     if pu is not None:
         w = ibis.window(group_by="customer_id", order_by="at")
         r = pu.mutate(rank=ibis.row_number().over(w) + 1)
@@ -925,7 +852,7 @@ def feature_usage(ds, cfg) -> pd.DataFrame:
     Features with fewer than ``min_group_size`` users, or fewer than
     ``k_anonymity``, are folded into "other"."""
     cols = ["feature", "uses", "users", "user_share"]
-    e = _events_with_customer(ds)
+    e = facts.customer_events(ds)
     if e is None or "feature" not in e.columns:
         return pd.DataFrame(columns=cols)
     e = in_window(e.filter(e.event_type == "feature_use"), "occurred_at", cfg.period.start, cfg.period.end)
@@ -946,7 +873,7 @@ def feature_usage(ds, cfg) -> pd.DataFrame:
 
 def feature_usage_view(ds, cfg):
     """:func:`feature_usage` as a report table, or a note when ``events`` is missing."""
-    if _events_with_customer(ds) is None:
+    if facts.customer_events(ds) is None:
         return needs_note("events", cfg)
     df = feature_usage(ds, cfg)
     if df.empty:
@@ -1126,8 +1053,7 @@ def next_steps(chs, churn_groups: pd.DataFrame, ticket_groups: pd.DataFrame, cfg
 
 
 __all__ = [
-    "STABLE_KEYS", "LIFECYCLE_STATES", "RENEWAL_DAYS", "required_tables", "activity", "purchases",
-    "active_customers", "mau", "stickiness", "month_k_retention", "repeat_purchase", "churn", "churn_flags",
+    "STABLE_KEYS", "LIFECYCLE_STATES", "active_customers", "mau", "stickiness", "month_k_retention", "repeat_purchase", "churn", "churn_flags",
     "renewals", "mrr_churn", "tickets", "csat", "session_length", "inter_purchase", "period_values", "changes",
     "changes_from", "kpi_table", "metrics", "monthly", "trend_chart", "cohort_matrix", "heatmap", "lifecycle",
     "lifecycle_chart", "lifecycle_sentence", "lifecycle_table", "narrative", "usage", "feature_usage",

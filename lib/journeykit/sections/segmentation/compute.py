@@ -18,84 +18,33 @@ Definitions shared by everything here:
   the comparison period's segments are recomputed from what was known then
   (``ds.table(name, until=end)``), and a past month re-runs identically.
 
-Client settings
----------------
-A client file may hold a ``segmentation:`` block; every key has a default
-here (:class:`Settings`), and an unknown key is an error naming the file
-and the key. The whole block, with the defaults::
-
-    segmentation:
-      rfm:
-        lookback_days: 365          # RFM looks at paid orders of the last 365 days
-        segments:                   # first matching rule wins; must cover every (r, fm) cell 1-5
-          - {segment: champions,           r: [5, 5], fm: [4, 5]}
-          - {segment: loyal,               r: [3, 4], fm: [4, 5]}
-          - {segment: potential_loyalists, r: [4, 5], fm: [2, 3]}
-          - {segment: new,                 r: [5, 5], fm: [1, 1]}
-          - {segment: promising,           r: [4, 4], fm: [1, 1]}
-          - {segment: need_attention,      r: [3, 3], fm: [1, 3]}
-          - {segment: cant_lose,           r: [1, 2], fm: [5, 5]}
-          - {segment: at_risk,             r: [1, 2], fm: [3, 4]}
-          - {segment: hibernating,         r: [2, 2], fm: [1, 2]}
-          - {segment: lost,                r: [1, 1], fm: [1, 2]}
-      clusters:
-        window_days: 90             # behaviour of the last 90 days
-        method: kmeans              # kmeans | gmm
-        k_min: 2
-        k_max: 6                    # k chosen by silhouette in [k_min, k_max]
-        seed: 7
-        min_customers: 50           # fewer active customers: no clustering
-      lifecycle:
-        new_days: 30                # signed up in the last 30 days: new
-        at_risk_days: 30            # silent for 30 days: at risk
-        dormant_days: 60            # silent for 60 days: dormant (churned at definitions.churn_inactivity_days)
-        reactivated_days: 30        # came back in the last 30 days after a silence of dormant_days: reactivated
-      health:
-        weights: {usage_trend: 0.15, recency: 0.15, engagement: 0.30, tickets: 0.10,
-                  nps_csat: 0.15, payment_failures: 0.05, subscription: 0.10}
-        healthy_min: 70             # score >= 70: Healthy
-        unhealthy_below: 40         # score < 40: Unhealthy; in between: At Risk
-        usage_recent_days: 28
-        usage_baseline_days: 56
-        tickets_days: 90
-        payments_days: 90
-        survey_days: 365
-        trend_months: 6
-      playbooks:                    # see journeykit.sections.segmentation.health.DEFAULT_PLAYBOOKS
-        - {action: welcome_guide, states: [new], timing_days: 1}
-        - ...
-
-A custom segment or action may carry a ``label`` (shown as is) and a
-playbook a ``timing`` text; the default ones are worded in the client's
-language. Replacing ``segments`` or ``playbooks`` replaces the whole list.
+Client settings: the ``segmentation:`` block, typed and documented in
+:mod:`journeykit.core.settings` (``cfg.segmentation``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
-import weakref
-from typing import Any, Literal
+from typing import Any
 
 import ibis
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from journeykit.stats import compare
 from journeykit.core import i18n
 from journeykit.report import plots
 from journeykit import report
-from journeykit.core.errors import ConfigError
-from journeykit.data.query import in_window, ts
-from journeykit.sections.purchase import compute as _purchase
-from journeykit.sections.retention import compute as _retention
+from journeykit.core.settings import ClusterSettings, LifecycleSettings
+from journeykit.data.query import days_before, in_window, ts
+from journeykit.sections import registry
+from journeykit import facts
 
 SECTION = "60_segmentation"
 
-STABLE_KEYS = ("segment_counts", "health_band_shares", "lifecycle_counts", "n_clusters", "top10pct_revenue_share")
+STABLE_KEYS = registry.get("60_segmentation").stable_keys
 """The section's stable ``metrics.json`` keys (each also with ``_prev``)."""
 
 RFM_SEGMENTS = ("champions", "loyal", "potential_loyalists", "new", "promising", "need_attention", "cant_lose",
@@ -242,255 +191,12 @@ i18n.register({
 
 
 # --------------------------------------------------------------------------
-# Settings
-# --------------------------------------------------------------------------
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-_KEY = r"^[a-z][a-z0-9_]*$"
-
-
-class SegmentRule(_Strict):
-    """One RFM segment: the R score range and the FM score range it covers."""
-
-    segment: str = Field(pattern=_KEY)
-    r: tuple[int, int]
-    fm: tuple[int, int]
-    label: str | None = None
-
-    @field_validator("r", "fm")
-    @classmethod
-    def _range(cls, v: tuple[int, int]) -> tuple[int, int]:
-        lo, hi = v
-        if not (1 <= lo <= hi <= 5):
-            raise ValueError(f"score range {list(v)} must be [low, high] with 1 <= low <= high <= 5")
-        return v
-
-
-DEFAULT_RFM_RULES = (
-    SegmentRule(segment="champions", r=(5, 5), fm=(4, 5)),
-    SegmentRule(segment="loyal", r=(3, 4), fm=(4, 5)),
-    SegmentRule(segment="potential_loyalists", r=(4, 5), fm=(2, 3)),
-    SegmentRule(segment="new", r=(5, 5), fm=(1, 1)),
-    SegmentRule(segment="promising", r=(4, 4), fm=(1, 1)),
-    SegmentRule(segment="need_attention", r=(3, 3), fm=(1, 3)),
-    SegmentRule(segment="cant_lose", r=(1, 2), fm=(5, 5)),
-    SegmentRule(segment="at_risk", r=(1, 2), fm=(3, 4)),
-    SegmentRule(segment="hibernating", r=(2, 2), fm=(1, 2)),
-    SegmentRule(segment="lost", r=(1, 1), fm=(1, 2)),
-)
-
-
-class RFMSettings(_Strict):
-    lookback_days: int = Field(365, ge=30)
-    segments: tuple[SegmentRule, ...] = DEFAULT_RFM_RULES
-
-    @model_validator(mode="after")
-    def _covers_every_cell(self) -> "RFMSettings":
-        missing = [(r, fm) for r in range(1, 6) for fm in range(1, 6)
-                   if not any(s.r[0] <= r <= s.r[1] and s.fm[0] <= fm <= s.fm[1] for s in self.segments)]
-        if missing:
-            raise ValueError(f"the segments leave score cells (r, fm) without a segment: {missing[:5]}"
-                             " — every r and fm from 1 to 5 must fall in some rule")
-        return self
-
-
-class ClusterSettings(_Strict):
-    window_days: int = Field(90, ge=7)
-    method: Literal["kmeans", "gmm"] = "kmeans"
-    k_min: int = Field(2, ge=2)
-    k_max: int = Field(6, ge=2, le=12)
-    seed: int = 7
-    min_customers: int = Field(50, ge=10)
-    silhouette_sample: int = Field(3000, ge=100)
-    fit_sample: int = Field(50_000, ge=1000)
-    """With more active customers, each candidate model is fitted on a seeded
-    sample of this many and every customer is assigned to its nearest
-    cluster (a million customers otherwise cost minutes per period)."""
-
-    @model_validator(mode="after")
-    def _k_order(self) -> "ClusterSettings":
-        if self.k_min > self.k_max:
-            raise ValueError(f"k_min ({self.k_min}) is larger than k_max ({self.k_max})")
-        return self
-
-
-class LifecycleSettings(_Strict):
-    new_days: int = Field(30, ge=1)
-    at_risk_days: int = Field(30, ge=1)
-    dormant_days: int = Field(60, ge=1)
-    reactivated_days: int = Field(30, ge=1)
-
-    @model_validator(mode="after")
-    def _order(self) -> "LifecycleSettings":
-        if not self.at_risk_days < self.dormant_days:
-            raise ValueError(f"at_risk_days ({self.at_risk_days}) must be less than dormant_days ({self.dormant_days})")
-        return self
-
-
-class HealthWeights(_Strict):
-    usage_trend: float = Field(0.15, ge=0)
-    recency: float = Field(0.15, ge=0)
-    engagement: float = Field(0.30, ge=0)
-    tickets: float = Field(0.10, ge=0)
-    nps_csat: float = Field(0.15, ge=0)
-    payment_failures: float = Field(0.05, ge=0)
-    subscription: float = Field(0.10, ge=0)
-
-    @model_validator(mode="after")
-    def _positive(self) -> "HealthWeights":
-        if sum(self.model_dump().values()) <= 0:
-            raise ValueError("at least one health weight must be above 0")
-        return self
-
-
-class HealthSettings(_Strict):
-    weights: HealthWeights = HealthWeights()
-    healthy_min: float = Field(70, gt=0, le=100)
-    unhealthy_below: float = Field(40, ge=0, lt=100)
-    usage_recent_days: int = Field(28, ge=7)
-    usage_baseline_days: int = Field(56, ge=7)
-    tickets_days: int = Field(90, ge=7)
-    payments_days: int = Field(90, ge=7)
-    survey_days: int = Field(365, ge=7)
-    trend_months: int = Field(6, ge=2, le=24)
-
-    @model_validator(mode="after")
-    def _bands(self) -> "HealthSettings":
-        if self.unhealthy_below > self.healthy_min:
-            raise ValueError(f"unhealthy_below ({self.unhealthy_below}) is above healthy_min ({self.healthy_min})")
-        return self
-
-
-class PlaybookRule(_Strict):
-    """One action and whom it targets. Selectors combine with AND; the
-    values listed inside one selector with OR; an empty selector is not a
-    condition."""
-
-    action: str = Field(pattern=_KEY)
-    label: str | None = None
-    timing: str | None = None
-    timing_days: int | None = Field(None, ge=0)
-    rfm: tuple[str, ...] = ()
-    bands: tuple[Literal["healthy", "at_risk", "unhealthy"], ...] = ()
-    states: tuple[Literal["new", "active", "reactivated", "at_risk", "dormant", "churned"], ...] = ()
-    buyer: bool | None = None
-    signup_within_days: int | None = Field(None, ge=1)
-    renewal_within_days: int | None = Field(None, ge=1)
-    inactive_max_days: int | None = Field(None, ge=1)
-
-
-DEFAULT_PLAYBOOKS = (
-    PlaybookRule(action="welcome_guide", states=("new",), timing_days=1),
-    PlaybookRule(action="activation", states=("new",), buyer=False, signup_within_days=30, timing_days=30),
-    PlaybookRule(action="recommendations", rfm=("champions", "loyal", "potential_loyalists"), timing_days=30),
-    PlaybookRule(action="renewal_contact", renewal_within_days=90, timing_days=90),
-    PlaybookRule(action="rescue_unhealthy", bands=("unhealthy",), timing_days=7),
-    PlaybookRule(action="winback_at_risk", states=("at_risk", "dormant"), timing_days=7),
-    PlaybookRule(action="winback_churned", states=("churned",), inactive_max_days=365, timing_days=30),
-)
-
-
-class Settings(_Strict):
-    """The validated ``segmentation:`` block of a client file (see the
-    module docstring for every key and its default)."""
-
-    rfm: RFMSettings = RFMSettings()
-    clusters: ClusterSettings = ClusterSettings()
-    lifecycle: LifecycleSettings = LifecycleSettings()
-    health: HealthSettings = HealthSettings()
-    playbooks: tuple[PlaybookRule, ...] = DEFAULT_PLAYBOOKS
-
-    @model_validator(mode="after")
-    def _known_segments(self) -> "Settings":
-        known = {s.segment for s in self.rfm.segments}
-        for p in self.playbooks:
-            bad = [s for s in p.rfm if s not in known]
-            if bad:
-                raise ValueError(f"playbook {p.action!r} targets unknown RFM segment(s) {bad}; "
-                                 f"segments: {', '.join(sorted(known))}")
-        return self
-
-
-_MODELS_AT = {(): Settings, ("rfm",): RFMSettings, ("clusters",): ClusterSettings,
-              ("lifecycle",): LifecycleSettings, ("health",): HealthSettings, ("health", "weights"): HealthWeights,
-              ("rfm", "segments"): SegmentRule, ("playbooks",): PlaybookRule}
-
-
-def _model_for(loc: tuple) -> type[BaseModel] | None:
-    return _MODELS_AT.get(tuple(p for p in loc if not isinstance(p, int)))
-
-
-def parse_settings(raw: dict[str, Any] | None, client: str = "<client>") -> Settings:
-    """Validate a ``segmentation:`` block.
-
-    Raises
-    ------
-    ConfigError
-        Naming ``params/clients/<client>.yaml``, each wrong key
-        (``segmentation.health.weights.recency``) and the fix.
-    """
-    path = f"params/clients/{client}.yaml"
-    try:
-        return Settings.model_validate(raw or {})
-    except ValidationError as e:
-        lines = []
-        for err in e.errors():
-            loc = tuple(err["loc"])
-            key = ".".join(["segmentation", *(str(p) for p in loc)])
-            if err["type"] == "extra_forbidden":
-                model = _model_for(loc[:-1])
-                known = list(model.model_fields) if model else []
-                close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else (f" (known keys: {', '.join(known)})" if known else "")
-                lines.append(f"{path}: unknown key '{key}'{hint}")
-            else:
-                lines.append(f"{path}: '{key}': {err['msg']}")
-        raise ConfigError(
-            "invalid segmentation settings:\n  " + "\n  ".join(lines),
-            fix=f"correct or remove the key under 'segmentation:' in {path}; every key and its default is "
-                "listed in the docstring of journeykit.sections.segmentation.compute",
-        ) from None
-
-
-def settings(cfg) -> Settings:
-    """The client's segmentation settings (defaults ⊕ ``cfg.segmentation``)."""
-    return parse_settings(cfg.segmentation, cfg.client)
-
-
-# --------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def cached(ds, key, fn):
-    """``fn()`` once per dataset and key (a dataset's data is read-only)."""
-    store = _CACHE.setdefault(ds, {})
-    if key not in store:
-        store[key] = fn()
-    return store[key]
-
-
-def _days_before(end: dt.date, col):
-    """Whole-day-resolution days from ``col`` (a timestamp) to ``end``, fractional."""
-    return (ts(end).epoch_seconds() - col.epoch_seconds()) / 86400.0
-
-
-def paid_until(ds, end: dt.date):
-    """Paid orders (:func:`journeykit.sections.purchase.compute.paid_orders`) before ``end``; ``None`` without orders."""
-    if not ds.has("orders"):
-        return None
-    o = _purchase.paid_orders(ds)
-    return o.filter(o.ordered_at < ts(end))
-
-
-def segment_label(key: str, cfg, st: Settings | None = None) -> str:
+def segment_label(key: str, cfg, st=None) -> str:
     """Display name of an RFM segment key (a custom rule's ``label`` wins)."""
-    st = st or settings(cfg)
+    st = st or cfg.segmentation
     for rule in st.rfm.segments:
         if rule.segment == key and rule.label:
             return rule.label
@@ -500,11 +206,6 @@ def segment_label(key: str, cfg, st: Settings | None = None) -> str:
 
 def state_label(key: str, cfg) -> str:
     return i18n.t(f"segments_state_{key}", cfg.language)
-
-
-def segment_keys(st: Settings) -> list[str]:
-    """Segment keys in rule order, each once."""
-    return list(dict.fromkeys(r.segment for r in st.rfm.segments))
 
 
 def suppress(n: Any, cfg) -> str:
@@ -522,79 +223,11 @@ def suppress(n: Any, cfg) -> str:
 # RFM
 # --------------------------------------------------------------------------
 
-def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """Scores 1–5 by quintile of ``values`` (5 = best).
-
-    A value's score is ``1 + floor(5 × (rank − 1) / n)`` where ``rank`` is its
-    *minimum* rank (1 = worst): equal values always share a score (the lower
-    one), whatever the row order, so scoring is deterministic. With heavy
-    ties (e.g. most customers with one order) the top scores may stay
-    empty rather than splitting equal customers arbitrarily.
-    """
-    v = pd.to_numeric(values, errors="coerce").astype(float)
-    if not len(v):
-        return pd.Series([], dtype="int64", index=v.index)
-    r = (v if higher_is_better else -v).rank(method="min", ascending=True)
-    return (1 + np.floor(5 * (r - 1) / len(v))).astype("int64")
-
-
-def fm_score(f: pd.Series, m: pd.Series) -> pd.Series:
-    """The combined frequency–monetary score: the mean of F and M, halves
-    rounded up (``(f + m + 1) // 2``)."""
-    return ((f.astype("int64") + m.astype("int64") + 1) // 2).astype("int64")
-
-
-def assign_segments(r: pd.Series, fm: pd.Series, rules) -> pd.Series:
-    """The segment of each (R, FM) pair: the first rule whose ranges hold it."""
-    out = pd.Series([None] * len(r), index=r.index, dtype="object")
-    for rule in reversed(list(rules)):
-        hit = r.between(*rule.r) & fm.between(*rule.fm)
-        out[hit] = rule.segment
-    return out
-
-
-def rfm_base(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
-    """Per customer with a paid order in the ``rfm.lookback_days`` days before
-    ``end`` (default: the period end): ``recency_days`` (whole days from her
-    last paid order to ``end``), ``frequency`` (paid orders in the window),
-    ``monetary`` (their amount, client currency). Aggregated on the engine."""
-    end = end or cfg.period.end
-    st = settings(cfg)
-    cols = ["customer_id", "recency_days", "frequency", "monetary"]
-    o = paid_until(ds, end)
-    if o is None:
-        return pd.DataFrame(columns=cols)
-    o = in_window(o, "ordered_at", end - dt.timedelta(days=st.rfm.lookback_days), end)
-    g = o.group_by(customer_id=o.customer_id.cast("string")).aggregate(
-        last=o.ordered_at.max(), frequency=o.count(), monetary=o.amount.cast("float64").sum())
-    g = g.mutate(recency_days=_days_before(end, g["last"]).floor().cast("int64"))
-    df = g.select(*cols).execute()
-    return df.sort_values("customer_id", kind="stable").reset_index(drop=True)
-
-
-def score_rfm(base: pd.DataFrame, rules=DEFAULT_RFM_RULES) -> pd.DataFrame:
-    """R, F, M and FM scores and the segment of every customer of ``base``
-    (columns ``recency_days``, ``frequency``, ``monetary``)."""
-    out = base.copy()
-    out["r"] = quintile_scores(out["recency_days"], higher_is_better=False)
-    out["f"] = quintile_scores(out["frequency"])
-    out["m"] = quintile_scores(out["monetary"])
-    out["fm"] = fm_score(out["f"], out["m"])
-    out["segment"] = assign_segments(out["r"], out["fm"], rules)
-    return out
-
-
-def rfm(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
-    """:func:`score_rfm` of :func:`rfm_base` at ``end`` (cached)."""
-    end = end or cfg.period.end
-    return cached(ds, ("rfm", end), lambda: score_rfm(rfm_base(ds, cfg, end), settings(cfg).rfm.segments)).copy()
-
-
 def segment_summary(df: pd.DataFrame, cfg) -> pd.DataFrame:
     """Per RFM segment (rule order, every segment even when empty):
     ``customers``, ``share`` (of buyers), ``revenue``, ``revenue_share``,
     mean ``recency_days``, ``frequency`` and ``monetary``."""
-    keys = segment_keys(settings(cfg))
+    keys = facts.segment_keys(cfg)
     g = df.groupby("segment").agg(customers=("customer_id", "size"), revenue=("monetary", "sum"),
                                   recency_days=("recency_days", "mean"), frequency=("frequency", "mean"),
                                   monetary=("monetary", "mean"))
@@ -613,7 +246,7 @@ def segment_counts(ds, cfg, end: dt.date | None = None) -> dict[str, int] | None
     empty); ``None`` without orders."""
     if not ds.has("orders"):
         return None
-    s = segment_summary(rfm(ds, cfg, end), cfg)
+    s = segment_summary(facts.rfm(ds, cfg, end), cfg)
     return {k: int(v) for k, v in zip(s["segment"], s["customers"])}
 
 
@@ -631,9 +264,9 @@ def transitions(before: pd.Series, after: pd.Series, order: list[str]) -> pd.Dat
 def rfm_transitions(ds, cfg) -> pd.DataFrame:
     """RFM segment at the comparison period end (rows) × at this period end
     (columns), customers; each end recomputed from the data before it."""
-    now, prev = rfm(ds, cfg), rfm(ds, cfg, cfg.period.previous().end)
+    now, prev = facts.rfm(ds, cfg), facts.rfm(ds, cfg, cfg.period.previous().end)
     return transitions(prev.set_index("customer_id")["segment"], now.set_index("customer_id")["segment"],
-                       segment_keys(settings(cfg)))
+                       facts.segment_keys(cfg))
 
 
 def largest_move(m: pd.DataFrame) -> tuple[str, str, int] | None:
@@ -704,7 +337,7 @@ def top10pct_revenue_share(ds, cfg, end: dt.date | None = None) -> float | None:
     before ``end``. Rate 0–1."""
     if not ds.has("orders"):
         return None
-    return top_share(rfm(ds, cfg, end), 0.1)
+    return top_share(facts.rfm(ds, cfg, end), 0.1)
 
 
 # --------------------------------------------------------------------------
@@ -741,10 +374,10 @@ def customer_activity(ds, cfg, end: dt.date) -> pd.DataFrame:
     sign-up when later, to ``end``) and ``reactivated`` (a return within
     ``reactivated_days`` of ``end`` after at least ``dormant_days`` without
     activity). Aggregated on the engine."""
-    lc = settings(cfg).lifecycle
+    lc = cfg.segmentation.lifecycle
     c = ds.table("customers", until=end)
     c = c.select(customer_id=c.customer_id.cast("string"), signup_at=c.signup_at.cast("timestamp"))
-    a = _retention.activity_days(ds)
+    a = facts.activity_days(ds)
     if a is not None:
         a = a.filter(a.day < ts(end))
         days = a.select("customer_id", "day")
@@ -761,7 +394,7 @@ def customer_activity(ds, cfg, end: dt.date) -> pd.DataFrame:
     else:
         j = c.mutate(last_at=ibis.null("timestamp"), back=ibis.null("int64"))
     seen = ibis.greatest(j.signup_at, j.last_at.fill_null(j.signup_at))
-    j = j.mutate(days_since_signup=_days_before(end, j.signup_at), days_silent=_days_before(end, seen),
+    j = j.mutate(days_since_signup=days_before(end, j.signup_at), days_silent=days_before(end, seen),
                  reactivated=j.back.fill_null(0) > 0, last_seen=seen)
     df = j.select("customer_id", "signup_at", "last_seen", "days_since_signup", "days_silent", "reactivated").execute()
     return df.sort_values("customer_id", kind="stable").reset_index(drop=True)
@@ -775,10 +408,10 @@ def lifecycle_states(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     def build():
         df = customer_activity(ds, cfg, end)
         df["state"] = assign_states(df["days_since_signup"], df["days_silent"], df["reactivated"],
-                                    settings(cfg).lifecycle, int(cfg.definitions.churn_inactivity_days))
+                                    cfg.segmentation.lifecycle, int(cfg.definitions.churn_inactivity_days))
         return df
 
-    return cached(ds, ("life", end), build).copy()
+    return ds.memo(("life", end), build, cfg)
 
 
 def lifecycle_counts(ds, cfg, end: dt.date | None = None) -> dict[str, int]:
@@ -816,9 +449,9 @@ def behaviour(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     event channels), ``orders`` and ``spend`` (paid orders and their amount).
     Features that cannot be computed for this client are left out."""
     end = end or cfg.period.end
-    W = settings(cfg).clusters.window_days
+    W = cfg.segmentation.clusters.window_days
     start = end - dt.timedelta(days=W)
-    a = _retention.activity_days(ds)
+    a = facts.activity_days(ds)
     if a is None:
         return pd.DataFrame(columns=["customer_id"])
     d = in_window(a, "day", start, end).select("customer_id", "day")
@@ -844,7 +477,7 @@ def behaviour(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
                 sec=e.duration_s.cast("float64").sum())
             m = s.group_by("customer_id").aggregate(session_minutes=(s.sec / 60.0).mean()).execute()
             df = df.merge(m, on="customer_id", how="left")
-    o = paid_until(ds, end)
+    o = facts.paid_orders(ds, until=end) if ds.has("orders") else None
     if o is not None:
         o = in_window(o, "ordered_at", start, end)
         og = o.group_by(customer_id=o.customer_id.cast("string")).aggregate(
@@ -925,7 +558,7 @@ def fit_clusters(features: pd.DataFrame, cs: ClusterSettings) -> dict | None:
 def clusters(ds, cfg, end: dt.date | None = None) -> dict | None:
     """:func:`fit_clusters` on :func:`behaviour` at ``end`` (cached)."""
     end = end or cfg.period.end
-    return cached(ds, ("clusters", end), lambda: fit_clusters(behaviour(ds, cfg, end), settings(cfg).clusters))
+    return ds.memo(("clusters", end), lambda: fit_clusters(behaviour(ds, cfg, end), cfg.segmentation.clusters), cfg)
 
 
 def describe_cluster(z: pd.Series, language: str = "en", threshold: float = 0.5, top: int = 2) -> str:
@@ -971,7 +604,7 @@ def experience(ds, cfg, end: dt.date | None = None) -> pd.DataFrame | None:
     end = end or cfg.period.end
     if not (ds.has("surveys") or ds.has("tickets")):
         return None
-    start = end - dt.timedelta(days=settings(cfg).health.survey_days)
+    start = end - dt.timedelta(days=cfg.segmentation.health.survey_days)
     frames, csat_parts = [], []
     if ds.has("surveys"):
         s = ds.table("surveys", until=end)
@@ -1034,7 +667,7 @@ KINDS = {"rfm_customers": "int", "live_customers": "int", "champions_share": "pc
 def labels(cfg) -> dict[str, str]:
     """KPI key → label in the client's language."""
     lab = {k: i18n.t(f"segments_{k}", cfg.language) for k in KINDS if k != "rfm_customers"}
-    lab["rfm_customers"] = i18n.t("segments_rfm_customers", cfg.language, days=settings(cfg).rfm.lookback_days)
+    lab["rfm_customers"] = i18n.t("segments_rfm_customers", cfg.language, days=cfg.segmentation.rfm.lookback_days)
     return lab
 
 
@@ -1114,11 +747,11 @@ def insights(ds, cfg) -> list[str]:
     the largest move between segments, revenue concentration, and the
     lifecycle states."""
     lang = cfg.language
-    st = settings(cfg)
+    st = cfg.segmentation
     per, prev = cfg.period.label(lang), cfg.period.previous().label(lang)
     out: list[str] = []
     if ds.has("orders"):
-        df = rfm(ds, cfg)
+        df = facts.rfm(ds, cfg)
         if df.empty:
             out.append(i18n.t("segments_no_orders", lang, days=st.rfm.lookback_days))
         else:
@@ -1169,8 +802,8 @@ def rfm_view(ds, cfg):
     """RFM segments (table): customers, shares, revenue and the mean R, F,
     M; segments under ``k_anonymity`` customers folded into one row."""
     lang = cfg.language
-    st = settings(cfg)
-    df = rfm(ds, cfg)
+    st = cfg.segmentation
+    df = facts.rfm(ds, cfg)
     if df.empty:
         return report.Note(i18n.t("segments_no_orders", lang, days=st.rfm.lookback_days))
     s = segment_summary(df, cfg)
@@ -1196,8 +829,8 @@ def rfm_view(ds, cfg):
 def rfm_chart(ds, cfg):
     """Bars per RFM segment: share of buyers and share of revenue."""
     lang = cfg.language
-    st = settings(cfg)
-    df = rfm(ds, cfg)
+    st = cfg.segmentation
+    df = facts.rfm(ds, cfg)
     if df.empty:
         return report.Note(i18n.t("segments_no_orders", lang, days=st.rfm.lookback_days))
     s = segment_summary(df, cfg)
@@ -1253,8 +886,8 @@ def transition_heatmap(m: pd.DataFrame, names: dict[str, str], title: str, cfg, 
 def rfm_transition_chart(ds, cfg):
     """Heatmap of the movement between RFM segments since the comparison period."""
     lang = cfg.language
-    st = settings(cfg)
-    if rfm(ds, cfg).empty:
+    st = cfg.segmentation
+    if facts.rfm(ds, cfg).empty:
         return report.Note(i18n.t("segments_no_orders", lang, days=st.rfm.lookback_days))
     m = rfm_transitions(ds, cfg)
     names = {k: segment_label(k, cfg, st) for k in m.index}
@@ -1287,7 +920,7 @@ def cluster_view(ds, cfg):
     """Behavioural clusters (table): size, share and the generated profile
     in words; clusters under ``k_anonymity`` customers are not shown."""
     lang = cfg.language
-    cs = settings(cfg).clusters
+    cs = cfg.segmentation.clusters
     c = clusters(ds, cfg)
     if c is None:
         n = len(behaviour(ds, cfg))
@@ -1309,7 +942,7 @@ def cluster_sentence(ds, cfg) -> str | None:
     if c is None:
         return None
     return i18n.t("segments_clusters_sentence", cfg.language, n=report.fmt_int(len(c["labels"])),
-                  days=settings(cfg).clusters.window_days, k=c["k"], score=f"{c['silhouette']:.2f}")
+                  days=cfg.segmentation.clusters.window_days, k=c["k"], score=f"{c['silhouette']:.2f}")
 
 
 def cluster_note(ds, cfg):
@@ -1324,7 +957,7 @@ def cluster_chart(ds, cfg):
     c = clusters(ds, cfg)
     if c is None:
         return report.Note(i18n.t("segments_no_clusters", lang, n=report.fmt_int(len(behaviour(ds, cfg))),
-                                  min=settings(cfg).clusters.min_customers))
+                                  min=cfg.segmentation.clusters.min_customers))
     z = c["z"]
     fig, ax = plt.subplots(figsize=(8, 0.6 * z.shape[0] + 2.2))
     lim = max(1.0, float(np.nanmax(np.abs(z.to_numpy()))))
@@ -1345,9 +978,9 @@ def cluster_chart(ds, cfg):
 def tiers_view(ds, cfg):
     """Revenue deciles (table): customers, revenue share and cumulative share."""
     lang = cfg.language
-    df = rfm(ds, cfg)
+    df = facts.rfm(ds, cfg)
     if df.empty:
-        return report.Note(i18n.t("segments_no_orders", lang, days=settings(cfg).rfm.lookback_days))
+        return report.Note(i18n.t("segments_no_orders", lang, days=cfg.segmentation.rfm.lookback_days))
     t = value_tiers(df)
     t["decile"] = [i18n.t("segments_decile_n", lang, lo=(d - 1) * 10, hi=d * 10) for d in t["decile"]]
     cols = {"decile": ("decile", "text"), "customers": ("customers", "int"), "revenue": ("revenue", "money"),
@@ -1360,9 +993,9 @@ def tiers_view(ds, cfg):
 def pareto_chart(ds, cfg):
     """The Pareto curve of revenue over buyers ranked by spend."""
     lang = cfg.language
-    df = rfm(ds, cfg)
+    df = facts.rfm(ds, cfg)
     if df.empty:
-        return report.Note(i18n.t("segments_no_orders", lang, days=settings(cfg).rfm.lookback_days))
+        return report.Note(i18n.t("segments_no_orders", lang, days=cfg.segmentation.rfm.lookback_days))
     p = pareto_curve(df)
     fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.plot(p["customer_share"], p["revenue_share"], color=plots.PALETTE[0], linewidth=1.8)
@@ -1409,9 +1042,7 @@ def suppression_note(cfg):
     return report.Note(i18n.t("segments_suppression_note", cfg.language, k=int(cfg.definitions.k_anonymity)))
 
 
-__all__ = ["SECTION", "STABLE_KEYS", "RFM_SEGMENTS", "LIFECYCLE_STATES", "BANDS", "Settings", "parse_settings",
-           "settings", "quintile_scores", "fm_score", "assign_segments", "rfm_base", "score_rfm", "rfm",
-           "segment_summary", "segment_counts", "transitions", "rfm_transitions", "value_tiers", "pareto_curve",
+__all__ = ["SECTION", "STABLE_KEYS", "RFM_SEGMENTS", "LIFECYCLE_STATES", "BANDS", "segment_summary", "segment_counts", "transitions", "rfm_transitions", "value_tiers", "pareto_curve",
            "top_share", "top10pct_revenue_share", "assign_states", "customer_activity", "lifecycle_states",
            "lifecycle_counts", "lifecycle_flows", "behaviour", "fit_clusters", "clusters", "describe_cluster",
            "n_clusters", "experience", "experience_groups", "changes", "metrics", "insights"]

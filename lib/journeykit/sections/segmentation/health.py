@@ -59,10 +59,10 @@ import pandas as pd
 from journeykit.core import i18n
 from journeykit.report import plots
 from journeykit import report
+from journeykit.core.settings import DEFAULT_PLAYBOOKS, PlaybookRule
 from journeykit.sections.segmentation import compute as S
 from journeykit.data.query import in_window, ts
-from journeykit.sections.purchase import compute as _purchase
-from journeykit.sections.retention import compute as _retention
+from journeykit import facts
 
 COMPONENTS = ("usage_trend", "recency", "engagement", "tickets", "nps_csat", "payment_failures", "subscription")
 """Health components, in display order."""
@@ -191,7 +191,7 @@ def available_components(ds) -> dict[str, str | None]:
     if not ds.has("orders"):
         out["payment_failures"] = "table:orders"
     else:
-        out["payment_failures"] = None if _purchase.has_payment_status(ds) else "column:orders.payment_status"
+        out["payment_failures"] = None if facts.has_payment_status(ds) else "column:orders.payment_status"
     out["subscription"] = None if ds.has("subscriptions") else "table:subscriptions"
     return out
 
@@ -206,7 +206,7 @@ def components(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     ``days_silent`` and each available component (0–1, NaN where the
     customer has no value); see the module docstring."""
     end = end or cfg.period.end
-    st = S.settings(cfg)
+    st = cfg.segmentation
     hs = st.health
     life = S.lifecycle_states(ds, cfg, end)
     df = life[life["state"].isin(LIVE_STATES)][["customer_id", "state", "signup_at", "days_since_signup",
@@ -216,7 +216,7 @@ def components(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     df["recency"] = (1 - df["days_silent"] / churn_days).clip(0, 1)
     # usage trend
     R, B = hs.usage_recent_days, hs.usage_baseline_days
-    a = _retention.activity_days(ds)
+    a = facts.activity_days(ds)
     if a is not None:
         d = in_window(a, "day", end - dt.timedelta(days=R + B), end).select("customer_id", "day")
         cut = ts(end - dt.timedelta(days=R))
@@ -234,7 +234,7 @@ def components(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
         df["usage_trend"] = np.nan
         ranks = []
     if ds.has("orders"):
-        f = df[["customer_id"]].merge(S.rfm(ds, cfg, end)[["customer_id", "frequency"]], on="customer_id", how="left")
+        f = df[["customer_id"]].merge(facts.rfm(ds, cfg, end)[["customer_id", "frequency"]], on="customer_id", how="left")
         ranks.append(f["frequency"].fillna(0).rank(pct=True).set_axis(df.index))
     df["engagement"] = pd.concat(ranks, axis=1).mean(axis=1) if ranks else np.nan
     # tickets
@@ -253,7 +253,7 @@ def components(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
         df = df.drop(columns=["nps", "csat"])
     # payment failures
     if avail["payment_failures"] is None:
-        o = _purchase.attempts(ds)
+        o = facts.attempts(ds)
         o = in_window(o.filter(o.ordered_at < ts(end)), "ordered_at", end - dt.timedelta(days=hs.payments_days), end)
         o = o.filter(o._paid | o._failed)
         pf = o.group_by(customer_id=o.customer_id.cast("string")).aggregate(
@@ -276,7 +276,7 @@ def subscription_state(ds, cfg, end: dt.date) -> pd.DataFrame:
     ``payments_days``, NaN otherwise) and ``next_renewal`` (the next
     ``started_at + k × subscription_renewal_days`` after ``end`` of her
     running paid subscription, NaT without one)."""
-    hs = S.settings(cfg).health
+    hs = cfg.segmentation.health
     cycle = int(cfg.definitions.subscription_renewal_days)
     s = ds.table("subscriptions", until=end)
     plan = s.plan.cast("string").lower() if "plan" in s.columns else ibis.literal("")
@@ -319,7 +319,7 @@ def score_frame(comp: pd.DataFrame, weights: dict[str, float], used: list[str],
 
 def used_components(ds, cfg) -> list[str]:
     """Components with a weight above 0 whose data this client has."""
-    w = S.settings(cfg).health.weights.model_dump()
+    w = cfg.segmentation.health.weights.model_dump()
     return [c for c, why in available_components(ds).items() if why is None and w[c] > 0]
 
 
@@ -329,12 +329,12 @@ def health(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     end = end or cfg.period.end
 
     def build():
-        hs = S.settings(cfg).health
+        hs = cfg.segmentation.health
         comp = components(ds, cfg, end)
         return score_frame(comp, hs.weights.model_dump(), used_components(ds, cfg), hs.healthy_min,
                            hs.unhealthy_below)
 
-    return S.cached(ds, ("health", end), build).copy()
+    return ds.memo(("health", end), build, cfg)
 
 
 def band_counts(ds, cfg, end: dt.date | None = None) -> dict[str, int]:
@@ -366,7 +366,7 @@ def band_trend(ds, cfg) -> pd.DataFrame:
     columns ``month`` (timestamp of the month's first day), ``healthy``,
     ``at_risk``, ``unhealthy`` (0–1)."""
     rows = []
-    for p in cfg.period.trailing(S.settings(cfg).health.trend_months):
+    for p in cfg.period.trailing(cfg.segmentation.health.trend_months):
         sh = band_shares(ds, cfg, p.end) or {}
         rows.append({"month": pd.Timestamp(p.start), **{b: sh.get(b, np.nan) for b in S.BANDS}})
     return pd.DataFrame(rows)
@@ -376,11 +376,11 @@ def by_segment(ds, cfg) -> pd.DataFrame:
     """Scored customers by RFM segment (rows, plus customers without a paid
     order in the RFM window) × band: ``customers`` and band shares."""
     h = health(ds, cfg)
-    seg = S.rfm(ds, cfg)[["customer_id", "segment"]] if ds.has("orders") else pd.DataFrame(columns=["customer_id", "segment"])
+    seg = facts.rfm(ds, cfg)[["customer_id", "segment"]] if ds.has("orders") else pd.DataFrame(columns=["customer_id", "segment"])
     j = h.merge(seg, on="customer_id", how="left")
     j["segment"] = j["segment"].fillna(S.NONE)
     t = pd.crosstab(j["segment"], j["band"]).reindex(columns=list(S.BANDS), fill_value=0)
-    order = [k for k in [*S.segment_keys(S.settings(cfg)), S.NONE] if k in t.index]
+    order = [k for k in [*facts.segment_keys(cfg), S.NONE] if k in t.index]
     t = t.loc[order]
     out = pd.DataFrame({"segment": t.index, "customers": t.sum(axis=1).to_numpy()})
     for b in S.BANDS:
@@ -400,15 +400,15 @@ def targets(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     ``days_since_signup``, ``days_silent``, ``last_seen`` and
     ``next_renewal``. Cached per dataset and end."""
     end = end or cfg.period.end
-    return S.cached(ds, ("targets", end), lambda: _targets(ds, cfg, end)).copy()
+    return ds.memo(("targets", end), lambda: _targets(ds, cfg, end), cfg)
 
 
 def _targets(ds, cfg, end: dt.date) -> pd.DataFrame:
     life = S.lifecycle_states(ds, cfg, end)
     df = life[["customer_id", "state", "days_since_signup", "days_silent", "last_seen"]].copy()
     if ds.has("orders"):
-        df = df.merge(S.rfm(ds, cfg, end)[["customer_id", "segment"]], on="customer_id", how="left")
-        o = S.paid_until(ds, end)
+        df = df.merge(facts.rfm(ds, cfg, end)[["customer_id", "segment"]], on="customer_id", how="left")
+        o = facts.paid_orders(ds, until=end) if ds.has("orders") else None
         buyers = o.select(customer_id=o.customer_id.cast("string")).distinct().execute()["customer_id"]
         df["buyer"] = df["customer_id"].isin(buyers.to_numpy())
     else:
@@ -422,7 +422,7 @@ def _targets(ds, cfg, end: dt.date) -> pd.DataFrame:
     return df
 
 
-def select(df: pd.DataFrame, rule: S.PlaybookRule, end: dt.date) -> pd.Series:
+def select(df: pd.DataFrame, rule: PlaybookRule, end: dt.date) -> pd.Series:
     """The customers of :func:`targets` a playbook rule selects (a boolean
     mask): every selector set in the rule must hold."""
     m = pd.Series(True, index=df.index)
@@ -444,14 +444,14 @@ def select(df: pd.DataFrame, rule: S.PlaybookRule, end: dt.date) -> pd.Series:
     return m
 
 
-def action_label(rule: S.PlaybookRule, cfg) -> str:
+def action_label(rule: PlaybookRule, cfg) -> str:
     if rule.label:
         return rule.label
     k = f"health_action_{rule.action}"
     return i18n.t(k, cfg.language) if k in i18n.TEXT else rule.action.replace("_", " ")
 
 
-def timing_label(rule: S.PlaybookRule, cfg) -> str:
+def timing_label(rule: PlaybookRule, cfg) -> str:
     if rule.timing:
         return rule.timing
     k = f"health_timing_{rule.action}"
@@ -462,14 +462,14 @@ def timing_label(rule: S.PlaybookRule, cfg) -> str:
     return "–"
 
 
-def _is_default(rule: S.PlaybookRule) -> bool:
-    return rule in S.DEFAULT_PLAYBOOKS
+def _is_default(rule: PlaybookRule) -> bool:
+    return rule in DEFAULT_PLAYBOOKS
 
 
-def target_label(rule: S.PlaybookRule, cfg) -> str:
+def target_label(rule: PlaybookRule, cfg) -> str:
     """Who a playbook targets, in words."""
     lang = cfg.language
-    st = S.settings(cfg)
+    st = cfg.segmentation
     parts = []
     if rule.states:
         parts.append(i18n.t("health_target_states", lang, v=", ".join(S.state_label(s, cfg) for s in rule.states)))
@@ -493,7 +493,7 @@ def playbooks(ds, cfg) -> pd.DataFrame:
     """One row per playbook of the client's settings: ``action``,
     ``label``, ``target`` (in words), ``timing`` and ``customers`` (selected
     at the period end)."""
-    st = S.settings(cfg)
+    st = cfg.segmentation
     df = targets(ds, cfg)
     rows = [{"action": r.action, "label": action_label(r, cfg), "target": target_label(r, cfg),
              "timing": timing_label(r, cfg), "customers": int(select(df, r, cfg.period.end).sum())}
@@ -507,9 +507,9 @@ def playbook_summary(ds, cfg) -> list[dict]:
     spend over the RFM look-back window (the revenue at stake; 0 for
     customers with none). Counts below ``k_anonymity`` are kept here (the
     summary suppresses them for display)."""
-    st = S.settings(cfg)
+    st = cfg.segmentation
     df = targets(ds, cfg)
-    spend = S.rfm(ds, cfg)[["customer_id", "monetary"]] if ds.has("orders") else None
+    spend = facts.rfm(ds, cfg)[["customer_id", "monetary"]] if ds.has("orders") else None
     if spend is not None:
         df = df.merge(spend, on="customer_id", how="left")
     out = []
@@ -525,7 +525,7 @@ EXPORT_COLUMNS = ["customer_id", "action", "lifecycle_state", "rfm_segment", "he
                   "last_seen", "next_renewal"]
 
 
-def target_list(ds, cfg, rule: S.PlaybookRule) -> pd.DataFrame:
+def target_list(ds, cfg, rule: PlaybookRule) -> pd.DataFrame:
     """The customers one playbook selects, as the export's columns
     (:data:`EXPORT_COLUMNS`; real customer ids — pseudonymized by
     :func:`journeykit.report.export`), ordered by health score (lowest
@@ -544,7 +544,7 @@ def export_playbooks(ds, cfg) -> list:
     :func:`journeykit.report.export`: pseudonymized ids, no personal data).
     Returns the paths written (empty outside a report run)."""
     paths = []
-    for rule in S.settings(cfg).playbooks:
+    for rule in cfg.segmentation.playbooks:
         p = report.export(f"playbook_{rule.action}", target_list(ds, cfg, rule), cfg)
         if p is not None:
             paths.append(p)
@@ -601,7 +601,7 @@ def next_steps(ds, cfg, chs=None) -> list[str]:
         if k / n >= 0.15:
             out.append(i18n.t("health_next_unhealthy", lang, n=report.fmt_int(k), share=report.fmt_pct(k / n)))
     if ds.has("orders"):
-        r = S.rfm(ds, cfg)
+        r = facts.rfm(ds, cfg)
         if len(r) >= n_min and r["monetary"].sum() > 0:
             share = r.loc[r["segment"].isin(["at_risk", "cant_lose"]), "monetary"].sum() / r["monetary"].sum()
             if share >= 0.15:
@@ -627,7 +627,7 @@ def components_view(ds, cfg):
     scored customers with a value; dropped components say which table they
     need."""
     lang = cfg.language
-    w = S.settings(cfg).health.weights.model_dump()
+    w = cfg.segmentation.health.weights.model_dump()
     avail = available_components(ds)
     used = used_components(ds, cfg)
     h = health(ds, cfg)
@@ -686,7 +686,7 @@ def bands_view(ds, cfg):
 def distribution_chart(ds, cfg):
     """Histogram of the health score, coloured by band, thresholds marked."""
     lang = cfg.language
-    hs = S.settings(cfg).health
+    hs = cfg.segmentation.health
     h = health(ds, cfg).dropna(subset=["score"])
     if h.empty:
         return report.Note(i18n.t("health_none", lang, period=cfg.period.label(lang)))
@@ -765,7 +765,7 @@ def by_segment_view(ds, cfg):
     """Band shares per RFM segment (table); segments under ``k_anonymity``
     scored customers are not shown."""
     lang = cfg.language
-    st = S.settings(cfg)
+    st = cfg.segmentation
     df = by_segment(ds, cfg)
     df = df[df["customers"] >= int(cfg.definitions.k_anonymity)].copy()
     df["segment"] = [S.segment_label(s, cfg, st) for s in df["segment"]]
