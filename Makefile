@@ -15,7 +15,7 @@ CLIENT ?=
 PERIOD ?=
 APT_PACKAGES := chromium fonts-noto-cjk poppler-utils default-jre-headless
 
-.PHONY: help demo test report monthly lab bench clean sysdeps venv
+.PHONY: help demo test report monthly lab bench clean sysdeps venv hooks
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,12 @@ lab: venv ## open JupyterLab on notebooks/ (in its own .venv-lab, see README)
 
 bench: venv sysdeps ## time the full report on the demo and large data, and the naive paths beside it (prints figures)
 	$(PY) -m journeykit.bench $(if $(SIZES),--sizes $(SIZES))
+
+hooks: venv ## strip notebook outputs at every `git add` (nbstripout as a git filter; keeps cell tags and ids)
+	git config filter.nbstripout.clean '"$(abspath $(PY))" -m nbstripout --keep-id'
+	git config filter.nbstripout.smudge cat
+	git config diff.ipynb.textconv '"$(abspath $(PY))" -m nbstripout -t'
+	@echo "notebooks are now stripped of outputs when staged (.gitattributes names them)"
 
 clean: ## remove rendered reports, caches and generated data (keeps .venv)
 	rm -rf reports/*/ data/.cache data/tiny data/demo data/large .pytest_cache

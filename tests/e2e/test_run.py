@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from journeykit.run import cli
 from journeykit.report import METRICS_SCHEMA
+from journeykit.sections import registry
 
 PERIOD = "2026-10"
 
@@ -46,21 +47,11 @@ def _pii_values(tiny: Path) -> list[str]:
     return [v for v in values if v]
 
 
-STAGES = {"10_awareness": "sections.awareness.compute", "20_consideration": "sections.consideration.compute",
-          "30_purchase": "sections.purchase.compute", "40_retention": "sections.retention.compute",
-          "50_advocacy": "sections.advocacy.compute", "55_campaigns": "sections.campaigns.compute",
-          "60_segmentation": "sections.segmentation.compute", "70_prediction": "sections.prediction.compute",
-          "80_ltv": "sections.ltv.compute"}
-NO_PREV = {"55_campaigns", "70_prediction"}  # lists of campaigns / backtest results: no comparison value
+STAGES = [s.name for s in registry.SECTIONS if s.name not in ("00_data_quality", "90_summary")]
 
 
 def _stable_keys(section: str) -> list[str]:
-    import importlib
-
-    mod = importlib.import_module(f"journeykit.{STAGES[section]}")
-    if section in NO_PREV:
-        return list(mod.STABLE_KEYS)
-    return [k for key in mod.STABLE_KEYS for k in (key, f"{key}_prev")]
+    return registry.get(section).keys()
 
 
 @pytest.mark.e2e
@@ -111,10 +102,7 @@ def test_every_stage_records_its_stable_keys(full_run: Path, section: str):
     missing = [k for k in _stable_keys(section) if k not in sec["metrics"]]
     assert not missing, f"{section} lacks {missing}"
     # the tiny client has every table: the headline of each stage is computed
-    headline = {"10_awareness": "ctr", "20_consideration": "sessions", "30_purchase": "orders",
-                "40_retention": "mau", "50_advocacy": "nps", "55_campaigns": "campaigns",
-                "60_segmentation": "health_band_shares", "70_prediction": "churn", "80_ltv": "clv_total"}[section]
-    assert sec["metrics"][headline] is not None
+    assert sec["metrics"][registry.get(section).headline] is not None
 
 
 @pytest.mark.e2e
@@ -184,7 +172,9 @@ def test_orders_only_client_gets_purchase_and_retention_and_not_available_for_th
         sec = doc["sections"][section]
         assert sec["status"] == "not_available" and sec["needs"] == tables, section
         # the stable keys are still there, as null
-        assert sec["metrics"] == {k: None for k in _stable_keys(section)}, section
+        assert sec["metrics"] == registry.get(section).null_metrics(), section
+        # decided from the registry before any kernel started: no notebook was executed
+        assert sec["seconds"] == 0 and not (out / "notebooks" / f"{section}.ipynb").exists(), section
         page = (out / f"{section}.html").read_text(encoding="utf-8")
         assert "Not available for this client" in page and tables[0] in page
     for section in ("30_purchase", "40_retention", "60_segmentation", "70_prediction", "80_ltv"):

@@ -17,6 +17,7 @@ from journeykit.core import config
 from journeykit.core import i18n
 from journeykit.data import loader as io
 from journeykit.sections.data_quality import compute as quality
+from journeykit.sections.data_quality import view
 from journeykit.report import Note, Table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,6 +180,7 @@ def test_monthly_rows(ds):
 def test_section_metrics(ds):
     assert quality.metrics(ds) == {
         "tables_loaded": 4,                                            # customers (derived), events, orders, surveys
+        "data_first_date": "2026-08-01", "data_last_date": "2026-11-05", "period_partial": False,
         "rows_loaded": {"customers": 4, "events": 4, "orders": 4, "surveys": 2},
         "rows_in_scope": {"customers": 3, "events": 3, "orders": 3, "surveys": 2},
         "rows_repaired": 2,                                            # 1 dropped order + 1 duplicate; generated ids not counted
@@ -205,7 +207,7 @@ def test_overview_view(ds):
     else:
         names, loaded, derived = ["고객", "이벤트", "주문", "설문"], "적재됨", "파생됨"
         src = "이벤트, 주문, 설문에서 생성"
-    rows = cells(quality.overview_view(ds))
+    rows = cells(view.overview_view(ds))
     assert rows == [
         head,
         [names[0], derived, src, "–", "–", "4", "3", "1", "2026-08-01", "2026-10-02"],
@@ -228,11 +230,11 @@ def test_checks_view(ds):
                     ["주문", "amount ≥ 0", "통과"],
                     ["설문", "response_id 중복 없음", "통과"],
                     ["설문", "nps는 0–10 정수", "통과"]]
-    assert cells(quality.checks_view(ds)) == expected
+    assert cells(view.checks_view(ds)) == expected
 
 
 def test_repairs_view(ds):
-    rows = cells(quality.repairs_view(ds))
+    rows = cells(view.repairs_view(ds))
     if en(ds):
         assert rows[0] == labels(ds, "col_table", "col_repair", "col_rows", "col_why")
         assert [r[:3] for r in rows[1:]] == [["orders", "generated order_id", "4"],
@@ -251,13 +253,13 @@ def test_repairs_view(ds):
 def test_not_loaded_and_unmapped_views(ds):
     pii = "personal data (PII): never loaded" if en(ds) else "개인정보(PII): 적재하지 않음"
     orders, surveys = ("orders", "surveys") if en(ds) else ("주문", "설문")
-    assert cells(quality.not_loaded_view(ds))[1:] == [[orders, "이메일", pii], [surveys, "comment", pii]]
+    assert cells(view.not_loaded_view(ds))[1:] == [[orders, "이메일", pii], [surveys, "comment", pii]]
     head = labels(ds, "col_event_type", "col_events")
-    assert cells(quality.unmapped_view(ds)) == [head, ["FOO", "2"]]
+    assert cells(view.unmapped_view(ds)) == [head, ["FOO", "2"]]
 
 
 def test_mapping_view(ds):
-    rows = cells(quality.mapping_view(ds))
+    rows = cells(view.mapping_view(ds))
     by_table = {r[0]: r[1:] for r in rows[1:]}
     orders = "orders" if en(ds) else "주문"
     events = "events" if en(ds) else "이벤트"
@@ -266,7 +268,7 @@ def test_mapping_view(ds):
 
 
 def test_missing_view_names_the_tables_not_supplied(ds):
-    note = quality.missing_view(ds)
+    note = view.missing_view(ds)
     assert isinstance(note, Note) and note.kind == "warn"
     if en(ds):
         assert note.text.startswith("Not supplied: marketing, subscriptions, support tickets, messages, experiments.")
@@ -275,7 +277,7 @@ def test_missing_view_names_the_tables_not_supplied(ds):
 
 
 def test_monthly_rows_chart_is_labelled_in_the_language(ds):
-    fig = quality.monthly_rows_chart(ds, months=2)
+    fig = view.monthly_rows_chart(ds, months=2)
     ax = fig.axes[0]
     assert ax.get_title() == ("Rows per month by table" if en(ds) else "테이블별 월간 행 수")
     assert len(ax.get_lines()) == 4           # customers, events, orders, surveys
@@ -302,7 +304,7 @@ def test_clean_client_gets_notes(tmp_path, language):
         "orders.csv": b"order_id,customer_id,ordered_at,amount\no1,c1,2026-10-01,10\no2,c2,2026-10-02,20\n",
     })
     with io.load(config.load("acme", "2026-10", root=root)) as ds:
-        texts = [quality.repairs_view(ds), quality.not_loaded_view(ds), quality.unmapped_view(ds)]
+        texts = [view.repairs_view(ds), view.not_loaded_view(ds), view.unmapped_view(ds)]
         assert all(isinstance(n, Note) for n in texts)
         if language == "en":
             assert [n.text for n in texts] == ["No rows needed repair.", "Every column in the exports was used.",
@@ -328,8 +330,8 @@ def test_repaired_check_is_shown_as_repaired(tmp_path, language, result):
         assert quality.metrics(ds)["rows_repaired"] == 1          # c2 added
         label = {"en": "every customer in other tables is in customers",
                  "ko": "다른 테이블의 모든 고객이 고객 테이블에 있음"}[language]
-        view = cells(quality.checks_view(ds))
-        assert [r[2] for r in view[1:] if r[1] == label] == [result]
+        shown = cells(view.checks_view(ds))
+        assert [r[2] for r in shown[1:] if r[1] == label] == [result]
 
 
 def test_header_only_file_is_treated_as_not_supplied(tmp_path):
@@ -346,5 +348,5 @@ def test_header_only_file_is_treated_as_not_supplied(tmp_path):
         m = quality.metrics(ds)
         assert m["tables_loaded"] == 2                                  # customers (derived from o1) and orders
         assert m["rows_loaded"] == {"customers": 1, "orders": 1}        # no surveys entry
-        status = [r for r in cells(quality.overview_view(ds))[1:] if r[0] == "surveys"][0][1]
+        status = [r for r in cells(view.overview_view(ds))[1:] if r[0] == "surveys"][0][1]
         assert status == i18n.t("table_empty", "en")

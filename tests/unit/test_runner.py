@@ -66,7 +66,8 @@ def make_project(tmp_path: Path, notebooks: dict[str, tuple[str, str]]) -> Path:
           pdf: false
         """), encoding="utf-8")
     (root / "data" / "acme").mkdir(parents=True)
-    (root / "data" / "acme" / "orders.csv").write_bytes(b"customer_id,ordered_at,amount\nc1,2026-09-01,10\n")
+    (root / "data" / "acme" / "orders.csv").write_bytes(b"customer_id,ordered_at,amount\nc1,2026-09-01,10\n"
+                                                        b"c1,2026-10-15,12\n")
     (root / "notebooks").mkdir()
     for name, (title, code) in notebooks.items():
         write_notebook(root / "notebooks" / f"{name}.ipynb", title, code)
@@ -184,14 +185,15 @@ def test_first_report_of_a_period_is_published_even_with_a_failure_then_replaced
     assert "did not record its metrics" in doc["sections"]["30_no_metrics"]["error"]
     assert not (root / "reports" / "acme" / "_failed" / "2026-09").exists()
 
-    # A good run replaces a report that had a failed section, exit 0.
-    code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--sections", "00"])
+    # Once the section is fixed, a good run replaces the report that had it failed, exit 0.
+    write_notebook(root / "notebooks" / "30_no_metrics.ipynb", "Thirty", RECORD_OK.replace("00_ok", "30_no_metrics"))
+    code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--sections", "30"])
     out = capsys.readouterr().out
     assert code == cli.EXIT_OK == 0
     assert f"report: {target}/index.html" in out
     doc = json.loads((target / "metrics.json").read_text(encoding="utf-8"))
-    assert list(doc["sections"]) == ["00_ok"] and doc["sections"]["00_ok"]["status"] == "ok"
-    assert not (target / "30_no_metrics.html").exists()
+    assert list(doc["sections"]) == ["30_no_metrics"] and doc["sections"]["30_no_metrics"]["status"] == "ok"
+    assert "could not be produced" not in (target / "30_no_metrics.html").read_text(encoding="utf-8")
 
 
 def test_input_errors_stop_before_any_section(tmp_path):
@@ -255,3 +257,56 @@ def test_longest_expected_sections_start_first(tmp_path):
     est = runner.expected_seconds(cfg, paths)
     assert est["00_data_quality"] == 50.0 and est["70_prediction"] == 20.0 and est["40_retention"] == 3.5
     assert est["90_summary"] == 0  # not in that report, not heavy
+
+
+# --------------------------------------------------------------------------
+# The period against the data; partial runs
+# --------------------------------------------------------------------------
+
+def test_a_period_after_the_data_is_refused_naming_its_last_date(tmp_path, capsys):
+    # the data ends on 2026-10-15: a cron job asking for 2026-11 must not publish "visits fell to 0"
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    rc = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-11"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "period 2026-11 starts after the data's last date, 2026-10-15" in err
+    assert "the data covers 2026-09-01 to 2026-10-15" in err and "render a period up to 2026-10" in err
+    assert not (root / "reports" / "acme" / "2026-11").exists()
+    rc = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2024-01"])
+    assert rc == 2 and "ends before the data's first date, 2026-09-01" in capsys.readouterr().err
+
+
+def test_a_period_the_data_ends_inside_is_rendered_and_called_partial(tmp_path):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    messages = []
+    result = runner.run("acme", "2026-10", root=root, progress=messages.append)
+    assert result.ok
+    assert any("the data ends on 2026-10-15, inside the period: the report is partial" in m for m in messages)
+    messages.clear()
+    assert runner.run("acme", "2026-09", root=root, progress=messages.append).ok   # September is complete
+    assert not any("partial" in m for m in messages)
+
+
+def test_a_partial_run_merges_into_the_report_and_never_drops_sections(tmp_path):
+    record = lambda name, x: (  # noqa: E731
+        "import journeykit as jk\n"
+        f"jk.report.record('{name}', {{'x': {x}}})\n")
+    root = make_project(tmp_path, {
+        "00_a": ("A", record("00_a", 1)), "10_b": ("B", record("10_b", 1)),
+        "90_summary": ("Summary", SUMMARY_READS_OTHERS),
+    })
+    assert runner.run("acme", "2026-10", root=root, progress=lambda _m: None).ok
+    out = root / "reports" / "acme" / "2026-10"
+    before = json.loads((out / "metrics.json").read_text())
+    # 10_b changes and is re-run alone: 00_a is kept as it was, the summary re-reads both
+    write_notebook(root / "notebooks" / "10_b.ipynb", "B", record("10_b", 2))
+    result = runner.run("acme", "2026-10", root=root, sections=["10"], progress=lambda _m: None)
+    assert result.ok and result.published
+    doc = json.loads((out / "metrics.json").read_text())
+    assert sorted(doc["sections"]) == ["00_a", "10_b", "90_summary"]
+    assert doc["sections"]["00_a"] == before["sections"]["00_a"]
+    assert doc["sections"]["10_b"]["metrics"] == {"x": 2}
+    assert doc["sections"]["90_summary"]["metrics"] == {"saw": ["00_a", "10_b"]}
+    assert (out / "00_a.html").is_file() and (out / "notebooks" / "00_a.ipynb").is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="00_a.html"' in index and 'href="10_b.html"' in index

@@ -11,6 +11,7 @@ from journeykit.stats import compare
 from journeykit.core import config
 from journeykit import report
 from journeykit.sections.summary import compute as summary
+from journeykit.sections.summary import view
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,21 +67,21 @@ def test_scorecard_takes_recorded_changes_in_journey_order(cfg):
 def test_scorecard_html_escapes_and_marks(cfg):
     s = sections()
     s["30_purchase"]["changes"][0]["label"] = "<b>Orders</b>"
-    html = summary.Scorecard(summary.scorecard(s, cfg()), cfg())._repr_html_()
+    html = view.Scorecard(summary.scorecard(s, cfg()), cfg())._repr_html_()
     assert "<b>Orders</b>" not in html and "&lt;b&gt;Orders&lt;/b&gt;" in html
     assert 'class="mark good"' in html and 'class="mark bad"' in html   # orders up, churn up
     assert html.count("<svg") == 1                                     # only CTR recorded a trend
 
 
 def test_sparkline():
-    svg = summary.sparkline([1, 2, None, 4])
+    svg = view.sparkline([1, 2, None, 4])
     assert svg.startswith("<svg") and svg.count("L") == 2 and "<circle" in svg  # 3 points, last marked
-    assert summary.sparkline([5]) == "" and summary.sparkline([]) == ""
-    assert "nan" not in summary.sparkline([1.0, 1.0, 1.0])                      # flat line, no division by 0
+    assert view.sparkline([5]) == "" and view.sparkline([]) == ""
+    assert "nan" not in view.sparkline([1.0, 1.0, 1.0])                      # flat line, no division by 0
 
 
 def test_what_changed_lists_significant_moves_smallest_p_first(cfg):
-    text = summary.what_changed(sections(), cfg())
+    text = view.what_changed(sections(), cfg())
     # orders: z = (330/31 − 200/30)/se ≫ churn's z (0.20 vs 0.10 of 400): orders first
     assert text[0].startswith("[Purchase] Orders rose from 200 to 330")
     assert text[1].startswith("[Retention] Churn rate rose from 10.0% to 20.0%")
@@ -90,7 +91,7 @@ def test_what_changed_lists_significant_moves_smallest_p_first(cfg):
 def test_what_changed_says_so_when_nothing_moved(cfg):
     s = sections()
     del s["30_purchase"], s["40_retention"]
-    assert summary.what_changed(s, cfg("ko")) == ["2026년 9월 대비 통계적으로 유의하게 변한 핵심 지표는 없습니다."]
+    assert view.what_changed(s, cfg("ko")) == ["2026년 9월 대비 통계적으로 유의하게 변한 핵심 지표는 없습니다."]
 
 
 def test_journey_uses_funnel_users_and_skips_missing_steps():
@@ -105,7 +106,7 @@ def test_journey_uses_funnel_users_and_skips_missing_steps():
 
 
 def test_caveats(cfg):
-    text = summary.caveats(sections(), cfg())
+    text = view.caveats(sections(), cfg())
     assert text == [
         "20 · Consideration is not available: it needs the events table(s).",
         "50 · Advocacy failed and is missing from this report.",
@@ -113,7 +114,7 @@ def test_caveats(cfg):
         "1 event name(s) are not mapped to a canonical type and are not analysed.",
     ]
     clean = {"00_data_quality": {"status": "ok", "metrics": {"rows_repaired": 0}}}
-    assert summary.caveats(clean, cfg()) == ["No data caveats: every table was supplied and nothing was repaired."]
+    assert view.caveats(clean, cfg()) == ["No data caveats: every table was supplied and nothing was repaired."]
 
 
 def test_metrics(cfg):
@@ -158,7 +159,7 @@ def test_health_shifts_and_table(cfg):
     assert [(r["group"], r["key"]) for r in rows] == [
         ("health", "healthy"), ("health", "at_risk"), ("health", "unhealthy"),
         ("lifecycle", "new"), ("lifecycle", "active"), ("lifecycle", "churned")]
-    cells = summary.shifts_table(rows, c).cells()
+    cells = view.shifts_table(rows, c).cells()
     assert cells.iloc[0, 1:].tolist() == ["Healthy", "50.0%", "45.0%", "+5.0 pp"]   # 0.50 − 0.45
     assert cells.iloc[3, 1:].tolist() == ["New", "12", "15", "-3"]
     assert summary.health_shifts({}, c) == []
@@ -168,13 +169,13 @@ def test_actions_by_revenue_at_stake_and_small_counts_suppressed(cfg):
     c = cfg()
     books = summary.actions(seg_sections(), c)
     assert [b["action"] for b in books] == ["vip", "winback", "welcome"]   # 2.0M, 0.9M, 0; nobody left out
-    cells = summary.actions_table(books, c).cells()
+    cells = view.actions_table(books, c).cells()
     assert cells.iloc[0].tolist() == ["VIP", "monthly", "< 10", "–"]       # 3 customers < k = 10
     assert cells.iloc[1].tolist() == ["Win back", "now", "40", "₩900,000"]
 
 
 def test_churn_risk_sentence(cfg):
-    assert summary.churn_risk(seg_sections(), cfg()) == [
+    assert view.churn_risk(seg_sections(), cfg()) == [
         "The churn model expects about 192 customers to leave in the next 60 days, with ₩1,234,567 of their "
         "last year's spend at risk (backtest ROC AUC 0.86)."]
-    assert summary.churn_risk({}, cfg()) == []
+    assert view.churn_risk({}, cfg()) == []

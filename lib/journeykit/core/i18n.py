@@ -14,6 +14,8 @@ TEXT: dict[str, dict[str, str]] = {
     "period": {"en": "Period", "ko": "기간"},
     "comparison": {"en": "compared with {prev}", "ko": "비교 기간: {prev}"},
     "generated": {"en": "Generated {when}", "ko": "생성일 {when}"},
+    "data_through": {"en": "Data through {date}", "ko": "데이터 기준일 {date}"},
+    "data_through_partial": {"en": "Data through {date}: a partial month", "ko": "데이터 기준일 {date}: 일부 기간만 포함"},
     "contents": {"en": "Contents", "ko": "목차"},
     "sections": {"en": "Sections", "ko": "섹션"},
     "status_ok": {"en": "ready", "ko": "완료"},

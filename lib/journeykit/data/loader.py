@@ -566,7 +566,7 @@ class _TableLoader:
                     canon, f"{len(unmapped)} value{'s' if len(unmapped) > 1 else ''} of column "
                            f"'{chosen[canon]}' {'are' if len(unmapped) > 1 else 'is'} not mapped to a canonical "
                            f"{canon} ({', '.join(allowed)})",
-                    n_rows=total, examples=[f"{v} ({n:,} rows)" for v, n in unmapped[:5]],
+                    n_rows=total, examples=[f"{v} ({n:,} row{'s' if n != 1 else ''})" for v, n in unmapped[:5]],
                     fix=f"say what each value means under data.tables.{self.table}.values.{canon} in "
                         f"params/clients/{self.cfg.client}.yaml, e.g. {{{example}}}"))
 

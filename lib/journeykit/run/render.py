@@ -181,17 +181,21 @@ def index_body(cfg: RunConfig, results: list[SectionResult], *, has_pdf: bool) -
             f'<p class="no-print"><a href="notebooks/">{esc(i18n.t("analyst_notebooks", lang))}</a></p>')
 
 
-def combined_body(cfg: RunConfig, results: list[SectionResult], generated_at: str) -> str:
+def combined_body(cfg: RunConfig, results: list[SectionResult], generated_at: str,
+                  data_through: dt.date | None = None, partial: bool = False) -> str:
     """Cover, contents and every section, one page break apart (for the PDF)."""
     lang = cfg.language
     esc = html.escape
     results = reading_order(results)
     toc = "".join(f"<li>{esc(r.title)}</li>" for r in results)
+    through = ""
+    if data_through is not None:
+        through = f"<p>{esc(i18n.t('data_through_partial' if partial else 'data_through', lang, date=str(data_through)))}</p>"
     parts = [
         f'<section class="cover"><div class="kicker">{esc(i18n.t("report_title", lang))}</div>'
         f"<h1>{esc(cfg.name)}</h1><div class=\"sub\">{esc(cfg.period.label(lang))} · "
         f"{esc(i18n.t('comparison', lang, prev=cfg.comparison.label(lang)))}</div>"
-        f"<p>{esc(i18n.t('generated', lang, when=generated_at))}</p></section>",
+        f"{through}<p>{esc(i18n.t('generated', lang, when=generated_at))}</p></section>",
         f'<section class="section-break"><h1>{esc(i18n.t("contents", lang))}</h1><ol class="toc">{toc}</ol></section>',
     ]
     for r in results:
@@ -227,8 +231,11 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> None:
                               fix="check that `chromium --headless` runs on this machine")
 
 
-def write_report(cfg: RunConfig, out: Path, results: list[SectionResult], generated_at: str) -> None:
-    """Write every section page, index.html and report.pdf into ``out``."""
+def write_report(cfg: RunConfig, out: Path, results: list[SectionResult], generated_at: str,
+                 data_through: dt.date | None = None, partial: bool = False) -> None:
+    """Write every section page, index.html and report.pdf into ``out``;
+    the cover says how far the data goes (``data_through``) and whether the
+    period is only partly covered."""
     for r in results:
         (out / r.href).write_text(page(cfg, r.title, r.body_html, generated_at=generated_at), encoding="utf-8")
     has_pdf = cfg.report.pdf
@@ -238,7 +245,7 @@ def write_report(cfg: RunConfig, out: Path, results: list[SectionResult], genera
     if has_pdf:
         combined = out / ".combined.html"
         combined.write_text(page(cfg, i18n.t("report_title", cfg.language),
-                                 combined_body(cfg, results, generated_at), index_href=None,
+                                 combined_body(cfg, results, generated_at, data_through, partial), index_href=None,
                                  generated_at=generated_at), encoding="utf-8")
         try:
             print_pdf(combined, out / "report.pdf")

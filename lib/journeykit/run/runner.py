@@ -256,7 +256,8 @@ def expected_seconds(cfg: RunConfig, paths: list[Path]) -> dict[str, float]:
 
 
 def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at: str, jobs: int,
-                 say: Callable[[str], None], available: dict[str, set[str]]) -> list[SectionResult]:
+                 say: Callable[[str], None], available: dict[str, set[str]],
+                 kept: list[SectionResult] | None = None) -> list[SectionResult]:
     """Execute the section notebooks into ``staging/notebooks``.
 
     A section whose needs the data does not meet (:mod:`journeykit.sections.registry`)
@@ -267,7 +268,7 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
     (:func:`expected_seconds`). Sections that read the others' results (the
     summary) run afterwards, one at a time.
     """
-    done: list[SectionResult] = []
+    done: list[SectionResult] = list(kept or [])
     n = len(paths)
     pos = {p: i for i, p in enumerate(paths, 1)}
     resolved = Path(cfg.run.folder) / ".run" / "config.json"
@@ -323,8 +324,81 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
         say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} …")
         write_results()  # later sections (the summary) read the results of earlier ones
         finished(execute_section(cfg, p, staging / "notebooks" / p.name, resolved), p)
-    order = {p.stem: i for i, p in enumerate(paths)}
-    return sorted(done, key=lambda r: order.get(r.name, len(order)))
+    return sorted(done, key=lambda r: r.name)
+
+
+def check_coverage(cfg: RunConfig, load_report) -> dict:
+    """The dates the client's data covers, checked against the period:
+    ``first`` and ``last`` (dates over every loaded table) and ``partial``
+    (the data ends inside the period).
+
+    Raises
+    ------
+    ConfigError
+        When the period starts after the data's last date or ends before its
+        first: such a report would compare a month of data with a month of
+        none ("visits fell from 914 to 0, significant").
+    """
+    import datetime as _dt
+
+    from journeykit.core.errors import ConfigError
+
+    firsts = [t.first_at for t in load_report.tables.values() if t.status != "empty" and t.first_at]
+    lasts = [t.last_at for t in load_report.tables.values() if t.status != "empty" and t.last_at]
+    if not lasts:
+        return {"first": None, "last": None, "partial": False}
+    first = _dt.datetime.fromisoformat(min(firsts)).date()
+    last = _dt.datetime.fromisoformat(max(lasts)).date()
+    covers = f"the data covers {first} to {last}"
+    if cfg.period.start > last:
+        raise ConfigError(
+            f"client '{cfg.client}': period {cfg.period} starts after the data's last date, {last} ({covers})",
+            fix=f"render a period up to {last.strftime('%Y-%m')}, or load an export that includes {cfg.period}")
+    if cfg.period.end <= first:
+        raise ConfigError(
+            f"client '{cfg.client}': period {cfg.period} ends before the data's first date, {first} ({covers})",
+            fix=f"render a period from {first.strftime('%Y-%m')} on")
+    return {"first": first, "last": last, "partial": last < cfg.period.end - _dt.timedelta(days=1)}
+
+
+def _previous_report(target: Path) -> dict | None:
+    """The metrics.json of the report published at ``target``, if any."""
+    try:
+        return json.loads((target / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _kept_sections(cfg: RunConfig, previous: dict | None, paths: list[Path], staging: Path) -> list[SectionResult]:
+    """For a partial run (``--sections``) over a published report: the
+    sections it does not re-run, as that report had them (metrics, page,
+    executed notebook and exports), so the new report never has fewer
+    sections than the one it replaces."""
+    if not previous:
+        return []
+    target = cfg.report_dir
+    chosen = {p.stem for p in paths}
+    kept = []
+    for name, sec in previous.get("sections", {}).items():
+        if name in chosen:
+            continue
+        r = SectionResult(name=name, title=sec.get("title") or name, status=sec.get("status", "failed"),
+                          metrics=sec.get("metrics"), changes=sec.get("changes"), trend=sec.get("trend"),
+                          error=sec.get("error"), needs=list(sec.get("needs") or []),
+                          seconds=float(sec.get("seconds") or 0.0), retried=bool(sec.get("retried")),
+                          engine=sec.get("engine"))
+        nb_path = target / "notebooks" / f"{name}.ipynb"
+        executed = nbformat.read(nb_path, as_version=4) if nb_path.exists() else None
+        if executed is not None:
+            shutil.copy2(nb_path, staging / "notebooks" / nb_path.name)
+        r.body_html = render.section_body(cfg, r, executed)
+        kept.append(r)
+    if (target / "exports").is_dir():
+        (staging / "exports").mkdir(exist_ok=True)
+        for f in (target / "exports").iterdir():
+            if f.is_file():
+                shutil.copy2(f, staging / "exports" / f.name)  # a re-run section overwrites its own lists
+    return kept
 
 
 def _start_spark_server(cfg: RunConfig, say: Callable[[str], None]):
@@ -383,11 +457,27 @@ def run(
         result.error = e.render()
         return result
 
+    try:
+        coverage = check_coverage(cfg, load_report)
+    except JourneykitError as e:
+        result.error = e.render()
+        return result
+    if coverage["partial"]:
+        say(f"{client} {cfg.period}: the data ends on {coverage['last']}, inside the period: the report is partial")
+
     paths = notebooks(cfg.root, sections or cfg.report.sections or None)
     if not paths:
         result.error = f"no section notebooks found in {cfg.root / 'notebooks'}"
         return result
     target = cfg.report_dir
+    previous = _previous_report(target) if sections else None
+    if previous is not None:
+        # A partial run merges into the report that is there: the sections not
+        # re-run are kept as they were, and the summary is re-read from all.
+        chosen = {p.stem for p in paths}
+        summaries = [p for p in notebooks(cfg.root) if (registry.get(p.stem) or registry.Section(p.stem, "")).reads_results
+                     and p.stem not in chosen]
+        paths = sorted(paths + summaries)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".tmp-{cfg.period}-{uuid.uuid4().hex[:8]}"
     (staging / "notebooks").mkdir(parents=True)
@@ -401,13 +491,14 @@ def run(
         run_cfg = cfg.model_copy(update={"run": context})
         run_cfg.write(staging / ".run" / "config.json")
         result.sections = _execute_all(run_cfg, paths, staging, generated_at, max(1, jobs), say,
-                                       registry.available(load_report))
+                                       registry.available(load_report), kept=_kept_sections(cfg, previous, paths, staging))
         shutil.rmtree(staging / ".kernel", ignore_errors=True)
         shutil.rmtree(staging / ".run", ignore_errors=True)
         doc = metrics_document(cfg, result.sections, generated_at)
         (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
         say(f"{client} {cfg.period}: rendering HTML{' and PDF' if cfg.report.pdf else ''} …")
-        render.write_report(cfg, staging, result.sections, generated_at[:16].replace("T", " "))
+        render.write_report(cfg, staging, result.sections, generated_at[:16].replace("T", " "),
+                            data_through=coverage["last"], partial=coverage["partial"])
     except BaseException as e:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(e, JourneykitError):

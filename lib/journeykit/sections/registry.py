@@ -56,6 +56,8 @@ class Section:
     """What a stable key holds when the section is not available (default ``null``)."""
     headline: str | None = None
     """The stable key that shows the section computed something (checked end to end)."""
+    scorecard: tuple[str, ...] = ()
+    """The section's headline KPIs on the executive summary's scorecard, in order."""
     heavy: int = 0
     """Expected cost rank (higher starts first when sections run in parallel)."""
     reads_results: bool = False
@@ -92,35 +94,37 @@ SECTIONS: tuple[Section, ...] = (
             optional={"marketing": ("spend", "campaign"), "customers": ("acquisition_channel",),
                       "events": ("channel", "visitor_id")},
             stable_keys=("impressions", "clicks", "ctr", "spend", "cpc", "new_customers", "cac"),
-            headline="ctr", heavy=1),
+            headline="ctr", scorecard=("new_customers", "ctr", "cac"), heavy=1),
     Section("20_consideration", "consideration", needs=("events",),
             optional={"events": ("session_id", "device", "channel", "duration_s", "page", "customer_id",
                                  "visitor_id")},
             stable_keys=("sessions", "product_view_rate", "add_to_cart_rate", "checkout_rate", "funnel"),
-            headline="sessions", heavy=3),
+            headline="sessions", scorecard=("sessions", "add_to_cart_rate"), heavy=3),
     Section("30_purchase", "purchase", needs=("orders",),
             optional={"orders": ("payment_status", "device", "channel", "discount_code", "order_id"),
                       "customers": (), "subscriptions": ("plan", "ended_at")},
             stable_keys=("orders", "revenue", "aov", "conversion_rate", "payment_success_rate",
                          "discount_order_share", "repeat_revenue_share", "median_days_to_first_purchase"),
-            headline="orders", heavy=1),
+            headline="orders", scorecard=("orders", "revenue", "conversion_rate", "payment_success_rate"),
+            heavy=1),
     Section("40_retention", "retention", needs_any=("orders", "events.customer_id"),
             optional={"events": ("session_id", "duration_s", "feature"), "orders": ("payment_status",),
                       "subscriptions": ("plan", "mrr", "ended_at"), "tickets": ("category", "csat", "resolved_at"),
                       "customers": ("acquisition_channel",)},
             stable_keys=("active_customers", "mau", "dau_mau", "month1_retention", "month3_retention",
                          "repeat_purchase_rate", "churn_rate", "renewal_rate", "tickets_per_100_customers", "csat"),
-            headline="mau", heavy=4),
+            headline="mau", scorecard=("mau", "month1_retention", "churn_rate"), heavy=4),
     Section("50_advocacy", "advocacy", needs=("surveys",),
             optional={"surveys": ("nps", "csat", "touchpoint", "customer_id"), "customers": ("referred_by",),
                       "events": ("value",), "tickets": ()},
             stable_keys=("nps", "nps_ci_low", "nps_ci_high", "promoter_share", "detractor_share", "review_rate",
                          "referral_rate"),
-            headline="nps", heavy=1),
+            headline="nps", scorecard=("nps", "referral_rate"), heavy=1),
     Section("55_campaigns", "campaigns", needs_any=("messages", "experiments"),
             optional={"messages": ("channel", "opened_at", "clicked_at", "variant", "message_id"),
                       "orders": (), "customers": ("segment",)},
-            stable_keys=("campaigns", "experiments"), prev=False, headline="campaigns", heavy=2),
+            stable_keys=("campaigns", "experiments"), prev=False, headline="campaigns",
+            scorecard=("message_open_rate", "message_conversion_rate"), heavy=2),
     Section("60_segmentation", "segmentation", needs=("orders",),
             optional={"events": ("session_id", "duration_s", "feature", "customer_id"), "tickets": ("csat",),
                       "surveys": ("nps", "csat"), "subscriptions": ("plan", "ended_at"),
@@ -140,7 +144,7 @@ SECTIONS: tuple[Section, ...] = (
             optional={"customers": ("acquisition_channel",), "marketing": ("spend",)},
             stable_keys=("time_unit", "models", "selected_model", "gamma_gamma", "clv_total", "clv_mean",
                          "clv_median", "horizon_months", "discount_rate_monthly"),
-            headline="clv_total", heavy=2),
+            headline="clv_total", scorecard=("clv_mean",), heavy=2),
     Section("90_summary", "summary", stable_keys=("headline_kpis", "significant_changes"), prev=False,
             headline="headline_kpis", reads_results=True),
 )

@@ -1,17 +1,19 @@
 """Data quality: what was loaded, checked, repaired and dropped (section 00).
 
-Every function reads a :class:`journeykit.data.loader.Dataset` and returns a small
-pandas frame with canonical (English) column names; the notebook renames
-them for display in the client's language.
+Every function reads a :class:`journeykit.data.dataset.Dataset` and returns
+a small pandas frame (or dict) with canonical (English) column names;
+:mod:`.view` labels them in the client's language.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import ibis
 import pandas as pd
 
 from journeykit.data import schemas
-from journeykit.data.loader import Dataset
+from journeykit.data.dataset import Dataset
 
 
 def tables_overview(ds: Dataset) -> pd.DataFrame:
@@ -90,10 +92,54 @@ def not_loaded(ds: Dataset) -> pd.DataFrame:
 
 def unmapped_event_types(ds: Dataset) -> pd.DataFrame:
     """Event names kept as they are because no canonical type was mapped:
-    event_type, events (count over everything loaded)."""
+    event_type, events (rows up to the period end, most first)."""
+    cols = ["event_type", "events"]
     load = ds.report.tables.get("events")
-    items = (load.unmapped_event_types if load else {}).items()
-    return pd.DataFrame([{"event_type": k, "events": v} for k, v in items], columns=["event_type", "events"])
+    names = list(load.unmapped_event_types) if load and ds.has("events") else []
+    if not names:
+        return pd.DataFrame(columns=cols)
+    e = ds.table("events")
+    e = e.filter(e.event_type.isin(names))
+    df = e.group_by("event_type").aggregate(events=e.count()).to_pandas()
+    df = df[df["events"] > 0].sort_values(["events", "event_type"], ascending=[False, True], kind="stable")
+    return df[cols].reset_index(drop=True)
+
+
+def value_mappings(ds: Dataset) -> pd.DataFrame:
+    """How the values of categorical columns (``orders.payment_status``) were
+    read: table, column, value (as in the export; empty for a blank),
+    canonical (what it counts as), rows (all loaded rows), mapped_by
+    (``client``: the client file's ``values`` mapping; ``default``: a common
+    English value; ``empty``: blank, counted as paid)."""
+    rows = [{"table": name, "column": col, **{k: v for k, v in rec.items()}}
+            for name, load in ds.report.tables.items() for col, recs in load.values.items() for rec in recs]
+    return pd.DataFrame(rows, columns=["table", "column", "value", "canonical", "rows", "mapped_by"])
+
+
+def derived_orders(ds: Dataset) -> dict | None:
+    """For a client without an orders table whose orders were derived from
+    its events (see :func:`journeykit.data.loader.load`): ``paid`` (purchase
+    events), ``failed`` (payment_failed events) and ``with_amounts`` (the
+    events carry a value); ``None`` when orders were exported."""
+    load = ds.report.tables.get("orders")
+    if load is None or load.status != "derived":
+        return None
+    o = ds.raw("orders")
+    counts = o.aggregate(paid=o.count(where=o.payment_status == "paid"),
+                         failed=o.count(where=o.payment_status == "failed")).to_pandas().iloc[0]
+    return {"paid": int(counts["paid"]), "failed": int(counts["failed"]), "with_amounts": "amount" in load.columns}
+
+
+def coverage(ds: Dataset) -> dict:
+    """What the data covers against the period: ``first_date`` and
+    ``last_date`` (the earliest and latest timestamp in any loaded table,
+    all rows), and ``period_partial``: True when the data ends inside the
+    period (the last data date is before the period's last day), so the
+    month's counts are incomplete."""
+    first, last = ds.first_date(), ds.last_date()
+    end = ds.cfg.period.end
+    return {"first_date": first, "last_date": last,
+            "period_partial": bool(last is not None and last < end - dt.timedelta(days=1))}
 
 
 def monthly_rows(ds: Dataset, months: int = 24) -> pd.DataFrame:
@@ -131,7 +177,12 @@ def metrics(ds: Dataset) -> dict:
         Distinct event names with no canonical type.
     pii_columns_dropped : int
         Client columns not loaded because they hold personal data.
+    data_first_date, data_last_date : str
+        The earliest and latest date in the loaded data (ISO), see :func:`coverage`.
+    period_partial : bool
+        The data ends before the period's last day.
     """
+    cov = coverage(ds)
     overview = tables_overview(ds)
     loaded = overview[overview["rows_loaded"].notna() & (overview["status"] != "empty")]
     rep = repairs(ds)
@@ -146,136 +197,7 @@ def metrics(ds: Dataset) -> dict:
         "checks_repaired": int((chk["result"] == "repaired").sum()),
         "unmapped_event_types": int(len(unmapped_event_types(ds))),
         "pii_columns_dropped": int((not_loaded(ds)["reason"] == "pii").sum()),
+        "data_first_date": cov["first_date"].isoformat() if cov["first_date"] else None,
+        "data_last_date": cov["last_date"].isoformat() if cov["last_date"] else None,
+        "period_partial": cov["period_partial"],
     }
-
-
-# --------------------------------------------------------------------------
-# Views: the frames above, labelled in the client's language for display.
-# --------------------------------------------------------------------------
-
-def _view(df: pd.DataFrame, ds: Dataset, columns: dict[str, tuple[str, str]]):
-    from journeykit.core import i18n
-    from journeykit import report
-
-    lang = ds.cfg.language
-    out = df[list(columns)].copy()
-    if "table" in out:
-        out["table"] = [i18n.table_name(t, lang) for t in out["table"]]
-    labels = {c: i18n.t(key, lang) for c, (key, _) in columns.items()}
-    formats = {labels[c]: kind for c, (_, kind) in columns.items()}
-    return report.table(out.rename(columns=labels), ds.cfg, formats)
-
-
-def overview_view(ds: Dataset):
-    """Display table of :func:`tables_overview` (supplied tables only)."""
-    from journeykit.core import i18n
-
-    df = tables_overview(ds)
-    df = df[df["status"] != "missing"]
-    lang = ds.cfg.language
-    sources = [i18n.table_name(t, lang) for t, load in sorted(ds.report.tables.items())
-               if load.status != "derived" and schemas.SPECS[t].customer_keyed]
-    df["source"] = [i18n.t("source_derived", lang, tables=", ".join(sources)) if st == "derived" else src
-                    for st, src in zip(df["status"], df["source"])]
-    df["status"] = [i18n.t(f"table_{s}", lang) for s in df["status"]]
-    return _view(df, ds, {
-        "table": ("col_table", "text"), "status": ("col_status", "text"), "source": ("col_source", "text"),
-        "encoding": ("col_encoding", "text"), "rows_read": ("col_rows_read", "int"),
-        "rows_loaded": ("col_rows_loaded", "int"), "rows_in_scope": ("col_rows_in_scope", "int"),
-        "rows_after_end": ("col_rows_after", "int"), "first": ("col_first", "date"), "last": ("col_last", "date"),
-    })
-
-
-def checks_view(ds: Dataset):
-    """Display table of :func:`checks`."""
-    from journeykit.core import i18n
-
-    df = checks(ds)
-    lang = ds.cfg.language
-    df["check"] = [i18n.check_label(c, col, lang) for c, col in zip(df["check"], df["column"])]
-    df["result"] = [i18n.t("result_passed", lang) if r == "passed" else i18n.t("result_repaired", lang, n=f"{n:,}")
-                    for r, n in zip(df["result"], df["failing_rows"])]
-    return _view(df, ds, {"table": ("col_table", "text"), "check": ("col_check", "text"),
-                          "result": ("col_result", "text")})
-
-
-def repairs_view(ds: Dataset):
-    """Display table of :func:`repairs`, or a note when nothing was repaired."""
-    from journeykit.core import i18n
-    from journeykit import report
-
-    df = repairs(ds)
-    lang = ds.cfg.language
-    if df.empty:
-        return report.Note(i18n.t("no_repairs", lang))
-    df["what"] = [i18n.t(f"repair_{k}", lang, detail=d) for k, d in zip(df["kind"], df["detail"])]
-    df["why"] = [i18n.t(f"repair_{k}_why", lang, detail=d) for k, d in zip(df["kind"], df["detail"])]
-    return _view(df, ds, {"table": ("col_table", "text"), "what": ("col_repair", "text"),
-                          "rows": ("col_rows", "int"), "why": ("col_why", "text")})
-
-
-def mapping_view(ds: Dataset):
-    """Display table of :func:`column_mapping`, one row per table: the
-    columns the client names differently (``canonical ← client column``) and
-    the canonical columns whose names already matched."""
-    df = column_mapping(ds)
-    rows = []
-    for table, g in df.groupby("table", sort=False):
-        pairs = list(zip(g["canonical"], g["client_column"]))
-        rows.append({"table": table,
-                     "renamed": ", ".join(f"{c} ← {s}" for c, s in pairs if c != s) or "–",
-                     "same": ", ".join(c for c, s in pairs if c == s) or "–"})
-    out = pd.DataFrame(rows, columns=["table", "renamed", "same"])
-    return _view(out, ds, {"table": ("col_table", "text"), "renamed": ("col_renamed", "text"),
-                           "same": ("col_same_name", "text")})
-
-
-def missing_view(ds: Dataset):
-    """A note naming the canonical tables the client did not supply."""
-    from journeykit.core import i18n
-    from journeykit import report
-
-    lang = ds.cfg.language
-    missing = [i18n.table_name(t, lang) for t in schemas.SPECS
-               if t not in ds.report.tables or ds.report.tables[t].status == "empty"]
-    if not missing:
-        return report.Note(i18n.t("all_tables_supplied", lang))
-    return report.Note(i18n.t("tables_missing", lang, tables=", ".join(missing)), "warn")
-
-
-def not_loaded_view(ds: Dataset):
-    """Display table of :func:`not_loaded`, or a note when every column was used."""
-    from journeykit.core import i18n
-    from journeykit import report
-
-    df = not_loaded(ds)
-    if df.empty:
-        return report.Note(i18n.t("nothing_dropped", ds.cfg.language))
-    df["reason"] = [i18n.t(f"reason_{r}", ds.cfg.language) for r in df["reason"]]
-    return _view(df, ds, {"table": ("col_table", "text"), "column": ("col_dropped", "text"),
-                          "reason": ("col_reason", "text")})
-
-
-def unmapped_view(ds: Dataset):
-    """Display table of :func:`unmapped_event_types`, or a note."""
-    from journeykit.core import i18n
-    from journeykit import report
-
-    if not ds.has("events"):
-        return report.Note(i18n.t("no_events", ds.cfg.language))
-    df = unmapped_event_types(ds)
-    if df.empty:
-        return report.Note(i18n.t("no_unmapped", ds.cfg.language))
-    return _view(df, ds, {"event_type": ("col_event_type", "text"), "events": ("col_events", "int")})
-
-
-def monthly_rows_chart(ds: Dataset, months: int = 24):
-    """Figure of :func:`monthly_rows`."""
-    from journeykit.core import i18n
-    from journeykit.report import plots
-
-    df = monthly_rows(ds, months)
-    lang = ds.cfg.language
-    df["table"] = [i18n.table_name(t, lang) for t in df["table"]]
-    return plots.monthly_rows(df, i18n.t("chart_rows_per_month", lang), i18n.t("axis_rows", lang),
-                              i18n.t("col_month", lang))

@@ -1,0 +1,221 @@
+"""What the executive summary shows: the scorecard with sparklines, the
+sentences about what changed, the journey chart, health and lifecycle
+shifts, top actions, the churn outlook and the data caveats, built from
+:mod:`.compute` in the client's language."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from journeykit import report
+from journeykit.core import i18n
+from journeykit.core.config import RunConfig
+from journeykit.report import plots
+from journeykit.sections import registry
+from journeykit.sections.summary import compute
+from journeykit.sections.summary.compute import Row
+from journeykit.stats import compare
+
+i18n.register({
+    "summary_col_section": {"en": "Stage", "ko": "단계"},
+    "summary_col_trend": {"en": "Last 12 months", "ko": "최근 12개월"},
+    "summary_no_sections": {"en": "No other section has results for this period yet: render the full report first.",
+                            "ko": "이 기간의 다른 섹션 결과가 아직 없습니다. 전체 리포트를 먼저 생성하세요."},
+    "summary_nothing_changed": {"en": "No headline KPI changed significantly since {prev}.",
+                                "ko": "{prev} 대비 통계적으로 유의하게 변한 핵심 지표는 없습니다."},
+    "summary_funnel_title": {"en": "The journey in {period}", "ko": "{period}의 고객 여정"},
+    "summary_funnel_axis": {"en": "Count (log scale)", "ko": "수 (로그 스케일)"},
+    "summary_funnel_note": {
+        "en": "Each bar is the stage's own count for the month: impressions and clicks from marketing, then users reaching each funnel step (from events), then promoters among the month's survey answers. The sources differ, so read it as the shape of the journey, not one cohort moving through it.",
+        "ko": "막대는 단계별로 그 달에 집계한 수입니다. 노출·클릭은 마케팅 데이터, 이후는 퍼널 단계에 도달한 사용자(이벤트), 마지막은 그 달 설문 응답 중 추천 고객입니다. 출처가 서로 달라 한 코호트의 이동이 아니라 여정의 모양으로 읽어야 합니다."},
+    "summary_step_impressions": {"en": "Impressions", "ko": "노출"},
+    "summary_step_clicks": {"en": "Clicks", "ko": "클릭"},
+    "summary_step_visit": {"en": "Visitors", "ko": "방문자"},
+    "summary_step_product_view": {"en": "Viewed a product", "ko": "상품 조회"},
+    "summary_step_add_to_cart": {"en": "Added to cart", "ko": "장바구니 담기"},
+    "summary_step_checkout_start": {"en": "Started checkout", "ko": "결제 시작"},
+    "summary_step_purchase": {"en": "Bought", "ko": "구매"},
+    "summary_step_orders": {"en": "Orders", "ko": "주문"},
+    "summary_step_promoters": {"en": "Promoters (survey)", "ko": "추천 고객(설문)"},
+    "summary_caveat_not_available": {"en": "{section} is not available: it needs the {tables} table(s).",
+                                     "ko": "{section}: {tables} 테이블이 없어 제공되지 않습니다."},
+    "summary_caveat_failed": {"en": "{section} failed and is missing from this report.",
+                              "ko": "{section} 섹션이 실패해 이 리포트에서 빠졌습니다."},
+    "summary_caveat_repaired": {"en": "{n} rows were repaired or dropped at load (see Data quality).",
+                                "ko": "적재 시 {n}행을 보정하거나 제외했습니다(데이터 품질 참조)."},
+    "summary_caveat_unmapped": {"en": "{n} event name(s) are not mapped to a canonical type and are not analysed.",
+                                "ko": "표준 유형에 매핑되지 않아 분석하지 않은 이벤트 이름이 {n}개 있습니다."},
+    "summary_caveat_too_little": {"en": "Too little data to judge the change in: {labels}.",
+                                  "ko": "데이터가 부족해 변화를 판단할 수 없는 지표: {labels}."},
+    "summary_group_health": {"en": "Health band (share of customers)", "ko": "건강 등급(고객 비율)"},
+    "summary_group_lifecycle": {"en": "Lifecycle state (customers)", "ko": "생애주기 상태(고객 수)"},
+    "summary_col_group": {"en": "Measure", "ko": "구분"},
+    "summary_col_action": {"en": "Action", "ko": "실행 항목"},
+    "summary_col_timing": {"en": "When", "ko": "시점"},
+    "summary_col_customers": {"en": "Customers", "ko": "대상 고객"},
+    "summary_col_revenue": {"en": "Their spend, last 12 months", "ko": "최근 12개월 구매액"},
+    "summary_no_segments": {"en": "Health and segments are not available for this report (section 60 did not run).",
+                            "ko": "이 리포트에는 건강도와 세그먼트 정보가 없습니다(60 섹션 미실행)."},
+    "summary_no_actions": {"en": "No playbook action selects any customer this month.",
+                           "ko": "이번 달 실행 항목에 해당하는 고객이 없습니다."},
+    "summary_churn_risk": {
+        "en": "The churn model expects about {n} customers to leave in the next {days} days, with {revenue} of their last year's spend at risk (backtest ROC AUC {auc}).",
+        "ko": "이탈 예측 모델은 향후 {days}일 동안 약 {n}명의 고객이 이탈하고, 이들의 지난 1년 구매액 {revenue}가 위험하다고 봅니다(백테스트 ROC AUC {auc})."},
+    "summary_caveat_none": {"en": "No data caveats: every table was supplied and nothing was repaired.",
+                            "ko": "데이터 관련 유의 사항이 없습니다. 모든 테이블이 제공되었고 보정한 행이 없습니다."},
+})
+
+
+
+def sparkline(values: list[float | None], width: int = 110, height: int = 24) -> str:
+    """A small inline SVG line of ``values`` (gaps for missing values), the
+    last point marked; empty string when fewer than two values."""
+    pts = [(i, v) for i, v in enumerate(values) if v is not None and not math.isnan(v)]
+    if len(pts) < 2:
+        return ""
+    lo, hi = min(v for _, v in pts), max(v for _, v in pts)
+    span = (hi - lo) or 1.0
+    n = max(len(values) - 1, 1)
+
+    def xy(i, v):
+        return 2 + (width - 4) * i / n, height - 3 - (height - 6) * (v - lo) / span
+
+    path = " ".join(f"{'M' if k == 0 else 'L'}{x:.1f},{y:.1f}" for k, (x, y) in enumerate(xy(i, v) for i, v in pts))
+    lx, ly = xy(*pts[-1])
+    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+            f'<path d="{path}" fill="none" stroke="#1f4e79" stroke-width="1.5"/>'
+            f'<circle cx="{lx:.1f}" cy="{ly:.1f}" r="2.5" fill="#e07b39"/></svg>')
+
+
+class Scorecard:
+    """The scorecard as an HTML table with sparklines (text escaped)."""
+
+    def __init__(self, rows: list[Row], cfg: RunConfig):
+        self.rows, self.cfg = rows, cfg
+
+    def _repr_html_(self) -> str:
+        cfg, lang, esc = self.cfg, self.cfg.language, html.escape
+        head = [i18n.t("summary_col_section", lang), i18n.t("col_kpi", lang), cfg.period.label(lang),
+                cfg.period.previous().label(lang), i18n.t("col_change", lang), i18n.t("col_significance", lang),
+                i18n.t("summary_col_trend", lang)]
+        cls = ["txt", "txt", "num", "num", "num", "txt", "txt"]
+        ths = "".join(f'<th class="{c}">{esc(h)}</th>' for c, h in zip(cls, head))
+        trs = []
+        for r in self.rows:
+            f = report.fmt_kpi(r.kind, cfg)
+            c = r.change
+            mark = ""
+            if c.significant:
+                good = c.good
+                tone = "good" if good else ("bad" if good is False else "neutral")
+                mark = f' <span class="mark {tone}">{"▲" if c.direction == "up" else "▼"}</span>'
+            cells = [esc(r.title.split("·")[-1].strip()), esc(r.label), esc(f(c.value)), esc(f(c.prev)),
+                     esc(report.fmt_delta(c, r.kind, cfg)) + mark, esc(report.significance_text(c, cfg)),
+                     sparkline(r.trend)]
+            trs.append("<tr>" + "".join(f'<td class="{k}">{v}</td>' for k, v in zip(cls, cells)) + "</tr>")
+        return f'<table class="jk-table scorecard"><thead><tr>{ths}</tr></thead><tbody>{"".join(trs)}</tbody></table>'
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{r.label}: {r.change.value} (prev {r.change.prev}, {r.change.verdict})" for r in self.rows)
+
+
+def what_changed(sections: dict, cfg: RunConfig, limit: int = 6) -> list[str]:
+    """Sentences for the largest significant movements across all sections
+    (:func:`~journeykit.sections.summary.compute.significant_changes`), in the client's language."""
+    top = compute.significant_changes(sections, limit)
+    if not top:
+        return [i18n.t("summary_nothing_changed", cfg.language, prev=cfg.period.previous().label(cfg.language))]
+    out = []
+    for name, rec, ch in top:
+        title = (sections[name].get("title") or name).split("·")[-1].strip()
+        out += report.describe_changes([ch], {ch.key: f"[{title}] {rec.get('label') or ch.key}"},
+                                       {ch.key: rec.get("kind") or "num"}, cfg)
+    return out
+
+
+def journey_chart(steps: list[tuple[str, float]], cfg: RunConfig):
+    """Horizontal bars of :func:`journey` on a log scale, values labelled."""
+    lang = cfg.language
+    labels = [i18n.t(f"summary_step_{k}", lang) for k, _ in steps]
+    vals = [v for _, v in steps]
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(steps) + 1.1))
+    bars = ax.barh(labels[::-1], vals[::-1], color=plots.PALETTE[0])
+    ax.set_xscale("log")
+    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in vals[::-1]], padding=3, fontsize=8)
+    ax.set_title(i18n.t("summary_funnel_title", lang, period=cfg.period.label(lang)))
+    ax.set_xlabel(i18n.t("summary_funnel_axis", lang))
+    ax.grid(axis="y", visible=False)
+    ax.set_xlim(right=max(vals) * 8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def shifts_table(rows: list[dict], cfg: RunConfig):
+    """:func:`health_shifts` as a report table (change in points for shares)."""
+    lang = cfg.language
+    out = []
+    for r in rows:
+        f = report.fmt_kpi(r["kind"], cfg)
+        ch = compare.value(r["key"], r["value"], r["prev"])
+        delta = report.fmt_delta(ch, r["kind"], cfg) if r["kind"] == "pct" else (
+            "–" if ch.delta is None else f"{ch.delta:+,.0f}")
+        out.append({"group": i18n.t(f"summary_group_{r['group']}", lang), "label": r["label"],
+                    "value": f(r["value"]), "prev": f(r["prev"]), "delta": delta})
+    df = pd.DataFrame(out, columns=["group", "label", "value", "prev", "delta"])
+    cols = [i18n.t("summary_col_group", lang), i18n.t("col_kpi", lang), cfg.period.label(lang),
+            cfg.period.previous().label(lang), i18n.t("col_change", lang)]
+    df.columns = cols
+    return report.table(df, cfg, {cols[2]: "numtext", cols[3]: "numtext", cols[4]: "numtext"})
+
+
+def actions_table(books: list[dict], cfg: RunConfig):
+    """:func:`actions` as a table; customer counts below the k-anonymity
+    minimum are shown as "< k"."""
+    lang = cfg.language
+    k = cfg.definitions.k_anonymity
+    rows = [{"action": b.get("label") or b.get("action"), "timing": b.get("timing") or "–",
+             "customers": f"{b['customers']:,}" if b["customers"] >= k else f"< {k}",
+             "revenue": report.fmt_money(b.get("revenue_12m"), cfg.currency) if b["customers"] >= k else "–"}
+            for b in books]
+    cols = [i18n.t("summary_col_action", lang), i18n.t("summary_col_timing", lang),
+            i18n.t("summary_col_customers", lang), i18n.t("summary_col_revenue", lang)]
+    df = pd.DataFrame(rows, columns=["action", "timing", "customers", "revenue"])
+    df.columns = cols
+    return report.table(df, cfg, {cols[2]: "numtext", cols[3]: "numtext"})
+
+
+def churn_risk(sections: dict, cfg: RunConfig) -> list[str]:
+    """A sentence on the churn model's outlook (:func:`~journeykit.sections.summary.compute.churn_outlook`)."""
+    churn = compute.churn_outlook(sections)
+    if churn is None:
+        return []
+    return [i18n.t("summary_churn_risk", cfg.language, n=f"{churn['expected_churners']:,.0f}",
+                   days=churn.get("horizon_days"),
+                   revenue=report.fmt_money(churn.get("revenue_at_risk"), cfg.currency),
+                   auc=f"{churn.get('roc_auc', 0):.2f}")]
+
+
+def caveats(sections: dict, cfg: RunConfig) -> list[str]:
+    """The data caveats (:func:`~journeykit.sections.summary.compute.caveat_facts`) as sentences."""
+    lang = cfg.language
+    out = []
+    for c in compute.caveat_facts(sections, cfg):
+        if c["kind"] == "not_available":
+            out.append(i18n.t("summary_caveat_not_available", lang, section=c["section"],
+                              tables=registry.needs_text(c["needs"], lang) or "?"))
+        elif c["kind"] == "failed":
+            out.append(i18n.t("summary_caveat_failed", lang, section=c["section"]))
+        elif c["kind"] in ("repaired", "unmapped"):
+            out.append(i18n.t(f"summary_caveat_{c['kind']}", lang, n=f"{c['n']:,}"))
+        elif c["kind"] == "too_little":
+            out.append(i18n.t("summary_caveat_too_little", lang, labels=", ".join(c["labels"])))
+    return out or [i18n.t("summary_caveat_none", lang)]
+
+
+__all__ = ["sparkline", "Scorecard", "what_changed", "journey_chart", "shifts_table", "actions_table", "churn_risk",
+           "caveats"]
