@@ -51,6 +51,10 @@ class TableConfig(_Strict):
     """canonical column -> the client's column name."""
     event_types: dict[str, str] = Field(default_factory=dict)
     """events only: the client's event name -> canonical event type."""
+    event_type: str | None = None
+    """events only: the canonical type of every row, for an export that holds
+    one kind of event and no event-type column (e.g. ``purchase`` for a
+    transaction log of customer id and date)."""
     encoding: str | None = None
     """CSV encoding; detected (UTF-8, UTF-8 BOM, CP949) when absent."""
     sheet: str | None = None

@@ -449,6 +449,18 @@ class _TableLoader:
                 load.unused_columns.append(col)
         required = schemas.required_columns(self.table)
         missing = [c for c in required if c not in chosen]
+        if self.table == "events" and self.tcfg.event_type:
+            if "event_type" in chosen:
+                raise ConfigError(
+                    f"params/clients/{self.cfg.client}.yaml: data.tables.events has both an event_type column "
+                    f"('{chosen['event_type']}') and a fixed event_type ('{self.tcfg.event_type}')",
+                    fix="keep one: map the column under columns, or remove it from the export")
+            if self.tcfg.event_type not in schemas.EVENT_TYPES:
+                raise ConfigError(
+                    f"params/clients/{self.cfg.client}.yaml: data.tables.events.event_type "
+                    f"'{self.tcfg.event_type}' is not a canonical event type",
+                    fix=f"use one of: {', '.join(schemas.EVENT_TYPES)}")
+            missing = [c for c in missing if c != "event_type"]
         if self.table == "events" and "customer_id" not in chosen and "visitor_id" not in chosen:
             missing.append("customer_id or visitor_id")
         if missing:
@@ -460,6 +472,8 @@ class _TableLoader:
                 f"columns in the file: {cols}",
             )
         load.columns = {c: s for c, s in chosen.items() if c not in schemas.SPECS[self.table].pii}
+        if self.table == "events" and self.tcfg.event_type:
+            load.columns["event_type"] = f"(every row: {self.tcfg.event_type})"
         return chosen
 
     # -- typing ----------------------------------------------------------
@@ -608,6 +622,8 @@ class _TableLoader:
             if canon in schemas.SPECS[self.table].pii:
                 continue
             exprs[canon] = self.typed_expr(canon, src, source[src])
+        if self.table == "events" and self.tcfg.event_type:
+            exprs["event_type"] = _lit(self.tcfg.event_type)  # one kind of event per file (checked in mapping)
         for derived, from_col in schemas.DERIVED_COLUMNS.get(self.table, {}).items():
             if from_col in chosen:
                 exprs[derived] = f"(NULLIF(TRIM(CAST({_q(chosen[from_col])} AS VARCHAR)), '') IS NOT NULL)"
