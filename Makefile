@@ -15,7 +15,7 @@ CLIENT ?=
 PERIOD ?=
 APT_PACKAGES := chromium fonts-noto-cjk poppler-utils default-jre-headless
 
-.PHONY: help demo test report monthly lab bench clean sysdeps venv hooks
+.PHONY: help demo test report monthly lab lab-env bench clean sysdeps venv hooks
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,24 +46,31 @@ sysdeps: ## install Chromium (PDF), Korean fonts and Java (the Spark engine) fro
 demo: venv sysdeps ## generate the demo data (~20,000 customers) and render its full report
 	$(JK) demo
 
-test: venv sysdeps ## run the test-suite (unit, contract, notebooks, end-to-end) on tiny data
+test: venv sysdeps lab-env ## run the test-suite (unit, contract, shapes, notebooks, JupyterLab, end-to-end) on tiny data
 	$(PY) -m pytest
 
 report: venv sysdeps ## render one report: make report CLIENT=acme PERIOD=2026-10
 	@test -n "$(CLIENT)" -a -n "$(PERIOD)" || { echo "usage: make report CLIENT=<client> PERIOD=YYYY-MM"; exit 2; }
 	$(JK) run --client $(CLIENT) --period $(PERIOD)
 
-monthly: venv sysdeps ## render every client in params/clients/ (PERIOD= default: last complete month)
-	@$(JK) demo-data --size tiny --if-needed
-	@$(JK) demo-data --size demo --if-needed
-	$(JK) batch $(if $(PERIOD),--period $(PERIOD))
+monthly: venv sysdeps ## render every client whose file says `schedule: monthly`, for last month in its time zone (PERIOD= to choose)
+	@$(JK) batch $(if $(PERIOD),--period $(PERIOD)) || { code=$$?; echo "journeykit batch exited $$code (1: a client or section failed; 2: a configuration or data error; 3: a bug); make reports any failure as its own error 2: for the exact code (cron), call .venv/bin/journeykit batch directly."; exit $$code; }
 
-lab: venv ## open JupyterLab on notebooks/ (in its own .venv-lab, see README)
+LAB_STAMP := $(LAB_VENV)/.installed-lab
+
+$(LAB_STAMP): $(STAMP)
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
-	@$(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$$($(LAB_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/journeykit-main-venv.pth"
-	@$(LAB_VENV)/bin/python -c 'import jupyterlab' 2>/dev/null || $(LAB_VENV)/bin/python -m pip install --quiet '$(LAB_SPEC)'
+	$(LAB_VENV)/bin/python -m pip install --quiet '$(LAB_SPEC)'
+	$(PY) -m ipykernel install --prefix "$(abspath $(LAB_VENV))" --name journeykit --display-name "Python (journeykit)" >/dev/null
+	@mkdir -p $(LAB_VENV)/etc/jupyter
+	@echo '{"MultiKernelManager": {"default_kernel_name": "journeykit"}}' > $(LAB_VENV)/etc/jupyter/jupyter_server_config.json
+	@touch $(LAB_STAMP)
+
+lab-env: $(LAB_STAMP) ## create .venv-lab: JupyterLab, with the project's environment as its "journeykit" kernel
+
+lab: lab-env ## open JupyterLab on notebooks/ (the "journeykit" kernel; tiny demo data)
 	@$(JK) demo-data --size tiny --if-needed
-	$(LAB_VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(LAB_VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: venv sysdeps ## time the full report on the demo and large data, and the naive paths beside it (prints figures)
 	$(PY) -m journeykit.bench $(if $(SIZES),--sizes $(SIZES))

@@ -13,7 +13,7 @@ import pytest
 from journeykit.run import cli
 
 REPO = Path(__file__).resolve().parents[2]
-SUBCOMMANDS = ["demo-data", "demo", "run", "batch", "validate", "new-client"]
+SUBCOMMANDS = ["demo-data", "demo", "run", "batch", "validate", "new-client", "clients", "diff"]
 
 GOOD_ORDERS = (b"customer_id,ordered_at,amount\n"
                b"c1,2026-09-01,10\n"
@@ -62,7 +62,7 @@ def test_run_arguments_are_parsed():
 def test_other_subcommands_parse():
     p = cli.build_parser()
     assert p.parse_args(["validate", "--client", "acme"]).func is cli.cmd_validate
-    nc = p.parse_args(["new-client", "acme", "--name", "ACME 커피", "--language", "ko"])
+    nc = p.parse_args(["new-client", "--client", "acme", "--name", "ACME 커피", "--language", "ko"])
     assert (nc.client, nc.name, nc.language, nc.func) == ("acme", "ACME 커피", "ko", cli.cmd_new_client)
     b = p.parse_args(["batch", "--period", "2026-10", "--clients", "a", "b"])
     assert (b.period, b.clients, b.func) == ("2026-10", ["a", "b"], cli.cmd_batch)
@@ -74,9 +74,11 @@ def test_other_subcommands_parse():
 @pytest.mark.parametrize("argv, complaint", [
     (["run", "--client", "acme"], "--period"),                  # required
     (["validate"], "--client"),
-    (["new-client", "acme", "--language", "fr"], "invalid choice"),
+    (["new-client", "--client", "acme", "--language", "fr"], "invalid choice"),
+    (["new-client", "acme"], "--client"),                         # the client is --client everywhere
     (["demo-data", "--size", "huge"], "invalid choice"),
-    ([], "required"),                                            # a subcommand is required
+    (["run", "--client", "acme", "--period", "2026-10", "--jobs", "0"], "not a positive number of jobs"),
+    (["batch", "--jobs", "two"], "not a whole number"),
 ])
 def test_bad_arguments_exit_2_with_usage(capsys, argv, complaint):
     with pytest.raises(SystemExit) as info:
@@ -86,13 +88,22 @@ def test_bad_arguments_exit_2_with_usage(capsys, argv, complaint):
     assert "usage: journeykit" in err and complaint in err
 
 
-def test_top_level_help_lists_every_subcommand(capsys):
+def test_top_level_help_lists_every_subcommand_examples_and_exit_codes(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    listed = re.search(r"\{([a-z,-]+)\}", out).group(1).split(",")
-    assert listed == SUBCOMMANDS
+    for sub in SUBCOMMANDS:
+        assert re.search(rf"^    {sub}\b", out, re.M), sub
+    assert list(_subparsers()) == SUBCOMMANDS
+    assert "examples:" in out and "exit codes:" in out
+    for code in "0123":
+        assert re.search(rf"^  {code}  ", out, re.M), code
+
+
+def test_bare_journeykit_prints_help(capsys):
+    assert cli.main([]) == 0
+    assert capsys.readouterr().out.startswith("usage: journeykit")
 
 
 @pytest.mark.parametrize("sub", SUBCOMMANDS)
@@ -102,7 +113,17 @@ def test_every_subcommand_has_help(capsys, sub):
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: journeykit {sub}")
-    assert "-h, --help" in out
+    assert "-h, --help" in out and "example" in out
+    for action in _subparsers()[sub]._actions:                   # every option says what it is for
+        assert action.help, f"{sub} {action.option_strings}"
+
+
+def _subparsers() -> dict:
+    import argparse
+
+    parser = cli.build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices
 
 
 def test_version(capsys):
@@ -163,7 +184,7 @@ def test_validate_unknown_client_suggests_the_close_one(tmp_path, capsys):
     code, _, err = run_cli(capsys, "--root", root, "validate", "--client", "acmee")
     assert code == 2
     assert "no client file params/clients/acmee.yaml (did you mean 'acme'?)" in err
-    assert "journeykit new-client acmee" in err
+    assert "journeykit new-client --client acmee" in err
 
 
 def test_validate_in_a_real_process_exits_non_zero_without_traceback(tmp_path):
@@ -182,11 +203,12 @@ def test_validate_in_a_real_process_exits_non_zero_without_traceback(tmp_path):
 
 def test_new_client_writes_once_then_refuses(tmp_path, capsys):
     root = make_root(tmp_path, GOOD_ORDERS)
-    code, out, _ = run_cli(capsys, "--root", root, "new-client", "seoul", "--name", "서울 카페", "--language", "ko")
+    code, out, _ = run_cli(capsys, "--root", root, "new-client", "--client", "seoul", "--name", "서울 카페",
+                           "--language", "ko")
     assert code == 0
     path = root / "params" / "clients" / "seoul.yaml"
     assert f"wrote {path}" in out and "journeykit validate --client seoul" in out
-    code, out, err = run_cli(capsys, "--root", root, "new-client", "seoul")
+    code, out, err = run_cli(capsys, "--root", root, "new-client", "--client", "seoul")
     assert code == 2
     assert "params/clients/seoul.yaml already exists" in err and "Traceback" not in err
 
@@ -195,5 +217,5 @@ def test_run_with_a_bad_period_is_an_input_error(tmp_path, capsys):
     root = make_root(tmp_path, GOOD_ORDERS)
     code, _, err = run_cli(capsys, "--root", root, "run", "--client", "acme", "--period", "2026-13")
     assert code == 2
-    assert "period '2026-13' is not a month" in err and "YYYY-MM" in err
+    assert "period '2026-13' is not a month" in err and "YYYY-MM" in err and "--period 2026-10" in err
     assert not (root / "reports").exists() or not any((root / "reports").rglob("*.html"))

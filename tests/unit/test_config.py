@@ -155,7 +155,7 @@ def test_unknown_key_names_file_and_key_with_suggestion(tmp_path, extra, key, su
     assert "fix:" in text
 
 
-@pytest.mark.parametrize("typo, suggestion", [("colums", "columns"), ("fiel", "file"), ("event_type", "event_types")])
+@pytest.mark.parametrize("typo, suggestion", [("colums", "columns"), ("fiel", "file"), ("event_typs", "event_types")])
 def test_unknown_key_under_a_table(tmp_path, typo, suggestion):
     root = make_root(tmp_path, {"acme": f"""
 data:
@@ -256,7 +256,7 @@ def test_missing_client_file_suggests_a_close_name(tmp_path):
     text = load_error(root, "acmee")
     assert "params/clients/acmee.yaml" in text
     assert "did you mean 'acme'" in text
-    assert "new-client acmee" in text                   # how to create it
+    assert "new-client --client acmee" in text                   # how to create it
     assert "globex" in text                             # the known clients
 
 

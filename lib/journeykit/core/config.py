@@ -175,6 +175,9 @@ class RunConfig(_Strict):
     engine: EngineConfig = Field(default_factory=EngineConfig)
     definitions: Definitions
     report: ReportConfig
+    schedule: Literal["monthly"] | None = None
+    """``monthly``: ``journeykit batch`` (``make monthly``) renders this client
+    every month; without it the client is rendered only on request."""
     segmentation: SegmentationSettings = Field(default_factory=SegmentationSettings)
     """Segments, lifecycle states, health score and playbooks
     (:class:`journeykit.core.settings.SegmentationSettings`)."""
@@ -480,7 +483,7 @@ def load(
         raise ConfigError(
             f"no client file {path.relative_to(root)}"
             + (f" (did you mean '{close[0]}'?)" if close else ""),
-            fix=f"create it with `journeykit new-client {client}`; known clients: {', '.join(known) or 'none'}",
+            fix=f"create it with `journeykit new-client --client {client}`; known clients: {', '.join(known) or 'none'}",
         )
     if isinstance(overrides, list):
         overrides = parse_overrides(overrides)

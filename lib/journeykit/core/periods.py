@@ -57,14 +57,22 @@ class Period:
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ConfigError(
                 f"period {text!r} is not a month",
-                fix="give the period as YYYY-MM, e.g. PERIOD=2026-10",
+                fix="give the period as YYYY-MM, e.g. 2026-10 (--period 2026-10, or PERIOD=2026-10 with make)",
             )
         return cls(int(m.group(1)), int(m.group(2)))
 
     @classmethod
-    def last_complete(cls, today: dt.date | None = None) -> "Period":
-        """The most recent month that has ended by ``today``."""
-        today = today or dt.date.today()
+    def last_complete(cls, today: dt.date | None = None, timezone: str | None = None) -> "Period":
+        """The most recent month that has ended by ``today`` (default: today
+        in ``timezone``, an IANA name, else on this machine's clock): a
+        client in Seoul has finished November hours before one in New York."""
+        if today is None:
+            if timezone:
+                import zoneinfo
+
+                today = dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+            else:
+                today = dt.date.today()
         return cls(today.year, today.month).previous()
 
     def __str__(self) -> str:

@@ -40,6 +40,7 @@ METRICS_SCHEMA: dict[str, Any] = {
         "language": {"enum": ["en", "ko"]},
         "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
         "currency": {"type": "string", "pattern": r"^[A-Z]{3}$"},
+        "inputs_digest": {"type": ["string", "null"]},
         "timezone": {"type": "string"},
         "generated_at": {"type": "string"},
         "journeykit_version": {"type": "string"},

@@ -1,8 +1,9 @@
 """The ``journeykit`` command.
 
-Exit codes: 0 everything succeeded; 1 a report was produced but a section
-failed (or, for ``batch``, a client failed); 2 the configuration or data is
-wrong (the message says what to fix); 3 a bug in journeykit.
+Exit codes: 0 everything succeeded (or was already up to date); 1 a report
+was produced but a section failed, another run of the same client and
+period holds its lock, or (``batch``) a client failed; 2 the configuration
+or the data is wrong (the message says what to fix); 3 a bug in journeykit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from journeykit.core.errors import JourneykitError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 
+EXIT_CODES = """exit codes:
+  0  success (or the report was already up to date)
+  1  a section or a client failed, or another run of the same client and period is going on
+  2  the configuration or the data is wrong: the message says what to fix
+  3  a bug in journeykit (please report it with the traceback)"""
+
 
 def _root(args) -> Path:
     from journeykit.core.config import find_root
@@ -26,6 +33,13 @@ def _root(args) -> Path:
 
 def _err(text: str) -> None:
     print(f"error: {text}", file=sys.stderr, flush=True)
+
+
+def _overrides(args) -> list[str]:
+    out = list(getattr(args, "set", None) or [])
+    if getattr(args, "no_pdf", False):
+        out.append("report.pdf=false")
+    return out
 
 
 def cmd_demo_data(args) -> int:
@@ -49,14 +63,30 @@ def _print_sections(result) -> None:
         print(f"  {s.status:<14} {s.name:<22} {s.seconds:6.1f} s  {extra}")
 
 
-def cmd_run(args) -> int:
+def _run_one(args, client: str, period: str):
     from journeykit.run import runner
 
-    result = runner.run(args.client, args.period, overrides=args.set, root=_root(args), jobs=args.jobs,
-                        sections=args.sections or None)
+    return runner.run(client, period, overrides=_overrides(args), root=_root(args), jobs=args.jobs,
+                      sections=getattr(args, "sections", None) or None, force=args.force, dry_run=args.dry_run,
+                      log_format=args.log_format)
+
+
+def cmd_run(args) -> int:
+    result = _run_one(args, args.client, args.period)
+    if result.busy:
+        _err(result.error)
+        return EXIT_FAILED
     if result.error:
         _err(result.error)
         return EXIT_INPUT
+    if args.dry_run:
+        print(f"{result.client} {result.period}: would run")
+        for name, what in result.plan:
+            print(f"  {name:<22} {what}")
+        return EXIT_OK
+    if result.skipped:
+        print(f"report: {result.report_dir}/index.html (up to date)")
+        return EXIT_OK
     _print_sections(result)
     where = result.report_dir
     if result.ok:
@@ -79,79 +109,111 @@ def cmd_demo(args) -> int:
         print("generating demo data (about 20,000 customers) …", file=sys.stderr, flush=True)
         demo.generate(data, size="demo", seed=7)
     args.client, args.period, args.set, args.sections = "demo", args.period or demo.DEFAULT_END, None, None
-    args.jobs = args.jobs or 2
+    args.force, args.dry_run, args.log_format = getattr(args, "force", False), False, "text"
     return cmd_run(args)
 
 
-def _batch_one(client: str, period: str, overrides, root: str):
-    """One client of ``batch``: (RunResult or None, bug text or None, seconds)."""
-    from journeykit.run import runner
+def _batch_one(args, client: str, period: str | None):
+    """One client of ``batch``: (client, period, RunResult or None, bug text or None, seconds)."""
+    from journeykit.core import config
+    from journeykit.core.periods import Period
 
     t0 = time.perf_counter()
     try:
-        result = runner.run(client, period, overrides=overrides, root=Path(root))
-    except Exception as e:
-        return None, f"{type(e).__name__}: {e}", time.perf_counter() - t0
+        if period is None:
+            tz = config.load(client, Period.last_complete(), root=_root(args)).timezone
+            period = str(Period.last_complete(timezone=tz))
+        result = _run_one(args, client, period)
+    except JourneykitError as e:
+        from journeykit.run.runner import RunResult
+
+        result = RunResult(client=client, period=period or "?", error=e.render())
+    except Exception as e:  # one client's bug does not stop the others
+        return client, period or "?", None, f"{type(e).__name__}: {e}", time.perf_counter() - t0
     for s in result.sections:  # the pages are written; keep what crosses processes small
         s.body_html = ""
-    return result, None, time.perf_counter() - t0
+    return client, result.period, result, None, time.perf_counter() - t0
+
+
+def _outcome(result, bug: str | None) -> tuple[str, str, int]:
+    """(status word, detail, exit code) of one batch client."""
+    if bug:
+        return "bug", bug, EXIT_BUG
+    if result.busy:
+        return "busy", result.error, EXIT_FAILED
+    if result.error:
+        lines = result.error.splitlines()
+        fix = next((ln.strip() for ln in lines if ln.strip().startswith("fix:")), "")
+        return "input error", lines[0] + (f" | {fix}" if fix else ""), EXIT_INPUT
+    if result.plan:
+        return "dry run", ", ".join(f"{n}: {w}" for n, w in result.plan), EXIT_OK
+    if result.skipped:
+        return "up to date", str(result.report_dir), EXIT_OK
+    if result.ok:
+        n_na = sum(s.status == "not_available" for s in result.sections)
+        return "ok", f"{len(result.sections)} sections" + (f", {n_na} not available" if n_na else ""), EXIT_OK
+    failed = [f"{s.name} ({s.error})" for s in result.sections if s.status == "failed"]
+    return "failed", "failed: " + "; ".join(failed), EXIT_FAILED
 
 
 def cmd_batch(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
     from journeykit.core import config
     from journeykit.core.periods import Period
 
     root = _root(args)
-    period = str(Period.parse(args.period)) if args.period else str(Period.last_complete())
-    clients = args.clients or config.list_clients(root)
+    period = str(Period.parse(args.period)) if args.period else None
+    if args.clients:
+        clients = args.clients
+    else:
+        clients = [c for c in config.list_clients(root) if _scheduled(root, c)]
+        if not clients:
+            print("no client file in params/clients/ has `schedule: monthly`: nothing to render "
+                  "(name clients with --clients, or add the key to their client files)")
+            return EXIT_OK
     if args.jobs > 1 and len(clients) > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as pool:
-            outcomes = list(pool.map(_batch_one, clients, [period] * len(clients), [args.set] * len(clients),
-                                     [str(root)] * len(clients)))
+            outcomes = list(pool.map(_batch_one, [args] * len(clients), clients, [period] * len(clients)))
     else:
-        outcomes = [_batch_one(c, period, args.set, str(root)) for c in clients]
-    rows = []
-    for client, (result, bug, secs) in zip(clients, outcomes):
-        if bug:  # one client's bug does not stop the others
-            rows.append((client, "bug", bug, secs))
-            continue
-        if result.error:
-            rows.append((client, "input error", result.error.splitlines()[0], secs))
-        elif result.ok:
-            n_na = sum(s.status == "not_available" for s in result.sections)
-            rows.append((client, "ok", f"{len(result.sections)} sections" + (f", {n_na} not available" if n_na else ""), secs))
-        else:
-            failed = [s.name for s in result.sections if s.status == "failed"]
-            rows.append((client, "failed", "failed: " + ", ".join(failed), secs))
-    table = Table(title=f"journeykit batch · {period}")
-    for col in ("client", "result", "detail", "seconds"):
-        table.add_column(col)
-    for client, status, detail, secs in rows:
-        style = "green" if status == "ok" else "red"
-        table.add_row(client, f"[{style}]{status}[/{style}]", detail, f"{secs:.1f}")
-    Console(stderr=False).print(table)
-    return EXIT_OK if all(r[1] == "ok" for r in rows) else EXIT_FAILED
+        outcomes = [_batch_one(args, c, period) for c in clients]
+    codes = []
+    print(f"journeykit batch: {len(clients)} client(s)")
+    for client, p, result, bug, secs in outcomes:
+        status, detail, code = _outcome(result, bug)
+        codes.append(code)
+        print(f"{client} {p}: {status} in {secs:.1f} s: {detail}")
+    if EXIT_BUG in codes:
+        return EXIT_BUG
+    if EXIT_INPUT in codes:
+        return EXIT_INPUT
+    return EXIT_FAILED if EXIT_FAILED in codes else EXIT_OK
+
+
+def _scheduled(root: Path, client: str) -> bool:
+    from journeykit.core import config
+
+    raw = config.read_yaml(config.client_path(root, client))
+    return raw.get("schedule") == "monthly"
 
 
 def cmd_validate(args) -> int:
     from journeykit.core import config
-    from journeykit.data import loader as io
-    from journeykit.sections.data_quality import compute as quality
     from journeykit.core.periods import Period
+    from journeykit.data import loader
+    from journeykit.sections.data_quality import compute as quality
 
     cfg = config.load(args.client, Period.last_complete(), overrides=args.set, root=_root(args))
-    with io.load(cfg, refresh=True) as ds:
+    with loader.load(cfg, refresh=True) as ds:
         print(f"client '{cfg.client}': data is valid")
         for name in ds.tables:
             load = ds.report.tables[name]
             enc = f", {load.encoding}" if load.encoding else ""
             print(f"  {name:<14} {load.rows_loaded:>12,} rows  ({load.source}{enc})")
+        first, last = ds.first_date(), ds.last_date()
+        if last:
+            print(f"  data from {first} to {last}")
         rep = quality.repairs(ds)
         for r in rep.itertuples():
             print(f"  repaired: {r.table}: {r.what} ({r.rows:,} rows): {r.why}")
@@ -171,62 +233,174 @@ def cmd_new_client(args) -> int:
     return EXIT_OK
 
 
+def cmd_clients(args) -> int:
+    """Every client with its schedule, last report and the data it covered."""
+    import json
+
+    from journeykit.core import config
+
+    root = _root(args)
+    names = config.list_clients(root)
+    if not names:
+        print("no client files in params/clients/ (journeykit new-client --client NAME)")
+        return EXIT_OK
+    print(f"{'client':<20} {'schedule':<9} {'last report':<12} {'status':<28} {'data until':<11}")
+    for c in names:
+        schedule = "monthly" if _scheduled(root, c) else "-"
+        folder = root / "reports" / c
+        docs = sorted(folder.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]/metrics.json")) if folder.is_dir() else []
+        period, status, until = "-", "-", "-"
+        if docs:
+            doc = json.loads(docs[-1].read_text(encoding="utf-8"))
+            period = doc.get("period", "-")
+            counts: dict[str, int] = {}
+            for sec in doc.get("sections", {}).values():
+                counts[sec.get("status", "?")] = counts.get(sec.get("status", "?"), 0) + 1
+            status = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+            dq = (doc.get("sections", {}).get("00_data_quality") or {}).get("metrics") or {}
+            until = dq.get("data_last_date") or "-"
+        print(f"{c:<20} {schedule:<9} {period:<12} {status:<28} {until:<11}")
+    return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    """This report's headline KPIs and verdicts against the previous period's report."""
+    from journeykit.core import config
+    from journeykit.run import diff
+
+    cfg = config.load(args.client, args.period, root=_root(args))
+    lines = diff.describe(diff.compare(cfg))
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=30, width=100)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="journeykit", description="Customer-lifecycle reports from a client's exports.")
+    p = argparse.ArgumentParser(
+        prog="journeykit", formatter_class=_Formatter,
+        description="Customer-lifecycle reports from a client's exports.",
+        epilog="examples:\n"
+               "  journeykit new-client --client acme --name \"ACME Coffee\" --language ko\n"
+               "  journeykit validate --client acme\n"
+               "  journeykit run --client acme --period 2026-10 --jobs 2\n"
+               "  journeykit batch                      # every client with `schedule: monthly`\n"
+               "  journeykit diff --client acme --period 2026-10\n\n" + EXIT_CODES)
     p.add_argument("--version", action="version", version=f"journeykit {__version__}")
-    p.add_argument("--root", help="project folder (default: found from the working directory)")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--root", metavar="DIR", help="project folder (default: found from the working directory)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def with_set(sp):
+    def positive(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"{n} is not a positive number of jobs (1 or more)")
+        return n
+
+    def client_arg(sp, required=True):
+        sp.add_argument("--client", required=required, metavar="NAME",
+                        help="the client: params/clients/NAME.yaml (e.g. acme)")
+
+    def period_arg(sp, required, default_help):
+        sp.add_argument("--period", required=required, metavar="YYYY-MM",
+                        help=f"the month to report on, e.g. 2026-10; compared with the month before{default_help}")
+
+    def run_options(sp):
+        sp.add_argument("--jobs", type=positive, default=1, metavar="N",
+                        help="run up to N independent sections at once, each in its own process (default 1)")
         sp.add_argument("--set", action="append", metavar="KEY=VALUE",
-                        help="override a config key, e.g. definitions.churn_inactivity_days=60 (repeatable)")
+                        help="override a setting, e.g. --set definitions.churn_inactivity_days=60 (repeatable)")
+        sp.add_argument("--no-pdf", action="store_true", help="render the HTML report only (no report.pdf)")
+        sp.add_argument("--force", action="store_true",
+                        help="render even when the data, settings, notebooks and journeykit are unchanged")
+        sp.add_argument("--dry-run", action="store_true",
+                        help="say which sections would run (and which are not available) and stop")
+        sp.add_argument("--log-format", choices=["text", "json"], default="text",
+                        help="progress lines, on the console and in run.log: text (default) or JSON lines")
 
-    sp = sub.add_parser("demo-data", help="generate the fictional demo client's exports")
-    sp.add_argument("--size", choices=["tiny", "demo", "large"], default="demo")
-    sp.add_argument("--seed", type=int, default=7)
-    sp.add_argument("--end", help="last month of the data (YYYY-MM; default: the demo's 2026-10)")
-    sp.add_argument("--out", help="folder (default: data/demo, data/tiny or data/large)")
+    sp = sub.add_parser("demo-data", formatter_class=_Formatter, help="generate the fictional demo client's exports",
+                        description="Generate the fictional demo client's exports (a Korean coffee brand).",
+                        epilog="example:\n  journeykit demo-data --size tiny --if-needed")
+    sp.add_argument("--size", choices=["tiny", "demo", "large"], default="demo",
+                    help="tiny: 1,500 customers (tests); demo: 20,000 (make demo); large: 1,000,000 (benchmarks)")
+    sp.add_argument("--seed", type=int, default=7, help="random seed: the same seed writes the same files (default 7)")
+    sp.add_argument("--end", metavar="YYYY-MM", help="last month of the data (default: the demo's 2026-10)")
+    sp.add_argument("--out", metavar="DIR", help="folder (default: data/demo, data/tiny or data/large)")
     sp.add_argument("--if-needed", action="store_true",
                     help="do nothing when the folder already holds this generator's data of this size")
     sp.set_defaults(func=cmd_demo_data)
 
-    sp = sub.add_parser("demo", help="generate demo data if missing and render the demo client's report")
-    sp.add_argument("--period", help="YYYY-MM (default: the demo data's last month)")
-    sp.add_argument("--jobs", type=int, default=2, metavar="N", help="sections at once (default 2)")
+    sp = sub.add_parser("demo", formatter_class=_Formatter,
+                        help="generate demo data if missing and render the demo client's report",
+                        epilog="example:\n  journeykit demo --jobs 2")
+    period_arg(sp, False, " (default: the demo data's last month)")
+    sp.add_argument("--jobs", type=positive, default=2, metavar="N", help="sections at once (default 2)")
+    sp.add_argument("--no-pdf", action="store_true", help="render the HTML report only")
     sp.set_defaults(func=cmd_demo)
 
-    sp = sub.add_parser("run", help="render one client's report for one period")
-    sp.add_argument("--client", required=True)
-    sp.add_argument("--period", required=True, help="YYYY-MM")
-    sp.add_argument("--sections", nargs="*", help="only these section prefixes, e.g. 00 40")
-    sp.add_argument("--jobs", type=int, default=1, metavar="N",
-                    help="run up to N independent sections at once, each in its own process (default 1)")
-    with_set(sp)
+    sp = sub.add_parser("run", formatter_class=_Formatter, help="render one client's report for one month",
+                        description="Render one client's report for one month into reports/CLIENT/PERIOD/.",
+                        epilog="examples:\n"
+                               "  journeykit run --client acme --period 2026-10 --jobs 2\n"
+                               "  journeykit run --client acme --period 2026-10 --sections 40 --no-pdf\n"
+                               "  journeykit run --client acme --period 2026-10 --dry-run\n\n" + EXIT_CODES)
+    client_arg(sp)
+    period_arg(sp, True, "")
+    sp.add_argument("--sections", nargs="+", metavar="PREFIX",
+                    help="only these sections, by number prefix (e.g. 00 40); merged into the published report")
+    run_options(sp)
     sp.set_defaults(func=cmd_run)
 
-    sp = sub.add_parser("batch", help="render every client in params/clients/ for one period")
-    sp.add_argument("--period", help="YYYY-MM (default: the last complete month)")
-    sp.add_argument("--clients", nargs="*", help="only these clients")
-    sp.add_argument("--jobs", type=int, default=1, metavar="N",
-                    help="render up to N clients at once, each in its own process (default 1)")
-    with_set(sp)
+    sp = sub.add_parser("batch", formatter_class=_Formatter,
+                        help="render every scheduled client (schedule: monthly) for last month",
+                        description="Render every client whose file says `schedule: monthly` (or those named), "
+                                    "each for the last complete month in its own time zone; one line per client.",
+                        epilog="examples:\n  journeykit batch\n  journeykit batch --period 2026-10 --clients acme beta\n\n"
+                               + EXIT_CODES)
+    period_arg(sp, False, " (default: the last complete month in each client's time zone)")
+    sp.add_argument("--clients", nargs="+", metavar="NAME", help="only these clients (scheduled or not)")
+    run_options(sp)
     sp.set_defaults(func=cmd_batch)
 
-    sp = sub.add_parser("validate", help="load and validate a client's data, nothing else")
-    sp.add_argument("--client", required=True)
-    with_set(sp)
+    sp = sub.add_parser("validate", formatter_class=_Formatter, help="load and check a client's data, nothing else",
+                        epilog="example:\n  journeykit validate --client acme\n\n" + EXIT_CODES)
+    client_arg(sp)
+    sp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting (repeatable)")
     sp.set_defaults(func=cmd_validate)
 
-    sp = sub.add_parser("new-client", help="write a commented params/clients/<client>.yaml to start from")
-    sp.add_argument("client")
-    sp.add_argument("--name", help="display name (any Unicode)")
-    sp.add_argument("--language", choices=["en", "ko"], default="en")
+    sp = sub.add_parser("new-client", formatter_class=_Formatter,
+                        help="write a commented params/clients/NAME.yaml to start from",
+                        epilog="example:\n  journeykit new-client --client acme --name \"ACME 커피\" --language ko")
+    client_arg(sp)
+    sp.add_argument("--name", help="display name in reports (any Unicode; default: the client's file name)")
+    sp.add_argument("--language", choices=["en", "ko"], default="en", help="language of the report (default en)")
     sp.set_defaults(func=cmd_new_client)
+
+    sp = sub.add_parser("clients", formatter_class=_Formatter,
+                        help="list the clients with their schedule, last report and data date",
+                        epilog="example:\n  journeykit clients")
+    sp.set_defaults(func=cmd_clients)
+
+    sp = sub.add_parser("diff", formatter_class=_Formatter,
+                        help="what changed since last month's report: headline KPIs and verdicts",
+                        epilog="example:\n  journeykit diff --client acme --period 2026-10")
+    client_arg(sp)
+    period_arg(sp, True, "")
+    sp.set_defaults(func=cmd_diff)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_OK
     try:
         return args.func(args)
     except JourneykitError as e:

@@ -15,6 +15,7 @@ kept in ``reports/<client>/_failed/<period>/`` and the good report stays.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -51,10 +52,16 @@ class RunResult:
     report_dir: Path | None = None
     error: str | None = None  # a failure before any section ran (config, data)
     published: bool = False
+    skipped: bool = False
+    """Nothing ran: the published report was made from the same inputs."""
+    busy: bool = False
+    """Nothing ran: another run of this client and period holds the lock."""
+    plan: list[tuple[str, str]] = field(default_factory=list)
+    """With ``dry_run``: each section and what would happen to it."""
 
     @property
     def ok(self) -> bool:
-        return self.error is None and all(s.status != "failed" for s in self.sections)
+        return self.error is None and not self.busy and all(s.status != "failed" for s in self.sections)
 
 
 def notebooks(root: Path, only: list[str] | None = None) -> list[Path]:
@@ -83,7 +90,9 @@ def pin_kernel(folder: Path) -> dict[str, str]:
     """
     spec_dir = folder / "kernels" / "python3"
     spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    # --log-level: the kernel's own log lines ("KeyboardInterrupt caught in kernel" on every
+    # shutdown) are noise in a run's log; a section's errors reach the runner through papermill.
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--log-level=CRITICAL"],
             "display_name": "Python 3 (journeykit)", "language": "python",
             "metadata": {"debugger": False}}
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
@@ -425,6 +434,64 @@ def _start_spark_server(cfg: RunConfig, say: Callable[[str], None]):
     return server
 
 
+def inputs_digest(cfg: RunConfig, paths: list[Path]) -> str | None:
+    """A digest of everything a report is made from: the data (each export's
+    content, see :func:`journeykit.data.loader.cache_key`), every setting,
+    the section notebooks and journeykit's own code. Two runs with the same
+    digest render the same report. ``None`` for a database source, whose
+    data can change under the same name."""
+    if cfg.data.is_database:
+        return None
+    import journeykit
+
+    h = hashlib.sha256()
+    h.update(io.cache_key(cfg).encode())
+    h.update(cfg.settings_digest.encode())
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    lib = Path(journeykit.__file__).parent
+    for f in sorted(lib.rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".j2", ".css", ".yaml"):
+            h.update(str(f.relative_to(lib)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:32]
+
+
+class RunLock:
+    """One run of a client and period at a time: an exclusive lock on
+    ``reports/<client>/.<period>.lock`` (released when the process ends,
+    however it ends), holding who holds it."""
+
+    def __init__(self, folder: Path, period: str):
+        self.path = folder / f".{period}.lock"
+        self.fd = None
+
+    def acquire(self) -> str | None:
+        """Take the lock; ``None`` when taken, else a description of the run holding it."""
+        import fcntl
+        import socket
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 400).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            return holder
+        os.ftruncate(fd, 0)
+        started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}".encode())
+        self.fd = fd
+        return None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)   # closing the descriptor releases the lock
+            self.fd = None
+
+
 def run(
     client: str,
     period: str,
@@ -434,50 +501,106 @@ def run(
     sections: list[str] | None = None,
     jobs: int = 1,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    log_format: str = "text",
 ) -> RunResult:
     """Render the full report for one client and period.
 
     The configuration is resolved once (defaults, client file, ``overrides``)
     and written into the run's folder; every section reads that file (its
     ``run_config`` parameter). ``jobs`` > 1 runs independent sections in
-    that many processes at once. Returns a :class:`RunResult`; never raises
-    for a section's failure. Configuration and data-contract errors are
-    returned in ``error`` (no report is written for them).
+    that many processes at once. A run whose inputs (:func:`inputs_digest`)
+    are those of the published report is skipped unless ``force``; a run of
+    a client and period already running elsewhere is refused (``busy``).
+    ``dry_run`` says what would run and stops. Each run appends its log to
+    ``reports/<client>/<period>/run.log``. Returns a :class:`RunResult`;
+    never raises for a section's failure. Configuration and data-contract
+    errors are returned in ``error`` (no report is written for them).
     """
-    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    from journeykit.run.log import RunLog
+
+    log = RunLog(log_format, echo=progress if progress is not None else print, client=client, period=str(period))
+    say = log
     result = RunResult(client=client, period=str(period))
     try:
         cfg = config.load(client, period, overrides=overrides, root=root)
-        result.period = str(cfg.period)
+    except JourneykitError as e:
+        result.error = e.render()
+        return result
+    result.period = str(cfg.period)
+    log.period = str(cfg.period)
+    target = cfg.report_dir
+    lock = RunLock(target.parent, str(cfg.period))
+    holder = None if dry_run else lock.acquire()
+    if holder is not None:
+        result.busy = True
+        result.error = (f"another run of {client} {cfg.period} is in progress ({holder}); "
+                        f"wait for it to finish, or stop it (lock: {lock.path})")
+        say(f"{client} {cfg.period}: {result.error}")
+        return result
+    try:
+        return _run_locked(cfg, result, say, log, sections=sections, jobs=jobs, force=force, dry_run=dry_run,
+                           overrides=overrides)
+    finally:
+        lock.release()
+        target_log = result.report_dir if result.published else (target if _is_good(target) else None)
+        if not dry_run and target_log is not None:
+            log.append_to(target_log / "run.log")
+
+
+def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, force, dry_run,
+                overrides) -> RunResult:
+    client = cfg.client
+    paths = notebooks(cfg.root, sections or cfg.report.sections or None)
+    if not paths:
+        result.error = f"no section notebooks found in {cfg.root / 'notebooks'}"
+        return result
+    target = cfg.report_dir
+    try:
+        digest = inputs_digest(cfg, notebooks(cfg.root))
+    except JourneykitError as e:
+        result.error = e.render()
+        return result
+    previous = _previous_report(target)
+    if (previous and digest and not force and previous.get("inputs_digest") == digest and _is_good(target)
+            and {p.stem for p in paths} <= set(previous.get("sections", {}))):
+        result.skipped = True
+        result.report_dir = target
+        say(f"{client} {cfg.period}: up to date: the data, settings, notebooks and journeykit are those of the "
+            f"report of {previous.get('generated_at', '?')} (--force renders it again)")
+        return result
+    try:
         say(f"{client} {cfg.period}: loading and validating data …")
         t0 = time.perf_counter()
         load_report = io.prepare(cfg, refresh=cfg.data.is_database)
         say(f"{client} {cfg.period}: data ready ({time.perf_counter() - t0:.1f} s)")
-    except JourneykitError as e:
-        result.error = e.render()
-        return result
-
-    try:
         coverage = check_coverage(cfg, load_report)
     except JourneykitError as e:
         result.error = e.render()
         return result
     if coverage["partial"]:
         say(f"{client} {cfg.period}: the data ends on {coverage['last']}, inside the period: the report is partial")
-
-    paths = notebooks(cfg.root, sections or cfg.report.sections or None)
-    if not paths:
-        result.error = f"no section notebooks found in {cfg.root / 'notebooks'}"
-        return result
-    target = cfg.report_dir
-    previous = _previous_report(target) if sections else None
-    if previous is not None:
+    merge = previous if sections else None
+    if merge is not None:
         # A partial run merges into the report that is there: the sections not
         # re-run are kept as they were, and the summary is re-read from all.
         chosen = {p.stem for p in paths}
-        summaries = [p for p in notebooks(cfg.root) if (registry.get(p.stem) or registry.Section(p.stem, "")).reads_results
-                     and p.stem not in chosen]
+        summaries = [p for p in notebooks(cfg.root)
+                     if (registry.get(p.stem) or registry.Section(p.stem, "")).reads_results and p.stem not in chosen]
         paths = sorted(paths + summaries)
+    available = registry.available(load_report)
+    if dry_run:
+        for p in paths:
+            section = registry.get(p.stem)
+            missing = section.missing(available) if section else []
+            what = f"not available (needs {', '.join(missing)}): no kernel" if missing else "runs"
+            result.plan.append((p.stem, what))
+        if merge is not None:
+            result.plan += [(name, "kept from the published report") for name in merge.get("sections", {})
+                            if name not in {p.stem for p in paths}]
+        return result
+
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".tmp-{cfg.period}-{uuid.uuid4().hex[:8]}"
     (staging / "notebooks").mkdir(parents=True)
@@ -490,15 +613,19 @@ def run(
                                     spark_remote=spark_server.url if spark_server else None)
         run_cfg = cfg.model_copy(update={"run": context})
         run_cfg.write(staging / ".run" / "config.json")
-        result.sections = _execute_all(run_cfg, paths, staging, generated_at, max(1, jobs), say,
-                                       registry.available(load_report), kept=_kept_sections(cfg, previous, paths, staging))
+        result.sections = _execute_all(run_cfg, paths, staging, generated_at, max(1, jobs), say, available,
+                                       kept=_kept_sections(cfg, merge, paths, staging))
         shutil.rmtree(staging / ".kernel", ignore_errors=True)
         shutil.rmtree(staging / ".run", ignore_errors=True)
         doc = metrics_document(cfg, result.sections, generated_at)
-        (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+        doc["inputs_digest"] = digest
+        (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False),
+                                              encoding="utf-8")
         say(f"{client} {cfg.period}: rendering HTML{' and PDF' if cfg.report.pdf else ''} …")
         render.write_report(cfg, staging, result.sections, generated_at[:16].replace("T", " "),
                             data_through=coverage["last"], partial=coverage["partial"])
+        if (target / "run.log").is_file():
+            shutil.copy2(target / "run.log", staging / "run.log")   # the log of earlier runs goes on
     except BaseException as e:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(e, JourneykitError):

@@ -43,7 +43,7 @@ class Row:
     trend: list[float | None]
 
 
-def scorecard(sections: dict, cfg: RunConfig) -> list[Row]:
+def scorecard(sections: dict, cfg: RunConfig | None = None) -> list[Row]:
     """The headline KPIs with value, comparison value, change, test verdict
     and trend, exactly as their sections recorded them (:data:`HEADLINES`)."""
     rows = []
@@ -174,6 +174,54 @@ def caveat_facts(sections: dict, cfg: RunConfig) -> list[dict]:
     return out
 
 
+def previous_report(cfg: RunConfig) -> dict | None:
+    """The ``sections`` of the comparison period's published report
+    (``reports/<client>/<previous month>/metrics.json``), or ``None``."""
+    import json
+
+    path = cfg.root / "reports" / cfg.client / str(cfg.comparison) / "metrics.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("sections")
+    except (OSError, ValueError):
+        return None
+
+
+def since_last_report(sections: dict, before: dict | None) -> list[dict]:
+    """What a consultant would not know from last month's report: for each
+    scorecard KPI, how its verdict moved between the two reports. Rows of
+    ``{section, key, label, kind, value, value_then, verdict, verdict_then,
+    direction, direction_then, what}`` where ``what`` is ``new`` (significant
+    now, not then), ``ended`` (significant then, not now), ``reversed``
+    (significant both times, the other way), ``continued`` (significant both
+    times, the same way) or ``new_kpi`` (not in last month's report); KPIs
+    quiet both times are left out. Empty without last month's report."""
+    if not before:
+        return []
+    then = {(r.section, r.change.key): r for r in scorecard(before, None)}
+    out = []
+    for r in scorecard(sections, None):
+        old = then.get((r.section, r.change.key))
+        now_sig = r.change.significant
+        if old is None:
+            what = "new_kpi"
+        else:
+            old_sig = old.change.significant
+            if now_sig and not old_sig:
+                what = "new"
+            elif old_sig and not now_sig:
+                what = "ended"
+            elif now_sig and old_sig:
+                what = "reversed" if old.change.direction != r.change.direction else "continued"
+            else:
+                continue
+        out.append({"section": r.section, "key": r.change.key, "label": r.label, "kind": r.kind,
+                    "value": r.change.value, "value_then": old.change.value if old else None,
+                    "verdict": r.change.verdict, "verdict_then": old.change.verdict if old else None,
+                    "direction": r.change.direction, "direction_then": old.change.direction if old else None,
+                    "what": what})
+    return out
+
+
 def metrics(sections: dict, cfg: RunConfig) -> dict:
     """What the summary records: the sections it read and how many headline
     KPIs moved significantly (``significant_changes``), up and down."""
@@ -186,4 +234,4 @@ def metrics(sections: dict, cfg: RunConfig) -> dict:
 
 
 __all__ = ["HEADLINES", "Row", "scorecard", "significant_changes", "journey", "health_shifts", "actions",
-           "churn_outlook", "caveat_facts", "metrics"]
+           "churn_outlook", "caveat_facts", "previous_report", "since_last_report", "metrics"]

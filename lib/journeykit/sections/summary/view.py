@@ -21,6 +21,25 @@ from journeykit.sections.summary.compute import Row
 from journeykit.stats import compare
 
 i18n.register({
+    "summary_since_new": {"en": "{label}: {dir} significantly this month ({value}); last month's report saw no significant change.",
+                          "ko": "{label}: 이번 달 유의하게 {dir}했습니다({value}). 지난달 리포트에서는 유의한 변화가 없었습니다."},
+    "summary_since_ended": {"en": "{label}: last month's report saw a significant {dir_then}; this month's change is not significant ({value}).",
+                            "ko": "{label}: 지난달 리포트에서는 유의하게 {dir_then}했지만, 이번 달 변화는 유의하지 않습니다({value})."},
+    "summary_since_reversed": {"en": "{label}: {dir} significantly this month, after a significant {dir_then} in last month's report ({value_then} → {value}).",
+                               "ko": "{label}: 지난달 리포트의 유의한 {dir_then}에 이어 이번 달에는 유의하게 {dir}했습니다({value_then} → {value})."},
+    "summary_since_continued": {"en": "{label}: {dir} significantly again, as in last month's report ({value_then} → {value}).",
+                                "ko": "{label}: 지난달 리포트에 이어 다시 유의하게 {dir}했습니다({value_then} → {value})."},
+    "summary_since_new_kpi": {"en": "{label}: new in this report ({value}).", "ko": "{label}: 이번 리포트에 새로 추가된 지표입니다({value})."},
+    "summary_since_nothing": {"en": "Nothing new since the {prev} report: no headline KPI changed its verdict.",
+                              "ko": "{prev} 리포트 이후 판단이 바뀐 핵심 지표는 없습니다."},
+    "summary_since_none": {"en": "There is no {prev} report to compare with.",
+                           "ko": "비교할 {prev} 리포트가 없습니다."},
+    "summary_dir_up": {"en": "rose", "ko": "상승"},
+    "summary_dir_down": {"en": "fell", "ko": "하락"},
+    "summary_dir_flat": {"en": "held", "ko": "유지"},
+    "summary_dir_noun_up": {"en": "rise", "ko": "상승"},
+    "summary_dir_noun_down": {"en": "fall", "ko": "하락"},
+    "summary_dir_noun_flat": {"en": "change", "ko": "변화"},
     "summary_col_section": {"en": "Stage", "ko": "단계"},
     "summary_col_trend": {"en": "Last 12 months", "ko": "최근 12개월"},
     "summary_no_sections": {"en": "No other section has results for this period yet: render the full report first.",
@@ -217,5 +236,25 @@ def caveats(sections: dict, cfg: RunConfig) -> list[str]:
     return out or [i18n.t("summary_caveat_none", lang)]
 
 
-__all__ = ["sparkline", "Scorecard", "what_changed", "journey_chart", "shifts_table", "actions_table", "churn_risk",
+def since_last_report(sections: dict, cfg: RunConfig, before: dict | None) -> list[str]:
+    """Sentences for :func:`~journeykit.sections.summary.compute.since_last_report`:
+    what moved differently from last month's report."""
+    lang = cfg.language
+    prev = cfg.comparison.label(lang)
+    if before is None:
+        return [i18n.t("summary_since_none", lang, prev=prev)]
+    rows = compute.since_last_report(sections, before)
+    if not rows:
+        return [i18n.t("summary_since_nothing", lang, prev=prev)]
+    out = []
+    for r in rows:
+        f = report.fmt_kpi(r["kind"], cfg)
+        out.append(i18n.t(f"summary_since_{r['what']}", lang, label=r["label"], value=f(r["value"]),
+                          value_then=f(r["value_then"]),
+                          dir=i18n.t(f"summary_dir_{r['direction']}", lang),
+                          dir_then=i18n.t(f"summary_dir_noun_{r['direction_then'] or 'flat'}", lang)))
+    return out
+
+
+__all__ = ["since_last_report", "sparkline", "Scorecard", "what_changed", "journey_chart", "shifts_table", "actions_table", "churn_risk",
            "caveats"]
