@@ -165,6 +165,31 @@ def test_missing_tables_drop_their_features(make_dataset):
     assert "recency_days" in X.columns and "frequency" in X.columns
 
 
+def test_assemble_fills_counts_with_zero_and_keeps_recencies_missing(hand):
+    X, cats = fe.assemble(fe.feature_blocks(hand, C))
+    assert cats == ("channel", "device")
+    assert sorted(X.index) == ["A", "B", "C"]
+    c = X.loc["C"]
+    # C: one order (09-01), no events, tickets or surveys before the cutoff
+    assert c["recency_days"] == pytest.approx(29.5) and c["frequency"] == 1
+    assert c["feature_uses_90"] == 0 and c["sessions_90"] == 0 and c["tickets_365"] == 0 and c["responses"] == 0
+    assert np.isnan(c["ticket_csat"]) and np.isnan(c["last_nps"])      # unknown, not zero
+    assert c["channel"] == "search" and c["device"] == "desktop"
+
+
+def test_ticket_categories_in_any_script(make_dataset):
+    assert fe.slug("Billing / Refund") == "billing_refund" and fe.slug("배송 문의") == "배송_문의"
+    assert fe.slug("?!") == "x"
+    t = _tables()["tickets"].assign(category=["배송 문의", "Billing", "billing"])
+    ds = make_dataset({"orders": _tables()["orders"], "tickets": t})
+    f = fe.ticket_features(ds, C).frame
+    # three categories, none lost to a shared name: "Billing" and "billing" stay apart
+    assert sorted(c for c in f.columns if c.startswith("tickets_cat_")) == [
+        "tickets_cat_billing", "tickets_cat_billing_", "tickets_cat_배송_문의"]
+    assert f.loc["A", "tickets_cat_배송_문의"] == 1
+    assert view.driver_text("tickets_cat_배송_문의", 1, ds.cfg) == "1 배송 문의 tickets in the last year"
+
+
 # --------------------------------------------------------------------------
 # The leakage guard
 # --------------------------------------------------------------------------
@@ -220,6 +245,17 @@ def test_labels(hand):
     assert y2.to_dict() == {"A": 0, "B": 1, "C": 0}   # 50,000 < 6 × 9,836 = 59,016
 
 
+def test_live_customers_and_scoring_populations(hand):
+    cfg = hand.cfg
+    assert lb.lookback_days(cfg) == 90                          # definitions.churn_inactivity_days
+    # live at the period end 2026-11-01: activity since 08-03 → A, C (B's last activity was 08-01)
+    assert list(lb.scoring_population(hand, "churn", cfg)) == ["A", "C"]
+    # promoter: not A, who answered on 10-20, within the last 30 days
+    assert list(lb.scoring_population(hand, "promoter", cfg)) == ["C"]
+    assert list(lb.scoring_population(hand, "upsell", cfg)) == ["A", "C"]   # both have paid orders
+    assert pr.data_start(hand) == dt.date(2026, 5, 1)           # A's first login
+
+
 # --------------------------------------------------------------------------
 # Evaluation helpers
 # --------------------------------------------------------------------------
@@ -234,6 +270,33 @@ def test_deciles_lift_and_gains():
     assert d["gains"].iloc[2] == pytest.approx(1.0)  # all 5 within the top 30%
     s = md.scores(y, p)
     assert s["roc_auc"] == 1.0 and s["top_decile_lift"] == pytest.approx(4.0) and s["base_rate"] == 0.25
+
+
+def test_design_one_hot_and_alignment():
+    X = pd.DataFrame({"a": [1, 2], "device": ["web", None]})
+    d = md.design(X, ("device",))
+    assert list(d.columns) == ["a", "device=(none)", "device=web"]
+    assert d.loc[1, "device=(none)"] == 1.0 and d.loc[0, "device=web"] == 1.0
+    later = md.design(pd.DataFrame({"a": [3], "device": ["app"]}), ("device",), ["a", "device=web", "device=(none)"])
+    assert later.iloc[0].to_dict() == {"a": 3.0, "device=web": 0.0, "device=(none)": 0.0}   # an unseen level: no column
+    assert md.feature_of("device=web") == "device" and md.feature_of("a") == "a"
+
+
+def test_calibration_and_permutation_importance():
+    c = md.calibration(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.7, 0.9]), bins=2)
+    assert c.to_dict("records") == [{"predicted": pytest.approx(0.15), "observed": 0.0, "customers": 2},
+                                    {"predicted": pytest.approx(0.8), "observed": 1.0, "customers": 2}]
+
+    class Stub:   # the score is column a; b is ignored
+        def predict_proba(self, X):
+            return X["a"].to_numpy()
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": np.arange(40.0), "b": rng.normal(size=40)})
+    y = (X["a"] >= 20).to_numpy().astype(int)
+    imp = md.permutation_importance(Stub(), X, y, seed=1)
+    assert list(imp["feature"]) == ["a", "b"]
+    assert imp.loc[0, "importance"] > 0.3 and imp.loc[1, "importance"] == 0.0 and imp.loc[1, "sd"] == 0.0
 
 
 def test_auc_matches_scikit_learn_and_prior_correction():
@@ -334,6 +397,24 @@ def test_model_fit_with_an_all_missing_feature_regression():
 # --------------------------------------------------------------------------
 # Not available, never a crash, said once
 # --------------------------------------------------------------------------
+
+def test_trailing_spend_and_list_sizes(hand):
+    cfg = hand.cfg
+    s = pr.trailing_spend(hand, cfg, pd.Index(["A", "B", "C", "Z"]))
+    # paid orders in the year before 2026-11-01: A o1 + o2 + o5 (o3 failed), B o4, C o6; Z none
+    assert s.to_dict() == {"A": 80000.0, "B": 30000.0, "C": 40000.0, "Z": 0.0}
+    assert [pr.top_count(n, cfg) for n in (0, 1, 10, 11)] == [0, 1, 1, 2]     # top 10%, rounded up
+
+
+def test_validation_table_of_models_not_available(hand):
+    t = view.validation_table(hand, hand.cfg)
+    cells = t.cells()
+    assert list(cells["Model"]) == ["Churn", "Promoter", "Upsell"]
+    assert set(cells["Status"]) == {"not available"} and set(cells["ROC AUC"]) == {"–"}
+    # labelled at the training cutoff 2026-09-02 (too few to learn from): churn and upsell A, B, C;
+    # promoter only A, the one answer in [09-02, 10-02)
+    assert list(cells["Training customers"]) == ["3", "1", "3"]
+
 
 def test_too_few_positives_is_not_available_with_a_reason(hand):
     m = pr.metrics(hand, hand.cfg)
@@ -522,6 +603,8 @@ def test_tiny_metrics_every_key_and_privacy(tiny, tmp_path):
     df = pd.read_csv(tmp_path / "prediction_churn.csv")
     assert df["customer_id"].str.startswith("cx_").all()
     assert not df["customer_id"].str.match(r"^C\d+$").any()
+    assert list(df.columns) == ["customer_id", "probability", "band", "drivers"]
+    assert df["drivers"].fillna("").str.contains("no activity for").any()   # drivers in words
     # the aggregate driver table shows no ids and no group under k
     d = pr.driver_summary(tiny, tiny.cfg)
     assert "customer_id" not in d.columns and (d["customers"] >= tiny.cfg.definitions.k_anonymity).all()

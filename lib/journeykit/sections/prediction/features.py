@@ -210,8 +210,13 @@ def ticket_features(ds, cutoff: dt.date, categories: tuple[str, ...] | None = No
         cat = t.category.cast("string").fill_null("other")
         if categories is None:
             categories = tuple(sorted(str(c) for c in t.select(c=cat).distinct().execute()["c"]))
+        names: set[str] = set()
         for c in categories:
-            aggs[f"tickets_cat_{slug(c)}"] = t.count(where=(cat == c) & (back <= 365))
+            name = f"tickets_cat_{slug(c)}"
+            while name in names:  # two categories that differ only in punctuation or case
+                name += "_"
+            names.add(name)
+            aggs[name] = t.count(where=(cat == c) & (back <= 365))
     return block("tickets", t.group_by(_cid(t)).aggregate(**aggs).execute())
 
 
@@ -299,8 +304,9 @@ BUILDERS: tuple[Callable, ...] = (customer_features, activity_features, order_fe
 
 
 def slug(text: str) -> str:
-    """A category as part of a feature name: lower case, ``_`` between words."""
-    return re.sub(r"[^0-9a-z]+", "_", str(text).lower()).strip("_") or "x"
+    """A category as part of a feature name: lower case, ``_`` between words
+    (letters of any script kept: ``배송 문의`` → ``배송_문의``)."""
+    return re.sub(r"[\W_]+", "_", str(text).lower()).strip("_") or "x"
 
 
 def check_no_leakage(blocks: list[FeatureBlock], cutoff: dt.date) -> None:
