@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 
 from journeykit.core import config
+from journeykit.core.errors import ConfigError
 from journeykit.core.settings import PredictionSettings
 from journeykit.sections.prediction import compute as pr
 from journeykit.sections.prediction import features as fe
 from journeykit.sections.prediction import labels as lb
 from journeykit.sections.prediction import models as md
 from journeykit.sections.prediction import view
-from journeykit.core.errors import ConfigError
 
 C = dt.date(2026, 10, 1)  # the cutoff of the hand-built tests
 

@@ -47,7 +47,7 @@ from journeykit.sections import registry
 from journeykit.sections.prediction.features import features_at
 from journeykit.sections.prediction.labels import LABELERS, lookback_days, scoring_population
 from journeykit.sections.prediction.models import (
-    DRIVER_COLUMNS, Model, choose_model, design, dropped_features, drivers, permutation_importance, sample_rows,
+    DRIVER_COLUMNS, Model, choose_model, design, drivers, dropped_features, permutation_importance, sample_rows,
     scores, subset, unusable_columns,
 )
 
@@ -217,7 +217,7 @@ def _backtest(ds, cfg, target: str) -> Result:
 
 def top_count(n: int, cfg) -> int:
     """Customers in a target list of ``n`` scored: the top ``prediction.top_share``, rounded up."""
-    return int(math.ceil(cfg.prediction.top_share * n)) if n else 0
+    return math.ceil(cfg.prediction.top_share * n) if n else 0
 
 
 def results(ds, cfg) -> dict[str, Result]:

@@ -23,7 +23,6 @@ Computation* 14(1), 21–41.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -58,17 +57,17 @@ def unusable_columns(X: pd.DataFrame) -> list[str]:
     """The columns of ``X`` with nothing to learn from: all missing, or one
     value on every row. A column with one value and some missing rows is
     kept (missing or not is informative)."""
-    if not X.shape[1]:
-        return []
-    a = X.to_numpy(dtype="float64")
-    nan = np.isnan(a)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-        lo, hi = np.nanmin(a, axis=0), np.nanmax(a, axis=0)
-    varied = ~nan.all(axis=0) & ((lo != hi) | nan.any(axis=0))
-    if len(a) < 2:
-        varied[:] = False
-    return [c for c, v in zip(X.columns, varied) if not v]
+    out = []
+    for c in X.columns:  # column by column: no copy of the whole design matrix
+        a = X[c].to_numpy(dtype="float64")
+        nan = np.isnan(a)
+        if nan.all():
+            out.append(c)
+            continue
+        present = a[~nan]
+        if len(a) < 2 or (present.min() == present.max() and not nan.any()):
+            out.append(c)
+    return out
 
 
 def dropped_features(columns: Iterable[str], dropped: Iterable[str]) -> list[str]:
@@ -153,10 +152,11 @@ class Model:
         self.kind = kind
         self.st = st
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray) -> "Model":
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> Model:
         y = np.asarray(y, int)
         self.dropped_ = unusable_columns(X)
-        self.columns_ = [c for c in X.columns if c not in set(self.dropped_)]
+        gone = set(self.dropped_)
+        self.columns_ = [c for c in X.columns if c not in gone]
         self.base_rate_ = float(y.mean())
         self.trained_rate_ = 0.5 if self.st.class_weight == "balanced" else self.base_rate_
         self.estimator_ = None

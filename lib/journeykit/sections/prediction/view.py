@@ -9,7 +9,6 @@ of the models that ran.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 from journeykit import report
 from journeykit.core import i18n
 from journeykit.sections.prediction import compute
-from journeykit.sections.prediction.compute import Result, TARGETS
+from journeykit.sections.prediction.compute import TARGETS, Result
 from journeykit.sections.prediction.models import calibration, deciles
 
 i18n.register({
