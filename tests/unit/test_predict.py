@@ -1,6 +1,8 @@
-"""journeykit.sections.prediction.compute: settings, features before a cutoff, the leakage guard,
-labels, evaluation helpers, drivers in words, not-available behaviour, and
-the churn model on the tiny demo data against the generator's own hazard."""
+"""journeykit.sections.prediction: settings, features before a cutoff (every
+optional column absent too), the leakage guard, labels, models and their
+evaluation (features with nothing to learn from left out), drivers in words,
+not-available behaviour (said once), the memo keyed on the settings, and the
+churn model on the tiny demo data against the generator's own hazard."""
 
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ import pandas as pd
 import pytest
 
 from journeykit.core import config
+from journeykit.core.errors import ConfigError
 from journeykit.core.settings import PredictionSettings
 from journeykit.sections.prediction import compute as pr
-from journeykit.core.errors import ConfigError
+from journeykit.sections.prediction import features as fe
+from journeykit.sections.prediction import labels as lb
+from journeykit.sections.prediction import models as md
+from journeykit.sections.prediction import view
 
 C = dt.date(2026, 10, 1)  # the cutoff of the hand-built tests
 
@@ -79,7 +85,6 @@ def hand(make_dataset):
     return make_dataset(_tables(), prediction={"horizon_days": 30})
 
 
-ST30 = PredictionSettings(horizon_days=30)
 
 
 # --------------------------------------------------------------------------
@@ -104,7 +109,7 @@ def test_bad_value_is_a_config_error(hand):
 # --------------------------------------------------------------------------
 
 def test_features_use_only_rows_before_the_cutoff(hand):
-    f = pr.activity_features(hand, C).frame
+    f = fe.activity_features(hand, C).frame
     a, b = f.loc["A"], f.loc["B"]
     # A's active days: 05-01, 07-01, 09-15, 09-20, 09-25, 09-28 (10-03 and 10-05 are after the cutoff)
     assert a["recency_days"] == pytest.approx(2.5)            # last: 09-28 12:00 → 10-01 00:00
@@ -118,7 +123,7 @@ def test_features_use_only_rows_before_the_cutoff(hand):
     assert b["usage_trend"] == pytest.approx(-1.0)            # 0 − 2 / 2
     assert b["session_interval_days"] == pytest.approx(17.0)  # 07-15 → 08-01
 
-    f = pr.order_features(hand, C).frame
+    f = fe.order_features(hand, C).frame
     a, b = f.loc["A"], f.loc["B"]
     assert a["frequency"] == 2                 # o1, o2 paid; o3 failed; o5 after the cutoff
     assert a["monetary"] == pytest.approx(15000)
@@ -129,35 +134,60 @@ def test_features_use_only_rows_before_the_cutoff(hand):
     assert a["discount_share"] == pytest.approx(0.5)   # 1 of 2 paid orders had a code
     assert b["frequency"] == 1 and b["discount_share"] == 0 and b["purchase_recency_days"] == pytest.approx(60.5)
 
-    e = pr.event_features(hand, C).frame
+    e = fe.event_features(hand, C).frame
     assert e.loc["A", "feature_breadth_90"] == 2      # gift, recipes (stamp_card is after the cutoff)
     assert e.loc["A", "feature_uses_90"] == 2
     assert e.loc["A", "sessions_90"] == 2             # s1, s2 (s0 is 153 days back)
     assert e.loc["A", "pricing_views_90"] == 1
     assert e.loc["B", "sessions_90"] == 1 and e.loc["B", "feature_breadth_90"] == 0   # login 78 days back
-    t = pr.ticket_features(hand, C).frame
+    t = fe.ticket_features(hand, C).frame
     assert t.loc["A", "tickets_90"] == 2 and t.loc["A", "tickets_cat_billing"] == 1
     assert t.loc["A", "ticket_csat"] == pytest.approx(2.0)   # t2's 5 was given after the cutoff
     assert t.loc["B", "tickets_90"] == 0 and t.loc["B", "tickets_365"] == 1 and t.loc["B", "ticket_csat"] == 4
-    s = pr.survey_features(hand, C).frame
+    s = fe.survey_features(hand, C).frame
     assert s.loc["A", "last_nps"] == 9 and s.loc["A", "mean_nps"] == pytest.approx(7.5) and s.loc["A", "responses"] == 2
     assert "B" not in s.index                          # B answered only after the cutoff
-    sub = pr.subscription_features(hand, C).frame
+    sub = fe.subscription_features(hand, C).frame
     assert sub.loc["A", "sub_active"] == 1 and sub.loc["A", "sub_mrr"] == 9900 and sub.loc["A", "sub_trial"] == 0
     assert "B" not in sub.index
-    d = pr.device_features(hand, C).frame
+    d = fe.device_features(hand, C).frame
     assert d.loc["A", "device"] == "mobile"    # before the cutoff: mobile 4 (o3, 05-01, 09-25 ×2), desktop 3 (o1, o2, 09-28)
     assert d.loc["B", "device"] == "mobile"
 
 
 def test_missing_tables_drop_their_features(make_dataset):
     ds = make_dataset({"orders": _tables()["orders"]})
-    blocks = pr.feature_blocks(ds, C)
+    blocks = fe.feature_blocks(ds, C)
     names = {b.name for b in blocks}
     assert names == {"customers", "activity", "orders", "device"}
-    X, cats = pr.assemble(blocks)
+    X, cats = fe.assemble(blocks)
     assert "tickets_90" not in X.columns and "last_nps" not in X.columns
     assert "recency_days" in X.columns and "frequency" in X.columns
+
+
+def test_assemble_fills_counts_with_zero_and_keeps_recencies_missing(hand):
+    X, cats = fe.assemble(fe.feature_blocks(hand, C))
+    assert cats == ("channel", "device")
+    assert sorted(X.index) == ["A", "B", "C"]
+    c = X.loc["C"]
+    # C: one order (09-01), no events, tickets or surveys before the cutoff
+    assert c["recency_days"] == pytest.approx(29.5) and c["frequency"] == 1
+    assert c["feature_uses_90"] == 0 and c["sessions_90"] == 0 and c["tickets_365"] == 0 and c["responses"] == 0
+    assert np.isnan(c["ticket_csat"]) and np.isnan(c["last_nps"])      # unknown, not zero
+    assert c["channel"] == "search" and c["device"] == "desktop"
+
+
+def test_ticket_categories_in_any_script(make_dataset):
+    assert fe.slug("Billing / Refund") == "billing_refund" and fe.slug("배송 문의") == "배송_문의"
+    assert fe.slug("?!") == "x"
+    t = _tables()["tickets"].assign(category=["배송 문의", "Billing", "billing"])
+    ds = make_dataset({"orders": _tables()["orders"], "tickets": t})
+    f = fe.ticket_features(ds, C).frame
+    # three categories, none lost to a shared name: "Billing" and "billing" stay apart
+    assert sorted(c for c in f.columns if c.startswith("tickets_cat_")) == [
+        "tickets_cat_billing", "tickets_cat_billing_", "tickets_cat_배송_문의"]
+    assert f.loc["A", "tickets_cat_배송_문의"] == 1
+    assert view.driver_text("tickets_cat_배송_문의", 1, ds.cfg) == "1 배송 문의 tickets in the last year"
 
 
 # --------------------------------------------------------------------------
@@ -169,24 +199,24 @@ def _leaky_builder(ds, cutoff):
     o = ds.table("orders")
     df = o.group_by(o.customer_id.cast("string").name("customer_id")).aggregate(
         _max_seen=o.ordered_at.max(), orders_all=o.count()).execute()
-    return pr._block("leaky_orders", df)
+    return fe.block("leaky_orders", df)
 
 
 def test_leakage_guard_catches_a_feature_built_from_after_the_cutoff(hand, monkeypatch):
     # the real builders pass
-    pr.check_no_leakage(pr.feature_blocks(hand, C), C)
+    fe.check_no_leakage(fe.feature_blocks(hand, C), C)
     leaky = _leaky_builder(hand, C)
     assert leaky.max_seen == pd.Timestamp("2026-10-05 12:00:00")   # o5
-    with pytest.raises(pr.LeakageError, match="leaky_orders"):
-        pr.check_no_leakage([leaky], C)
+    with pytest.raises(fe.LeakageError, match="leaky_orders"):
+        fe.check_no_leakage([leaky], C)
     # a leaky builder registered among the real ones stops the whole feature table
-    monkeypatch.setattr(pr, "BUILDERS", (*pr.BUILDERS, _leaky_builder))
-    with pytest.raises(pr.LeakageError, match="2026-10-01"):
-        pr.feature_blocks(hand, C)
+    monkeypatch.setattr(fe, "BUILDERS", (*fe.BUILDERS, _leaky_builder))
+    with pytest.raises(fe.LeakageError, match="2026-10-01"):
+        fe.feature_blocks(hand, C)
     # a row exactly at the cutoff is also refused
-    blk = pr.FeatureBlock("edge", pd.DataFrame(index=pd.Index([], name="customer_id")), pd.Timestamp(C))
-    with pytest.raises(pr.LeakageError):
-        pr.check_no_leakage([blk], C)
+    blk = fe.FeatureBlock("edge", pd.DataFrame(index=pd.Index([], name="customer_id")), pd.Timestamp(C))
+    with pytest.raises(fe.LeakageError):
+        fe.check_no_leakage([blk], C)
 
 
 # --------------------------------------------------------------------------
@@ -194,24 +224,36 @@ def test_leakage_guard_catches_a_feature_built_from_after_the_cutoff(hand, monke
 # --------------------------------------------------------------------------
 
 def test_labels(hand):
-    y = pr.churn_labels(hand, C, ST30)
+    cfg = hand.cfg
+    y = lb.churn_labels(hand, C, cfg)
     # live base: activity in the 90 days before 10-01 → A, B, C
     # activity in [10-01, 10-31): A (event 10-03, order 10-05); none for B and C
     assert y.to_dict() == {"A": 0, "B": 1, "C": 1}
-    yp = pr.churn_labels(hand, C, PredictionSettings(horizon_days=30, churn_label="purchase"))
+    yp = lb.churn_labels(hand, C, cfg.updated(prediction={"horizon_days": 30, "churn_label": "purchase"}))
     assert yp.to_dict() == {"A": 0, "B": 1, "C": 1}   # purchases before: A, B, C; after: A (o5)
 
-    y = pr.promoter_labels(hand, C, ST30)
+    y = lb.promoter_labels(hand, C, cfg)
     # answers in [10-01, 10-31): B 10 (promoter), A 3
     assert y.to_dict() == {"A": 0, "B": 1}
 
-    y = pr.upsell_labels(hand, C, ST30)
+    y = lb.upsell_labels(hand, C, cfg)
     # A: baseline 30,000 over 91.5 days × 30 = 9,836; spends 50,000 → 1
     # B: no order after, but starts 'plus' (19,900/month) with nothing running → upgrade → 1
     # C: baseline 40,000 over max(29.5, 30) days × 30 = 40,000; spends 0 → 0
     assert y.to_dict() == {"A": 1, "B": 1, "C": 0}
-    y2 = pr.upsell_labels(hand, C, PredictionSettings(horizon_days=30, upsell_uplift=5.0))
+    y2 = lb.upsell_labels(hand, C, cfg.updated(prediction={"horizon_days": 30, "upsell_uplift": 5.0}))
     assert y2.to_dict() == {"A": 0, "B": 1, "C": 0}   # 50,000 < 6 × 9,836 = 59,016
+
+
+def test_live_customers_and_scoring_populations(hand):
+    cfg = hand.cfg
+    assert lb.lookback_days(cfg) == 90                          # definitions.churn_inactivity_days
+    # live at the period end 2026-11-01: activity since 08-03 → A, C (B's last activity was 08-01)
+    assert list(lb.scoring_population(hand, "churn", cfg)) == ["A", "C"]
+    # promoter: not A, who answered on 10-20, within the last 30 days
+    assert list(lb.scoring_population(hand, "promoter", cfg)) == ["C"]
+    assert list(lb.scoring_population(hand, "upsell", cfg)) == ["A", "C"]   # both have paid orders
+    assert pr.data_start(hand) == dt.date(2026, 5, 1)           # A's first login
 
 
 # --------------------------------------------------------------------------
@@ -221,13 +263,40 @@ def test_labels(hand):
 def test_deciles_lift_and_gains():
     y = np.array([1] * 5 + [0] * 15)
     p = np.linspace(1, 0, 20)          # the 5 positives score highest
-    d = pr.deciles(y, p)
+    d = md.deciles(y, p)
     assert list(d["customers"]) == [2] * 10
     assert d["lift"].iloc[0] == pytest.approx(4.0)   # rate 2/2 ÷ base rate 5/20
     assert d["gains"].iloc[0] == pytest.approx(0.4)  # 2 of the 5 positives
     assert d["gains"].iloc[2] == pytest.approx(1.0)  # all 5 within the top 30%
-    s = pr.scores(y, p)
+    s = md.scores(y, p)
     assert s["roc_auc"] == 1.0 and s["top_decile_lift"] == pytest.approx(4.0) and s["base_rate"] == 0.25
+
+
+def test_design_one_hot_and_alignment():
+    X = pd.DataFrame({"a": [1, 2], "device": ["web", None]})
+    d = md.design(X, ("device",))
+    assert list(d.columns) == ["a", "device=(none)", "device=web"]
+    assert d.loc[1, "device=(none)"] == 1.0 and d.loc[0, "device=web"] == 1.0
+    later = md.design(pd.DataFrame({"a": [3], "device": ["app"]}), ("device",), ["a", "device=web", "device=(none)"])
+    assert later.iloc[0].to_dict() == {"a": 3.0, "device=web": 0.0, "device=(none)": 0.0}   # an unseen level: no column
+    assert md.feature_of("device=web") == "device" and md.feature_of("a") == "a"
+
+
+def test_calibration_and_permutation_importance():
+    c = md.calibration(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.7, 0.9]), bins=2)
+    assert c.to_dict("records") == [{"predicted": pytest.approx(0.15), "observed": 0.0, "customers": 2},
+                                    {"predicted": pytest.approx(0.8), "observed": 1.0, "customers": 2}]
+
+    class Stub:   # the score is column a; b is ignored
+        def predict_proba(self, X):
+            return X["a"].to_numpy()
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": np.arange(40.0), "b": rng.normal(size=40)})
+    y = (X["a"] >= 20).to_numpy().astype(int)
+    imp = md.permutation_importance(Stub(), X, y, seed=1)
+    assert list(imp["feature"]) == ["a", "b"]
+    assert imp.loc[0, "importance"] > 0.3 and imp.loc[1, "importance"] == 0.0 and imp.loc[1, "sd"] == 0.0
 
 
 def test_auc_matches_scikit_learn_and_prior_correction():
@@ -236,21 +305,21 @@ def test_auc_matches_scikit_learn_and_prior_correction():
     rng = np.random.default_rng(1)
     y = rng.random(200) < 0.3
     p = np.round(rng.random(200) + 0.3 * y, 2)   # with ties
-    assert pr.auc(y, p) == pytest.approx(roc_auc_score(y, p))
+    assert md.auc(y, p) == pytest.approx(roc_auc_score(y, p))
     # trained at 50/50, base rate 20%: p = 0.5 means odds 1 → 0.25 → p = 0.2
-    assert pr.prior_correct(np.array([0.5]), 0.2)[0] == pytest.approx(0.2)
-    assert np.all(np.diff(pr.prior_correct(np.array([0.1, 0.4, 0.9]), 0.2)) > 0)   # ranking kept
+    assert md.prior_correct(np.array([0.5]), 0.2)[0] == pytest.approx(0.2)
+    assert np.all(np.diff(md.prior_correct(np.array([0.1, 0.4, 0.9]), 0.2)) > 0)   # ranking kept
 
 
 def test_driver_text_en_ko(hand):
     en = hand.cfg
     ko = hand.cfg.model_copy(update={"language": "ko"})
-    assert pr.driver_text("recency_days", 45.2, en) == "no activity for 45 days"
-    assert pr.driver_text("recency_days", 45.2, ko) == "45일째 활동 없음"
-    assert pr.driver_text("tickets_cat_delivery", 3, en) == "3 delivery tickets in the last year"
-    assert pr.driver_text("discount_share", 0.8, en) == "buys mostly with discount codes (80.0%)"
-    assert pr.driver_text("channel", "display", ko) == "display 채널로 유입"
-    assert pr.driver_category("usage_trend", ko) == "활동 감소"
+    assert view.driver_text("recency_days", 45.2, en) == "no activity for 45 days"
+    assert view.driver_text("recency_days", 45.2, ko) == "45일째 활동 없음"
+    assert view.driver_text("tickets_cat_delivery", 3, en) == "3 delivery tickets in the last year"
+    assert view.driver_text("discount_share", 0.8, en) == "buys mostly with discount codes (80.0%)"
+    assert view.driver_text("channel", "display", ko) == "display 채널로 유입"
+    assert view.feature_name("usage_trend", ko) == "활동 감소"
 
 
 def test_drivers_name_the_feature_that_raises_the_score():
@@ -260,7 +329,7 @@ def test_drivers_name_the_feature_that_raises_the_score():
 
     X = pd.DataFrame({"recency_days": [80.0, 10.0], "frequency": [1.0, 5.0]}, index=["x", "y"])
     ref = pd.DataFrame({"recency_days": [10.0, 20.0, 30.0], "frequency": [1.0, 2.0, 3.0]})
-    d = pr.drivers(Stub(), X, ref)
+    d = md.drivers(Stub(), X, ref)
     # x: 0.8 − 0.2 (median recency 20) = 0.6; y is below the median: no driver
     assert d.to_dict("records") == [{"customer_id": "x", "rank": 1, "feature": "recency_days", "value": 80.0,
                                      "effect": pytest.approx(0.6)}]
@@ -275,7 +344,7 @@ def test_drivers_rank_features_and_name_the_category():
                       "channel=search": [0.0, 1.0, 0.0]}, index=["x", "y", "z"])
     ref = pd.DataFrame({"recency_days": [10.0, 20.0, 30.0], "channel=display": [1.0, 0.0, 0.0],
                         "channel=search": [0.0, 1.0, 1.0]})
-    d = pr.drivers(Stub(), X, ref)
+    d = md.drivers(Stub(), X, ref)
     # typical: recency 20, channel search. x: 1.1 − 0.5 = 0.6 (recency), 1.1 − 0.8 = 0.3 (channel);
     # y: 0.5 − 0.2 = 0.3 (recency), channel already typical; z: nothing raises its score
     assert d.to_dict("records") == [
@@ -286,35 +355,177 @@ def test_drivers_rank_features_and_name_the_category():
 
 def test_sample_rows_keeps_the_class_shares_and_is_seeded():
     y = np.r_[np.ones(300), np.zeros(2700)].astype(int)
-    assert pr.sample_rows(y, 3000, 7) is None
-    a, b = pr.sample_rows(y, 1000, 7), pr.sample_rows(y, 1000, 7)
+    assert md.sample_rows(y, 3000, 7) is None
+    a, b = md.sample_rows(y, 1000, 7), md.sample_rows(y, 1000, 7)
     assert len(a) == 1000 and (a == b).all() and (np.diff(a) > 0).all()
     assert y[a].sum() == 100   # 10% positives, as in y
 
 
 # --------------------------------------------------------------------------
-# Not available, never a crash
+# Models: features with nothing to learn from are left out
 # --------------------------------------------------------------------------
+
+def test_unusable_columns_are_all_missing_or_constant():
+    X = pd.DataFrame({"empty": [np.nan] * 4,            # all missing
+                      "same": [3.0] * 4,                 # one value
+                      "same_or_missing": [3.0, np.nan, 3.0, np.nan],   # present vs missing: kept
+                      "varied": [1.0, 2.0, 1.0, 2.0],
+                      "device=(none)": [1.0] * 4})       # a category missing on every row
+    assert md.unusable_columns(X) == ["empty", "same", "device=(none)"]
+    assert md.dropped_features(["a", "device=mobile", "device=web", "channel=x"],
+                               ["a", "device=mobile", "channel=x"]) == ["a", "channel"]   # device still has web
+
+
+def test_model_fit_with_an_all_missing_feature_regression():
+    # scikit-learn 1.9's HistGradientBoosting raised "window shape cannot be
+    # larger than input array shape" on an all-NaN column (discount_share of
+    # an export without discount_code): every fit leaves such columns out.
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"x": rng.normal(size=200), "empty": np.nan, "one": 1.0})
+    y = (X["x"] + rng.normal(scale=0.5, size=200) > 0).astype(int).to_numpy()
+    st = PredictionSettings()
+    for kind in ("gbm", "logistic"):
+        m = md.Model(kind, st).fit(X, y)
+        assert m.dropped_ == ["empty", "one"] and m.columns_ == ["x"]
+        assert md.auc(y, m.predict_proba(X)) > 0.8
+    assert md.choose_model(X, y, st) in ("gbm", "logistic")
+    # nothing usable at all: every customer gets the base rate
+    m = md.Model("gbm", st).fit(X[["empty", "one"]], y)
+    assert m.estimator_ is None and np.allclose(m.predict_proba(X), y.mean())
+
+
+# --------------------------------------------------------------------------
+# Not available, never a crash, said once
+# --------------------------------------------------------------------------
+
+def test_trailing_spend_and_list_sizes(hand):
+    cfg = hand.cfg
+    s = pr.trailing_spend(hand, cfg, pd.Index(["A", "B", "C", "Z"]))
+    # paid orders in the year before 2026-11-01: A o1 + o2 + o5 (o3 failed), B o4, C o6; Z none
+    assert s.to_dict() == {"A": 80000.0, "B": 30000.0, "C": 40000.0, "Z": 0.0}
+    assert [pr.top_count(n, cfg) for n in (0, 1, 10, 11)] == [0, 1, 1, 2]     # top 10%, rounded up
+
+
+def test_validation_table_of_models_not_available(hand):
+    t = view.validation_table(hand, hand.cfg)
+    cells = t.cells()
+    assert list(cells["Model"]) == ["Churn", "Promoter", "Upsell"]
+    assert set(cells["Status"]) == {"not available"} and set(cells["ROC AUC"]) == {"–"}
+    # labelled at the training cutoff 2026-09-02 (too few to learn from): churn and upsell A, B, C;
+    # promoter only A, the one answer in [09-02, 10-02)
+    assert list(cells["Training customers"]) == ["3", "1", "3"]
+
 
 def test_too_few_positives_is_not_available_with_a_reason(hand):
     m = pr.metrics(hand, hand.cfg)
     assert set(pr.STABLE_KEYS) <= set(m)
     for t in pr.TARGETS:
         assert set(pr.MODEL_KEYS) <= set(m[t]), t
-        assert m[t]["status"] == "not_available" and m[t]["reason"], t
-        assert m[t]["roc_auc"] is None and m[t]["horizon_days"] == 30
-    assert "too few cases" in m["churn"]["reason"]
-    assert pr.describe(hand, hand.cfg)[0].startswith("Churn: not available — too few cases")
+        assert m[t]["status"] == "not_available" and m[t]["reason"] == "positives", t
+        assert m[t]["roc_auc"] is None and m[t]["horizon_days"] == 30 and m[t]["dropped_features"] == []
+    # churn: live A, B, C at 2026-09-01 (train cutoff); B and C churn by 10-01
+    assert m["churn"]["reason_values"] == {"pos": 2, "neg": 1, "need": 20, "window": "train"}
+    r = pr.backtest(hand, hand.cfg, "churn")
+    assert view.reason_text(r, hand.cfg) == ("too few cases to learn from: 2 positive and 1 negative customers "
+                                             "in the training window (at least 20 of each needed)")
     assert pr.bands(hand, hand.cfg) is None and pr.target_list(hand, hand.cfg, "churn") is None
+    assert view.insights(hand, hand.cfg) == []
+
+
+def test_a_model_not_available_says_why_once(hand):
+    """Every cell of the notebook, on a client where no model runs: each
+    model's reason appears once (its section's first cell), never again."""
+    cfg = hand.cfg
+    import journeykit as jk
+
+    shown = [view.validation_table(hand, cfg),
+             jk.report.narrative(view.insights(hand, cfg), cfg, "predict_no_model")]
+    for t in pr.TARGETS:
+        shown += [view.validation_chart(hand, cfg, t), view.deciles_table(hand, cfg, t),
+                  view.bands_table(hand, cfg, t), view.drivers_table(hand, cfg, t), view.importance_chart(hand, cfg, t)]
+    shown += [view.exports(hand, cfg), jk.report.narrative(view.next_steps(hand, cfg))]
+    text = "\n".join(repr(b) for b in shown if b is not None)
+    for t in pr.TARGETS:
+        reason = view.reason_text(pr.backtest(hand, cfg, t), cfg)
+        assert text.count(reason) == 1, (t, reason)
+    assert text.count("Churn: not available") == 1
+    assert "No model could be trained for this client" in text
 
 
 def test_missing_surveys_make_promoter_not_available(make_dataset):
     t = _tables()
     ds = make_dataset({"orders": t["orders"], "events": t["events"]}, language="ko")
     r = pr.backtest(ds, ds.cfg, "promoter")
-    assert r.status == "not_available"
-    assert "테이블이 필요합니다" in r.reason
-    assert pr.not_available_metrics("x")["upsell"]["status"] == "not_available"
+    assert r.status == "not_available" and r.reason == "table" and r.reason_values == {"table": "surveys"}
+    assert "테이블이 필요합니다" in view.reason_text(r, ds.cfg)
+    # surveys without customer ids: the column is named
+    ds = make_dataset({"orders": t["orders"], "surveys": t["surveys"].drop(columns=["customer_id"])})
+    r = pr.backtest(ds, ds.cfg, "promoter")
+    assert (r.reason, r.reason_values) == ("column", {"table": "surveys", "column": "customer_id"})
+    assert view.reason_text(r, ds.cfg) == "needs the customer_id column of the surveys table"
+    assert fe.survey_features(ds, C) is None
+
+
+def test_events_without_feature_value_or_session_id_regression(make_dataset):
+    # A shop whose events lack feature, value and session_id failed with
+    # "'StringScalar' object has no attribute 'nunique'": each event feature
+    # is built only from the columns that are there.
+    t = _tables()
+    ev = t["events"].drop(columns=["feature", "session_id"])
+    ds = make_dataset({"customers": t["customers"], "orders": t["orders"], "events": ev},
+                      prediction={"horizon_days": 30})
+    e = fe.event_features(ds, C).frame
+    assert "feature_breadth_90" not in e.columns and "sessions_90" not in e.columns
+    assert e.loc["A", "feature_uses_90"] == 2 and e.loc["A", "pricing_views_90"] == 1
+    X, _ = fe.assemble(fe.feature_blocks(ds, C))
+    assert not X.isna().all().any()        # no column of nothing but missing values
+    m = pr.metrics(ds, ds.cfg)
+    assert m["churn"]["status"] == "not_available" and m["churn"]["reason"] == "positives"
+
+
+def test_orders_without_optional_columns_skip_their_features(make_dataset):
+    o = _tables()["orders"].drop(columns=["discount_code", "payment_status", "device"])
+    ds = make_dataset({"orders": o})
+    f = fe.order_features(ds, C).frame
+    assert "discount_share" not in f.columns and "payment_failures_180" not in f.columns
+    assert f.loc["A", "frequency"] == 3          # without a status every row is an order: o1, o2, o3
+    assert fe.device_features(ds, C) is None
+    assert {b.name for b in fe.feature_blocks(ds, C)} == {"customers", "activity", "orders"}
+
+
+def test_orders_without_amounts_skip_spend_and_upsell(make_dataset):
+    # an events-only client: orders derived from purchase events without a value
+    ev = pd.DataFrame({
+        "customer_id": ["A", "A", "B", "A"],
+        "occurred_at": ["2026-07-01 12:00:00", "2026-09-15 12:00:00", "2026-08-01 12:00:00", "2026-10-05 12:00:00"],
+        "event_type": ["purchase", "purchase", "purchase", "purchase"],
+    })
+    ds = make_dataset({"events": ev}, prediction={"horizon_days": 30})
+    f = fe.order_features(ds, C).frame
+    assert {"monetary", "spend_90", "spend_365"}.isdisjoint(f.columns)
+    assert f.loc["A", "frequency"] == 2 and f.loc["B", "frequency"] == 1
+    assert lb.upsell_labels(ds, C, ds.cfg) is None
+    r = pr.backtest(ds, ds.cfg, "upsell")
+    assert (r.status, r.reason) == ("not_available", "amounts")
+    assert "order amounts" in view.reason_text(r, ds.cfg)
+    assert "Order amounts" in " ".join(view.next_steps(ds, ds.cfg))
+    assert pr.trailing_spend(ds, ds.cfg, pd.Index(["A"])) is None
+
+
+# --------------------------------------------------------------------------
+# One memo, keyed on the settings
+# --------------------------------------------------------------------------
+
+def test_a_changed_prediction_setting_gives_a_new_result_on_the_same_dataset(hand):
+    cfg = hand.cfg
+    assert pr.backtest(hand, cfg, "churn").reason_values["need"] == 20
+    fewer = cfg.updated(prediction={"min_positives": 2})
+    assert pr.backtest(hand, fewer, "churn").reason_values["need"] == 2
+    assert pr.metrics(hand, cfg.updated(prediction={"horizon_days": 45}))["churn"]["horizon_days"] == 45
+    assert pr.metrics(hand, cfg)["churn"]["horizon_days"] == 30      # the first answer is still right
+    # the live base follows the look-back: only A was active in the 7 days before 10-01
+    assert list(lb.live_customers(hand, C, cfg)) == ["A", "B", "C"]
+    assert list(lb.live_customers(hand, C, cfg.updated(prediction={"lookback_days": 7}))) == ["A"]
 
 
 # --------------------------------------------------------------------------
@@ -353,7 +564,7 @@ def hazard_ceiling(test: pd.DataFrame, truth: pd.DataFrame, cutoff: dt.date, hor
     h = np.where(purchaser, t["lambda_per_week"] / 7 * t["p_dropout"],
                  1 / PARAMS["churn"]["non_purchaser_lifetime_days_mean"])
     score = gone + (1 - gone) * (1 - np.exp(-h * horizon))
-    return pr.auc(t["y"].to_numpy(), score)
+    return md.auc(t["y"].to_numpy(), score)
 
 
 def test_churn_model_comes_close_to_the_generators_hazard(tiny, tiny_data):
@@ -369,8 +580,8 @@ def test_churn_model_comes_close_to_the_generators_hazard(tiny, tiny_data):
     # and it cannot know more than the generator: far above the ceiling would mean leakage
     assert auc <= ceiling + 0.03, (auc, ceiling)
     # it beats the recency-only rule (days since last activity) on the same customers
-    F, _ = pr._features_at(tiny, r.test_cutoff, tiny.cfg.prediction)
-    rule = pr.auc(r.test["y"].to_numpy(), F.reindex(r.test.index)["recency_days"].fillna(1e6).to_numpy())
+    F, _ = fe.features_at(tiny, r.test_cutoff, tiny.cfg)
+    rule = md.auc(r.test["y"].to_numpy(), F.reindex(r.test.index)["recency_days"].fillna(1e6).to_numpy())
     assert auc > rule, (auc, rule)
     # probabilities mean what they say: expected churners within 15% of actual
     assert r.test["p"].sum() == pytest.approx(r.test["y"].sum(), rel=0.15)
@@ -387,11 +598,13 @@ def test_tiny_metrics_every_key_and_privacy(tiny, tmp_path):
     # target lists: written with pseudonymized ids only
     in_run = tiny.cfg.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path,
                                                                   results=tmp_path / "r.json")})
-    notes = pr.export_lists(tiny, in_run)
-    assert notes
+    notes = view.export_lists(tiny, in_run)
+    assert notes and notes[0].startswith("Target list written: exports/prediction_churn.csv")
     df = pd.read_csv(tmp_path / "prediction_churn.csv")
     assert df["customer_id"].str.startswith("cx_").all()
     assert not df["customer_id"].str.match(r"^C\d+$").any()
+    assert list(df.columns) == ["customer_id", "probability", "band", "drivers"]
+    assert df["drivers"].fillna("").str.contains("no activity for").any()   # drivers in words
     # the aggregate driver table shows no ids and no group under k
     d = pr.driver_summary(tiny, tiny.cfg)
     assert "customer_id" not in d.columns and (d["customers"] >= tiny.cfg.definitions.k_anonymity).all()
@@ -407,20 +620,59 @@ def test_large_windows_are_fitted_on_a_sample_and_say_so(tiny):
     assert r.n_test == full.n_test and len(r.test) == len(full.test)
     assert r.scores["roc_auc"] > 0.75 and r.scores["roc_auc"] > full.scores["roc_auc"] - 0.08
     assert len(r.scored) == len(full.scored)
-    en = pr.describe(tiny, cfg)
+    en = view.insights(tiny, cfg)
     assert any("random sample of 200" in s for s in en)
-    assert not any("random sample" in s for s in pr.describe(tiny, tiny.cfg))
-    ko = pr.describe(tiny, cfg.model_copy(update={"language": "ko"}))
+    assert not any("random sample" in s for s in view.insights(tiny, tiny.cfg))
+    ko = view.insights(tiny, cfg.model_copy(update={"language": "ko"}))
     assert any("표본 200명" in s for s in ko)
 
 
 def test_tiny_generated_text_en_and_ko(tiny):
-    en = pr.describe(tiny, tiny.cfg)
+    en = view.insights(tiny, tiny.cfg)
     assert en[0].startswith("Churn: trained on") and "ROC AUC" in en[0]
     assert any("expects" in s for s in en)
-    nxt = pr.next_steps(tiny, tiny.cfg)
+    nxt = view.next_steps(tiny, tiny.cfg)
     assert nxt and "churn list" in nxt[0]
     ko_cfg = tiny.cfg.model_copy(update={"language": "ko"})
-    ko = pr.describe(tiny, ko_cfg)
+    ko = view.insights(tiny, ko_cfg)
     assert ko[0].startswith("이탈:") and "ROC AUC" in ko[0]
     assert all("nan" not in s and "None" not in s for s in en + ko)
+
+
+# --------------------------------------------------------------------------
+# Real export shapes at the tiny client's size: every model trains
+# --------------------------------------------------------------------------
+
+def test_orders_only_export_without_discount_code_regression(tiny, make_dataset):
+    # An orders-only export without discount_code failed in scikit-learn
+    # 1.9's HistGradientBoosting ("window shape cannot be larger than input
+    # array shape": discount_share was all missing).
+    orders = tiny.raw("orders").execute()
+    ds = make_dataset({"orders": orders.drop(columns=["discount_code"])})
+    m = pr.metrics(ds, ds.cfg)
+    assert m["churn"]["status"] == "ok" and m["upsell"]["status"] == "ok", m
+    assert m["promoter"]["reason"] == "table"
+    assert "discount_share" not in fe.features_at(ds, ds.cfg.period.end, ds.cfg)[0].columns
+    # one device on every order: the feature has nothing to teach, is left out and named
+    ds = make_dataset({"orders": orders.assign(device="web")}, language="ko")
+    m = pr.metrics(ds, ds.cfg)
+    assert m["churn"]["status"] == "ok" and "device" in m["churn"]["dropped_features"]
+    assert "device" in m["upsell"]["dropped_features"]
+    dropped = [s for s in view.insights(ds, ds.cfg) if "제외한 특성" in s]
+    assert len(dropped) == 1 and "기기" in dropped[0]      # one sentence, the feature by its Korean name
+    en = view.insights(ds, ds.cfg.model_copy(update={"language": "en"}))
+    assert en[-1].startswith("Left out of the models because") and "device" in en[-1]
+
+
+def test_events_only_export_without_feature_value_or_session_id(tiny, make_dataset):
+    # events only, without the optional columns real exports lack: orders
+    # are derived from purchase events without amounts
+    ev = tiny.raw("events").execute().drop(columns=["feature", "value", "session_id"])
+    ds = make_dataset({"events": ev})
+    m = pr.metrics(ds, ds.cfg)
+    assert m["churn"]["status"] == "ok", m["churn"]
+    assert m["churn"]["expected_churners"] > 0 and m["churn"]["revenue_at_risk"] is None
+    assert m["upsell"]["reason"] == "amounts"
+    en = view.insights(ds, ds.cfg)
+    assert any("expects" in s for s in en) and not any("revenue" in s for s in en)
+    assert "revenue_at_risk" not in pr.bands(ds, ds.cfg).columns
