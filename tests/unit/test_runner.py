@@ -7,6 +7,7 @@ by papermill in a real kernel against a one-file client.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -130,7 +131,7 @@ def test_run_records_each_section_status(first_run):
     }
     assert doc["sections"]["10_na"]["needs"] == ["surveys", "tickets"]
     assert sorted(p.name for p in target.iterdir()) == [
-        "00_ok.html", "10_na.html", "20_flag.html", "index.html", "metrics.json", "notebooks"]   # pdf: false
+        "00_ok.html", "10_na.html", "20_flag.html", "index.html", "metrics.json", "notebooks", "run.log"]   # pdf: false
     assert sorted(p.name for p in (target / "notebooks").iterdir()) == ["00_ok.ipynb", "10_na.ipynb", "20_flag.ipynb"]
     # the executed notebook got the run's parameters
     executed = nbformat.read(target / "notebooks" / "00_ok.ipynb", as_version=4)
@@ -146,11 +147,13 @@ def test_run_records_each_section_status(first_run):
 def test_failed_run_never_replaces_a_good_report(first_run, capsys):
     root, _, _ = first_run
     target = root / "reports" / "acme" / "2026-10"
-    good = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    # run.log is the operations log: a failed run adds its lines there, the report itself is untouched
+    good = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file() and p.name != "run.log"}
 
-    (root / "FAIL").touch()
+    (root / "FAIL").touch()   # outside the report's inputs: --force, or the run is skipped as up to date
     try:
-        code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-10", "--sections", "20"])
+        code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-10", "--sections", "20",
+                         "--force"])
     finally:
         (root / "FAIL").unlink()
     err = capsys.readouterr().err
@@ -158,7 +161,8 @@ def test_failed_run_never_replaces_a_good_report(first_run, capsys):
     failed = root / "reports" / "acme" / "_failed" / "2026-10"
     assert "the previous good report is untouched" in err and str(failed) in err
     # the good report is byte for byte what it was
-    assert {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()} == good
+    assert {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file() and p.name != "run.log"} == good
+    assert "finished with failures" in (target / "run.log").read_text(encoding="utf-8")
     # the failed run is kept for inspection
     doc = json.loads((failed / "metrics.json").read_text(encoding="utf-8"))
     assert doc["sections"]["20_flag"]["status"] == "failed"
@@ -310,3 +314,112 @@ def test_a_partial_run_merges_into_the_report_and_never_drops_sections(tmp_path)
     assert (out / "00_a.html").is_file() and (out / "notebooks" / "00_a.ipynb").is_file()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="00_a.html"' in index and 'href="10_b.html"' in index
+
+
+# --------------------------------------------------------------------------
+# Operations: skip when nothing changed, one run at a time, the log, batch
+# --------------------------------------------------------------------------
+
+def test_a_second_run_with_nothing_changed_is_skipped_until_something_changes(tmp_path, capsys):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09"]) == 0
+    out = root / "reports" / "acme" / "2026-09"
+    first = (out / "metrics.json").read_bytes()
+    capsys.readouterr()
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09"]) == 0
+    assert "(up to date)" in capsys.readouterr().out
+    assert (out / "metrics.json").read_bytes() == first           # not rendered again
+    # a changed setting, a changed export or --force render it again
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09",
+                     "--set", "definitions.churn_inactivity_days=60"]) == 0
+    assert "(up to date)" not in capsys.readouterr().out
+    with open(root / "data" / "acme" / "orders.csv", "ab") as f:
+        f.write(b"c2,2026-09-20,7\n")
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09",
+                     "--set", "definitions.churn_inactivity_days=60"]) == 0
+    assert "(up to date)" not in capsys.readouterr().out
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09",
+                     "--set", "definitions.churn_inactivity_days=60", "--force"]) == 0
+    assert "(up to date)" not in capsys.readouterr().out
+
+
+def test_a_second_run_of_the_same_client_and_period_is_refused_naming_the_first(tmp_path, capsys):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    held = runner.RunLock(root, "acme", "2026-09")
+    assert held.acquire() is None                                   # another run holds it
+    try:
+        rc = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09"])
+        err = capsys.readouterr().err
+        assert rc == 1
+        assert "another run of acme 2026-09 is in progress (pid " in err and "started 20" in err
+        assert not (root / "reports" / "acme" / "2026-09").exists()
+        # another period of the same client is not held up
+        assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-10"]) == 0
+    finally:
+        held.release()
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09"]) == 0
+
+
+def test_each_run_appends_a_timestamped_log_to_the_report(tmp_path):
+    import json as _json
+
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09"]) == 0
+    log = root / "reports" / "acme" / "2026-09" / "run.log"
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines and all(re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2} acme 2026-09: ", ln) for ln in lines)
+    assert any("00_ok ok in" in ln for ln in lines)
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--force",
+                     "--log-format", "json"]) == 0
+    more = log.read_text(encoding="utf-8").splitlines()
+    assert more[:len(lines)] == lines                               # appended, the earlier run kept
+    records = [_json.loads(ln) for ln in more[len(lines):]]
+    assert records and all({"time", "client", "period", "message"} <= set(r) for r in records)
+    assert records[0]["client"] == "acme" and records[0]["period"] == "2026-09"
+
+
+def test_dry_run_says_what_would_run_and_writes_nothing(tmp_path, capsys):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK), "50_advocacy": ("Advocacy", RECORD_OK)})
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"00_ok\s+runs", out)
+    assert re.search(r"50_advocacy\s+not available \(needs surveys\): no kernel", out)
+    assert not (root / "reports" / "acme" / "2026-09").exists()
+
+
+def test_batch_renders_only_scheduled_clients_each_with_one_line_and_the_fix(tmp_path, capsys):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    clients = root / "params" / "clients"
+    acme = (clients / "acme.yaml").read_text(encoding="utf-8")
+    (clients / "acme.yaml").write_text(acme + "schedule: monthly\n", encoding="utf-8")
+    (clients / "example.yaml").write_text(acme, encoding="utf-8")          # shipped example: not scheduled
+    (clients / "broken.yaml").write_text(acme.replace("orders.csv", "nope.csv") + "schedule: monthly\n",
+                                         encoding="utf-8")
+    rc = cli.main(["--root", str(root), "batch", "--period", "2026-09"])
+    out = capsys.readouterr().out
+    assert rc == 2                                                   # an input error is the most urgent
+    assert re.search(r"^acme 2026-09: ok in [\d.]+ s: 1 sections", out, re.M)
+    assert re.search(r"^broken 2026-09: input error in [\d.]+ s: .*nope\.csv.* \| fix: ", out, re.M)
+    assert "example" not in out
+    # with the broken one fixed, a failing section makes it 1; nothing to do is 0
+    (clients / "broken.yaml").unlink()
+    write_notebook(root / "notebooks" / "10_boom.ipynb", "Boom", "raise ValueError('boom')")
+    assert cli.main(["--root", str(root), "batch", "--period", "2026-09"]) == 1
+    assert "failed: 10_boom (ValueError: boom)" in capsys.readouterr().out
+    (clients / "acme.yaml").write_text(acme, encoding="utf-8")
+    assert cli.main(["--root", str(root), "batch"]) == 0
+    assert "nothing to render" in capsys.readouterr().out
+
+
+def test_batch_period_defaults_to_last_month_in_the_clients_time_zone():
+    import datetime as _dt
+
+    from journeykit.core.periods import Period
+
+    # 2026-11-01 00:30 in Seoul is still October 31st in New York
+    utc = _dt.datetime(2026, 10, 31, 15, 30, tzinfo=_dt.timezone.utc)
+    seoul = utc.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Seoul")).date()
+    new_york = utc.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York")).date()
+    assert str(Period.last_complete(seoul)) == "2026-10" and str(Period.last_complete(new_york)) == "2026-09"
+    assert str(Period.last_complete(timezone="Asia/Seoul")) == str(
+        Period.last_complete(_dt.datetime.now(__import__("zoneinfo").ZoneInfo("Asia/Seoul")).date()))

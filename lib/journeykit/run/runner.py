@@ -460,11 +460,11 @@ def inputs_digest(cfg: RunConfig, paths: list[Path]) -> str | None:
 
 class RunLock:
     """One run of a client and period at a time: an exclusive lock on
-    ``reports/<client>/.<period>.lock`` (released when the process ends,
-    however it ends), holding who holds it."""
+    ``data/.cache/locks/<client>-<period>.lock`` (released when the process
+    ends, however it ends), holding who holds it."""
 
-    def __init__(self, folder: Path, period: str):
-        self.path = folder / f".{period}.lock"
+    def __init__(self, root: Path, client: str, period: str):
+        self.path = root / "data" / ".cache" / "locks" / f"{client}-{period}.lock"
         self.fd = None
 
     def acquire(self) -> str | None:
@@ -531,7 +531,7 @@ def run(
     result.period = str(cfg.period)
     log.period = str(cfg.period)
     target = cfg.report_dir
-    lock = RunLock(target.parent, str(cfg.period))
+    lock = RunLock(cfg.root, cfg.client, str(cfg.period))
     holder = None if dry_run else lock.acquire()
     if holder is not None:
         result.busy = True
