@@ -1,5 +1,6 @@
-"""The customers and orders both tests/unit/test_segments.py and
-test_health.py work their expected values out on."""
+"""The customers, orders, tickets, surveys and subscriptions that
+tests/unit/test_segments.py, test_health.py and test_segmentation_shapes.py
+work their expected values out on."""
 
 import pandas as pd
 
@@ -23,3 +24,20 @@ ORDERS = pd.DataFrame([
     ("e1", "E", "2026-01-05 00:00:00", 10, "paid"),
     ("e2", "E", "2026-10-25 00:00:00", 40, "paid"),      # back after 293 silent days
 ], columns=["order_id", "customer_id", "ordered_at", "amount", "payment_status"])
+
+TICKETS = pd.DataFrame([
+    ("t1", "A", "2026-09-10 00:00:00", None),
+    ("t2", "A", "2026-10-10 00:00:00", None),
+    ("t3", "E", "2026-05-01 00:00:00", None),   # more than 90 days before the end: not a health ticket
+], columns=["ticket_id", "customer_id", "created_at", "csat"])
+
+SURVEYS = pd.DataFrame([
+    ("r1", "A", "2026-10-01 00:00:00", 3, 2),
+    ("r2", "E", "2026-06-01 00:00:00", 10, None),
+    ("r3", "E", "2026-10-28 00:00:00", 8, None),    # E's latest answer
+], columns=["response_id", "customer_id", "responded_at", "nps", "csat"])
+
+SUBSCRIPTIONS = pd.DataFrame([
+    ("s1", "A", "2026-09-21 00:00:00", "2026-10-05 00:00:00", "trial", 0),   # ended 27 days before the end
+    ("s2", "E", "2026-10-10 00:00:00", None, "basic", 9900),                # paid, running
+], columns=["subscription_id", "customer_id", "started_at", "ended_at", "plan", "mrr"])

@@ -1,8 +1,8 @@
 """Health score on hand-built data (components, re-weighting, bands,
-contributions), playbook selection and the pseudonymized exports, the
-generated text in en and ko, and the tiny demo data: the bands at a past
-period end separate customers who left in the following months from those
-who stayed (the generator's truth)."""
+contributions, a changed setting on the same dataset), playbook selection
+and the pseudonymized exports, the generated text in en and ko, and the
+tiny demo data: the bands at a past period end separate customers who left
+in the following months from those who stayed (the generator's truth)."""
 
 from __future__ import annotations
 
@@ -12,30 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from journeykit import facts
 from journeykit.core import config
 from journeykit.core.settings import DEFAULT_PLAYBOOKS
+from journeykit.sections.segmentation import compute
+from journeykit.sections.segmentation import experience as X
 from journeykit.sections.segmentation import health as H
-from journeykit.sections.segmentation import compute as S
+from journeykit.sections.segmentation import playbooks as P
+from journeykit.sections.segmentation import view_health as VH
 
 # the customers and orders of tests/unit/test_segments.py (hand-worked values there)
-from segment_data import CUSTOMERS, ORDERS  # noqa: E402
-
-TICKETS = pd.DataFrame([
-    ("t1", "A", "2026-09-10 00:00:00", None),
-    ("t2", "A", "2026-10-10 00:00:00", None),
-    ("t3", "E", "2026-05-01 00:00:00", None),   # more than 90 days before the end: not counted
-], columns=["ticket_id", "customer_id", "created_at", "csat"])
-
-SURVEYS = pd.DataFrame([
-    ("r1", "A", "2026-10-01 00:00:00", 3, 2),
-    ("r2", "E", "2026-06-01 00:00:00", 10, None),
-    ("r3", "E", "2026-10-28 00:00:00", 8, None),    # E's latest answer
-], columns=["response_id", "customer_id", "responded_at", "nps", "csat"])
-
-SUBSCRIPTIONS = pd.DataFrame([
-    ("s1", "A", "2026-09-21 00:00:00", "2026-10-05 00:00:00", "trial", 0),   # ended 27 days before the end
-    ("s2", "E", "2026-10-10 00:00:00", None, "basic", 9900),                # paid, running
-], columns=["subscription_id", "customer_id", "started_at", "ended_at", "plan", "mrr"])
+from segment_data import CUSTOMERS, ORDERS, SUBSCRIPTIONS, SURVEYS, TICKETS  # noqa: E402
 
 
 @pytest.fixture
@@ -102,19 +89,85 @@ def test_orders_only_drops_components_and_says_so(make_dataset):
     assert av["tickets"] == "table:tickets" and av["subscription"] == "table:subscriptions"
     assert av["nps_csat"] == "table:surveys" and av["payment_failures"] is None
     assert H.used_components(ds, ds.cfg) == ["usage_trend", "recency", "engagement", "payment_failures"]
-    note = H.dropped_note(ds, ds.cfg)
+    note = VH.dropped_note(ds, ds.cfg)
     assert "Support tickets, NPS / CSAT, Subscription status" in note.text and "rescaled" in note.text
-    assert S.experience(ds, ds.cfg) is None
+    assert X.experience(ds, ds.cfg) is None and X.experience_reason(ds, ds.cfg) == "no_tables"
     h = H.health(ds, ds.cfg)
-    assert h["score"].notna().all() and set(h["band"]) <= set(S.BANDS)
-    html = H.components_view(ds, ds.cfg)._repr_html_()
+    assert h["score"].notna().all() and set(h["band"]) <= set(facts.HEALTH_BANDS)
+    html = VH.components_table(ds, ds.cfg)._repr_html_()
     assert "dropped: needs" in html and "nan" not in html.lower().replace("nanum", "")
 
 
+def test_health_follows_a_changed_setting_on_the_same_dataset(ds):
+    """Issue 15: the bands used to be cached per dataset and end, so a
+    changed threshold returned the old bands."""
+    h70 = H.health(ds, ds.cfg).set_index("customer_id")
+    # scores: A 64.96, C 60, E 85.83 -> with healthy_min 70 only E is healthy
+    assert h70["band"].to_dict() == {"A": "at_risk", "C": "at_risk", "E": "healthy"}
+    strict = ds.cfg.updated(segmentation={"health": {"healthy_min": 95}})
+    h95 = H.health(ds, strict).set_index("customer_id")
+    assert h95["band"].to_dict() == {"A": "at_risk", "C": "at_risk", "E": "at_risk"}
+    assert H.band_counts(ds, strict) == {"healthy": 0, "at_risk": 3, "unhealthy": 0}
+    # and the default is still answered with the default
+    assert H.band_counts(ds, ds.cfg) == {"healthy": 1, "at_risk": 2, "unhealthy": 0}
+
+
+def test_bands_contributions_and_trend(ds):
+    sh = H.band_shares(ds, ds.cfg)
+    assert sh == pytest.approx({"healthy": 1 / 3, "at_risk": 2 / 3, "unhealthy": 0})
+    c = H.contributions(H.health(ds, ds.cfg), H.used_components(ds, ds.cfg))
+    # E alone is healthy: her points add up to her score; nobody is unhealthy
+    assert c.loc["healthy"].sum() == pytest.approx(85.8333, abs=1e-3) and c.loc["unhealthy"].isna().all()
+    t = H.band_trend(ds, ds.cfg)
+    # the activity data starts 2025-10-01 (D's order): the six trailing months are all kept, oldest first
+    assert t["month"].dt.strftime("%Y-%m").tolist() == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09",
+                                                        "2026-10"]
+    assert t.iloc[-1][["healthy", "at_risk", "unhealthy"]].tolist() == pytest.approx([1 / 3, 2 / 3, 0])
+    html = VH.bands_table(ds, ds.cfg)._repr_html_()
+    assert "At risk" in html and "66.7%" in html and "nan" not in html
+    seg = H.by_segment(ds, ds.cfg).set_index("segment")
+    # scored A (at risk segment), E (potential loyalist), C (no paid order in the window)
+    assert seg["customers"].to_dict() == {"potential_loyalists": 1, "at_risk": 1, "none": 1}
+    assert VH.by_segment_table(ds, ds.cfg) is None  # every segment under k = 10
+
+
+def test_trend_starts_with_the_data(make_dataset):
+    orders = pd.DataFrame({"customer_id": ["x", "y"], "ordered_at": ["2026-08-20 00:00:00", "2026-10-03 00:00:00"],
+                           "amount": [10, 20]})
+    ds = make_dataset({"orders": orders})
+    # the data starts in August: no bar for May, June or July
+    assert H.band_trend(ds, ds.cfg)["month"].dt.strftime("%Y-%m").tolist() == ["2026-08", "2026-09", "2026-10"]
+
+
+def test_subscription_ending_after_the_period_end_was_running_then(make_dataset):
+    """Nothing after the period end is used: a subscription that ended in
+    November was running at the end of October."""
+    subs = pd.DataFrame([("s1", "E", "2026-10-10 00:00:00", "2026-11-15 00:00:00", "basic", 9900)],
+                        columns=["subscription_id", "customer_id", "started_at", "ended_at", "plan", "mrr"])
+    ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "subscriptions": subs}, period="2026-10")
+    s = H.subscription_state(ds, ds.cfg, ds.cfg.period.end).set_index("customer_id")
+    assert s.loc["E", "subscription"] == 1 and s.loc["E", "next_renewal"] == pd.Timestamp("2026-11-09")
+    nov = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "subscriptions": subs}, period="2026-11")
+    s = H.subscription_state(nov, nov.cfg, nov.cfg.period.end).set_index("customer_id")
+    # at the end of November it ended 16 days before: 0, no renewal
+    assert s.loc["E", "subscription"] == 0 and pd.isna(s.loc["E", "next_renewal"])
+
+
+def test_health_charts_and_notes(ds, tmp_path):
+    from matplotlib.figure import Figure
+
+    for chart in (VH.distribution_chart, VH.trend_chart, VH.contributions_chart):
+        assert isinstance(chart(ds, ds.cfg), Figure)
+    assert VH.dropped_note(ds, ds.cfg) is None  # every table is there
+    assert VH.playbook_note(ds.cfg, []).text.endswith("Target lists are written to exports/ when the report is rendered.")
+    assert VH.playbook_note(ds.cfg, [tmp_path / "a.csv"] * 7).text.endswith(
+        "7 target lists written to exports/ (pseudonymized ids).")
+
+
 def test_playbook_selection(ds):
-    t = H.targets(ds, ds.cfg)
+    t = P.targets(ds, ds.cfg)
     rules = {r.action: r for r in ds.cfg.segmentation.playbooks}
-    sel = {a: sorted(t.loc[H.select(t, r, ds.cfg.period.end), "customer_id"]) for a, r in rules.items()}
+    sel = {a: sorted(t.loc[P.select(t, r, ds.cfg.period.end), "customer_id"]) for a, r in rules.items()}
     assert sel["welcome_guide"] == ["C"]                 # the only new customer
     assert sel["activation"] == ["C"]                    # new, no paid order yet
     assert sel["renewal_contact"] == ["E"]               # renews Nov 9, within 90 days
@@ -122,29 +175,36 @@ def test_playbook_selection(ds):
     # churned within 365 days: B (139 d); D (396 d) is too long gone
     assert sel["winback_churned"] == ["B"]
     assert sel["winback_at_risk"] == []
-    p = H.playbooks(ds, ds.cfg)
-    assert p.set_index("action").loc["renewal_contact", "customers"] == 1
-    assert p.loc[0, "label"] == "Welcome message and getting-started guide" and p.loc[0, "timing"] == "within 1 day of signup"
+    p = P.playbook_counts(ds, ds.cfg).set_index("action")
+    assert p.loc["renewal_contact", "customers"] == 1
+    # revenue at stake: the selected customers' spend in the RFM window; E (potential loyalist) 50
+    assert p.loc["recommendations", "revenue_12m"] == 50 and p.loc["welcome_guide", "revenue_12m"] == 0
+    summary = VH.playbook_summary(ds, ds.cfg)
+    assert summary[0] == {"action": "welcome_guide", "label": "Welcome message and getting-started guide",
+                          "timing": "within 1 day of signup", "customers": 1, "revenue_12m": 0.0}
+    html = VH.playbooks_table(ds, ds.cfg)._repr_html_()
+    assert "state: New; no paid order yet; signed up in the last 30 days" in html and "&lt; 10" in html
 
 
 def test_custom_playbook_from_the_client_file(make_dataset):
     ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS},
                       segmentation={"playbooks": [{"action": "vip_call", "label": "Call the VIPs",
                                                    "rfm": ["at_risk"], "timing_days": 3}]})
-    p = H.playbooks(ds, ds.cfg)
+    p = P.playbook_counts(ds, ds.cfg)
     assert p["action"].tolist() == ["vip_call"] and p.loc[0, "customers"] == 1  # A
-    assert p.loc[0, "label"] == "Call the VIPs" and p.loc[0, "timing"] == "within 3 days"
-    assert p.loc[0, "target"] == "RFM: At risk"
+    rule = ds.cfg.segmentation.playbooks[0]
+    assert VH.action_label(rule, ds.cfg) == "Call the VIPs" and VH.timing_label(rule, ds.cfg) == "within 3 days"
+    assert VH.target_label(rule, ds.cfg) == "RFM: At risk"
 
 
 def test_exports_are_pseudonymized(ds, tmp_path):
-    assert H.export_playbooks(ds, ds.cfg) == []  # outside a report run nothing is written
+    assert P.export_playbooks(ds, ds.cfg) == []  # outside a report run nothing is written
     in_run = ds.cfg.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path / "exports",
                                                                 results=tmp_path / "r.json")})
-    paths = H.export_playbooks(ds, in_run)
+    paths = P.export_playbooks(ds, in_run)
     assert sorted(p.name for p in paths) == sorted(f"playbook_{r.action}.csv" for r in DEFAULT_PLAYBOOKS)
     df = pd.read_csv(tmp_path / "exports" / "playbook_renewal_contact.csv")
-    assert list(df.columns) == H.EXPORT_COLUMNS
+    assert list(df.columns) == P.EXPORT_COLUMNS
     assert df["customer_id"].str.match(r"^cx_[0-9a-f]{16}$").all()
     assert df.loc[0, "next_renewal"] == "2026-11-09"
     text = "".join(p.read_text() for p in paths)
@@ -152,13 +212,13 @@ def test_exports_are_pseudonymized(ds, tmp_path):
 
 
 def test_text_en_and_ko(ds, make_dataset):
-    en = H.insights(ds, ds.cfg)
+    en = VH.insights(ds, ds.cfg)
     assert en[0].startswith("3 customers who have not churned were scored:")
-    nxt = H.next_steps(ds, ds.cfg)
+    nxt = VH.next_steps(ds, ds.cfg, compute.changes(ds, ds.cfg))
     assert nxt == ["No segment or band stands out this month: run the playbooks as scheduled."]
     ko_ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS}, language="ko")
-    assert H.insights(ko_ds, ko_ds.cfg)[0].startswith("이탈하지 않은 고객 3명의 점수를 산정했습니다")
-    assert H.next_steps(ko_ds, ko_ds.cfg) == ["이번 달에 두드러진 세그먼트나 등급은 없습니다. 계획대로 실행 방안을 진행하세요."]
+    assert VH.insights(ko_ds, ko_ds.cfg)[0].startswith("이탈하지 않은 고객 3명의 점수를 산정했습니다")
+    assert VH.next_steps(ko_ds, ko_ds.cfg, []) == ["이번 달에 두드러진 세그먼트나 등급은 없습니다. 계획대로 실행 방안을 진행하세요."]
 
 
 def test_next_steps_rules_fire(monkeypatch, ds):
@@ -166,7 +226,7 @@ def test_next_steps_rules_fire(monkeypatch, ds):
     fake = pd.DataFrame({"customer_id": [f"c{i}" for i in range(100)], "score": [30.0] * 20 + [80.0] * 80,
                          "band": ["unhealthy"] * 20 + ["healthy"] * 80})
     monkeypatch.setattr(H, "health", lambda ds, cfg, end=None: fake)
-    out = H.next_steps(ds, ds.cfg, chs=[])
+    out = VH.next_steps(ds, ds.cfg, [])
     assert out[0].startswith("20 customers (20.0%) are Unhealthy")
 
 

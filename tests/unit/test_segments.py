@@ -1,8 +1,9 @@
 """Segments on hand-built data, every expected value worked out in a
 comment: quintile scores and their ties, RFM segments, lifecycle states and
 flows, value tiers, cluster descriptions and stable labels, the settings
-block and its errors, the stable metrics keys, the generated text in en and
-ko, and the tiny demo data against the generator's truth."""
+block, the stable metrics keys, the generated text in en and ko, and the
+tiny demo data against the generator's truth. Other data shapes (no
+amounts, no events, constant behaviour …) are in test_segmentation_shapes.py."""
 
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeykit.sections.registry import require
-from journeykit import report
-from journeykit.core.settings import DEFAULT_RFM_RULES, ClusterSettings, LifecycleSettings, SegmentationSettings
-from journeykit import facts
-from journeykit.sections.segmentation import compute as S
+from journeykit import facts, report
 from journeykit.core.errors import SectionNotAvailable
+from journeykit.core.settings import DEFAULT_RFM_RULES, ClusterSettings, LifecycleSettings, SegmentationSettings
+from journeykit.sections.registry import require
+from journeykit.sections.segmentation import clusters as C
+from journeykit.sections.segmentation import compute
+from journeykit.sections.segmentation import lifecycle as L
+from journeykit.sections.segmentation import segments as S
+from journeykit.sections.segmentation import view as V
+from journeykit.sections.segmentation.transitions import NONE, largest_move, transitions
 
 # Period 2026-10: end = 2026-11-01 00:00; comparison end = 2026-10-01 00:00.
 # RFM window: 365 days before the end = from 2025-11-01.
-from segment_data import CUSTOMERS, ORDERS  # noqa: E402
+from segment_data import CUSTOMERS, ORDERS, SURVEYS, TICKETS  # noqa: E402
 
 
 @pytest.fixture
@@ -57,7 +62,7 @@ def test_default_mapping_covers_every_cell_with_the_ten_segments():
     fm = pd.Series([f for _ in range(5) for f in range(1, 6)])
     seg = facts.assign_segments(r, fm, DEFAULT_RFM_RULES)
     assert seg.notna().all()
-    assert set(seg) == set(S.RFM_SEGMENTS)
+    assert set(seg) == {r.segment for r in DEFAULT_RFM_RULES}
     grid = dict(zip(zip(r, fm), seg))
     assert grid[(5, 5)] == "champions" and grid[(5, 1)] == "new" and grid[(4, 1)] == "promising"
     assert grid[(1, 5)] == "cant_lose" and grid[(2, 3)] == "at_risk" and grid[(1, 1)] == "lost"
@@ -80,18 +85,18 @@ def test_rfm_on_the_engine(ds):
     # A (r2, fm4) at risk; B (r1, fm1) lost; E (r4, fm2) potential loyalist
     assert df.loc[["A", "B", "E"], "segment"].tolist() == ["at_risk", "lost", "potential_loyalists"]
     counts = S.segment_counts(ds, ds.cfg)
-    assert list(counts) == list(S.RFM_SEGMENTS) and sum(counts.values()) == 3 and counts["lost"] == 1
+    assert list(counts) == [r.segment for r in DEFAULT_RFM_RULES] and sum(counts.values()) == 3 and counts["lost"] == 1
 
 
 def test_segment_summary_shares():
     df = pd.DataFrame({"customer_id": ["x", "y", "z"], "recency_days": [1, 2, 3], "frequency": [1, 2, 3],
                        "monetary": [100.0, 300.0, 600.0], "segment": ["loyal", "loyal", "lost"]})
 
-    class C:
+    class Cfg:
         segmentation = SegmentationSettings()
         client = "t"
 
-    s = S.segment_summary(df, C()).set_index("segment")
+    s = S.segment_summary(df, Cfg()).set_index("segment")
     # loyal: 2 of 3 customers, 400 of 1000 revenue; lost: 1 of 3, 600 of 1000
     assert s.loc["loyal", "customers"] == 2 and s.loc["loyal", "share"] == pytest.approx(2 / 3)
     assert s.loc["loyal", "revenue_share"] == pytest.approx(0.4) and s.loc["lost", "revenue_share"] == pytest.approx(0.6)
@@ -109,18 +114,21 @@ def test_rfm_transitions_recompute_the_comparison_end(ds):
     assert m.loc["loyal", "at_risk"] == 1                  # A
     assert m.loc["need_attention", "lost"] == 1            # B
     assert m.loc["hibernating", "potential_loyalists"] == 1  # E
-    assert m.loc["lost", S.NONE] == 1                      # D: no order in this period's window
+    assert m.loc["lost", NONE] == 1                        # D: no order in this period's window
     assert m.to_numpy().sum() == 4
-    assert S.largest_move(m) == ("loyal", "at_risk", 1)  # ties: the first cell in segment order
+    assert largest_move(m) == ("loyal", "at_risk", 1)  # ties: the first cell in segment order
 
 
 def test_transitions_none_row_and_column():
     before = pd.Series({"a": "x", "b": "y"})
     after = pd.Series({"a": "y", "c": "x"})
-    m = S.transitions(before, after, ["x", "y"])
+    m = transitions(before, after, ["x", "y"])
     # a: x -> y; b: y -> none (left the group); c: none -> x (joined)
-    assert m.loc["x", "y"] == 1 and m.loc["y", S.NONE] == 1 and m.loc[S.NONE, "x"] == 1
+    assert m.loc["x", "y"] == 1 and m.loc["y", NONE] == 1 and m.loc[NONE, "x"] == 1
     assert m.to_numpy().sum() == 3
+    assert largest_move(m) == ("x", "y", 1)
+    # joining and leaving are not moves between groups
+    assert largest_move(transitions(pd.Series({"a": "x"}), pd.Series({"b": "y"}), ["x", "y"])) is None
 
 
 # --------------------------------------------------------------------------
@@ -165,26 +173,26 @@ def test_assign_states_thresholds():
         (400, 90, False, "churned"),
         (400, 45, True, "at_risk"),     # a return long ago does not make her reactivated now
     ], columns=["since_signup", "silent", "react", "expected"])
-    got = S.assign_states(df["since_signup"], df["silent"], df["react"], lc, 90)
+    got = L.assign_states(df["since_signup"], df["silent"], df["react"], lc, 90)
     assert got.tolist() == df["expected"].tolist()
 
 
 def test_lifecycle_states_and_flows(ds):
-    life = S.lifecycle_states(ds, ds.cfg).set_index("customer_id")
+    life = L.lifecycle_states(ds, ds.cfg).set_index("customer_id")
     # A last activity Oct 20 (12 d; the failed attempt on Oct 19 also counts) -> active;
     # B 139 d -> churned; C signed up Oct 20 -> new; D 396 d -> churned;
     # E back on Oct 25 after 293 silent days -> reactivated
     assert life["state"].to_dict() == {"A": "active", "B": "churned", "C": "new", "D": "churned", "E": "reactivated"}
     assert life.loc["A", "days_silent"] == pytest.approx(12)
-    assert S.lifecycle_counts(ds, ds.cfg) == {"new": 1, "active": 1, "reactivated": 1, "at_risk": 0, "dormant": 0,
+    assert L.lifecycle_counts(ds, ds.cfg) == {"new": 1, "active": 1, "reactivated": 1, "at_risk": 0, "dormant": 0,
                                               "churned": 2}
     # at 2026-10-01: A back on Sep 1 12:00 after 184 silent days, 29.5 d ago -> reactivated;
     # B 108 d -> churned; C not signed up; D churned; E 269 d -> churned
-    prev = S.lifecycle_counts(ds, ds.cfg, ds.cfg.period.previous().end)
+    prev = L.lifecycle_counts(ds, ds.cfg, ds.cfg.period.previous().end)
     assert prev == {"new": 0, "active": 0, "reactivated": 1, "at_risk": 0, "dormant": 0, "churned": 3}
-    f = S.lifecycle_flows(ds, ds.cfg)
+    f = L.lifecycle_flows(ds, ds.cfg)
     assert f.loc["reactivated", "active"] == 1 and f.loc["churned", "churned"] == 2
-    assert f.loc[S.NONE, "new"] == 1 and f.loc["churned", "reactivated"] == 1
+    assert f.loc[NONE, "new"] == 1 and f.loc["churned", "reactivated"] == 1
     assert f.to_numpy().sum() == 5
 
 
@@ -194,12 +202,12 @@ def test_lifecycle_states_and_flows(ds):
 
 def test_describe_cluster_en_and_ko():
     z = pd.Series({"active_days": 1.2, "orders": -0.8, "spend": 0.3, "session_minutes": 0.9})
-    assert S.describe_cluster(z, "en") == "More active days and longer time per session than average"
-    assert S.describe_cluster(z, "ko") == "평균보다 활동일 수 많음, 세션당 체류 시간 김"
+    assert V.describe_cluster(z, "en") == "More active days and longer time per session than average"
+    assert V.describe_cluster(z, "ko") == "평균보다 활동일 수 많음, 세션당 체류 시간 김"
     z2 = pd.Series({"spend": -1.5, "orders": -0.6, "active_days": 0.1})
-    assert S.describe_cluster(z2, "en") == "Lower spend and fewer orders than average"
-    assert S.describe_cluster(pd.Series({"orders": 0.2, "spend": -0.4}), "en") == "Close to the average on every measure"
-    assert S.describe_cluster(pd.Series({"orders": 0.2}), "ko") == "모든 지표가 평균 수준"
+    assert V.describe_cluster(z2, "en") == "Lower spend and fewer orders than average"
+    assert V.describe_cluster(pd.Series({"orders": 0.2, "spend": -0.4}), "en") == "Close to the average on every measure"
+    assert V.describe_cluster(pd.Series({"orders": 0.2}), "ko") == "모든 지표가 평균 수준"
 
 
 def _blobs(seed: int = 0) -> pd.DataFrame:
@@ -217,26 +225,77 @@ def test_fit_clusters_on_a_sample_assigns_every_customer():
     df = pd.DataFrame({"active_days": np.r_[rng.poisson(1, 2000) + 1, rng.poisson(30, 1000) + 30],
                        "orders": np.r_[rng.poisson(0.3, 2000), rng.poisson(8, 1000) + 10]})
     df.insert(0, "customer_id", [f"c{i:04d}" for i in range(len(df))])
-    full = S.fit_clusters(df, ClusterSettings(k_min=2, k_max=3))
-    sampled = S.fit_clusters(df, ClusterSettings(k_min=2, k_max=3, fit_sample=1000))
-    assert sampled["k"] == full["k"] == 2
-    assert len(sampled["labels"]) == 3000 and sampled["sizes"].to_dict() == {1: 2000, 2: 1000}
-    assert (sampled["labels"] == full["labels"]).all()
+    full = C.fit_clusters(df, ClusterSettings(k_min=2, k_max=3))
+    sampled = C.fit_clusters(df, ClusterSettings(k_min=2, k_max=3, fit_sample=1000))
+    assert sampled.k == full.k == 2
+    assert len(sampled.labels) == 3000 and sampled.sizes.to_dict() == {1: 2000, 2: 1000}
+    assert (sampled.labels == full.labels).all()
 
 
 def test_fit_clusters_finds_the_groups_with_stable_labels():
     cs = ClusterSettings(k_min=2, k_max=4, min_customers=50)
     df = _blobs()
-    a = S.fit_clusters(df, cs)
-    b = S.fit_clusters(df.sample(frac=1, random_state=1).reset_index(drop=True), cs)
-    assert a["k"] == 2
+    a = C.fit_clusters(df, cs)
+    b = C.fit_clusters(df.sample(frac=1, random_state=1).reset_index(drop=True), cs)
+    assert a.k == 2
     # numbered by size: cluster 1 is the 120 light users
-    assert a["sizes"].to_dict() == {1: 120, 2: 60}
-    assert (a["labels"].loc[[f"c{i:03d}" for i in range(120)]] == 1).all()
+    assert a.sizes.to_dict() == {1: 120, 2: 60}
+    assert (a.labels.loc[[f"c{i:03d}" for i in range(120)]] == 1).all()
     # the same data in another row order gets the same labels
-    assert (b["labels"].sort_index() == a["labels"].sort_index()).all()
-    assert S.describe_cluster(a["z"].loc[2], "en").startswith("More ")
-    assert S.fit_clusters(df.head(20), cs) is None  # fewer than min_customers
+    assert (b.labels.sort_index() == a.labels.sort_index()).all()
+    assert V.describe_cluster(a.z.loc[2], "en").startswith("More ")
+    assert a.reason is None and a.constant == [] and a.n == 180
+    few = C.fit_clusters(df.head(20), cs)  # fewer than min_customers
+    assert few.reason == "too_few" and few.n == 20 and few.k is None
+
+
+def test_behaviour_on_the_engine(ds):
+    b = C.behaviour(ds, ds.cfg).set_index("customer_id")
+    # window: the 90 days before 2026-11-01 (from 2026-08-03). Activity days: A Sep 1, Oct 19 (the failed
+    # attempt), Oct 20 -> 3, spaced (49 days) / 2 = 24.5; E Oct 25 -> 1, a single day -> the window, 90.
+    # B, C, D: no activity in the window (a sign-up is not activity)
+    assert sorted(b.index) == ["A", "E"]
+    assert b.loc[["A", "E"], "active_days"].tolist() == [3, 1]
+    assert b.loc[["A", "E"], "days_between"].tolist() == pytest.approx([24.5, 90])
+    # paid orders: A a2 (200) and a4 (100) -> 2, 300; E e2 -> 1, 40. No events: no session features
+    assert b.loc[["A", "E"], "orders"].tolist() == [2, 1] and b.loc[["A", "E"], "spend"].tolist() == [300, 40]
+    assert list(b.columns) == ["active_days", "days_between", "orders", "spend"]
+    # two active customers, fewer than clusters.min_customers (50)
+    fit = C.clusters(ds, ds.cfg)
+    assert fit.reason == "too_few" and fit.n == 2 and C.n_clusters(ds, ds.cfg) is None
+    assert V.cluster_note(ds, ds.cfg).text == "Too few active customers (2, fewer than 50) for behavioural clusters."
+    assert V.cluster_table(ds, ds.cfg) is None and V.cluster_chart(ds, ds.cfg) is None
+
+
+def test_experience_segments(make_dataset):
+    from journeykit.sections.segmentation import experience as X
+
+    ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "tickets": TICKETS, "surveys": SURVEYS})
+    ex = X.experience(ds, ds.cfg).set_index("customer_id")
+    # window: the 365 days before 2026-11-01. A: NPS 3 -> detractor, CSAT 2 (the survey's; the tickets have
+    # none), tickets Sep 10 and Oct 10 -> 2. E: latest NPS 8 (Oct 28) -> passive, no CSAT, ticket May 1 -> 1
+    assert ex["nps_group"].to_dict() == {"A": "detractor", "E": "passive"}
+    assert ex.loc["A", "csat"] == 2 and np.isnan(ex.loc["E", "csat"])
+    assert ex["tickets"].to_dict() == {"A": 2, "E": 1}
+    g = X.experience_groups(ex.reset_index())
+    # passive before detractor; one customer each, half of the two
+    assert g[["nps_group", "load", "customers"]].values.tolist() == [["passive", "1", 1], ["detractor", "2", 1]]
+    assert g["share"].tolist() == [0.5, 0.5]
+    assert X.experience_reason(ds, ds.cfg) is None
+    # before any answer or ticket: nobody in the window
+    assert X.experience_reason(ds, ds.cfg, pd.Timestamp("2026-01-01").date()) == "no_rows"
+    html = V.experience_table(ds, ds.cfg)._repr_html_()
+    assert "passive (7–8)" in html and "&lt; 10" in html and "nan" not in html
+
+
+def test_rfm_and_tiers_tables(ds):
+    html = V.rfm_table(ds, ds.cfg)._repr_html_()
+    # three segments of one customer each: folded into one row under k = 10
+    assert "other segments (fewer than 10 customers each)" in html and ">3<" in html
+    t = V.tiers_table(ds, ds.cfg).df
+    # three buyers: deciles 1 (A 350), 4 (E 50) and 7 (B 30)
+    assert t.iloc[:, 0].tolist() == ["top 0–10%", "top 30–40%", "top 60–70%"]
+    assert S.tiers_reason(ds, ds.cfg) is None and S.rfm_reason(ds, ds.cfg) is None
 
 
 def test_client_file_block_is_used(make_dataset):
@@ -251,13 +310,40 @@ def test_client_file_block_is_used(make_dataset):
 # --------------------------------------------------------------------------
 
 def test_metrics_has_every_stable_key(ds):
-    m = S.metrics(ds, ds.cfg)
-    assert list(m) == [k for key in S.STABLE_KEYS for k in (key, f"{key}_prev")]
+    m = compute.metrics(ds, ds.cfg)
+    assert list(m) == [k for key in compute.STABLE_KEYS for k in (key, f"{key}_prev")]
     assert m["lifecycle_counts"]["churned"] == 2 and m["segment_counts"]["at_risk"] == 1
     assert m["n_clusters"] is None  # five customers: too few to cluster
     assert set(m["health_band_shares"]) == {"healthy", "at_risk", "unhealthy"}
     assert sum(m["health_band_shares"].values()) == pytest.approx(1.0)
     report.jsonable(m)  # plain JSON
+
+
+def test_changes_on_the_hand_built_client(ds):
+    ch = {c.key: c for c in compute.changes(ds, ds.cfg)}
+    assert list(ch) == ["rfm_customers", "champions_share", "at_risk_share", "live_customers", "healthy_share",
+                        "unhealthy_share", "top10pct_revenue_share"]
+    # buyers: A, B, E now; A, B, D, E at the comparison end (test_rfm_transitions_recompute_the_comparison_end)
+    assert (ch["rfm_customers"].value, ch["rfm_customers"].prev) == (3, 4)
+    # at risk + can't lose: A now (1 of 3); nobody before (0 of 4)
+    assert ch["at_risk_share"].value == pytest.approx(1 / 3) and ch["at_risk_share"].prev == 0
+    # not churned: new C, active A, reactivated E now; reactivated A before
+    assert (ch["live_customers"].value, ch["live_customers"].prev) == (3, 1)
+    # top 10%: A 350 of 430 now; A 250 of 370 (A 250, B 30, D 80, E 10) before
+    assert ch["top10pct_revenue_share"].value == pytest.approx(350 / 430)
+    assert ch["top10pct_revenue_share"].prev == pytest.approx(250 / 370)
+    lab = V.labels(ds.cfg)
+    assert set(lab) == set(V.KINDS) and lab["rfm_customers"] == "Customers with a paid order (last 365 days)"
+
+
+def test_charts_are_drawn_or_left_out(ds):
+    from matplotlib.figure import Figure
+
+    assert isinstance(V.rfm_chart(ds, ds.cfg), Figure) and isinstance(V.rfm_transition_chart(ds, ds.cfg), Figure)
+    assert isinstance(V.pareto_chart(ds, ds.cfg), Figure) and isinstance(V.lifecycle_flow_chart(ds, ds.cfg), Figure)
+    empty = transitions(pd.Series(dtype=object), pd.Series(dtype=object), ["x"])
+    assert V.transition_heatmap(empty, {}, "t", ds.cfg, "a", "b") is None  # nothing to draw
+    assert V.suppression_note(ds.cfg).text == "Groups of fewer than 10 customers are not shown (k-anonymity)."
 
 
 def test_not_available_without_orders_records_null_keys(make_dataset):
@@ -268,21 +354,21 @@ def test_not_available_without_orders_records_null_keys(make_dataset):
 
 
 def test_insights_en_and_ko(ds, make_dataset):
-    en = S.insights(ds, ds.cfg)
+    en = V.insights(ds, ds.cfg)
     # three segments of one customer each: the largest is the first by key (at_risk)
     assert en[0] == ("3 customers paid for an order in the last 365 days. The largest segment is At risk "
                      "(33.3% of buyers); 0 are Champions, who bring 0.0% of revenue.")
     assert en[1] == "The top 10% of buyers bring 81.4% of revenue, and the top 20% bring 81.4%."
     assert en[2].startswith("At the end of October 2026: 1 active, 1 new and 1 reactivated customers;")
     ko_ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS}, language="ko")
-    ko = S.insights(ko_ds, ko_ds.cfg)
+    ko = V.insights(ko_ds, ko_ds.cfg)
     assert ko[0].startswith("최근 365일간 3명이 결제를 완료했습니다. 가장 큰 세그먼트는 이탈 위험")
     assert ko[-1].startswith("2026년 10월 말 기준: 활성 1명")
 
 
 def test_suppression_in_client_facing_tables(ds):
-    assert S.suppress(3, ds.cfg) == "< 10" and S.suppress(0, ds.cfg) == "0" and S.suppress(12, ds.cfg) == "12"
-    html = S.lifecycle_view(ds, ds.cfg)._repr_html_()
+    assert V.suppress(3, ds.cfg) == "< 10" and V.suppress(0, ds.cfg) == "0" and V.suppress(12, ds.cfg) == "12"
+    html = V.lifecycle_table(ds, ds.cfg)._repr_html_()
     assert "&lt; 10" in html and "None" not in html and "nan" not in html
 
 
@@ -312,11 +398,11 @@ def test_tiny_lifecycle_agrees_with_truth(tiny_ds, tiny_data):
     them are still there — on ~360 active customers a 95% interval is
     about ±5 points."""
     truth = pd.read_parquet(tiny_data / "truth_customers.parquet").set_index("customer_id")["left_at"]
-    life = S.lifecycle_states(tiny_ds, tiny_ds.cfg)
+    life = L.lifecycle_states(tiny_ds, tiny_ds.cfg)
     left = life["customer_id"].map(truth).notna()
     churned = life["state"] == "churned"
     assert left[churned].mean() >= 0.9
     assert (~left[life["state"] == "active"]).mean() >= 0.6
-    assert 1 <= S.n_clusters(tiny_ds, tiny_ds.cfg) <= 6
+    assert 1 <= C.n_clusters(tiny_ds, tiny_ds.cfg) <= 6
     # revenue concentration: Gamma-Gamma spend with BG/NBD frequency makes the top decile heavy
     assert 0.3 <= S.top10pct_revenue_share(tiny_ds, tiny_ds.cfg) <= 0.7
