@@ -281,10 +281,12 @@ def rfm_base(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     days before ``end`` (default: the period end): ``recency_days`` (whole
     days from her last order to ``end``), ``frequency`` (orders in the
     window), ``monetary`` (their amount, client currency). Aggregated on the
-    engine; sorted by ``customer_id``."""
+    engine; sorted by ``customer_id``. Empty without orders, and without
+    order amounts (:func:`has_amounts`): RFM needs all three."""
     end = end or cfg.period.end
     cols = ["customer_id", "recency_days", "frequency", "monetary"]
-    if not ds.has("orders"):
+    if not ds.has("orders") or not has_amounts(ds):
+        # RFM needs amounts: orders derived from events without a value have none
         return pd.DataFrame(columns=cols)
     o = in_window(paid_orders(ds, until=end), "ordered_at",
                   end - dt.timedelta(days=cfg.segmentation.rfm.lookback_days), end)
