@@ -409,3 +409,77 @@ def test_tiny_metrics_are_plausible(tiny):
     assert all(m[k] is not None for k in P.STABLE_KEYS)
     assert 0 < m["conversion_rate"] < 1 and 0.9 < m["payment_success_rate"] < 1
     assert m["repeat_revenue_share"] > 0.5       # BG/NBD repeat buyers carry the revenue of a 2-year-old shop
+
+
+# --------------------------------------------------------------------------
+# What the notebook shows, on every data shape
+# --------------------------------------------------------------------------
+
+def show_everything(ds) -> list:
+    """Every cell of the notebook, as it calls them."""
+    cfg = ds.cfg
+    chs = P.changes(ds, cfg)
+    return [report.key_figures(chs, V.labels(cfg), V.KINDS, cfg), V.caveats(ds, cfg), V.insights(ds, cfg),
+            V.trend_chart(ds, cfg), V.days_chart(ds, cfg), V.payments(ds, cfg), V.payment_failure_chart(ds, cfg),
+            V.discounts(ds, cfg), V.channels(ds, cfg), V.first_and_repeat(ds, cfg), V.trials(ds, cfg),
+            V.next_steps(ds, cfg, chs), report.jsonable(P.metrics(ds, cfg, chs)), P.monthly(ds, cfg)]
+
+
+def test_views_on_the_full_client(make_dataset):
+    import matplotlib.figure
+
+    from journeykit.report import plots
+
+    plots.use_style()                                        # a font with Hangul glyphs
+    ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "subscriptions": SUBSCRIPTIONS},
+                      definitions={"min_group_size": 2, "k_anonymity": 1}, language="ko")
+    cfg = ds.cfg
+    assert V.caveats(ds, cfg) is None
+    pay = V.payments(ds, cfg).blocks
+    assert len(pay) == 1 and list(pay[0].df.columns) == ["기기", "결제 시도", "결제 실패", "결제 실패율", "주문 수", "매출",
+                                                          "평균 주문 금액"]
+    assert pay[0].df["기기"].tolist() == ["desktop", "mobile", "기타"]      # tablet folded into "other", named in ko
+    assert isinstance(V.payment_failure_chart(ds, cfg), matplotlib.figure.Figure)
+    assert isinstance(V.days_chart(ds, cfg), matplotlib.figure.Figure)
+    assert isinstance(V.trend_chart(ds, cfg), matplotlib.figure.Figure)
+    split, codes = V.discounts(ds, cfg).blocks
+    assert split.df["주문 구분"].tolist() == ["코드 사용", "코드 미사용"]
+    assert codes.df["할인 코드"].tolist() == ["WELCOME10", "기타"]           # SALE15 (1 order) folded
+    chan = V.channels(ds, cfg).cells()
+    assert chan["채널"].tolist() == ["web", "app"] and chan["매출 비중"].tolist() == ["68.8%", "31.2%"]
+    assert V.first_and_repeat(ds, cfg).cells()["매출"].tolist() == ["₩350", "₩450"]
+    assert V.group_name(P.UNKNOWN, cfg) == "(기록 없음)"
+
+
+def test_signups_and_trials(ds, make_dataset):
+    s = P.signups(ds).execute().set_index("customer_id")["signup_at"]
+    assert s["A"] == pd.Timestamp("2026-09-05") and len(s) == 7
+    assert P.signup_source(ds) == "customers" and P.has_trials(ds)
+    plain = make_dataset({"customers": CUSTOMERS, "orders": ORDERS,
+                          "subscriptions": SUBSCRIPTIONS.assign(plan="basic")})
+    assert not P.has_trials(plain)
+    assert repr(V.trials(plain, plain.cfg)).startswith("The subscriptions have no trial plans")
+    assert P.period_values(plain, plain.cfg, plain.cfg.period)["trial_to_paid_rate"] is None
+
+
+def test_a_period_without_orders(make_dataset):
+    """Orders stop in August: October has none. Every cell still runs;
+    breakdowns show nothing rather than empty tables; the insights say
+    there were no orders once."""
+    ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS[ORDERS["ordered_at"] < "2026-09-01"]})
+    shown = show_everything(ds)
+    m = P.metrics(ds, ds.cfg)
+    assert m["orders"] == 0 and m["revenue"] is None and m["aov"] is None and m["payment_success_rate"] is None
+    assert V.insights(ds, ds.cfg)[0] == "No orders in October 2026."
+    assert V.payments(ds, ds.cfg) is None and V.discounts(ds, ds.cfg) is None and V.channels(ds, ds.cfg) is None
+    assert V.first_and_repeat(ds, ds.cfg) is None
+    assert repr(V.days_chart(ds, ds.cfg)) == "No customer made a first purchase in October 2026."
+    assert shown[-1]["month"].iloc[0] == pd.Timestamp("2026-08-01")
+
+
+def test_every_view_runs_without_optional_columns(make_dataset):
+    o = ORDERS.drop(columns=["payment_status", "discount_code", "device", "channel", "order_id"])
+    ds = make_dataset({"orders": o})
+    notes = [repr(x) for x in show_everything(ds)[1:12] if isinstance(x, (report.Note, report.Blocks))]
+    lines = [line for n in notes for line in n.split("\n\n")]
+    assert len(lines) == len(set(lines))                                   # no note twice

@@ -414,6 +414,58 @@ def test_trend_with_no_cohorts_in_range_has_no_empty_panel(make_dataset):
     assert life.iloc[0][list(facts.MONTHLY_STATES)].tolist() == [1, 0, 0, 0]   # September: A new
 
 
+def show_everything(ds) -> list:
+    """Every cell of the notebook, as it calls them."""
+    cfg = ds.cfg
+    chs = rt.changes(ds, cfg)
+    return [report.key_figures(chs, rv.labels(cfg), rv.KINDS, cfg), report.narrative(rv.insights(ds, cfg)),
+            rv.trend_chart(ds, cfg), rv.cohorts(ds, cfg, by="activity"), rv.cohorts(ds, cfg, by="purchase"),
+            rv.lifecycle_chart(rt.lifecycle(ds, cfg), cfg), rv.lifecycle_table(rt.lifecycle(ds, cfg), cfg),
+            rv.usage(ds, cfg), rv.purchases(ds, cfg), rv.churn_by_channel(ds, cfg), rv.subscriptions(ds, cfg),
+            rv.support(ds, cfg), rv.next_steps(ds, cfg, chs), json.dumps(rt.metrics(ds, cfg, chs)), rt.monthly(ds, cfg)]
+
+
+def test_views_on_the_full_client(full):
+    import matplotlib.figure
+
+    from journeykit.report import plots
+
+    plots.use_style()
+    cfg = full.cfg.updated(language="ko")
+    figures = (rv.trend_chart(full, cfg), rv.cohorts(full, cfg), rv.cohorts(full, cfg, by="purchase"),
+               rv.lifecycle_chart(rt.lifecycle(full, cfg), cfg))
+    assert all(isinstance(f, matplotlib.figure.Figure) for f in figures)
+    life = rv.lifecycle_table(rt.lifecycle(full, cfg), cfg).df
+    assert list(life.columns) == ["월", "신규", "유지", "복귀", "이탈(이번 달)"]      # facts' monthly labels
+    assert life.iloc[-1].tolist() == ["2026-10", 1, 1, 2, 1]
+    assert rv.usage(full, cfg).blocks[1].text == "세션 길이와 기능 사용에는 이벤트 테이블이 필요하지만 이 고객사에서는 제공되지 않았습니다."
+    assert rv.purchases(full, cfg).cells().iloc[0].tolist() == ["기간 중 재구매 고객", "2 / 3"]
+    churn_ = rv.churn_by_channel(full, cfg).df
+    # base A, B (search): B churned; 2 ≥ min_group_size 2
+    assert churn_.iloc[:, 0].tolist() == ["search"] and churn_.iloc[0, 3] == 0.5
+    subs = rv.subscriptions(full, cfg).cells()
+    assert subs.iloc[0].tolist() == ["2026년 10월", "6", "5", "83.3%", "₩69,500", "₩19,900", "28.6%"]
+    support = rv.support(full, cfg).blocks
+    assert len(support) == 1 and support[0].df.iloc[:, 0].tolist() == ["delivery", "기타"]
+    assert rt.subscription_periods(full, full.cfg)["due"].tolist() == [6, rt.renewals(full, full.cfg, SEP)[1]]
+    assert rt.trend_start(full) == pd.Timestamp("2026-05-01").date()
+    assert rt.trend_months(full, full.cfg)[0] == Period(2026, 5)
+
+
+def test_a_period_without_activity(make_dataset):
+    """Activity stops in September: October has none. Every cell still runs,
+    and nothing is drawn empty."""
+    orders = _orders()
+    ds = make_dataset({"customers": _customers(), "orders": orders[orders["ordered_at"] < "2026-10-01"]},
+                      definitions=DEFS)
+    shown = show_everything(ds)
+    m = rt.metrics(ds, ds.cfg)
+    assert m["mau"] == 0 and m["dau_mau"] is None and m["repeat_purchase_rate"] is None
+    assert m["churn_rate"] == 1.0                                      # A and B, active in September, are gone
+    assert repr(shown[1]).startswith("- In October 2026, 0 customers were active")
+    assert shown[-1]["mau"].iloc[-1] == 0
+
+
 # --------------------------------------------------------------------------
 # Generated text
 # --------------------------------------------------------------------------
