@@ -448,7 +448,8 @@ def test_views_on_the_full_client(make_dataset):
     chan = V.channels(ds, cfg).cells()
     assert chan["채널"].tolist() == ["web", "app"] and chan["매출 비중"].tolist() == ["68.8%", "31.2%"]
     assert V.first_and_repeat(ds, cfg).cells()["매출"].tolist() == ["₩350", "₩450"]
-    assert V.group_name(P.UNKNOWN, cfg) == "(기록 없음)"
+    assert V.group_name(P.UNKNOWN, cfg) == "(기록 없음)" and V.group_name("web", cfg) == "web"
+    assert P.window_days(cfg) == 30 and V.labels(cfg)["conversion_rate"] == "첫 구매 전환율 (30일 이내)"
 
 
 def test_signups_and_trials(ds, make_dataset):

@@ -142,6 +142,7 @@ def test_retention_counts_the_same_purchases(make_dataset, ids):
     # purchase cohorts: signed up (first seen) in September, 40 of them, all buying in both months
     c = R.cohort_matrix(ds, cfg, by="purchase", months=2)
     assert c["size"].tolist() == [40] and c[0].tolist() == [1.0] and c[1].tolist() == [1.0]
+    assert R.orders_from_events(ds)
     blocks = RV.purchases(ds, cfg).blocks
     assert repr(blocks[1]) == "There is no orders table: purchases are the client's purchase events."
     # no subscriptions, tickets or acquisition channel: one line each; no money anywhere

@@ -448,6 +448,9 @@ def test_views_on_the_full_client(full):
     support = rv.support(full, cfg).blocks
     assert len(support) == 1 and support[0].df.iloc[:, 0].tolist() == ["delivery", "기타"]
     assert rt.subscription_periods(full, full.cfg)["due"].tolist() == [6, rt.renewals(full, full.cfg, SEP)[1]]
+    assert rv.group_name(rt.OTHER, cfg) == "기타" and rv.group_name(rt.UNKNOWN, cfg) == "(기록 없음)"
+    assert rv.label("active_customers", cfg) == "활성 고객 (30일 기준)"          # the client's churn window
+    assert not rt.orders_from_events(full)
     assert rt.trend_start(full) == pd.Timestamp("2026-05-01").date()
     assert rt.trend_months(full, full.cfg)[0] == Period(2026, 5)
 

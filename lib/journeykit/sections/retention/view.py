@@ -17,7 +17,6 @@ from journeykit import facts, report
 from journeykit.core import i18n
 from journeykit.report import plots
 from journeykit.sections.retention import compute
-from journeykit.stats import compare
 
 KINDS = {"active_customers": "int", "mau": "int", "dau_mau": "pct", "month1_retention": "pct",
          "month3_retention": "pct", "repeat_purchase_rate": "pct", "churn_rate": "pct", "renewal_rate": "pct",
