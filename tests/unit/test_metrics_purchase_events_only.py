@@ -110,7 +110,8 @@ def test_purchase_view_without_amounts(make_dataset):
     assert t.df["Orders"].tolist() == [0, 40]                           # every October order is a repeat
     assert "Repeat orders were 100.0% of orders (40 of 40)." in PV.insights(ds, cfg)
     # the events have no device or channel: one line each, the money sentence nowhere
-    assert repr(PV.payments(ds, cfg)) == "The orders export has no device column: no breakdown by device."
+    assert repr(PV.payments(ds, cfg)) == "The purchase events carry no device: no breakdown by device."
+    assert repr(PV.channels(ds, cfg)) == "The purchase events carry no channel: no breakdown by channel."
     assert not any("₩" in s for s in PV.insights(ds, cfg) + PV.next_steps(ds, cfg))
 
 
@@ -148,3 +149,30 @@ def test_retention_counts_the_same_purchases(make_dataset, ids):
     # no subscriptions, tickets or acquisition channel: one line each; no money anywhere
     assert repr(RV.subscriptions(ds, cfg)).startswith("Not available: needs table")
     assert m["mrr_churn"] is None and m["renewal_rate"] is None
+
+
+@pytest.mark.parametrize("ids, value", [("visitor", False), ("both", True)])
+def test_every_cell_runs(make_dataset, ids, value):
+    """Every cell of both notebooks, as they call them, on an events-only
+    client; no note is shown twice in a notebook."""
+    import json
+
+    ds = make_dataset({"events": clickstream(ids=ids, value=value)})
+    cfg = ds.cfg
+    pc, rc = P.changes(ds, cfg), R.changes(ds, cfg)
+    purchase = [report.key_figures(pc, PV.labels(cfg), PV.KINDS, cfg), PV.caveats(ds, cfg),
+                report.Narrative(PV.insights(ds, cfg)), PV.trend_chart(ds, cfg), PV.days_chart(ds, cfg),
+                PV.payments(ds, cfg), PV.payment_failure_chart(ds, cfg), PV.discounts(ds, cfg), PV.channels(ds, cfg),
+                PV.first_and_repeat(ds, cfg), PV.trials(ds, cfg), report.Narrative(PV.next_steps(ds, cfg, pc))]
+    retention = [report.key_figures(rc, RV.labels(cfg), RV.KINDS, cfg), report.narrative(RV.insights(ds, cfg)),
+                 RV.trend_chart(ds, cfg), RV.cohorts(ds, cfg), RV.cohorts(ds, cfg, by="purchase"),
+                 RV.lifecycle_chart(R.lifecycle(ds, cfg), cfg), RV.lifecycle_table(R.lifecycle(ds, cfg), cfg),
+                 RV.usage(ds, cfg), RV.purchases(ds, cfg), RV.churn_by_channel(ds, cfg), RV.subscriptions(ds, cfg),
+                 RV.support(ds, cfg), report.Narrative(RV.next_steps(ds, cfg, rc))]
+    for cells in (purchase, retention):
+        notes = [line for c in cells if isinstance(c, (report.Note, report.Blocks))
+                 for line in repr(c).split("\n\n") if not isinstance(c, report.Blocks) or line]
+        notes = [n for n in notes if len(n.splitlines()) == 1]          # one-line notes, not tables
+        assert len(notes) == len(set(notes)), notes
+    json.dumps(report.jsonable(P.metrics(ds, cfg, pc)))
+    json.dumps(R.metrics(ds, cfg, rc))

@@ -98,6 +98,12 @@ i18n.register({
     "purchase_no_signups": {
         "en": "There is no customers table and no events with customer ids, so signup dates are unknown: first-purchase conversion and time to first purchase are not measured. Add a customers export with signup dates to enable them.",
         "ko": "고객 테이블과 고객 ID가 있는 이벤트가 없어 가입일을 알 수 없으므로 첫 구매 전환율과 첫 구매까지 걸린 시간은 측정하지 않습니다. 가입일이 있는 고객 데이터를 추가하면 표시됩니다."},
+    "purchase_no_device_events": {"en": "The purchase events carry no device: no breakdown by device.",
+                                  "ko": "구매 이벤트에 기기 정보가 없어 기기별 분석을 할 수 없습니다."},
+    "purchase_no_channel_events": {"en": "The purchase events carry no channel: no breakdown by channel.",
+                                   "ko": "구매 이벤트에 채널 정보가 없어 채널별 분석을 할 수 없습니다."},
+    "purchase_no_discount_events": {"en": "The purchase events carry no discount code: discount use cannot be measured.",
+                                    "ko": "구매 이벤트에 할인 코드가 없어 할인 코드 사용을 측정할 수 없습니다."},
     "purchase_no_subscriptions": {"en": "Trial → paid conversion needs the subscriptions table, which this client has not supplied.",
                                   "ko": "체험 → 유료 전환율에는 구독 테이블이 필요하지만 이 고객사에서는 제공되지 않았습니다."},
     "purchase_no_trials": {"en": "The subscriptions have no trial plans: trial → paid conversion does not apply.",
@@ -189,6 +195,14 @@ def group_name(key: str, cfg) -> str:
     if key == compute.UNKNOWN:
         return i18n.t("purchase_unknown", cfg.language)
     return str(key)
+
+
+def _missing(what: str, ds, cfg) -> report.Note:
+    """The one line saying the orders lack a column (``device``,
+    ``channel``, ``discount``), worded for an orders export or for orders
+    derived from purchase events."""
+    return report.Note(i18n.t(f"purchase_no_{what}" + ("_events" if compute.orders_from_events(ds) else ""),
+                              cfg.language))
 
 
 def _money(x, cfg) -> str:
@@ -402,7 +416,7 @@ def payments(ds, cfg):
     notes = [] if facts.has_payment_status(ds) else [report.Note(i18n.t("purchase_no_status", lang))]
     df = compute.by_device(ds, cfg)
     if df is None:
-        return report.Blocks([*notes, report.Note(i18n.t("purchase_no_device", lang))])
+        return report.Blocks([*notes, _missing("device", ds, cfg)])
     if df.empty:
         return report.Blocks(notes) if notes else None
     cols = {"device": ("purchase_col_device", "text")}
@@ -431,7 +445,7 @@ def discounts(ds, cfg):
     without orders this period."""
     split = compute.discount_split(ds, cfg)
     if split is None:
-        return report.Note(i18n.t("purchase_no_discount", cfg.language))
+        return _missing("discount", ds, cfg)
     if not split["orders"].sum():
         return None
     split = split.assign(group=[i18n.t(f"purchase_{g}", cfg.language) for g in split["group"]])
@@ -453,7 +467,7 @@ def channels(ds, cfg):
     export has no channel column; ``None`` without orders this period."""
     df = compute.by_channel(ds, cfg)
     if df is None:
-        return report.Note(i18n.t("purchase_no_channel", cfg.language))
+        return _missing("channel", ds, cfg)
     if df.empty:
         return None
     return _table(df, cfg, "channel", _money_columns(ds, {
