@@ -20,6 +20,10 @@ another status, or none, are not attempts.
 order up to the period end (ties broken by ``order_id``); every later one
 is a repeat order.
 
+**Trial.** A subscription whose ``plan`` contains "trial" (any case:
+``trial``, ``Trial``, ``trial_14d``); every other subscription, a missing
+plan included, is paid (:func:`is_trial`).
+
 **Activity.** A customer is active on a day when she has an event carrying
 her ``customer_id`` or an ``orders`` row of any status that day (a failed
 payment attempt is contact too). ``by="purchase"`` narrows activity to
@@ -179,6 +183,17 @@ def purchases(ds):
 
 
 # --------------------------------------------------------------------------
+# Subscriptions
+# --------------------------------------------------------------------------
+
+def is_trial(plan):
+    """Whether a subscription is a trial, from its ``plan`` (an Ibis
+    column): the plan contains "trial", in any case; a missing plan is not
+    a trial. A boolean column without nulls."""
+    return plan.cast("string").lower().contains("trial").fill_null(False)
+
+
+# --------------------------------------------------------------------------
 # Activity
 # --------------------------------------------------------------------------
 
@@ -326,5 +341,5 @@ def segment_keys(cfg) -> list[str]:
 
 __all__ = ["MONTHLY_STATES", "CUSTOMER_STATES", "LIVE_STATES", "HEALTH_BANDS", "PAYMENT_STATUSES", "label",
            "customer_events", "has_payment_status", "has_amounts", "attempts", "paid_orders", "purchases", "activity_sources",
-           "activity", "activity_days", "quintile_scores", "fm_score", "assign_segments", "rfm_base", "score_rfm",
+           "activity", "activity_days", "is_trial", "quintile_scores", "fm_score", "assign_segments", "rfm_base", "score_rfm",
            "rfm", "segment_keys"]

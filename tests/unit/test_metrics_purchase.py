@@ -1,7 +1,8 @@
 """Purchase KPIs on hand-built orders, every expected value worked out in a
-comment; period-over-period verdicts; breakdown folding; a client with
-orders only; the generated text in en and ko; and the tiny demo data
-against the generator's truth."""
+comment; period-over-period verdicts; breakdown folding; the memo under
+changed settings; clients with orders only, with optional columns missing,
+and with events only; the generated text in en and ko; and the tiny demo
+data against the generator's truth."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from journeykit.data import loader as io
 from journeykit import report
 from journeykit.core.errors import SectionNotAvailable
 from journeykit.sections.purchase import compute as P
+from journeykit.sections.purchase import view as V
 
 # Period 2026-10 (31 days), comparison 2026-09 (30 days); conversion window
 # W = 30 days (the default). The October conversion cohort: signup + 30 d in
@@ -66,7 +68,7 @@ def ds(make_dataset):
 
 
 def test_period_values_hand_computed(ds):
-    v = P.period_values(ds, ds.cfg.period)
+    v = P.period_values(ds, ds.cfg, ds.cfg.period)
     # paid orders in October: o1, o2, o4, o5, o6 (o3 failed, o7 refunded, o8 after the end)
     assert v["orders"] == 5
     assert v["revenue"] == pytest.approx(800.0)                 # 100 + 200 + 300 + 50 + 150
@@ -92,7 +94,7 @@ def test_period_values_hand_computed(ds):
 
 
 def test_previous_period_hand_computed(ds):
-    v = P.period_values(ds, ds.cfg.period.previous())
+    v = P.period_values(ds, ds.cfg, ds.cfg.period.previous())
     assert v["orders"] == 2                                     # s1, s4
     assert v["revenue"] == pytest.approx(240.0)                 # 100 + 140
     assert v["aov"] == pytest.approx(120.0)
@@ -173,12 +175,27 @@ def test_conversion_verdicts(make_dataset):
     assert conv.verdict == "not_significant" and conv.p_value == pytest.approx(0.777, abs=0.01)
 
 
-def test_monthly_has_the_trend_window(ds):
+def test_monthly_starts_with_the_first_order(ds, make_dataset):
     m = P.monthly(ds, ds.cfg)
-    assert len(m) == 12 and m["month"].iloc[-1] == pd.Timestamp("2026-10-01")
-    assert m["orders"].iloc[-1] == 5 and m["orders"].iloc[-2] == 2 and m["orders"].iloc[-3] == 1  # e0 in August
-    assert m["orders"].iloc[0] == 0                          # November 2025: no orders, a zero count
-    assert pd.isna(m["aov"].iloc[0])                         # … and no AOV (a gap in the chart)
+    # the first order (e0) is in August 2026: the trend starts there, not twelve months back
+    assert m["month"].tolist() == [pd.Timestamp("2026-08-01"), pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-01")]
+    assert m["orders"].tolist() == [1, 2, 5]
+    # a month without orders inside the window: a zero count, and no AOV (a gap in the chart)
+    gap = make_dataset({"customers": CUSTOMERS, "orders": ORDERS[ORDERS["order_id"].isin(["e0", "o1"])]})
+    g = P.monthly(gap, gap.cfg).set_index("month")
+    assert g.loc["2026-09-01", "orders"] == 0 and pd.isna(g.loc["2026-09-01", "aov"])
+    assert g.loc["2026-10-01", "aov"] == 100.0
+
+
+def test_memo_follows_the_settings(ds):
+    """The month values are memoized on the dataset, keyed on the settings:
+    another conversion window on the same dataset gives the new answer."""
+    assert P.period_values(ds, ds.cfg, ds.cfg.period)["cohort"] == 3          # A, B, C (30 days)
+    wide = ds.cfg.updated(definitions={"first_purchase_window_days": 40})
+    # 40 days: windows closing in October = signups Aug 22 – Sep 21: A and B; both bought within 40 days
+    v = P.period_values(ds, wide, wide.period)
+    assert (v["cohort"], v["converted"]) == (2, 2)
+    assert P.period_values(ds, ds.cfg, ds.cfg.period)["cohort"] == 3          # the first answer is kept too
 
 
 def test_by_device_folds_small_groups(make_dataset):
@@ -186,7 +203,7 @@ def test_by_device_folds_small_groups(make_dataset):
                       definitions={"min_group_size": 2, "k_anonymity": 1})
     d = P.by_device(ds, ds.cfg)
     # desktop: o1, o6 (2 orders, 250); mobile: o2, o5 (2 orders, 250); tablet o4 (1 order) < 2 → other
-    assert d["device"].tolist() == ["desktop", "mobile", "other"]
+    assert d["device"].tolist() == ["desktop", "mobile", P.OTHER]
     assert d["orders"].tolist() == [2, 2, 1]
     assert d["revenue"].tolist() == [250.0, 250.0, 300.0]
     assert d["aov"].tolist() == [125.0, 125.0, 300.0]
@@ -237,17 +254,28 @@ def test_orders_only_client_is_complete(make_dataset):
     assert m["orders"] == 7 and m["revenue"] == pytest.approx(1600.0)
     assert m["payment_success_rate"] is None and m["discount_order_share"] is None
     assert m["trial_to_paid_rate"] is None
-    # customers derived (signup = first order): conversion and time to first purchase would be
-    # 100% / 0 days by construction, so they are not computed
+    # customers derived from the orders alone (signup = first order): conversion and time to
+    # first purchase would be 100% / 0 days by construction, so they are not computed
+    assert P.signup_source(ds) is None
     assert m["conversion_rate"] is None and m["median_days_to_first_purchase"] is None
-    assert m["conversion_rate_prev"] is None
-    # the KPI table leaves out what cannot be computed; the notes say why
-    keys = [r for r in P.kpi_view(ds, ds.cfg).df.iloc[:, 0]]
-    assert "Payment success rate" not in keys and "Orders" in keys
-    assert isinstance(P.device_view(ds, ds.cfg), report.Note)
-    assert isinstance(P.trial_view(ds, ds.cfg), report.Note)
-    assert P.insights(ds, ds.cfg)[0].startswith("There is no customers table, so signup dates are unknown")
-    assert isinstance(P.days_chart(ds, ds.cfg), report.Note)
+    assert m["conversion_rate_prev"] is None and m["conversion_cohort"] is None
+    # the KPI table leaves out what cannot be computed ...
+    keys = list(report.kpi_table(P.changes(ds, ds.cfg), V.labels(ds.cfg), V.KINDS, ds.cfg).df.iloc[:, 0])
+    assert "Payment success rate" not in keys and "Orders" in keys and "Revenue" in keys
+    assert V.caveats(ds, ds.cfg) is None            # orders come from an orders table
+    # ... and each skipped analysis says why in one line, once
+    assert repr(V.payments(ds, ds.cfg)).split("\n\n") == [
+        "The orders export has no payment status: every row is counted as a paid order, and payment success "
+        "cannot be measured.",
+        "The orders export has no device column: no breakdown by device."]
+    assert V.payment_failure_chart(ds, ds.cfg) is None
+    assert repr(V.discounts(ds, ds.cfg)) == ("The orders export has no discount-code column: discount use cannot "
+                                             "be measured.")
+    assert repr(V.channels(ds, ds.cfg)) == "The orders export has no channel column: no breakdown by channel."
+    assert repr(V.trials(ds, ds.cfg)) == ("Trial → paid conversion needs the subscriptions table, which this client "
+                                          "has not supplied.")
+    assert repr(V.days_chart(ds, ds.cfg)).startswith("There is no customers table and no events with customer ids")
+    assert not any("customers table" in s for s in V.insights(ds, ds.cfg))
 
 
 def test_section_not_available_without_orders(make_dataset):
@@ -261,7 +289,7 @@ def test_insights_en_and_ko(make_dataset):
     tables = {"customers": CUSTOMERS, "orders": ORDERS, "subscriptions": SUBSCRIPTIONS}
     defs = {"min_group_size": 1, "k_anonymity": 1, "min_sample_size": 1}
     en_ds = make_dataset(tables, definitions=defs)
-    en = P.insights(en_ds, en_ds.cfg)
+    en = V.insights(en_ds, en_ds.cfg)
     assert en[0] == ("Conversion cohort: the 3 customers who signed up between 2026-09-01 and 2026-10-01, whose "
                      "30-day window closed in October 2026; 1 of them (33.3%) made a paid order within 30 days of "
                      "signing up.")
@@ -273,10 +301,10 @@ def test_insights_en_and_ko(make_dataset):
     assert "The most used code on first orders is WELCOME10: 100.0% of first orders." in en
     assert "Repeat orders brought 56.2% of revenue (₩450 of ₩800)." in en
     ko_ds = make_dataset(tables, definitions=defs, language="ko")
-    ko = P.insights(ko_ds, ko_ds.cfg)
+    ko = V.insights(ko_ds, ko_ds.cfg)
     assert ko[0].startswith("전환 코호트: 2026-09-01–2026-10-01에 가입해 30일 전환 기간이 2026년 10월에 끝난 고객 3명 중 1명(33.3%)")
     assert "결제 실패는 tablet에서 가장 많습니다: 시도의 50.0%가 실패했으며, desktop는 0.0%입니다." in ko
-    assert P.trial_view(ko_ds, ko_ds.cfg).text == (
+    assert V.trials(ko_ds, ko_ds.cfg).text == (
         "2026년 10월에 종료된 체험 2건 중 1건(50.0%)이 같은 고객의 유료 구독으로 이어졌습니다 (전월: 100.0%).")
 
 
@@ -286,13 +314,13 @@ def test_changes_narrative_en_and_ko(make_dataset):
                                   "the change is significant."),
                            ("ko", "첫 구매 전환율 (30일 이내) +60.0%p 상승 (20.0% → 80.0%), 통계적으로 유의합니다.")):
         ds = make_dataset({"customers": c, "orders": o}, language=lang)
-        assert expected in P.changes_view(ds, ds.cfg).sentences
+        assert expected in report.describe_changes(P.changes(ds, ds.cfg), V.labels(ds.cfg), V.KINDS, ds.cfg)
 
 
 def test_next_steps_rules(make_dataset):
     defs = {"min_group_size": 1, "k_anonymity": 1, "min_sample_size": 1}
     ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "subscriptions": SUBSCRIPTIONS}, definitions=defs)
-    steps = P.next_steps(ds, ds.cfg)
+    steps = V.next_steps(ds, ds.cfg)
     # tablet fails 1 of 2 attempts (50%) vs 1 of 6 overall (16.7%): more than twice, above 5%
     assert steps[0] == ("Check the payment flow on tablet: its failure rate (50.0%) is more than twice the "
                         "overall rate (16.7%); failed attempts this month: 1.")
@@ -303,7 +331,7 @@ def test_next_steps_rules(make_dataset):
     c, o = _bulk(100, 100, 80, 80)
     ds = make_dataset({"customers": c, "orders": o}, language="ko")
     # 80% conversion, no status failures, no codes column, no repeat orders in October (0 orders): nothing fires
-    assert P.next_steps(ds, ds.cfg) == ["이번 달 구매 단계에서 특별히 눈에 띄는 점은 없습니다: 전환, 결제, 할인, 재구매 매출 "
+    assert V.next_steps(ds, ds.cfg) == ["이번 달 구매 단계에서 특별히 눈에 띄는 점은 없습니다: 전환, 결제, 할인, 재구매 매출 "
                                         "모두 평소 범위입니다."]
 
 
@@ -363,7 +391,7 @@ def test_conversion_and_first_purchase_timing_match_truth(tiny):
     a sample median (1 / (2 f(m) √n), f(m) = 1/8 per day)."""
     ds, params, truth = tiny
     mean_days = params["purchase"]["days_to_first_purchase_mean"]
-    f = P.month_values(ds, ds.cfg.period.trailing(24))
+    f = P.month_values(ds, ds.cfg, ds.cfg.period.trailing(24))
     close = truth["signup_at"] + pd.Timedelta(days=30)
     cohort = truth[(close >= pd.Timestamp(START)) & (close < pd.Timestamp("2026-11-01"))]
     p = cohort["first_purchase_prob"] * (1 - math.exp(-30 / mean_days))
@@ -381,3 +409,78 @@ def test_tiny_metrics_are_plausible(tiny):
     assert all(m[k] is not None for k in P.STABLE_KEYS)
     assert 0 < m["conversion_rate"] < 1 and 0.9 < m["payment_success_rate"] < 1
     assert m["repeat_revenue_share"] > 0.5       # BG/NBD repeat buyers carry the revenue of a 2-year-old shop
+
+
+# --------------------------------------------------------------------------
+# What the notebook shows, on every data shape
+# --------------------------------------------------------------------------
+
+def show_everything(ds) -> list:
+    """Every cell of the notebook, as it calls them."""
+    cfg = ds.cfg
+    chs = P.changes(ds, cfg)
+    return [report.key_figures(chs, V.labels(cfg), V.KINDS, cfg), V.caveats(ds, cfg), V.insights(ds, cfg),
+            V.trend_chart(ds, cfg), V.days_chart(ds, cfg), V.payments(ds, cfg), V.payment_failure_chart(ds, cfg),
+            V.discounts(ds, cfg), V.channels(ds, cfg), V.first_and_repeat(ds, cfg), V.trials(ds, cfg),
+            V.next_steps(ds, cfg, chs), report.jsonable(P.metrics(ds, cfg, chs)), P.monthly(ds, cfg)]
+
+
+def test_views_on_the_full_client(make_dataset):
+    import matplotlib.figure
+
+    from journeykit.report import plots
+
+    plots.use_style()                                        # a font with Hangul glyphs
+    ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "subscriptions": SUBSCRIPTIONS},
+                      definitions={"min_group_size": 2, "k_anonymity": 1}, language="ko")
+    cfg = ds.cfg
+    assert V.caveats(ds, cfg) is None
+    pay = V.payments(ds, cfg).blocks
+    assert len(pay) == 1 and list(pay[0].df.columns) == ["기기", "결제 시도", "결제 실패", "결제 실패율", "주문 수", "매출",
+                                                          "평균 주문 금액"]
+    assert pay[0].df["기기"].tolist() == ["desktop", "mobile", "기타"]      # tablet folded into "other", named in ko
+    assert isinstance(V.payment_failure_chart(ds, cfg), matplotlib.figure.Figure)
+    assert isinstance(V.days_chart(ds, cfg), matplotlib.figure.Figure)
+    assert isinstance(V.trend_chart(ds, cfg), matplotlib.figure.Figure)
+    split, codes = V.discounts(ds, cfg).blocks
+    assert split.df["주문 구분"].tolist() == ["코드 사용", "코드 미사용"]
+    assert codes.df["할인 코드"].tolist() == ["WELCOME10", "기타"]           # SALE15 (1 order) folded
+    chan = V.channels(ds, cfg).cells()
+    assert chan["채널"].tolist() == ["web", "app"] and chan["매출 비중"].tolist() == ["68.8%", "31.2%"]
+    assert V.first_and_repeat(ds, cfg).cells()["매출"].tolist() == ["₩350", "₩450"]
+    assert V.group_name(P.UNKNOWN, cfg) == "(기록 없음)" and V.group_name("web", cfg) == "web"
+    assert P.window_days(cfg) == 30 and V.labels(cfg)["conversion_rate"] == "첫 구매 전환율 (30일 이내)"
+
+
+def test_signups_and_trials(ds, make_dataset):
+    s = P.signups(ds).execute().set_index("customer_id")["signup_at"]
+    assert s["A"] == pd.Timestamp("2026-09-05") and len(s) == 7
+    assert P.signup_source(ds) == "customers" and P.has_trials(ds)
+    plain = make_dataset({"customers": CUSTOMERS, "orders": ORDERS,
+                          "subscriptions": SUBSCRIPTIONS.assign(plan="basic")})
+    assert not P.has_trials(plain)
+    assert repr(V.trials(plain, plain.cfg)).startswith("The subscriptions have no trial plans")
+    assert P.period_values(plain, plain.cfg, plain.cfg.period)["trial_to_paid_rate"] is None
+
+
+def test_a_period_without_orders(make_dataset):
+    """Orders stop in August: October has none. Every cell still runs;
+    breakdowns show nothing rather than empty tables; the insights say
+    there were no orders once."""
+    ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS[ORDERS["ordered_at"] < "2026-09-01"]})
+    shown = show_everything(ds)
+    m = P.metrics(ds, ds.cfg)
+    assert m["orders"] == 0 and m["revenue"] is None and m["aov"] is None and m["payment_success_rate"] is None
+    assert V.insights(ds, ds.cfg)[0] == "No orders in October 2026."
+    assert V.payments(ds, ds.cfg) is None and V.discounts(ds, ds.cfg) is None and V.channels(ds, ds.cfg) is None
+    assert V.first_and_repeat(ds, ds.cfg) is None
+    assert repr(V.days_chart(ds, ds.cfg)) == "No customer made a first purchase in October 2026."
+    assert shown[-1]["month"].iloc[0] == pd.Timestamp("2026-08-01")
+
+
+def test_every_view_runs_without_optional_columns(make_dataset):
+    o = ORDERS.drop(columns=["payment_status", "discount_code", "device", "channel", "order_id"])
+    ds = make_dataset({"orders": o})
+    notes = [repr(x) for x in show_everything(ds)[1:12] if isinstance(x, (report.Note, report.Blocks))]
+    lines = [line for n in notes for line in n.split("\n\n")]
+    assert len(lines) == len(set(lines))                                   # no note twice
