@@ -179,3 +179,67 @@ def test_churn_risk_sentence(cfg):
         "The churn model expects about 192 customers to leave in the next 60 days, with ₩1,234,567 of their "
         "last year's spend at risk (backtest ROC AUC 0.86)."]
     assert view.churn_risk({}, cfg()) == []
+
+
+# --------------------------------------------------------------------------
+# Since last month's report; journeykit diff
+# --------------------------------------------------------------------------
+
+def before_sections():
+    """Last month's report: orders quiet, CTR significantly down, churn significantly down."""
+    orders = compare.count("orders", 200, 30, 205, 31)                # not significant
+    ctr = compare.rate("ctr", 20, 1000, 40, 1000)                     # down, significant
+    churn = compare.rate("churn_rate", 40, 400, 80, 400, higher_is_better=False)   # down, significant
+    return {
+        "10_awareness": {"status": "ok", "title": "10 · Awareness", "changes": [rec(ctr, "Click-through rate", "pct")]},
+        "30_purchase": {"status": "ok", "title": "30 · Purchase", "changes": [rec(orders, "Orders", "int")]},
+        "40_retention": {"status": "ok", "title": "40 · Retention", "changes": [rec(churn, "Churn rate", "pct")]},
+    }
+
+
+def test_since_last_report_says_what_moved_differently(cfg):
+    rows = {r["key"]: r for r in summary.since_last_report(sections(), before_sections())}
+    assert rows["orders"]["what"] == "new"             # significant now, quiet last month
+    assert rows["ctr"]["what"] == "ended"              # significant last month, quiet now
+    assert rows["churn_rate"]["what"] == "reversed"    # down last month, up now
+    assert rows["churn_rate"]["value_then"] == pytest.approx(0.1) and rows["churn_rate"]["value"] == pytest.approx(0.2)
+    assert summary.since_last_report(sections(), None) == []
+    assert summary.since_last_report(sections(), sections()) == [
+        {**r, "what": "continued"} for r in summary.since_last_report(sections(), sections())]  # same both times
+    quiet = {"30_purchase": before_sections()["30_purchase"]}
+    assert summary.since_last_report(quiet, quiet) == []                       # quiet twice: nothing to say
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("en", "Churn rate: rose significantly this month, after a significant fall in last month's report (10.0% → 20.0%)."),
+    ("ko", "Churn rate: 지난달 리포트의 유의한 하락에 이어 이번 달에는 유의하게 상승했습니다(10.0% → 20.0%)."),
+])
+def test_since_last_report_sentences(cfg, language, expected):
+    c = cfg(language)
+    lines = view.since_last_report(sections(), c, before_sections())
+    assert expected in lines
+    assert view.since_last_report(sections(), c, None) == [
+        {"en": "There is no September 2026 report to compare with.",
+         "ko": "비교할 2026년 9월 리포트가 없습니다."}[language]]
+
+
+def test_diff_compares_the_two_published_reports(cfg, tmp_path):
+    import json
+
+    from journeykit.core.errors import ConfigError
+    from journeykit.run import diff
+
+    c = cfg()
+    with pytest.raises(ConfigError, match="render it first"):
+        diff.compare(c)
+    for period, secs in (("2026-10", sections()), ("2026-09", before_sections())):
+        folder = tmp_path / "reports" / "c" / period
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text(json.dumps({"sections": secs}), encoding="utf-8")
+    cmp = diff.compare(c)
+    assert cmp["has_previous"] and [(r["label"], r["what"]) for r in cmp["rows"]] == [
+        ("Click-through rate", "ended"), ("Orders", "new"), ("Churn rate", "reversed")]
+    assert ("50_advocacy", None, "failed") in cmp["statuses"]
+    text = "\n".join(diff.describe(cmp))
+    assert "c: 2026-10 against the 2026-09 report" in text
+    assert "REVERSED" in text and "NEW" in text and "section 50_advocacy: absent → failed" in text
