@@ -565,3 +565,27 @@ def test_tiny_metrics_and_shares_by_promoters(tiny):
     e = d.table("events")
     sharers = set(e.filter(e.event_type == "share").customer_id.execute())
     assert sharers and sharers <= set(tc.loc[tc["promoter"], "customer_id"])
+
+
+def test_compute_holds_no_words_or_charts_and_every_skip_has_a_reason_in_both_languages():
+    from journeykit.core import i18n
+    from test_metrics_awareness import imported_names
+
+    names = imported_names(adv)
+    assert not {n for n in names if "i18n" in n or "matplotlib" in n or "plots" in n or n.endswith(".report")
+                or n == "journeykit.report"}, names
+    for key in adv.SKIPS:
+        assert set(i18n.TEXT[f"advocacy_skip_{key}"]) == {"en", "ko"}
+
+
+def test_a_period_without_responses(make_dataset):
+    d = make_dataset(_frames(), period="2027-01", definitions=DEFS)    # the data ends in October 2026
+    s = adv.compute(d, d.cfg)
+    assert s.values["responses"] == 0 and s.values["nps"] is None and s.values["review_rate"] is None
+    assert s.by_touchpoint.empty
+    assert [t.month for t in s.monthly.month] == [9, 10, 11, 12, 1]
+    text = _shown(s, d.cfg)
+    assert "No survey response with an NPS answer in January 2027." in text
+    assert text.count("Too few responses to show this breakdown.") == 1
+    m = adv.metrics(d, d.cfg, s)
+    assert m["nps"] is None and m["responses"] == 0 and m["nps_prev"] is None

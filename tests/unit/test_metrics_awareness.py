@@ -166,6 +166,9 @@ def test_an_empty_trend_is_a_sentence_not_a_chart(make_dataset):
     out = aw_view.trend(m, ds.cfg)
     assert isinstance(out, report.Note) and "No month of the trend window has marketing data" in out.text
     assert aw_view.ctr_chart(aw.by_channel(ds, ds.cfg.period), ds.cfg) is None
+    a = aw.compute(ds, ds.cfg)                                      # no marketing row in the period at all
+    assert a.media.empty and a.changes[2].value is None
+    assert _shown(a, ds.cfg).count("No marketing rows in August 2026.") == 1
 
 
 def test_metrics_keys(ds):
@@ -412,3 +415,32 @@ def test_metrics_on_tiny(tiny):
     for key in aw.STABLE_KEYS:
         assert m[key] is not None and m[f"{key}_prev"] is not None
     assert 0 < m["ctr"] < 0.05 and m["cac"] > m["cpc"]
+
+
+# --------------------------------------------------------------------------
+# The split: numbers in compute, words and charts in view
+# --------------------------------------------------------------------------
+
+def imported_names(module) -> set[str]:
+    """Every module and name a module imports (its source, parsed)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            out |= {node.module or ""} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+    return out
+
+
+def test_compute_holds_no_words_or_charts_and_every_skip_has_a_reason_in_both_languages():
+    from journeykit.core import i18n
+
+    names = imported_names(aw)
+    assert not {n for n in names if "i18n" in n or "matplotlib" in n or "plots" in n or n.endswith(".report")
+                or n == "journeykit.report"}, names
+    for key in aw.SKIPS:
+        assert set(i18n.TEXT[f"awareness_skip_{key}"]) == {"en", "ko"}

@@ -488,3 +488,26 @@ def test_days_from_first_visit_to_first_purchase(make_dataset):
     assert dict(zip(b["bucket"], b["buyers"])) == {"0": 1, "1": 0, "2–7": 1, "8–30": 0, "31–90": 0, "91+": 0}
     assert b["share"].iloc[0] == 0.5
     assert cons.days_to_first_purchase(ds, SEP)["customer_id"].tolist() == ["c3"]   # c3's first buy, 0 days
+
+
+def test_compute_holds_no_words_or_charts_and_every_note_has_a_text_in_both_languages():
+    from journeykit.core import i18n
+    from test_metrics_awareness import imported_names
+
+    names = imported_names(cons)
+    assert not {n for n in names if "i18n" in n or "matplotlib" in n or "plots" in n or n.endswith(".report")
+                or n == "journeykit.report"}, names
+    for key in cons.NOTES:
+        assert set(i18n.TEXT[f"consideration_note_{key}"]) == {"en", "ko"}
+
+
+def test_a_period_without_events(make_dataset):
+    ds = make_dataset({"events": EVENTS}, period="2026-12")     # the events end in October
+    c = cons.compute(ds, ds.cfg)
+    assert c.funnel.users.tolist() == [0, 0, 0, 0, 0] and cons.sessions(ds, ds.cfg.period) == 0
+    assert c.by_device.empty and c.browse_cart.empty and c.first_purchase_days.empty
+    assert c.monthly.month.dt.month.tolist() == [9, 10, 11, 12] and c.monthly.sessions.tolist() == [2, 6, 0, 0]
+    text = _shown(c, ds.cfg)
+    assert text.count("No visits in this period") == 1 and "No first purchase by a visitor in December 2026" in text
+    m = cons.metrics(ds, ds.cfg)
+    assert m["sessions"] == 0 and m["product_view_rate"] is None and m["funnel"][0]["users"] == 0
