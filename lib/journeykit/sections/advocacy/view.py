@@ -431,7 +431,7 @@ def trend(s: Advocacy, cfg):
     lab = labels(cfg)
     panels = [(k, lab[k], KINDS[k]) for k in TREND_KEYS]
     return plots.trends(s.monthly, panels,
-                        title=i18n.t("advocacy_chart_trends", cfg.language, n=cfg.definitions.trend_periods))
+                        title=i18n.t("advocacy_chart_trends", cfg.language, n=len(s.monthly)))
 
 
 def touchpoint_view(s: Advocacy, cfg):
