@@ -1,4 +1,6 @@
-"""Advocacy KPIs (section 50) on hand-built fixtures, and on the tiny demo data.
+"""Advocacy (section 50, compute and view) on hand-built fixtures, on shops
+of other shapes (their own names, few optional columns), and on the tiny
+demo data.
 
 The fixture below is small enough to count by hand; every expected value
 says how it was counted. Period 2026-10, comparison period 2026-09.
@@ -6,17 +8,25 @@ says how it was counted. Period 2026-10, comparison period 2026-09.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import shutil
 
 import pandas as pd
 import pytest
+import yaml
 
-from journeykit.sections.registry import require
 from journeykit import report
+from journeykit.core import config
 from journeykit.core.errors import SectionNotAvailable
-from journeykit.sections.advocacy import compute as adv
 from journeykit.core.periods import Period
+from journeykit.data import loader as io
+from journeykit.sections.advocacy import compute as adv
+from journeykit.sections.advocacy import view as adv_view
+from journeykit.sections.registry import require
+from conftest import ROOT
+from test_metrics_awareness import recorded_metrics, run_notebook
 
 OCT, SEP = Period(2026, 10), Period(2026, 9)
 DEFS = {"min_group_size": 3, "k_anonymity": 2, "min_sample_size": 5}
@@ -181,22 +191,21 @@ def test_significant_fall_is_reported_en_and_ko(make_dataset):
         assert chs["nps"].value == pytest.approx(-0.5) and chs["nps"].prev == pytest.approx(0.5)
         assert chs["nps"].verdict == "significant" and chs["nps"].direction == "down"
         assert chs["detractor_share"].significant and chs["detractor_share"].good is False
-        text = " ".join(report.describe_changes(list(chs.values()), adv.labels(d.cfg), adv.KINDS, d.cfg))
+        text = " ".join(report.describe_changes(list(chs.values()), adv_view.labels(d.cfg), adv_view.KINDS, d.cfg))
         assert fell.replace("−", "-") in text.replace("−", "-")
         assert rose in text
-        nxt = adv.next_steps(adv.nps_counts(d, OCT), list(chs.values()), adv.nps_by_touchpoint(d, d.cfg), None,
-                             None, d.cfg)
+        nxt = adv_view.next_steps(adv.compute(d, d.cfg), d.cfg)
         assert any(("detractor share rose" in s) or ("비추천 고객 비율이 유의하게" in s) for s in nxt)
 
 
 def test_headline_en_and_ko(ds, make_dataset):
     v = adv.nps_counts(ds, OCT)
-    assert adv.headline(v, ds.cfg) == ("NPS in October 2026 is 11.1 (95% interval −46.0 to 68.3) from 9 responses: "
+    assert adv_view.headline(v, ds.cfg) == ("NPS in October 2026 is 11.1 (95% interval −46.0 to 68.3) from 9 responses: "
                                        "44.4% promoters, 33.3% detractors.")
     ko = make_dataset(_frames(), language="ko", definitions=DEFS)
-    assert adv.headline(v, ko.cfg) == ("2026년 10월 NPS는 11.1점(95% 신뢰구간 −46.0~68.3)이며, 응답 9건 중 추천 고객 44.4%, "
+    assert adv_view.headline(v, ko.cfg) == ("2026년 10월 NPS는 11.1점(95% 신뢰구간 −46.0~68.3)이며, 응답 9건 중 추천 고객 44.4%, "
                                        "비추천 고객 33.3%입니다.")
-    assert adv.headline(adv.nps_counts(ds, Period(2026, 3)), ds.cfg).startswith("No survey response")
+    assert adv_view.headline(adv.nps_counts(ds, Period(2026, 3)), ds.cfg).startswith("No survey response")
 
 
 # --------------------------------------------------------------------------
@@ -205,13 +214,25 @@ def test_headline_en_and_ko(ds, make_dataset):
 
 def test_monthly_by_hand(ds):
     m = adv.monthly(ds, ds.cfg).set_index("month")
-    assert len(m) == 12 and m.index[-1] == pd.Timestamp("2026-10-01")
+    # the trend starts with the first survey response (2026-09-05), not twelve months back
+    assert list(m.index) == [pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-01")]
     oct_, sep = m.loc[pd.Timestamp("2026-10-01")], m.loc[pd.Timestamp("2026-09-01")]
     assert oct_["nps"] == pytest.approx(1 / 9) and sep["nps"] == pytest.approx(-0.25)
     assert oct_["review_rate"] == pytest.approx(2 / 6) and sep["review_rate"] == pytest.approx(1 / 3)
     assert oct_["referral_rate"] == pytest.approx(0.5) and oct_["shares"] == 2 and oct_["referral_events"] == 2
-    empty = m.loc[pd.Timestamp("2026-03-01")]
-    assert empty["responses"] == 0 and math.isnan(empty["nps"])     # a gap, not a zero
+    assert oct_["rating"] == pytest.approx(4.0) and sep["rating"] == pytest.approx(2.0)
+
+
+def test_trend_starts_with_the_first_survey_month_and_keeps_gaps(make_dataset):
+    """Regression: the trend showed the months before the first survey as
+    empty months; a month without responses inside the data stays a gap."""
+    frames = _frames()
+    frames["surveys"] = frames["surveys"].assign(
+        responded_at=frames["surveys"].responded_at.str.replace("2026-09-", "2026-07-"))
+    d = make_dataset(frames, definitions=DEFS)
+    m = adv.monthly(d, d.cfg).set_index("month")
+    assert [t.month for t in m.index] == [7, 8, 9, 10]
+    assert m.loc[pd.Timestamp("2026-08-01"), "responses"] == 0 and math.isnan(m.loc[pd.Timestamp("2026-08-01"), "nps"])
 
 
 # --------------------------------------------------------------------------
@@ -221,12 +242,12 @@ def test_monthly_by_hand(ds):
 def test_touchpoint_folds_small_groups(ds):
     df = adv.nps_by_touchpoint(ds, ds.cfg).set_index("touchpoint")
     # post_purchase 10,9,9,8,7 → (3 − 0) / 5; support 6,3,0 → −1; in_app (1 response, 1 customer) → other
-    assert list(df.index) == ["post_purchase", "support", "__other__"]
+    assert list(df.index) == ["post_purchase", "support", adv.OTHER]
     assert df.loc["post_purchase", "nps"] == pytest.approx(0.6)
     assert df.loc["support", "nps"] == pytest.approx(-1.0)
-    assert df.loc["__other__", "responses"] == 1
-    assert math.isnan(df.loc["__other__", "nps"])       # 1 response < min_group_size 3: not shown
-    sentence = adv.describe_touchpoints(df.reset_index(), ds.cfg)
+    assert df.loc[adv.OTHER, "responses"] == 1
+    assert math.isnan(df.loc[adv.OTHER, "nps"])       # 1 response < min_group_size 3: not shown
+    sentence = adv_view.describe_touchpoints(df.reset_index(), ds.cfg)
     assert sentence == ["The lowest NPS is after a support ticket (−100.0, 3 responses), the highest after a "
                         "purchase (60.0)."]
 
@@ -251,7 +272,7 @@ def test_nps_by_ticket_csat_uses_latest_ticket(ds):
     assert df.loc["csat_5", "nps"] == pytest.approx(-1.0)     # 3
     assert df.loc["csat_none", "nps"] == pytest.approx(0.0)   # 9 and 5 → (1 − 1) / 2
     folded = adv.nps_by_ticket_csat(ds, ds.cfg, months=2)
-    assert list(folded["group"]) == ["__other__"] and folded["responses"].sum() == 4
+    assert list(folded["group"]) == [adv.OTHER] and folded["responses"].sum() == 4
 
 
 def test_nps_by_usage_by_hand(ds):
@@ -270,7 +291,7 @@ def test_referrer_profile_by_hand(ds):
     # everyone else: 9, 8, 7, 6, 3, 0, 10, 5, 5, 8 → P 2, Pa 3, D 5
     assert df.loc["non_referrer", "responses"] == 10
     assert df.loc["non_referrer", "nps"] == pytest.approx(-0.3)
-    assert adv.describe_referrers(df.reset_index(), ds.cfg) == [
+    assert adv_view.describe_referrers(df.reset_index(), ds.cfg) == [
         "Customers who referred someone are promoters in 100.0% of their responses, against 20.0% for other "
         "respondents."]
 
@@ -285,7 +306,17 @@ def test_without_surveys_the_section_is_not_available(make_dataset):
         require(d.cfg, d, "50_advocacy")
 
 
-def test_surveys_only_gives_nps_and_notes(make_dataset):
+def _shown(s: adv.Advocacy, cfg) -> str:
+    """Every output of the notebook's view cells, as text (figures left out)."""
+    parts = [adv_view.overview(s, cfg), report.key_figures(s.changes, adv_view.labels(cfg), adv_view.KINDS, cfg),
+             adv_view.nps_chart(s, cfg), adv_view.mix_chart(s, cfg), adv_view.trend(s, cfg),
+             adv_view.touchpoint_view(s, cfg), adv_view.support_view(s, cfg), adv_view.usage_view(s, cfg),
+             adv_view.reviews_view(s, cfg), adv_view.referrals_view(s, cfg),
+             report.Narrative(adv_view.next_steps(s, cfg))]
+    return "\n".join(repr(p) for p in parts if p is not None and not hasattr(p, "savefig"))
+
+
+def test_surveys_only_gives_nps_and_says_once_what_is_missing(make_dataset):
     d = make_dataset(_frames(with_events=False, with_customers=False, with_tickets=False), definitions=DEFS)
     s = adv.compute(d, d.cfg)
     m = adv.metrics(d, d.cfg, s)
@@ -293,11 +324,157 @@ def test_surveys_only_gives_nps_and_notes(make_dataset):
     assert m["review_rate"] is None and m["review_rate_prev"] is None
     assert m["referral_rate"] is None and m["referral_rate_prev"] is None
     assert {c.key for c in s.changes} == {"nps", "promoter_share", "detractor_share", "responses"}
-    assert "not available" in repr(adv.reviews_view(s, d.cfg))
-    assert "not available" in repr(adv.support_view(s, d.cfg))
-    assert "not available" in repr(adv.usage_view(s, d.cfg))
-    text = repr(adv.referrals_view(s, d.cfg))
-    assert "referred_by" in text and "events table" in text
+    assert s.skipped == ["tickets", "usage", "events", "referred_by"]
+    text = _shown(s, d.cfg)
+    for sentence in ("NPS by support experience is not available", "NPS by usage is not available",
+                     "they need the events table", "no referred_by links"):
+        assert text.count(sentence) == 1, sentence
+
+
+def test_a_shop_with_its_own_names_and_few_optional_columns(tmp_path):
+    """Regression: a shop whose events have no value, feature or session_id
+    failed in 50_advocacy with ``AttributeError: 'Table' object has no
+    attribute 'value'`` (the rating assumed events.value). Each analysis now
+    checks its own inputs: the review rate and shares are computed, the
+    rating and the referral rate are skipped with a reason."""
+    d = make_shop(tmp_path)
+    s = adv.compute(d, d.cfg)
+    assert s.skipped == ["touchpoint", "tickets", "rating_value", "referred_by", "referral_events"]
+    v = s.values
+    # active in October: c1, c2 (reviews), c3 (shares), c4 (login), c6 (order) = 5; reviewers c1, c2
+    assert (v["reviews"], v["reviewers"], v["active_customers"]) == (3, 2, 5)
+    assert v["review_rate"] == pytest.approx(0.4)
+    assert v["rating"] is None and v["rated"] is None
+    assert v["shares"] == 2 and v["sharers"] == 1 and v["referral_events"] is None
+    assert v["referral_rate"] is None and v["new_customers"] is None
+    assert {c.key for c in s.changes} == {"nps", "promoter_share", "detractor_share", "responses", "review_rate",
+                                          "shares"}
+    m = adv.metrics(d, d.cfg, s)
+    assert m["review_rate"] == pytest.approx(0.4) and m["rating"] is None and m["referral_rate"] is None
+    text = _shown(s, d.cfg)
+    for sentence in ("the events have no value column", "no referred_by links", "no referral events",
+                     "no touchpoint column", "support tickets table"):
+        assert text.count(sentence) == 1, sentence
+    assert "2 of 5 active customers wrote a review (40.0%)" in text and "3 reviews were written" in text
+
+
+def test_the_notebook_runs_on_a_shop_with_its_own_names(tmp_path):
+    """The failing run itself: the section notebook, in a kernel, on the shop."""
+    d = make_shop(tmp_path)
+    recorded = recorded_metrics(run_notebook("50_advocacy", d, tmp_path))
+    assert recorded["review_rate"] == pytest.approx(0.4) and recorded["rating"] is None
+    assert recorded["referral_rate"] is None and recorded["nps"] is not None
+
+
+def make_shop(tmp_path):
+    """A shop that exports customers, marketing, events, orders and surveys
+    under its own column and event names, with few optional columns: no
+    event value, feature or session_id, no referred_by, no touchpoint."""
+    root = tmp_path / "shop"
+    (root / "params" / "clients").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "defaults.yaml", root / "params" / "defaults.yaml")
+    data = root / "data" / "mall"
+    data.mkdir(parents=True)
+    pd.DataFrame([(f"c{i}", "2026-01-15 09:00") for i in range(1, 9)], columns=["고객번호", "가입일"]).to_csv(
+        data / "members.csv", index=False)
+    pd.DataFrame([("2026-10-01", "검색", 1000, 20)], columns=["일자", "매체", "노출", "클릭"]).to_csv(
+        data / "ads.csv", index=False)
+    pd.DataFrame([("2026-10-08 12:00", "REVIEW", "c1"), ("2026-10-09 12:00", "REVIEW", "c2"),
+                  ("2026-10-15 12:00", "REVIEW", "c1"), ("2026-10-05 12:00", "SNS", "c3"),
+                  ("2026-10-06 12:00", "SNS", "c3"), ("2026-09-15 12:00", "REVIEW", "c3"),
+                  ("2026-10-02 08:00", "LOGIN", "c4")],
+                 columns=["시각", "행동", "고객번호"]).to_csv(data / "log.csv", index=False)
+    pd.DataFrame([("o1", "c6", "2026-10-09 10:00", 10000.0), ("o2", "c7", "2026-09-09 10:00", 12000.0)],
+                 columns=["주문번호", "고객번호", "주문일자", "결제금액"]).to_csv(data / "sales.csv", index=False)
+    pd.DataFrame([(r[0], r[1], r[2], r[4]) for r in SURVEYS],
+                 columns=["응답번호", "응답일", "고객번호", "추천점수"]).astype({"추천점수": "Float64"}).to_csv(
+        data / "nps.csv", index=False)
+    client = {"name": "Mall", "currency": "KRW", "timezone": "Asia/Seoul", "language": "en", "data": {
+        "source": "data/mall", "tables": {
+            "customers": {"file": "members.csv", "columns": {"customer_id": "고객번호", "signup_at": "가입일"}},
+            "marketing": {"file": "ads.csv", "columns": {"date": "일자", "channel": "매체", "impressions": "노출",
+                                                          "clicks": "클릭"}},
+            "events": {"file": "log.csv", "columns": {"occurred_at": "시각", "event_type": "행동",
+                                                       "customer_id": "고객번호"},
+                       "event_types": {"REVIEW": "review", "SNS": "share"}},
+            "orders": {"file": "sales.csv", "columns": {"order_id": "주문번호", "customer_id": "고객번호",
+                                                         "ordered_at": "주문일자", "amount": "결제금액"}},
+            "surveys": {"file": "nps.csv", "columns": {"response_id": "응답번호", "responded_at": "응답일",
+                                                        "customer_id": "고객번호", "nps": "추천점수"}}}},
+        "definitions": DEFS}
+    (root / "params" / "clients" / "mall.yaml").write_text(yaml.safe_dump(client, allow_unicode=True),
+                                                            encoding="utf-8")
+    ds = io.load(config.load("mall", "2026-10", root=root))
+    return ds
+
+
+def test_events_without_customer_ids_count_reviews_and_shares(make_dataset):
+    frames = _frames()
+    frames["events"] = frames["events"].rename(columns={"customer_id": "visitor_id"})   # browser ids only
+    d = make_dataset(frames, definitions=DEFS)
+    s = adv.compute(d, d.cfg)
+    assert "event_customers" in s.skipped and "usage" in s.skipped
+    v = s.values
+    assert v["review_rate"] is None and v["reviews"] == 3 and v["rating"] == pytest.approx(4.0)
+    assert v["shares"] == 2 and v["sharers"] is None and v["referral_events"] == 2
+    assert s.by_usage is None and s.monthly.review_rate.isna().all()
+    assert _shown(s, d.cfg).count("the events carry no customer_id") == 1
+
+
+def test_surveys_without_nps_skip_every_nps_analysis(make_dataset):
+    frames = _frames()
+    frames["surveys"] = frames["surveys"].drop(columns=["nps"]).assign(csat=4.0)
+    d = make_dataset(frames, definitions=DEFS)
+    s = adv.compute(d, d.cfg)
+    assert s.skipped[0] == "nps" and s.values["nps"] is None and s.values["responses"] is None
+    assert s.by_touchpoint is None and s.by_ticket is None and s.by_usage is None and s.referrers is None
+    m = adv.metrics(d, d.cfg, s)
+    assert all(m[k] is None for k in ("nps", "nps_ci_low", "promoter_share", "detractor_share", "nps_prev"))
+    assert m["review_rate"] == pytest.approx(1 / 3) and m["referral_rate"] == pytest.approx(0.5)
+    text = _shown(s, d.cfg)
+    assert text.count("NPS is not available") == 1 and "NPS by" not in text
+    assert adv_view.nps_chart(s, d.cfg) is None and adv_view.mix_chart(s, d.cfg) is None
+
+
+def test_surveys_without_touchpoint_or_respondent(make_dataset):
+    frames = _frames()
+    frames["surveys"] = frames["surveys"].drop(columns=["touchpoint", "customer_id"])
+    d = make_dataset(frames, definitions=DEFS)
+    s = adv.compute(d, d.cfg)
+    assert s.skipped[:2] == ["touchpoint", "survey_customers"]
+    assert s.values["nps"] == pytest.approx(1 / 9)
+    assert s.by_touchpoint is None and s.by_ticket is None and s.by_usage is None and s.referrers is None
+    text = _shown(s, d.cfg)
+    assert text.count("no touchpoint column") == 1 and text.count("carry no customer_id") == 1
+    assert "NPS by usage is not available" not in text          # said by the customer_id note
+
+
+def test_tickets_without_csat(make_dataset):
+    frames = _frames()
+    frames["tickets"] = frames["tickets"].drop(columns=["csat"])
+    d = make_dataset(frames, definitions=DEFS)
+    s = adv.compute(d, _relaxed(d.cfg))
+    assert "ticket_csat" in s.skipped and s.by_csat is None
+    assert s.by_ticket.set_index("group").loc["ticket", "responses"] == 4
+    assert _shown(s, d.cfg).count("the tickets have no csat column") == 1
+
+
+def test_no_review_share_or_referral_events(make_dataset):
+    frames = _frames()
+    frames["events"] = frames["events"][frames["events"].event_type.isin(["login", "feature_use"])]
+    d = make_dataset(frames, definitions=DEFS)
+    s = adv.compute(d, d.cfg)
+    assert [k for k in s.skipped if k.endswith("_events")] == ["review_events", "referral_events", "share_events"]
+    assert all(s.values[k] is None for k in ("review_rate", "reviews", "rating", "referral_events", "shares"))
+    assert s.values["referral_rate"] == pytest.approx(0.5)
+    assert {"review_rate", "rating", "referral_events", "shares"}.isdisjoint(c.key for c in s.changes)
+    assert s.monthly[["review_rate", "rating", "shares", "referral_events"]].isna().all().all()
+
+
+def test_breakdowns_follow_a_changed_setting(ds):
+    assert list(adv.compute(ds, ds.cfg).by_touchpoint.touchpoint) == ["post_purchase", "support", adv.OTHER]
+    relaxed = adv.compute(ds, _relaxed(ds.cfg))
+    assert list(relaxed.by_touchpoint.touchpoint) == ["post_purchase", "support", "in_app"]
 
 
 def test_metrics_has_every_stable_key(ds):
@@ -311,16 +488,19 @@ def test_metrics_has_every_stable_key(ds):
 
 def test_views_show_no_ids_or_nan(ds):
     s = adv.compute(ds, ds.cfg)
-    html = "".join(v._repr_html_() for v in (adv.touchpoint_view(s, ds.cfg), adv.support_view(s, ds.cfg),
-                                             adv.usage_view(s, ds.cfg), adv.reviews_view(s, ds.cfg),
-                                             adv.referrals_view(s, ds.cfg), adv.next_steps_view(s, ds.cfg)))
+    parts = (adv_view.overview(s, ds.cfg), adv_view.touchpoint_view(s, ds.cfg), adv_view.support_view(s, ds.cfg),
+             adv_view.usage_view(s, ds.cfg), adv_view.reviews_view(s, ds.cfg), adv_view.referrals_view(s, ds.cfg),
+             report.Narrative(adv_view.next_steps(s, ds.cfg)))
+    html = "".join(v._repr_html_() for v in parts)
     assert ">nan<" not in html.lower() and "None" not in html and "nan%" not in html.lower()
     for cid in ("c1", "c10", "r1"):
         assert f">{cid}<" not in html
 
 
 def test_next_steps_fall_back_when_nothing_stands_out(ds):
-    assert adv.next_steps({"nps": None}, [], pd.DataFrame(), None, None, ds.cfg) == [
+    s = dataclasses.replace(adv.compute(ds, ds.cfg), values={"nps": None}, changes=[], by_touchpoint=None,
+                            by_ticket=None, referrers=None)
+    assert adv_view.next_steps(s, ds.cfg) == [
         "Nothing stands out this month; keep watching the NPS interval and the detractor share."]
 
 
@@ -385,3 +565,27 @@ def test_tiny_metrics_and_shares_by_promoters(tiny):
     e = d.table("events")
     sharers = set(e.filter(e.event_type == "share").customer_id.execute())
     assert sharers and sharers <= set(tc.loc[tc["promoter"], "customer_id"])
+
+
+def test_compute_holds_no_words_or_charts_and_every_skip_has_a_reason_in_both_languages():
+    from journeykit.core import i18n
+    from test_metrics_awareness import imported_names
+
+    names = imported_names(adv)
+    assert not {n for n in names if "i18n" in n or "matplotlib" in n or "plots" in n or n.endswith(".report")
+                or n == "journeykit.report"}, names
+    for key in adv.SKIPS:
+        assert set(i18n.TEXT[f"advocacy_skip_{key}"]) == {"en", "ko"}
+
+
+def test_a_period_without_responses(make_dataset):
+    d = make_dataset(_frames(), period="2027-01", definitions=DEFS)    # the data ends in October 2026
+    s = adv.compute(d, d.cfg)
+    assert s.values["responses"] == 0 and s.values["nps"] is None and s.values["review_rate"] is None
+    assert s.by_touchpoint.empty
+    assert [t.month for t in s.monthly.month] == [9, 10, 11, 12, 1]
+    text = _shown(s, d.cfg)
+    assert "No survey response with an NPS answer in January 2027." in text
+    assert text.count("Too few responses to show this breakdown.") == 1
+    m = adv.metrics(d, d.cfg, s)
+    assert m["nps"] is None and m["responses"] == 0 and m["nps_prev"] is None

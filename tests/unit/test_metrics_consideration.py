@@ -1,6 +1,8 @@
-"""journeykit.sections.consideration.compute on a hand-built event log (every expected
-value worked out in the comments) and on the tiny demo data against the
-generator's PARAMS["consideration"]."""
+"""journeykit.sections.consideration (compute and view) on a hand-built event
+log (every expected value worked out in the comments), on event logs of
+other shapes (equal and out-of-order timestamps, one identity column, no
+session_id, device, channel, duration_s or page), and on the tiny demo data
+against the generator's PARAMS["consideration"]."""
 
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ import math
 import pandas as pd
 import pytest
 
+from journeykit import demo, report
+from journeykit.core.periods import Period
+from journeykit.sections.consideration import compute as cons
+from journeykit.sections.consideration import view as cons_view
 from journeykit.sections.registry import require
 from journeykit.stats import compare
-from journeykit import demo
-from journeykit.sections.consideration import compute as cons
-from journeykit.core.periods import Period
+from test_metrics_awareness import recorded_metrics, run_notebook
 
 OCT, SEP = Period(2026, 10), Period(2026, 9)
 COLS = ["occurred_at", "event_type", "customer_id", "visitor_id", "session_id", "device", "channel", "page",
@@ -114,27 +118,164 @@ def test_funnel_within_days_is_a_client_setting(make_dataset):
     assert cons.funnel(ds1, OCT).users.tolist() == [4, 4, 1, 1, 1]
 
 
+# --------------------------------------------------------------------------
+# The funnel's rule on time: timestamps, not rows; ties in order
+# --------------------------------------------------------------------------
+
+def _journey(sid, user, stamps):
+    """One session's events: (time, event type) pairs, all on desktop."""
+    return [ev(f"2026-10-{t}", typ, None, user, sid, "desktop", "search", "/x") for t, typ in stamps]
+
+
+def test_funnel_counts_steps_with_equal_timestamps_as_in_order(make_dataset):
+    """Exports with whole-second timestamps log several steps in one second:
+    they reach each step (PostHog's funnel also takes equal timestamps in
+    step order). The rows are listed purchase first."""
+    rows = _journey("e1", "u1", [("05 10:00:00", "purchase"), ("05 10:00:00", "checkout_start"),
+                                 ("05 10:00:00", "add_to_cart"), ("05 10:00:00", "product_view"),
+                                 ("05 10:00:00", "visit")])
+    # e2: the view and the cart share a second after the visit; checkout is a second before the cart
+    rows += _journey("e2", "u2", [("06 09:00:00", "visit"), ("06 09:00:07", "add_to_cart"),
+                                  ("06 09:00:07", "product_view"), ("06 09:00:06", "checkout_start")])
+    ds = make_dataset({"events": pd.DataFrame(rows, columns=COLS)})
+    # e1 reaches every step; e2 reaches view and cart (same second), not checkout (strictly earlier)
+    assert cons.funnel(ds, OCT).users.tolist() == [2, 2, 2, 1, 1]
+    days = make_dataset({"events": pd.DataFrame(rows, columns=COLS)}, definitions={"funnel_window": "days"})
+    assert cons.funnel(days, OCT).users.tolist() == [2, 2, 2, 1, 1]
+
+
+def test_funnel_reads_timestamps_not_row_order(make_dataset):
+    """Clickstream exports list the events of one session out of timestamp
+    order: the same events in any row order give the same numbers."""
+    shuffled = EVENTS.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    assert shuffled.occurred_at.tolist() != EVENTS.occurred_at.tolist()
+    for frame in (shuffled, EVENTS.iloc[::-1]):
+        ds = make_dataset({"events": frame})
+        assert cons.funnel(ds, OCT).users.tolist() == [4, 4, 1, 1, 1]
+        assert cons.sessions(ds, OCT) == 6 and cons.add_to_cart_rate(ds, OCT) == pytest.approx(1 / 6)
+        assert cons.step_conversion_by(ds, OCT, "device", ds.cfg.updated(
+            definitions={"min_group_size": 1, "k_anonymity": 1})).set_index("device").journeys.to_dict() == {
+            "desktop": 4, "mobile": 2}
+
+
+def test_a_visit_event_stamped_after_the_first_page_still_starts_the_visit(make_dataset):
+    """Regression: a session whose visit event is stamped a moment after its
+    first product view (clock skew between trackers) lost that product view
+    and every step after it: the visit began at its visit event."""
+    rows = _journey("k1", "u1", [("07 10:00:00", "page_view"), ("07 10:00:05", "product_view"),
+                                 ("07 10:00:09", "visit"), ("07 10:00:20", "add_to_cart")])
+    ds = make_dataset({"events": pd.DataFrame(rows, columns=COLS)})
+    assert cons.funnel(ds, OCT).users.tolist() == [1, 1, 1, 0, 0]
+    assert cons.product_view_rate(ds, OCT) == 1.0
+
+
+def test_the_funnel_follows_a_changed_setting_on_the_same_dataset(ds):
+    """The memo keys on the settings: the funnel, its breakdown and the
+    changes follow ``cfg.updated(...)`` on the same dataset."""
+    assert cons.funnel(ds, OCT, ds.cfg).users.tolist() == [4, 4, 1, 1, 1]
+    days = ds.cfg.updated(definitions={"funnel_window": "days", "funnel_window_days": 7})
+    assert cons.funnel(ds, OCT, days).users.tolist() == [4, 4, 2, 2, 1]
+    assert cons.funnel(ds, OCT, ds.cfg).users.tolist() == [4, 4, 1, 1, 1]
+    by = cons.step_conversion_by(ds, OCT, "device", days.updated(definitions={"min_group_size": 1, "k_anonymity": 1}))
+    assert by.set_index("device").journeys.to_dict() == {"desktop": 2, "mobile": 2}     # users c1, c6 | v2, v3
+    ch = {c.key: c for c in cons.changes(ds, days)}
+    assert ch["visit_to_purchase"].value == pytest.approx(1 / 4)
+
+
+# --------------------------------------------------------------------------
+# Event logs of other shapes
+# --------------------------------------------------------------------------
+
+def _shown(c: cons.Consideration, cfg) -> str:
+    """Every output of the notebook's view cells, as text (figures left out)."""
+    parts = [report.key_figures(c.changes, cons_view.labels(cfg), cons_view.KINDS, cfg), cons_view.data_note(c.notes, cfg),
+             report.narrative(cons_view.insights(c.funnel, c.by_device, cfg)), cons_view.funnel_rule(cfg),
+             cons_view.funnel_chart(c.funnel, cfg), cons_view.funnel_table(c.funnel, cfg),
+             cons_view.breakdown_table(c.by_device, "device", c.notes, cfg),
+             cons_view.cart_by_device_chart(c.browse_cart, cfg),
+             cons_view.breakdown_table(c.by_channel, "channel", c.notes, cfg),
+             cons_view.first_purchase_view(c.first_purchase_days, c.notes, cfg), cons_view.trend(c.monthly, cfg),
+             report.Narrative(cons_view.next_steps(c.funnel, c.by_device, cfg))]
+    return "\n".join(repr(p) for p in parts if p is not None and not hasattr(p, "savefig"))
+
+
+@pytest.mark.parametrize("drop, notes", [
+    (["customer_id"], ["no_first_purchase"]),
+    (["visitor_id"], []),
+    (["session_id"], ["user_day_sessions"]),
+    (["device", "channel", "duration_s", "page"], ["page_types", "no_duration", "no_device", "no_channel"]),
+])
+def test_event_logs_of_other_shapes(make_dataset, drop, notes):
+    events = EVENTS.drop(columns=drop)
+    if "customer_id" in drop:
+        events = events.assign(visitor_id=EVENTS.visitor_id)
+    if "visitor_id" in drop:
+        events = events.assign(customer_id=EVENTS.customer_id.fillna(EVENTS.visitor_id))  # anonymous rows keep an id
+    ds = make_dataset({"events": events})
+    c = cons.compute(ds, ds.cfg)
+    assert c.notes == notes
+    assert c.funnel.users.iloc[0] == 4 and cons.sessions(ds, OCT) == 6
+    text = _shown(c, ds.cfg)
+    for key in notes:                                     # each reason said once
+        assert text.count(repr(cons_view.data_note(notes, ds.cfg, key))) == 1, key
+    m = cons.metrics(ds, ds.cfg)
+    assert m["sessions"] == 6 and ("dwell_s" in m) == ("duration_s" not in drop)
+    assert ("days_to_first_purchase" in m) == ("customer_id" not in drop)
+
+
+def test_only_visitor_ids_without_sessions_or_visit_events(make_dataset):
+    """The barest clickstream: visitor ids, timestamps, event types."""
+    bare = EVENTS[["occurred_at", "event_type", "visitor_id"]]
+    bare = bare[bare.event_type != "visit"]
+    ds = make_dataset({"events": bare})
+    c = cons.compute(ds, ds.cfg)
+    assert c.notes == ["no_visit_events", "user_day_sessions", "page_types", "no_duration", "no_device",
+                       "no_channel", "no_first_purchase"]
+    # sessions: user-days with any event. October: k1 10-01, v2 10-02, v3 10-03, k1 10-20, k4 10-05,
+    # k6 10-10, k6 10-12 = 7; product views in k1 10-01, v2, v3, k6 10-10 = 4
+    assert cons.sessions(ds, OCT) == 7 and cons.product_view_rate(ds, OCT) == pytest.approx(4 / 7)
+    assert c.by_device is None and c.browse_cart is None and c.first_purchase_days.empty
+    assert "dwell_s" not in c.monthly.columns or c.monthly.dwell_s.isna().all()
+    shown = _shown(c, ds.cfg)
+    assert shown.count("every session counts as a visit") == 1
+
+
+def test_the_notebook_runs_on_a_bare_clickstream(make_dataset, tmp_path):
+    """The real notebook, in a kernel, on events with visitor ids only, no
+    session_id, device, channel, duration_s or page, rows out of order."""
+    bare = EVENTS[["occurred_at", "event_type", "visitor_id"]].iloc[::-1]
+    ds = make_dataset({"events": bare})
+    recorded = recorded_metrics(run_notebook("20_consideration", ds, tmp_path))
+    assert recorded["sessions"] == 6 and [s["users"] for s in recorded["funnel"]] == [4, 4, 1, 1, 1]
+    assert recorded["dwell_s"] is None if "dwell_s" in recorded else True
+
+
 def test_breakdown_by_device_folds_small_groups(make_dataset):
     ds = make_dataset({"events": EVENTS}, definitions={"min_group_size": 3, "k_anonymity": 1})
     df = cons.step_conversion_by(ds, OCT, "device")
     # desktop: s1, s4, s6a, s6b = 4 visits (kept); product view s1, s6a = 2 → 0.5; cart s1 → 1/2;
     #          checkout 1/1; purchase 1/1
     # mobile: s2, s3 = 2 visits < 3 → folded into "other": product view 2/2; cart 0/2; checkout 0/0 → None
-    assert df.device.tolist() == ["desktop", "other"]
+    assert df.device.tolist() == ["desktop", cons.OTHER]
     d, o = df.iloc[0], df.iloc[1]
     assert d.journeys == 4 and d.product_view_rate == pytest.approx(0.5)
     assert d.add_to_cart_rate == pytest.approx(0.5) and d.checkout_start_rate == 1.0 and d.purchase_rate == 1.0
     assert o.journeys == 2 and o.product_view_rate == 1.0 and o.add_to_cart_rate == 0.0
     assert pd.isna(o.checkout_start_rate)          # 0 of 0: no rate
     # default minimum (30): everything is "other"
-    assert cons.step_conversion_by(ds, OCT, "channel", ds.cfg.model_copy(
-        update={"definitions": ds.cfg.definitions.model_copy(update={"min_group_size": 30})})).channel.tolist() == ["other"]
+    assert cons.step_conversion_by(ds, OCT, "channel", ds.cfg.updated(
+        definitions={"min_group_size": 30})).channel.tolist() == [cons.OTHER]
 
 
 def test_breakdown_without_the_column_is_none(make_dataset):
     ds = make_dataset({"events": EVENTS.drop(columns=["device"])})
     assert cons.step_conversion_by(ds, OCT, "device") is None
-    assert "device" in repr(cons.breakdown_view(ds, ds.cfg, "device"))
+    assert cons.browse_cart_rate_by_device(ds, OCT.start, OCT.end) is None
+    notes = cons.data_notes(ds)
+    assert notes == ["no_device"]
+    assert repr(cons_view.breakdown_table(None, "device", notes, ds.cfg)) == (
+        "Drop-off by device is not shown: the events have no device column.")
+    assert cons_view.cart_by_device_chart(None, ds.cfg) is None         # said once, by the table
 
 
 def test_without_session_id_a_session_is_a_user_day(make_dataset):
@@ -170,12 +311,19 @@ def test_a_real_change_is_significant(make_dataset):
     assert ch["sessions"].verdict == "not_significant"    # 60 vs 60 visits
 
 
-def test_monthly_has_every_trend_month(ds):
+def test_monthly_starts_with_the_first_month_of_events(ds, make_dataset):
+    """Regression: the trend showed the ten months before the events start
+    (2026-09-10) as zero visits."""
     m = cons.monthly(ds, ds.cfg)
-    assert len(m) == 12 and m.month.iloc[-1] == pd.Timestamp("2026-10-01")
-    assert m.sessions.tolist()[-2:] == [2, 6] and m.sessions.iloc[0] == 0
-    assert m.product_view_rate.iloc[-1] == pytest.approx(4 / 6)
-    assert math.isnan(m.product_view_rate.iloc[0])        # no visits: a gap, not 0
+    assert m.month.tolist() == [pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-01")]
+    assert m.sessions.tolist() == [2, 6]
+    assert m.product_view_rate.tolist() == pytest.approx([0.5, 4 / 6])
+    # a month without visits inside the data stays a gap: events in July and October
+    july = EVENTS.assign(occurred_at=EVENTS.occurred_at.str.replace("2026-09-", "2026-07-"))
+    gap = make_dataset({"events": july})
+    g = cons.monthly(gap, gap.cfg)
+    assert g.month.dt.month.tolist() == [7, 8, 9, 10] and g.sessions.tolist() == [2, 0, 0, 6]
+    assert math.isnan(g.product_view_rate.iloc[1])        # no visits: a gap, not 0
 
 
 def test_metrics_keys_are_stable(ds):
@@ -212,37 +360,43 @@ BY_DEVICE = pd.DataFrame({"device": ["desktop", "mobile"], "journeys": [1000, 20
 
 def test_generated_sentences_en_and_ko(ds):
     f = _funnel_frame([1000, 500, 100, 80, 60])    # conversions 50%, 20%, 80%, 75%: worst is view → cart
-    en = cons.funnel_sentences(f, BY_DEVICE, ds.cfg)
+    en = cons_view.insights(f, BY_DEVICE, ds.cfg)
     # device gaps: view → cart 30% vs 20% = 10 pp; cart → checkout 66.7% (100/150) vs 50% (100/200)
     # = 16.7 pp, the widest (z = 3.1, p = 0.002: significant); checkout → purchase 90% vs 80% = 10 pp
     assert en == ["The largest drop-off is from Product view to Add to cart: 20.0% of users go on (80.0% do not).",
                   "From Add to cart to Checkout, mobile converts worst (50.0%) and desktop best (66.7%)."]
-    ko_cfg = ds.cfg.model_copy(update={"language": "ko"})
-    ko = cons.funnel_sentences(f, BY_DEVICE, ko_cfg)
+    ko_cfg = ds.cfg.updated(language="ko")
+    ko = cons_view.insights(f, BY_DEVICE, ko_cfg)
     assert ko[0] == "가장 큰 이탈은 상품 조회 → 장바구니 구간입니다: 20.0%만 다음 단계로 넘어갑니다 (80.0% 이탈)."
     assert ko[1] == "장바구니 → 결제 시작 전환은 mobile에서 가장 낮고 (50.0%) desktop에서 가장 높습니다 (66.7%)."
     # next steps: half the 16.7 pp gap on mobile's 200 carts = 200 · 0.1667 / 2 = 16.7 → "17" more checkout visits
-    nxt = cons.next_steps(f, BY_DEVICE, ds.cfg)
+    nxt = cons_view.next_steps(f, BY_DEVICE, ds.cfg)
     assert nxt == ["Look at the Add to cart step on mobile: 50.0% of visits go on, against 66.7% on desktop. "
                    "Closing half that gap would add about 17 Checkout visits a month."]
     # the same gap on a tenth of the visits (15 and 20 carts) is not significant: no device sentence
     tenth = BY_DEVICE.assign(**{c: BY_DEVICE[c] // 10 for c in ["visit", "product_view", "add_to_cart",
                                                                "checkout_start", "purchase"]})
-    assert len(cons.funnel_sentences(f, tenth, ds.cfg)) == 1
-    assert cons.next_steps(f, BY_DEVICE, ko_cfg)[0].startswith("mobile의 장바구니 단계를 살펴보세요")
+    assert len(cons_view.insights(f, tenth, ds.cfg)) == 1
+    assert cons_view.next_steps(f, BY_DEVICE, ko_cfg)[0].startswith("mobile의 장바구니 단계를 살펴보세요")
     # no device gap: the biggest drop-off instead; nothing at all: "nothing stands out"
-    assert cons.next_steps(f, None, ds.cfg) == ["The biggest leak is between Product view and Add to cart; "
-                                                "test changes on that page first."]
-    assert cons.next_steps(_funnel_frame([0, 0, 0, 0, 0]), None, ds.cfg) == [
+    assert cons_view.next_steps(f, None, ds.cfg) == ["The biggest leak is between Product view and Add to cart; "
+                                                     "test changes on that page first."]
+    # the folded and unknown devices are not compared
+    assert len(cons_view.insights(f, BY_DEVICE.assign(device=[cons.OTHER, cons.UNKNOWN]), ds.cfg)) == 1
+    # no visits: the chart says so once, the sentences and the table stay silent
+    empty = _funnel_frame([0, 0, 0, 0, 0])
+    assert cons_view.next_steps(empty, None, ds.cfg) == [
         "No step or device stands out this month; keep watching the funnel trend."]
-    assert cons.funnel_sentences(_funnel_frame([0, 0, 0, 0, 0]), None, ds.cfg) == [
-        "No visits in this period, so the funnel cannot be drawn."]
+    assert cons_view.insights(empty, None, ds.cfg) == [] and cons_view.funnel_table(empty, ds.cfg) is None
+    assert repr(cons_view.funnel_chart(empty, ds.cfg)) == "No visits in this period, so the funnel cannot be drawn."
 
 
-def test_narrative_on_the_fixture(ds):
-    text = repr(cons.narrative(ds, ds.cfg))
+def test_key_figures_and_insights_on_the_fixture(ds):
+    c = cons.compute(ds, ds.cfg)
+    text = repr(report.key_figures(c.changes, cons_view.labels(ds.cfg), cons_view.KINDS, ds.cfg))
     assert "Too little data to judge the change in: Visits (sessions)" in text
-    assert "The largest drop-off is from Product view to Add to cart: 25.0% of users go on" in text
+    assert cons_view.insights(c.funnel, c.by_device, ds.cfg)[0].startswith(
+        "The largest drop-off is from Product view to Add to cart: 25.0% of users go on")
 
 
 # --------------------------------------------------------------------------
@@ -334,3 +488,26 @@ def test_days_from_first_visit_to_first_purchase(make_dataset):
     assert dict(zip(b["bucket"], b["buyers"])) == {"0": 1, "1": 0, "2–7": 1, "8–30": 0, "31–90": 0, "91+": 0}
     assert b["share"].iloc[0] == 0.5
     assert cons.days_to_first_purchase(ds, SEP)["customer_id"].tolist() == ["c3"]   # c3's first buy, 0 days
+
+
+def test_compute_holds_no_words_or_charts_and_every_note_has_a_text_in_both_languages():
+    from journeykit.core import i18n
+    from test_metrics_awareness import imported_names
+
+    names = imported_names(cons)
+    assert not {n for n in names if "i18n" in n or "matplotlib" in n or "plots" in n or n.endswith(".report")
+                or n == "journeykit.report"}, names
+    for key in cons.NOTES:
+        assert set(i18n.TEXT[f"consideration_note_{key}"]) == {"en", "ko"}
+
+
+def test_a_period_without_events(make_dataset):
+    ds = make_dataset({"events": EVENTS}, period="2026-12")     # the events end in October
+    c = cons.compute(ds, ds.cfg)
+    assert c.funnel.users.tolist() == [0, 0, 0, 0, 0] and cons.sessions(ds, ds.cfg.period) == 0
+    assert c.by_device.empty and c.browse_cart.empty and c.first_purchase_days.empty
+    assert c.monthly.month.dt.month.tolist() == [9, 10, 11, 12] and c.monthly.sessions.tolist() == [2, 6, 0, 0]
+    text = _shown(c, ds.cfg)
+    assert text.count("No visits in this period") == 1 and "No first purchase by a visitor in December 2026" in text
+    m = cons.metrics(ds, ds.cfg)
+    assert m["sessions"] == 0 and m["product_view_rate"] is None and m["funnel"][0]["users"] == 0
