@@ -93,3 +93,15 @@ def test_code_cells_are_short(nb):
     for cell in book.cells:
         if cell.cell_type == "code" and "parameters" not in tags(cell):
             assert len(cell.source.splitlines()) <= 8, f"{name}: a long code cell belongs in journeykit ({cell.source[:60]!r})"
+
+
+def test_opens_on_the_journeykit_kernel_with_the_korean_narrative_collapsed(nb):
+    # JupyterLab (make lab) offers the project's environment as the "journeykit" kernel; the
+    # English narrative is the one shown, the Korean twin collapsed (kept, rendered for ko clients)
+    name, book = nb
+    assert book.metadata["kernelspec"]["name"] == "journeykit", name
+    for cell in book.cells:
+        if cell.cell_type == "markdown":
+            hidden = cell.metadata.get("jupyter", {}).get("source_hidden", False)
+            assert hidden == ("lang-ko" in tags(cell)), f"{name}: {cell.source[:40]!r}"
+    assert all(cell.get("id") for cell in book.cells), f"{name}: every cell has an id"
