@@ -32,6 +32,7 @@ controlled experiments. *KDD '19*.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import stats
@@ -115,12 +116,16 @@ def mde(p_c: float | None, n_c: float, n_t: float, alpha: float = ALPHA, power: 
     """Minimum detectable (upward) absolute lift over the control's rate
     ``p_c`` with ``n_c`` and ``n_t`` users, two-sided level ``alpha`` and the
     given power: Cohen's h solved with statsmodels ``NormalIndPower``,
-    converted back to a rate difference. ``None`` without users or rate."""
+    converted back to a rate difference. ``None`` without users or rate,
+    or when no lift is detectable (a handful of users: the solver finds no
+    effect size)."""
     if p_c is None or not n_c or not n_t:
         return None
-    h = NormalIndPower().solve_power(effect_size=None, nobs1=n_c, alpha=alpha, power=power, ratio=n_t / n_c,
-                                     alternative="two-sided")
-    return _h_to_rate(p_c, float(h)) - p_c
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels warns before it gives up and returns NaN
+        h = _finite(NormalIndPower().solve_power(effect_size=None, nobs1=n_c, alpha=alpha, power=power,
+                                                 ratio=n_t / n_c, alternative="two-sided"))
+    return None if h is None else _h_to_rate(p_c, h) - p_c
 
 
 def power_at(p_c: float | None, p_t: float | None, n_c: float, n_t: float, alpha: float = ALPHA) -> float | None:
@@ -139,13 +144,16 @@ def power_at(p_c: float | None, p_t: float | None, n_c: float, n_t: float, alpha
 def users_needed(p_c: float | None, p_t: float | None, alpha: float = ALPHA, power: float = POWER) -> float | None:
     """Users per variant (equal arms) to detect the difference between
     ``p_c`` and ``p_t`` with the given power; ``None`` when they are equal
-    or unknown."""
+    or unknown, or when the solver finds no size (a difference of 0% against
+    100%, detectable with a single user)."""
     if p_c is None or p_t is None:
         return None
     h = abs(float(proportion_effectsize(p_t, p_c)))
     if h == 0:
         return None
-    return float(NormalIndPower().solve_power(effect_size=h, nobs1=None, alpha=alpha, power=power, ratio=1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels warns before it gives up and returns NaN
+        return _finite(NormalIndPower().solve_power(effect_size=h, nobs1=None, alpha=alpha, power=power, ratio=1.0))
 
 
 __all__ = ["ALPHA", "SRM_ALPHA", "POWER", "two_proportions", "bonferroni", "srm_p_value", "mde", "power_at",
