@@ -423,6 +423,8 @@ def _shapes():
         "orders_without_amounts": {"customers": CUSTOMERS, "events": purchase_events, "messages": MESSAGES},
         "campaign_with_one_message": {**base, "messages": pd.concat([MESSAGES, one])},
         "month_without_sends": {**base, "messages": MESSAGES[MESSAGES["sent_at"] < "2026-10"]},
+        "no_sends_in_the_trend_window": {**base, "messages": MESSAGES.iloc[:1].assign(
+            sent_at="2025-08-05 10:00:00", opened_at="2025-08-05 11:00:00", clicked_at=None)},
     }
 
 
@@ -528,7 +530,9 @@ def test_campaign_with_one_message(make_dataset):
     camp = C.by_campaign(ds, ds.cfg)
     assert camp.empty          # 6 messages to 3 customers: one folded row under k = 10 customers, dropped
     _, texts = run_notebook(ds)
-    assert "6 messages went to 3 customers in October 2026 across 0 campaigns." in texts     # m1–m5, m9
+    # m1–m5 and m9, of three campaigns (however small: a count, not a breakdown)
+    assert "6 messages went to 3 customers in October 2026 across 3 campaigns." in texts
+    assert C.campaign_count(ds, ds.cfg) == 3
     small = make_dataset(_shapes()["campaign_with_one_message"], definitions=SMALL)
     assert C.by_campaign(small, small.cfg).set_index("campaign").loc["solo", "sent"] == 1
 
@@ -544,6 +548,17 @@ def test_month_without_sends(make_dataset):
     assert isinstance(V.trend_chart(ds, ds.cfg), Figure)                      # September still has a point
     m = C.metrics(ds, ds.cfg)
     assert m["campaigns"] == [] and m["messages_sent"] == 0 and m["messages_sent_prev"] == 1
+
+
+def test_no_sends_in_the_whole_trend_window(make_dataset):
+    """One message, fourteen months before the period: no trend is drawn,
+    the brief says nothing was sent, the breakdowns say once that there is
+    too little to compare."""
+    ds = make_dataset(_shapes()["no_sends_in_the_trend_window"])
+    assert list(C.monthly(ds, ds.cfg)["sent"]) == [0] * 12 and V.trend_chart(ds, ds.cfg) is None
+    _, texts = run_notebook(ds)
+    assert texts.count("No message was sent in October 2026.") == 1
+    assert sum(t.startswith("Too few messages over the last 12 months") for t in texts) == 1
 
 
 def test_trend_starts_with_the_first_month_of_messages(ds):

@@ -472,6 +472,18 @@ def by_variant(ds, cfg) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def campaign_count(ds, cfg) -> int:
+    """Distinct campaigns that sent a message in the period (small ones
+    included: a count, not a breakdown); 0 without messages."""
+    if not has_messages(ds):
+        return 0
+
+    def q():
+        t = in_window(ds.table("messages"), "sent_at", cfg.period.start, cfg.period.end)
+        return int(t.campaign.nunique().execute() or 0)
+    return _memo(ds, cfg, "campaign_count", q)
+
+
 def best_campaign(ds, cfg) -> dict | None:
     """The campaign of the period with the highest conversion rate among
     those with ``min_sample_size`` messages whose window closed (folded
@@ -714,5 +726,5 @@ __all__ = ["STABLE_KEYS", "KPI_KEYS", "CAMPAIGN_FIELDS", "OTHER", "FATIGUE_DAYS"
            "RECENCY_BUCKETS", "RECENCY_NONE", "COUNTS", "has_messages", "segment_column", "measurable", "window_days",
            "open_channels", "channels_without_opens", "message_facts", "with_rates", "month_values", "period_values",
            "changes", "trend_months", "monthly", "by_campaign", "by_channel", "by_segment", "by_variant",
-           "best_campaign", "significant_variants", "by_hour", "by_weekday", "by_fatigue", "by_recency",
+           "campaign_count", "best_campaign", "significant_variants", "by_hour", "by_weekday", "by_fatigue", "by_recency",
            "fatigue_contrast", "recency_contrast", "hour_contrast", "actions", "campaign_metrics", "metrics"]

@@ -309,7 +309,8 @@ def _open_notes(ds, cfg) -> list[str]:
 
 def insights(ds, cfg) -> list[str]:
     """Sentences about this period's messages, in the client's language:
-    volume (or that nothing was sent); the campaign with the best
+    volume (or that nothing was sent; campaigns counted with
+    :func:`compute.campaign_count`); the campaign with the best
     conversion (:func:`compute.best_campaign`); each campaign's variant
     test on open rates; the fatigue, recency and send-hour contrasts; and,
     once each, what cannot be measured (opens, clicks, conversion,
@@ -323,10 +324,9 @@ def insights(ds, cfg) -> list[str]:
     if not v["sent"]:
         out.append(i18n.t("campaigns_no_messages", lang, period=per))
     else:
-        camps = C.by_campaign(ds, cfg)
-        named = int((~camps["folded"].astype(bool)).sum())
         out.append(i18n.t("campaigns_sentence_volume", lang, sent=report.fmt_int(v["sent"]),
-                          customers=report.fmt_int(v["customers"]), campaigns=report.fmt_int(named), period=per))
+                          customers=report.fmt_int(v["customers"]),
+                          campaigns=report.fmt_int(C.campaign_count(ds, cfg)), period=per))
         top = C.best_campaign(ds, cfg)
         if top is not None:
             out.append(i18n.t("campaigns_sentence_top", lang, campaign=top["campaign"],
@@ -593,6 +593,8 @@ def trend_chart(ds, cfg):
     if not C.has_messages(ds):
         return None
     df = C.monthly(ds, cfg)
+    if not df["sent"].sum():
+        return None  # nothing sent in the whole window: the brief says so for the period
     lab = labels(cfg)
     src = {"messages_sent": "sent", "message_open_rate": "open_rate", "message_click_rate": "click_rate",
            "message_conversion_rate": "conversion_rate"}
