@@ -386,7 +386,9 @@ def run_notebook(ds) -> tuple[list, list[str]]:
     notebook would."""
     cfg = ds.cfg
     ns = {"jk": jk, "view": V, "ds": ds, "cfg": cfg, "changes": C.changes(ds, cfg), "readout": X.readout(ds, cfg)}
-    outputs = [eval(cell, ns) for cell in _notebook_cells()]
+    with matplotlib.rc_context():
+        jk.plots.use_style(cfg)                    # as the setup cell: a font with Hangul
+        outputs = [eval(cell, ns) for cell in _notebook_cells()]
     for o in outputs:
         assert o is None or isinstance(o, (Figure, report.Table, report.Note, report.Narrative, report.Blocks)), o
     metrics = C.metrics(ds, cfg, ns["readout"])
@@ -434,6 +436,22 @@ def test_every_shape_runs_and_says_each_thing_once(make_dataset, shape, definiti
     ds = make_dataset(_shapes()[shape], definitions=definitions)
     _, texts = run_notebook(ds)
     _once(texts)
+
+
+def test_required_columns_only_in_korean(make_dataset):
+    """Only ``customer_id, campaign, sent_at`` and no orders: every missing
+    input is said once, in Korean, and where it belongs."""
+    ds = make_dataset(_shapes()["required_columns_only"], definitions=SMALL, language="ko")
+    outputs, texts = run_notebook(ds)
+    _once(texts)
+    for note in ("메시지 데이터에 오픈 시각이 없어 오픈율을 측정할 수 없습니다.",
+                 "메시지 데이터에 클릭 시각이 없어 클릭률을 측정할 수 없습니다.",
+                 "주문 테이블이 없어 메시지 구매 전환율을 측정할 수 없습니다.",
+                 "메시지 데이터에 채널 정보가 없어 채널별 분석을 할 수 없습니다.",
+                 "메시지 데이터에 변형 정보가 없어 메시지 변형을 비교할 수 없습니다.",
+                 "실험 결과 분석에는 실험 테이블이 필요하지만 이 고객사에서는 제공되지 않았습니다."):
+        assert texts.count(note) == 1, note
+    assert list(V.campaign_table(ds, ds.cfg).df.columns) == ["캠페인", "발송"]
 
 
 def test_experiments_without_messages(make_dataset):
@@ -578,6 +596,20 @@ def test_too_few_messages_for_the_timing_breakdowns_said_once(make_dataset):
                          "activity or earlier messages (each group needs at least 30 messages).")
     assert V.recency_chart(ds, ds.cfg) is None and V.fatigue_table(ds, ds.cfg) is None
     assert V.weekday_table(ds, ds.cfg) is None and V.fatigue_chart(ds, ds.cfg) is None
+
+
+def test_compute_draws_nothing_and_words_nothing():
+    """The numbers load without the view: no matplotlib, no charts, no
+    section text registered (the section's words live in ``view``)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, journeykit.sections.campaigns.compute, journeykit.sections.campaigns.experiments\n"
+            "from journeykit.core import i18n\n"
+            "print(any(m.startswith('matplotlib') for m in sys.modules), 'journeykit.report.plots' in sys.modules,"
+            " any(k.startswith(('campaigns_', 'experiments_')) for k in i18n.TEXT))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False", "False"]
 
 
 def test_registry_lists_what_the_section_reads():
