@@ -6,6 +6,7 @@ text, metrics keys, the memo, and parameter recovery on the tiny demo."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import warnings
@@ -18,7 +19,7 @@ from journeykit import facts, report
 from journeykit.core import config, i18n
 from journeykit.core.errors import SectionNotAvailable
 from journeykit.sections.ltv import compute as ltv
-from journeykit.sections.ltv import models, summary, view
+from journeykit.sections.ltv import models, summary, validation, view
 from journeykit.sections.registry import require
 
 
@@ -140,6 +141,14 @@ def test_calibration_holdout_split(small):
     assert a["duration_holdout"] == pytest.approx(30 / 7)
 
 
+def test_purchase_days_merge_same_day_orders(small):
+    d = summary.purchase_days(summary.purchases(small), end=dt.date(2026, 10, 31)).execute()
+    a = d[d["customer_id"] == "A"].sort_values("day")
+    assert a["amount"].tolist() == [150, 200, 400, 150]      # 01-05: 100 + 50; 10-10: 120 + 30
+    held = summary.purchase_days(summary.purchases(small), end=dt.date(2026, 10, 31), start=dt.date(2026, 10, 1))
+    assert sorted(held.execute()["customer_id"]) == ["A", "B"]   # 10-10 and 10-31 only
+
+
 def test_triples_collapse_identical_patterns():
     s = pd.DataFrame({"customer_id": ["a", "b", "c"], "frequency": [1, 1, 0], "recency_days": [7, 7, 0],
                       "T_days": [14, 14, 14], "recency": [1.0, 1.0, 0.0], "T": [2.0, 2.0, 2.0]})
@@ -199,6 +208,39 @@ def test_holdout_errors_by_hand():
     assert e["mae"] == pytest.approx(1.0)                          # (1 + 0 + 2) / 3
     assert e["total_error"] == pytest.approx((3 - 4) / 4)           # −25%
     assert ltv.holdout_errors([], [])["rmse"] is None
+
+
+def test_expected_purchases_and_p_alive_by_hand():
+    tr = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 3.0], "T": [5.0, 5.0]})
+    assert models.expected_purchases(_Linear(0.5), 4.0, tr).tolist() == [2.0, 2.0]   # 0.5 a week × 4 weeks
+    L = models._lifetimes()
+    m = L["bgnbd"]()
+    m.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    pa = models.p_alive(m, tr)
+    # BG/NBD: no repeat purchase → alive for sure; x = 2, t_x = 3, T = 5:
+    # 1 / (1 + a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)) = 1 / (1 + 0.793/3.426 · (9.414/7.414)^2.243)
+    assert pa[0] == 1.0
+    assert pa[1] == pytest.approx(1 / (1 + 0.793 / 3.426 * (9.414 / 7.414) ** 2.243), rel=1e-9)
+
+
+def test_headline_by_hand():
+    a = ltv._empty_analysis(None, "week", dt.date(2026, 10, 30), True)
+    c = pd.DataFrame({"customer_id": ["a", "b", "c"], "clv": [10.0, 20.0, 60.0], "p_alive": [0.5, 1.0, 0.0],
+                      "expected_purchases": [1.0, 2.0, 6.0]})
+    h = ltv.headline(dataclasses.replace(a, customers=c, selected="bgnbd"))
+    assert h == {"customers": 3.0, "clv_total": 90.0, "clv_mean": 30.0, "clv_median": 20.0, "p_alive_mean": 0.5,
+                 "expected_purchases_mean": 3.0}
+    counts = ltv.headline(dataclasses.replace(a, customers=c.assign(clv=np.nan), selected="bgnbd", amounts=False))
+    assert counts["clv_total"] is None and counts["clv_median"] is None and counts["p_alive_mean"] == 0.5
+    assert ltv.headline(a) == {k: None for k in ltv.KINDS}
+
+
+def test_holdout_by_frequency_by_hand():
+    cal = pd.DataFrame({"frequency": [0, 0, 1, 9], "frequency_holdout": [0, 2, 1, 5]})
+    g = validation.holdout_by_frequency(cal, {"bgnbd": np.array([0.5, 0.5, 1.0, 4.0])}, max_n=2).set_index("n")
+    assert g.loc[0, "customers"] == 2 and g.loc[0, "actual"] == 1.0 and g.loc[0, "bgnbd"] == 0.5
+    assert g.loc[1, "actual"] == 1.0 and g.loc[2, "actual"] == 5.0     # 9 repeat purchases count as "2+"
+    assert len(g) == 3
 
 
 def test_bgnbd_expected_purchases_equal_lifetimes_where_it_works():
@@ -509,6 +551,7 @@ def test_changes_are_untested_model_outputs(tiny_ds):
     assert all(c.verdict == "untested" for c in chs.values())
     # customers with a purchase by 10-31 include everyone who had one by 09-30
     assert chs["customers"].value >= chs["customers"].prev
+    assert ltv.previous(tiny_ds, tiny_ds.cfg).end == dt.date(2026, 9, 30)   # the comparison period's last day
 
 
 def test_breakdowns_fold_small_groups_and_add_up(tiny_ds):
@@ -561,6 +604,25 @@ def test_ltv_cac_by_channel_on_tiny(tiny_ds):
     assert view.cac_notes(tiny_ds, tiny_ds.cfg)[0].startswith("Customers who signed up")
 
 
+def test_payback_curve_and_ranked_channels_by_hand(make_dataset):
+    customers = pd.DataFrame({"customer_id": ["A", "B"], "signup_at": ["2026-01-01 09:00:00", "2026-09-15 09:00:00"],
+                              "acquisition_channel": [" Search", "search"]})
+    orders = _orders([("o1", "A", "2026-01-10 10:00:00", 100, "paid"), ("o2", "A", "2026-02-20 10:00:00", 50, "paid"),
+                      ("o3", "B", "2026-09-20 10:00:00", 30, "paid")])
+    ds = make_dataset({"customers": customers, "orders": orders})
+    assert ltv.has_acquisition(ds) and not ltv.customers_derived(ds) and not ltv.has_cac(ds)   # no marketing
+    curve = ltv.payback_curve(ds, ds.cfg).set_index("month")
+    # A has 9 whole months by 11-01, B one: month 1 = (100 + 30) / 2; month 2 = 65 + 50 / 1; then flat
+    assert curve.loc[1, "cum_revenue"] == 65 and curve.loc[1, "signups"] == 2
+    assert curve.loc[2, "cum_revenue"] == 115 and curve.loc[2, "signups"] == 1
+    assert list(curve.index) == list(range(1, 10)) and curve.loc[9, "cum_revenue"] == 115
+    assert (curve["channel"] == "search").all()
+    df = pd.DataFrame({"channel": ["x", "y", ltv.OTHER, "z"], "ltv_cac": [2.0, 5.0, 9.0, None],
+                       "is_other": [False, False, True, False]})
+    assert ltv.ranked_channels(df)["channel"].tolist() == ["y", "x"]
+    assert ltv.ranked_channels(None).empty
+
+
 def test_exports_are_pseudonymized(tiny_ds, tmp_path):
     cfg = tiny_ds.cfg.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path,
                                                                   results=tmp_path / "r.json")})
@@ -597,21 +659,26 @@ def test_orders_only_client_gets_a_complete_section(make_dataset, tiny_orders):
     assert m["selected_model"] in ltv.MODELS and m["clv_total"] > 0
     assert ltv.by_cohort(ds, cfg) is not None and ltv.by_segment(ds, cfg) is not None
     assert ltv.ltv_cac(ds, cfg) is None
+    assert ltv.customers_derived(ds) and not ltv.has_acquisition(ds) and not ltv.has_cac(ds)
     assert view.cac_table(ds, cfg).text.startswith("LTV:CAC and CAC payback are not available")
     assert view.cac_notes(ds, cfg) == []
     assert "acquisition_channel" in view.channel_table(ds, cfg).text
     assert "First-seen quarter" in view.cohort_table(ds, cfg).cells().columns
 
 
-def test_counts_only_client_gets_purchases_without_money(make_dataset):
+@pytest.mark.parametrize("value_column", [False, True], ids=["no_value", "empty_value"])
+def test_counts_only_client_gets_purchases_without_money(make_dataset, some_orders, value_column):
     """Regression: an events-only client whose purchase events carry no
-    value has orders without amounts. The purchase models still run;
-    spend, CLV and LTV:CAC are null, with one reason, said once."""
-    o = synthetic_orders(18, n=200)
+    value (no column, or an empty one) has orders without amounts. The
+    purchase models still run; spend, CLV and LTV:CAC are null, with one
+    reason, said once."""
+    o = some_orders[some_orders["payment_status"] == "paid"]
     ev = pd.DataFrame({"occurred_at": o["ordered_at"], "event_type": "purchase", "customer_id": o["customer_id"]})
+    if value_column:
+        ev["value"] = np.nan
     ds = make_dataset({"events": ev})
     cfg = ds.cfg
-    assert not facts.has_amounts(ds)
+    assert facts.has_amounts(ds) == value_column
     a = ltv.analyse(ds, cfg)
     assert a.ok and not a.has_clv and a.gamma_gamma is None and a.spend_fallback is None
     assert a.customers["p_alive"].between(0, 1).all() and a.customers["clv"].isna().all()
@@ -727,8 +794,6 @@ def test_every_text_has_both_languages():
 
 def test_compute_modules_hold_no_text_and_no_charts():
     import inspect
-
-    from journeykit.sections.ltv import validation
 
     for mod in (ltv, models, summary, validation):
         src = inspect.getsource(mod)

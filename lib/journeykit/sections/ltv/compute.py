@@ -207,6 +207,8 @@ def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
     if summ.empty:
         return _empty_analysis(cfg, unit, end, amounts)
     summ["customer_id"] = summ["customer_id"].astype(str)
+    # an amount column whose every value is missing is no amount either
+    amounts = amounts and bool(summ["total_spend"].notna().any())
     limit = int(d.ltv_max_fit_customers)
 
     # 1. calibration / holdout
