@@ -798,3 +798,34 @@ def test_compute_modules_hold_no_text_and_no_charts():
     for mod in (ltv, models, summary, validation):
         src = inspect.getsource(mod)
         assert "i18n" not in src and "matplotlib" not in src and "Narrative" not in src and "Note(" not in src
+
+
+def _shapes():
+    one = _orders([("o1", "A", "2026-10-03 10:00:00", 10, "paid")])
+    old = _orders([(f"o{i}", f"C{i % 5}", f"2025-0{1 + i % 3}-{1 + i:02d} 10:00:00", 10 + i, "paid")
+                   for i in range(20)])                                        # nothing in the trend window
+    bare = synthetic_orders(8, n=80)[["customer_id", "ordered_at", "amount"]]  # no order_id, no payment_status
+    cust = pd.DataFrame({"customer_id": sorted(set(bare["customer_id"])), "signup_at": "2025-01-01 00:00:00",
+                         "acquisition_channel": None})
+    mkt = pd.DataFrame({"date": ["2026-10-01"], "channel": ["search"], "impressions": [100], "clicks": [10],
+                        "spend": [1000.0]})
+    return {"one_order": {"orders": one}, "history_before_the_window": {"orders": old},
+            "no_order_id_no_status": {"orders": bare},
+            "empty_channels_and_spend": {"orders": bare, "customers": cust, "marketing": mkt}}
+
+
+@pytest.mark.parametrize("shape", list(_shapes()))
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_every_data_shape_shows_without_failing(make_dataset, shape, language):
+    """Small and odd clients: every block the notebook shows is built, each
+    sentence at most once, and the metrics are JSON."""
+    ds = make_dataset(_shapes()[shape], language=language)
+    cfg = ds.cfg
+    shown = _everything_shown(ds, cfg)
+    sentences = [s for b in shown if isinstance(b, report.Narrative) for s in b.sentences]
+    sentences += [b.text for b in shown if isinstance(b, report.Note)]
+    assert len(sentences) == len(set(sentences))
+    json.dumps(report.jsonable(ltv.metrics(ds, cfg)), allow_nan=False)
+    if shape == "history_before_the_window":
+        trend = view.trend_chart(ds, cfg)
+        assert isinstance(trend, report.Note) and "12" in trend.text
