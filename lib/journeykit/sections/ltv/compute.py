@@ -493,9 +493,14 @@ def ltv_cac(ds, cfg) -> pd.DataFrame | None:
     - ``is_other``: the row of the folded small channels.
 
     ``None`` without spend, acquisition channels or order amounts.
+    Computed once per dataset and settings (``ds.memo``).
     """
     if not has_cac(ds):
         return None
+    return ds.memo(("ltv_cac",), lambda: _ltv_cac(ds, cfg), cfg)
+
+
+def _ltv_cac(ds, cfg) -> pd.DataFrame | None:
     a = analyse(ds, cfg)
     lo, hi = cac_window(cfg)
     acq = acquisition_costs(ds, cfg, lo, hi)

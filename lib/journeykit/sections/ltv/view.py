@@ -314,7 +314,7 @@ def model_notes(ds, cfg) -> list[str]:
     days = int(cfg.definitions.ltv_holdout_days)
     if a.calibration is None:
         out.append(i18n.t("ltv_no_holdout", lang, days=days))
-    elif a.selected_by != "holdout":
+    elif not a.holdout:
         out.append(i18n.t("ltv_no_cal_model", lang, days=days))
     if a.selected_by == "holdout":
         sel = a.holdout[a.selected]
