@@ -224,7 +224,7 @@ def test_expected_purchases_and_p_alive_by_hand():
 
 
 def test_headline_by_hand():
-    a = ltv._empty_analysis(None, "week", dt.date(2026, 10, 30), True)
+    a = ltv._empty_analysis("week", dt.date(2026, 10, 30), True)
     c = pd.DataFrame({"customer_id": ["a", "b", "c"], "clv": [10.0, 20.0, 60.0], "p_alive": [0.5, 1.0, 0.0],
                       "expected_purchases": [1.0, 2.0, 6.0]})
     h = ltv.headline(dataclasses.replace(a, customers=c, selected="bgnbd"))

@@ -91,7 +91,6 @@ METRIC_STATUS = {"ok": "converged", "penalized": "penalized", "degenerate": "deg
 class Analysis:
     """Everything the section shows, computed once by :func:`analyse`."""
 
-    cfg: object
     unit: str
     end: dt.date
     amounts: bool                    # order amounts known (facts.has_amounts)
@@ -136,8 +135,8 @@ class Analysis:
         return out
 
 
-def _empty_analysis(cfg, unit, end, amounts) -> Analysis:
-    return Analysis(cfg, unit, end, amounts, None, pd.DataFrame(), {}, {}, {}, None, "none", None, None, 0, None,
+def _empty_analysis(unit, end, amounts) -> Analysis:
+    return Analysis(unit, end, amounts, None, pd.DataFrame(), {}, {}, {}, None, "none", None, None, 0, None,
                     None, None, None, None, 0, 0.0)
 
 
@@ -201,11 +200,11 @@ def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
     amounts = facts.has_amounts(ds)
     t = purchases(ds)
     if t is None:
-        return _empty_analysis(cfg, unit, end, amounts)
+        return _empty_analysis(unit, end, amounts)
     t = t.filter(t.ordered_at < ts(end + dt.timedelta(days=1)))
     summ = rfm_summary(t, end, unit).execute()
     if summ.empty:
-        return _empty_analysis(cfg, unit, end, amounts)
+        return _empty_analysis(unit, end, amounts)
     summ["customer_id"] = summ["customer_id"].astype(str)
     # an amount column whose every value is missing is no amount either
     amounts = amounts and bool(summ["total_spend"].notna().any())
@@ -259,7 +258,7 @@ def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
         summ["expected_purchases"] = per["_u"].to_numpy()
         summ["expected_spend"] = spend
         summ["clv"] = per["_d"].to_numpy() * spend
-    return Analysis(cfg, unit, end, amounts, cal_end if v["calibration"] is not None else None, summ, fits,
+    return Analysis(unit, end, amounts, cal_end if v["calibration"] is not None else None, summ, fits,
                     v["fits"], holdout, selected, by, gg, corr, n_rep, fallback, v["calibration"],
                     v["holdout_table"], v["histogram"], v["tracking"], len(tr), fit_secs)
 
