@@ -1,0 +1,458 @@
+"""The purchase and spend models: lifetimes' fitters, contained, fitted on
+weighted patterns, checked (convergence, degenerate estimates), and their
+predictions.
+
+Transaction models (fitted on the distinct (frequency, recency, T) triples
+with ``weights`` = customers per triple): BG/NBD (``bgnbd``, through
+:mod:`journeykit.stats.bgnbd`), Pareto/NBD (``pareto_nbd``, seeded), and
+modified BG/NBD (``mbgnbd``); Gamma-Gamma for spend per purchase day.
+
+Each fit ends in one status (:attr:`Fit.status`):
+
+- ``ok``: converged without help;
+- ``penalized``: converged only with the small penalizer :data:`PENALIZER`;
+- ``degenerate``: the optimizer stopped, but on estimates at the edge of the
+  parameter space (a shape parameter below :data:`SHAPE_MIN` or above
+  :data:`SHAPE_MAX`, a scale parameter likewise relative to the observed
+  span, a non-finite log-likelihood, or non-finite predictions). Typical of
+  a short history (BG/NBD with a ≈ b ≈ 1e-11 on four months of orders):
+  such a model describes no customer base and is never used;
+- ``failed``: no convergence, even with the penalizer.
+
+References
+----------
+Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005), "Counting Your
+Customers the Easy Way: An Alternative to the Pareto/NBD Model",
+Marketing Science 24(2), 275–284.
+Fader, P. S. and Hardie, B. G. S. (2013), "The Gamma-Gamma Model of
+Monetary Value", http://brucehardie.com/notes/025/.
+Schmittlein, D. C., Morrison, D. G. and Colombo, R. (1987), "Counting Your
+Customers: Who Are They and What Will They Do Next?", Management Science 33(1).
+Batislam, E. P., Denizel, M. and Filiztekin, A. (2007), "Empirical
+validation and comparison of models for customer base analysis",
+International Journal of Research in Marketing 24(3) (MBG/NBD).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import io as _io
+import math
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from journeykit.sections.ltv.summary import MONTH_DAYS, unit_days
+from journeykit.stats import bgnbd
+
+MODELS = ("bgnbd", "pareto_nbd", "mbgnbd")
+"""Transaction models, in the order they are shown."""
+
+PARAM_NAMES = {"bgnbd": ("r", "alpha", "a", "b"), "mbgnbd": ("r", "alpha", "a", "b"),
+               "pareto_nbd": ("r", "alpha", "s", "beta"), "gamma_gamma": ("p", "q", "v")}
+"""Each model's parameters, in lifetimes' order."""
+
+SCALE_PARAMS = ("alpha", "beta")
+"""Transaction-model parameters measured in time (the others are shapes)."""
+
+PENALIZER = 0.001
+"""Penalizer of the retry after a convergence failure (lifetimes' L2 term)."""
+
+SEED = 20050301
+"""Seed of the Pareto/NBD starting values (lifetimes draws them at random)."""
+
+PARETO_MAXITER = 3000
+"""Nelder-Mead iterations allowed to a Pareto/NBD fit. It converges in 246
+on CDNOW and in about 360 on the 20,000-customer demo; a fit that has not
+converged by 3,000 is stuck at a boundary (e.g. every customer long
+silent), and each further 1,000 iterations cost seconds per thousand
+patterns — twice, with the penalized retry."""
+
+SHAPE_MIN, SHAPE_MAX = 1e-6, 1e4
+"""Bounds of a credible estimate: a shape parameter (r, a, b, s; p, q), or a
+scale parameter divided by the longest observation (α, β over max T; v
+over the mean spend), outside them marks the fit ``degenerate``."""
+
+MIN_REPEAT_CUSTOMERS = 10
+"""Fewest repeat customers needed to fit Gamma-Gamma."""
+
+
+# --------------------------------------------------------------------------
+# lifetimes, contained
+# --------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _quiet():
+    """Run lifetimes code without letting it change the process: its import
+    and its likelihood functions turn FutureWarnings off for the whole
+    process (restored on exit), a failed fit prints the optimizer's state
+    to stdout (swallowed), and overflow warnings of a diverging fit are
+    not the reader's concern (convergence is checked instead)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with contextlib.redirect_stdout(_io.StringIO()):
+            yield
+
+
+_LT: dict = {}
+
+
+def _lifetimes():
+    """The lifetimes fitters, imported once inside :func:`_quiet`."""
+    if not _LT:
+        with _quiet():
+            from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+            from lifetimes.utils import ConvergenceError
+            from scipy.optimize import minimize
+
+        class SeededParetoNBDFitter(ParetoNBDFitter):
+            """Pareto/NBD with seeded starting values and a convergence flag
+            (lifetimes draws unseeded starts and never checks the optimizer)."""
+
+            seed = SEED
+
+            def _fit(self, args, iterative_fitting, initial_params, params_size, disp, tol=1e-6,
+                     fit_method="Nelder-Mead", maxiter=2000, **kwargs):
+                rng = np.random.default_rng(self.seed)
+                best = None
+                for _ in range(max(1, iterative_fitting)):
+                    x0 = rng.normal(1.0, 0.05, params_size) if initial_params is None else initial_params
+                    out = minimize(self._negative_log_likelihood, method=fit_method, tol=tol, x0=x0, args=args,
+                                   options={"disp": disp, "maxiter": maxiter, **kwargs})
+                    if best is None or out.fun < best.fun:
+                        best = out
+                self.success_ = bool(best.success) and bool(np.isfinite(best.fun))
+                return best.x, best.fun
+
+        _LT.update(bgnbd=BetaGeoFitter, mbgnbd=ModifiedBetaGeoFitter, pareto_nbd=SeededParetoNBDFitter,
+                   gamma_gamma=GammaGammaFitter, ConvergenceError=ConvergenceError)
+    return _LT
+
+
+# --------------------------------------------------------------------------
+# A fit and its status
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Fit:
+    """One fitted model. ``model`` is the lifetimes fitter (``None`` when it
+    did not converge even with the penalizer); ``penalizer`` is 0 for a
+    plain fit and :data:`PENALIZER` when the retry was needed;
+    ``degenerate`` says why converged estimates are not credible (``None``
+    when they are)."""
+
+    name: str
+    model: object | None
+    params: dict | None
+    log_likelihood: float | None
+    penalizer: float
+    converged: bool
+    seconds: float
+    n_rows: int
+    n_customers: int
+    scale: float = 1.0
+    degenerate: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether the fit may be used for predictions: converged, not degenerate."""
+        return self.model is not None and self.converged and self.degenerate is None
+
+    @property
+    def predictor(self):
+        """The model for predictions, evaluated on rescaled time (see
+        :class:`_Rescaled`); ``None`` unless :attr:`usable`."""
+        return _Rescaled(self.model, self.scale, self.name) if self.usable else None
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``penalized``, ``degenerate`` or ``failed``."""
+        if not self.converged or self.model is None:
+            return "failed"
+        if self.degenerate is not None:
+            return "degenerate"
+        return "penalized" if self.penalizer else "ok"
+
+
+STATUSES = ("ok", "penalized", "degenerate", "failed")
+"""Fit statuses, best first."""
+
+
+def bgnbd_conditional_expected(params: dict, t, x, t_x, T) -> np.ndarray:
+    """BG/NBD expected repeat purchases in the next ``t`` of a customer with
+    history (``x``, ``t_x``, ``T``): equation (10) of Fader, Hardie & Lee
+    (2005), as lifetimes' ``BetaGeoFitter``, but sign-aware. lifetimes takes
+    the logarithm of the Gauss hypergeometric term, which is negative when
+    ``a + b + x < 1`` (a credible estimate: a small dropout probability with
+    much heterogeneity), and so returns NaN for every one-time buyer; here
+    its sign is kept apart from its logarithm."""
+    from scipy.special import hyp2f1
+
+    r, alpha, a, b = (float(params[k]) for k in PARAM_NAMES["bgnbd"])
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    t = np.asarray(t, dtype=float)
+    _a, _b, _c = r + x, b + x, a + b + x - 1
+    z = t / (alpha + T + t)
+    h = hyp2f1(_a, _b, _c, z)
+    # where the series overflows, Euler's transformation: 2F1(a, b; c; z) =
+    # (1 − z)^(c−a−b) 2F1(c−a, c−b; c; z), with the power kept in logarithms
+    h_alt = hyp2f1(_c - _a, _c - _b, _c, z)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        direct = np.isfinite(h)
+        sign = np.where(direct, np.sign(h), np.sign(h_alt))
+        ln_h = np.where(direct, np.log(np.abs(h)), np.log(np.abs(h_alt)) + (_c - _a - _b) * np.log1p(-z))
+        second = 1 - sign * np.exp(ln_h + (r + x) * np.log((alpha + T) / (alpha + t + T)))
+        num = (a + b + x - 1) / (a - 1) * second
+        den = 1 + (x > 0) * (a / np.where(x > 0, b + x - 1, 1.0)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+    return num / den
+
+
+class _Rescaled:
+    """A fitted transaction model whose predictions are computed on time
+    multiplied by ``c`` (with its scale parameters α, β multiplied by ``c``):
+    the same numbers mathematically, but the Pareto/NBD terms no longer
+    overflow for very frequent buyers (lifetimes issue #25). lifetimes fits
+    on the same rescaled time. BG/NBD's conditional expectation is
+    :func:`bgnbd_conditional_expected` (lifetimes' is NaN when a + b < 1)."""
+
+    def __init__(self, model, c: float, name: str | None = None):
+        self.c = float(c)
+        self.name = name
+        self.m = copy.copy(model)
+        self.m.params_ = model.params_.copy()
+        for k in SCALE_PARAMS:
+            if k in self.m.params_:
+                self.m.params_[k] = self.m.params_[k] * self.c
+
+    def conditional_expected_number_of_purchases_up_to_time(self, t, f, r, T):
+        if self.name == "bgnbd":
+            return bgnbd_conditional_expected(dict(self.m.params_), t * self.c, f, r * self.c, T * self.c)
+        return self.m.conditional_expected_number_of_purchases_up_to_time(t * self.c, f, r * self.c, T * self.c)
+
+    def conditional_probability_alive(self, f, r, T):
+        return self.m.conditional_probability_alive(f, r * self.c, T * self.c)
+
+    def expected_number_of_purchases_up_to_time(self, t):
+        return self.m.expected_number_of_purchases_up_to_time(np.asarray(t) * self.c)
+
+    def probability_of_n_purchases_up_to_time(self, t, n):
+        return self.m.probability_of_n_purchases_up_to_time(t * self.c, n)
+
+    def conditional_probability_of_n_purchases_up_to_time(self, n, t, f, r, T):
+        return self.m.conditional_probability_of_n_purchases_up_to_time(n, t * self.c, f, r * self.c, T * self.c)
+
+
+def _time_scale(T) -> float:
+    T = np.asarray(T, dtype=float)
+    return 10.0 / float(T.max()) if len(T) and T.max() > 0 else 1.0
+
+
+def degenerate_reason(name: str, params: dict, span: float, log_likelihood: float | None) -> str | None:
+    """Why converged estimates are not credible, or ``None`` when they are.
+
+    ``span`` is the scale the model's scale parameter is measured against:
+    the longest observation ``max T`` (in the data's time unit) for a
+    transaction model, the mean spend per repeat purchase day for
+    Gamma-Gamma (``v``). A parameter is degenerate when it, or a scale
+    parameter divided by ``span``, lies outside
+    [:data:`SHAPE_MIN`, :data:`SHAPE_MAX`]: the estimate sits at a boundary
+    of the parameter space (no heterogeneity left, or all of it) rather
+    than at an interior optimum. A non-finite log-likelihood is degenerate
+    too. The reason names the first offending value, e.g. ``"a = 1e-11"``.
+    """
+    if log_likelihood is None or not math.isfinite(log_likelihood):
+        return "log-likelihood not finite"
+    for k in PARAM_NAMES[name]:
+        v = float(params[k])
+        rel = v / span if k in (*SCALE_PARAMS, "v") and span and span > 0 else v
+        if not math.isfinite(rel) or not (SHAPE_MIN <= rel <= SHAPE_MAX):
+            return f"{k} = {v:.3g}"
+    return None
+
+
+def _log_likelihood(name: str, params: dict, f, r, T, w) -> float:
+    """The model's log-likelihood in the data's own time unit, summed over
+    customers (lifetimes reports a per-customer mean on rescaled time).
+
+    It is evaluated, like the fit, on time rescaled by ``c = 10 / max(T)``
+    (the Pareto/NBD terms overflow for very frequent buyers otherwise,
+    lifetimes issue #25) and brought back to the data's unit: rescaling
+    time by ``c`` divides the density of each of a customer's ``x``
+    purchase times by ``c``, so ``LL = LL_c + Σ w·x·log c``.
+    """
+    L = _lifetimes()
+    f, r, T, w = (np.asarray(x, dtype=float) for x in (f, r, T, w))
+    c = _time_scale(T)
+    p = {k: v * c if k in SCALE_PARAMS else v for k, v in params.items()}
+    p = np.array([p[k] for k in PARAM_NAMES[name]], dtype=float)
+    with _quiet():
+        if name == "pareto_nbd":
+            ll = float((w * L["pareto_nbd"]._conditional_log_likelihood(p, f, r * c, T * c)).sum())
+        else:
+            ll = float(-L[name]._negative_log_likelihood(np.log(p), f, r * c, T * c, w, 0.0) * w.sum())
+    return ll + float((w * f).sum() * math.log(c))
+
+
+# --------------------------------------------------------------------------
+# Fitting
+# --------------------------------------------------------------------------
+
+def fit_transactions(name: str, tr: pd.DataFrame) -> Fit:
+    """Fit one transaction model (``bgnbd``, ``pareto_nbd``, ``mbgnbd``) on
+    the patterns ``tr`` (:func:`journeykit.sections.ltv.summary.triples`),
+    weighted by customers.
+
+    A fit that does not converge is retried once with the penalizer
+    :data:`PENALIZER`; a fit that fails both times is returned with
+    ``converged=False`` and no model, never as if it had converged. A
+    converged fit whose estimates are degenerate (:func:`degenerate_reason`,
+    or predictions on the fitted patterns that are not finite) keeps its
+    parameters for the record and is marked so (:attr:`Fit.status`).
+    """
+    L = _lifetimes()
+    f, r, T, w = (tr[c].to_numpy() for c in ("frequency", "recency", "T", "weight"))
+    t0 = time.perf_counter()
+    model, pen, params = None, 0.0, None
+    for pen in (0.0, PENALIZER):
+        m = L[name](penalizer_coef=pen)
+        if name == "bgnbd":
+            # journeykit.stats.bgnbd: lifetimes' objective with an analytic
+            # gradient; the lifetimes model object only carries the
+            # parameters for its prediction formulas.
+            res = bgnbd.fit(f, r, T, w, penalizer=pen)
+            if not res.converged:
+                continue
+            m.params_ = pd.Series(res.params)[list(PARAM_NAMES[name])]
+            params = dict(res.params)
+            model = m
+            break
+        try:
+            with _quiet():
+                m.fit(f, r, T, weights=w) if name != "pareto_nbd" else m.fit(f, r, T, weights=w, tol=1e-6,
+                                                                            maxiter=PARETO_MAXITER)
+        except (L["ConvergenceError"], ValueError, FloatingPointError, np.linalg.LinAlgError):
+            continue
+        params = {k: float(m.params_[k]) for k in PARAM_NAMES[name]}
+        ok = getattr(m, "success_", True) and all(np.isfinite(v) and v > 0 for v in params.values())
+        if ok:
+            model = m
+            break
+    secs = time.perf_counter() - t0
+    if model is None:
+        return Fit(name, None, None, None, pen, False, secs, len(tr), int(w.sum()))
+    ll = _log_likelihood(name, params, f, r, T, w)
+    span = float(np.max(T)) if len(T) else 0.0
+    fit = Fit(name, model, params, ll, pen, True, secs, len(tr), int(w.sum()), _time_scale(T),
+              degenerate_reason(name, params, span, ll))
+    if fit.usable and span > 0:
+        pred = fit.predictor
+        if not (np.isfinite(expected_purchases(pred, span, tr)).all() and np.isfinite(p_alive(pred, tr, clip=False)).all()):
+            fit.degenerate = "predictions not finite"
+    return fit
+
+
+def fit_spend(summary: pd.DataFrame) -> tuple[Fit | None, float | None, int]:
+    """Gamma-Gamma on the customers with repeat purchases and positive
+    spend: ``(fit, correlation, n)`` where ``correlation`` is Pearson's r
+    between ``frequency`` and ``monetary_value`` over those customers and
+    ``n`` their number. ``fit`` is ``None`` with fewer than
+    :data:`MIN_REPEAT_CUSTOMERS` of them; retried with the penalizer like
+    :func:`fit_transactions`; degenerate estimates (``v`` measured against
+    the mean spend) are marked, never used."""
+    L = _lifetimes()
+    rep = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    n = len(rep)
+    corr = None
+    if n >= 3 and rep["frequency"].nunique() > 1 and rep["monetary_value"].nunique() > 1:
+        corr = float(np.corrcoef(rep["frequency"].astype(float), rep["monetary_value"].astype(float))[0, 1])
+    if n < MIN_REPEAT_CUSTOMERS:
+        return None, corr, n
+    g = rep.groupby(["frequency", "monetary_value"], as_index=False).size()
+    t0 = time.perf_counter()
+    for pen in (0.0, PENALIZER):
+        m = L["gamma_gamma"](penalizer_coef=pen)
+        try:
+            with _quiet():
+                m.fit(g["frequency"].to_numpy(), g["monetary_value"].to_numpy(), weights=g["size"].to_numpy())
+        except (L["ConvergenceError"], ValueError, FloatingPointError, np.linalg.LinAlgError):
+            continue
+        params = {k: float(m.params_[k]) for k in PARAM_NAMES["gamma_gamma"]}
+        if all(np.isfinite(v) and v > 0 for v in params.values()) and params["q"] > 1:
+            with _quiet():
+                ll = -float(m._negative_log_likelihood(np.log([params["p"], params["q"], params["v"]]),
+                                                       g["frequency"].to_numpy(float), g["monetary_value"].to_numpy(float),
+                                                       g["size"].to_numpy(float), 0.0)) * float(g["size"].sum())
+            why = degenerate_reason("gamma_gamma", params, float(rep["monetary_value"].mean()), ll)
+            return Fit("gamma_gamma", m, params, ll, pen, True, time.perf_counter() - t0, len(g), n,
+                       degenerate=why), corr, n
+    return Fit("gamma_gamma", None, None, None, PENALIZER, False, time.perf_counter() - t0, len(g), n), corr, n
+
+
+# --------------------------------------------------------------------------
+# Predictions
+# --------------------------------------------------------------------------
+
+def expected_purchases(model, t: float, tr: pd.DataFrame) -> np.ndarray:
+    """Expected purchase days in the next ``t`` time units of each pattern."""
+    with _quiet():
+        v = model.conditional_expected_number_of_purchases_up_to_time(
+            t, tr["frequency"].to_numpy(float), tr["recency"].to_numpy(float), tr["T"].to_numpy(float))
+    return np.asarray(v, dtype=float)
+
+
+def p_alive(model, tr: pd.DataFrame, clip: bool = True) -> np.ndarray:
+    """P(alive) of each pattern: the probability that the customer has not
+    dropped out by the observation end (0–1; unclipped with ``clip=False``)."""
+    with _quiet():
+        v = model.conditional_probability_alive(tr["frequency"].to_numpy(float), tr["recency"].to_numpy(float),
+                                                tr["T"].to_numpy(float))
+    v = np.asarray(v, dtype=float)
+    return np.clip(v, 0.0, 1.0) if clip else v
+
+
+def discounted_purchases(model, tr: pd.DataFrame, horizon_months: int, discount_rate_monthly: float,
+                         unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(discounted, undiscounted)`` expected purchases of each pattern over
+    the next ``horizon_months`` months: month ``m`` (of 365.25/12 days,
+    converted to the model's ``unit``) contributes its expected purchases
+    divided by ``(1 + discount_rate_monthly) ** m``.
+
+    The time unit is explicit here: lifetimes' own ``customer_lifetime_value``
+    assumes daily data unless told otherwise.
+    """
+    step = MONTH_DAYS / unit_days(unit)
+    prev = np.zeros(len(tr))
+    disc = np.zeros(len(tr))
+    for m in range(1, int(horizon_months) + 1):
+        cum = expected_purchases(model, m * step, tr)
+        disc += (cum - prev) / (1.0 + discount_rate_monthly) ** m
+        prev = cum
+    return disc, prev
+
+
+def expected_spend(fit: Fit | None, summary: pd.DataFrame, fallback: float) -> np.ndarray:
+    """Expected spend per purchase day of each customer: the Gamma-Gamma
+    conditional mean (the population mean ``p·v/(q−1)`` for customers
+    without repeat purchases), or ``fallback`` when there is no usable fit
+    (NaN for ``fallback=None``: amounts unknown)."""
+    if fit is None or not fit.usable:
+        return np.full(len(summary), np.nan if fallback is None else float(fallback))
+    f = summary["frequency"].to_numpy(float)
+    m = np.where(f > 0, summary["monetary_value"].to_numpy(float), 0.0)
+    with _quiet():
+        v = fit.model.conditional_expected_average_profit(f, m)
+    return np.asarray(v, dtype=float)
+
+
+def population_spend(params: dict) -> float:
+    """Gamma-Gamma mean spend per purchase ``p·v/(q−1)``."""
+    return params["p"] * params["v"] / (params["q"] - 1)
+
+
+__all__ = ["MODELS", "PARAM_NAMES", "PENALIZER", "SEED", "PARETO_MAXITER", "SHAPE_MIN", "SHAPE_MAX", "MIN_REPEAT_CUSTOMERS", "STATUSES",
+           "Fit", "bgnbd_conditional_expected", "degenerate_reason", "fit_transactions", "fit_spend", "expected_purchases", "p_alive",
+           "discounted_purchases", "expected_spend", "population_spend"]
