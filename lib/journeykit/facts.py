@@ -75,6 +75,12 @@ LIVE_STATES = ("new", "active", "reactivated", "at_risk", "dormant")
 HEALTH_BANDS = ("healthy", "at_risk", "unhealthy")
 """Health-score bands, best first."""
 
+OTHER = "__other__"
+"""The group small groups are folded into (worded "other" by a view, ``other`` in metrics.json)."""
+
+UNKNOWN = "__unknown__"
+"""The group of rows whose grouping value is missing (worded by a view)."""
+
 i18n.register({
     # RFM segments (the default rules' keys)
     "rfm_champions": {"en": "Champions", "ko": "챔피언"},
@@ -336,6 +342,68 @@ def rfm(ds, cfg, end: dt.date | None = None) -> pd.DataFrame:
     return ds.memo(("rfm", end), lambda: score_rfm(rfm_base(ds, cfg, end), cfg.segmentation.rfm.segments), cfg)
 
 
+# --------------------------------------------------------------------------
+# Acquisition cost
+# --------------------------------------------------------------------------
+
+def has_acquisition(ds) -> bool:
+    """Whether new customers can be attributed to a channel: a supplied (not
+    derived) customers table with an ``acquisition_channel`` column."""
+    t = ds.report.tables.get("customers")
+    return (ds.has("customers") and t is not None and t.status != "derived"
+            and "acquisition_channel" in ds.table("customers").columns)
+
+
+def channel_key(col):
+    """A channel name as it is matched across tables: trimmed, lower case;
+    empty and missing as :data:`UNKNOWN` (an Ibis expression)."""
+    ch = col.cast("string").strip().lower()
+    return ibis.ifelse(ch.isnull() | (ch == ""), ibis.literal(UNKNOWN), ch)
+
+
+def acquisition_costs(ds, cfg, start: dt.date, end: dt.date) -> pd.DataFrame | None:
+    """Customer acquisition cost per channel, for the customers who signed
+    up in ``[start, end)``: the one definition of CAC (awareness and LTV:CAC
+    both read it).
+
+    Columns: ``channel`` (:func:`channel_key` of ``acquisition_channel``),
+    ``signups``; ``spend``: the channel's ``marketing.spend`` over the same
+    days (channels matched by :func:`channel_key`; NaN for a channel without
+    spend); ``paid_signups``: the signups of channels with spend; ``cac`` =
+    spend ÷ paid signups (currency per customer; ``None`` without spend);
+    ``is_other``. Channels with fewer than max(min_group_size, k_anonymity)
+    signups fold into :data:`OTHER`, whose CAC is the folded spend over the
+    folded paid signups. ``None`` without attributable customers.
+    """
+    if not has_acquisition(ds):
+        return None
+
+    def build():
+        from journeykit.stats import compare
+
+        c = in_window(ds.table("customers"), "signup_at", start, end)
+        n = c.group_by(channel=channel_key(c.acquisition_channel)).aggregate(signups=c.count()).execute()
+        if ds.has("marketing") and "spend" in ds.table("marketing").columns:
+            m = in_window(ds.table("marketing"), "date", start, end)
+            sp = m.group_by(channel=channel_key(m.channel)).aggregate(spend=m.spend.sum()).execute()
+        else:
+            sp = pd.DataFrame({"channel": pd.Series([], dtype=object), "spend": pd.Series([], dtype="float64")})
+        df = n.merge(sp, on="channel", how="outer").fillna({"signups": 0})
+        df["paid_signups"] = df["signups"].where(df["spend"].notna(), 0)
+        minimum = max(int(cfg.definitions.min_group_size), int(cfg.definitions.k_anonymity))
+        df = compare.fold_small(df, "channel", "signups", minimum, other=OTHER,
+                                sum_columns=["signups", "spend", "paid_signups"])
+        if len(df) and df["channel"].iloc[-1] == OTHER and df["paid_signups"].iloc[-1] == 0:
+            df.loc[df.index[-1], "spend"] = float("nan")
+        df["cac"] = [compare.safe_div(s, p) for s, p in zip(df["spend"], df["paid_signups"])]
+        df["is_other"] = df["channel"] == OTHER
+        cols = ["channel", "signups", "paid_signups", "spend", "cac", "is_other"]
+        return df.reindex(columns=cols).astype({"signups": "float64", "paid_signups": "float64",
+                                                "spend": "float64", "cac": "float64"}).reset_index(drop=True)
+
+    return ds.memo(("acquisition_costs", start, end), build, cfg)
+
+
 def segment_keys(cfg) -> list[str]:
     """The client's RFM segment keys in rule order, each once."""
     return list(dict.fromkeys(r.segment for r in cfg.segmentation.rfm.segments))
@@ -344,4 +412,4 @@ def segment_keys(cfg) -> list[str]:
 __all__ = ["MONTHLY_STATES", "CUSTOMER_STATES", "LIVE_STATES", "HEALTH_BANDS", "PAYMENT_STATUSES", "label",
            "customer_events", "has_payment_status", "has_amounts", "attempts", "paid_orders", "purchases", "activity_sources",
            "activity", "activity_days", "is_trial", "quintile_scores", "fm_score", "assign_segments", "rfm_base", "score_rfm",
-           "rfm", "segment_keys"]
+           "rfm", "segment_keys", "OTHER", "UNKNOWN", "has_acquisition", "channel_key", "acquisition_costs"]

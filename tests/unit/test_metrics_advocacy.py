@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 import shutil
 
 import pandas as pd
@@ -25,7 +26,7 @@ from journeykit.data import loader as io
 from journeykit.sections.advocacy import compute as adv
 from journeykit.sections.advocacy import view as adv_view
 from journeykit.sections.registry import require
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 from test_metrics_awareness import recorded_metrics, run_notebook
 
 OCT, SEP = Period(2026, 10), Period(2026, 9)

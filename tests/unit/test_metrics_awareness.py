@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -296,7 +297,7 @@ def run_notebook(name: str, ds, folder):
     """Execute ``notebooks/<name>.ipynb`` with papermill on the client of ``ds``."""
     import papermill
 
-    from conftest import ROOT
+    ROOT = Path(__file__).resolve().parents[2]
 
     cfg_path = ds.cfg.write(folder / "run_config.json")
     return papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(folder / f"{name}.ipynb"),

@@ -65,7 +65,7 @@ USAGE_DAYS = 30
 """Usage before a response is counted over the 30 days before it."""
 USAGE_EVENTS = ("login", "feature_use")
 """Event types that count as using the product (app or account)."""
-OTHER = "__other__"
+OTHER = facts.OTHER
 """The breakdown row of groups folded for being small."""
 NO_TOUCHPOINT = "__none__"
 """The touchpoint of responses that do not record one."""

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 import ibis
 import pandas as pd
 
+from journeykit import facts
 from journeykit.data.query import in_window, month_frame, month_of, trailing_months
 from journeykit.sections import registry
 from journeykit.stats import compare
 
-OTHER = "__other__"
+OTHER = facts.OTHER
 """The breakdown row of channels folded for being small."""
-UNKNOWN = "__unknown__"
+UNKNOWN = facts.UNKNOWN
 """The channel of rows without one (a customer without ``acquisition_channel``)."""
 METRIC_NAMES = {OTHER: "other", UNKNOWN: "unknown"}
 """How :data:`OTHER` and :data:`UNKNOWN` are written in ``metrics.json``."""
@@ -64,12 +65,7 @@ def has_spend(ds) -> bool:
     return ds.memo(("awareness_has_spend",), check)
 
 
-def has_acquisition(ds) -> bool:
-    """Whether new customers can be attributed: a supplied (not derived)
-    customers table with an ``acquisition_channel`` column."""
-    if not ds.has("customers") or ds.report.tables["customers"].status == "derived":
-        return False
-    return "acquisition_channel" in ds.table("customers").columns
+has_acquisition = facts.has_acquisition
 
 
 def has_visit_source(ds) -> bool:
@@ -420,18 +416,9 @@ def acquisition_by_channel(ds, period, cfg=None) -> pd.DataFrame | None:
 
 
 def _acquisition(ds, period, cfg) -> pd.DataFrame:
-    c = in_window(ds.table("customers"), "signup_at", period.start, period.end)
-    n = c.group_by(channel=_norm(c.acquisition_channel).fill_null(UNKNOWN)).agg(new_customers=c.count()).execute()
-    media = _media_by_channel(ds, period)
-    df = n.merge(media[["channel", "spend"]], on="channel", how="outer").fillna({"new_customers": 0})
-    df["paid_new"] = df["new_customers"].where(df["spend"].notna(), 0)
-    df = compare.fold_small(df, "channel", "new_customers", _minimum(cfg), other=OTHER,
-                            sum_columns=["new_customers", "spend", "paid_new"])
-    if len(df) and df["channel"].iloc[-1] == OTHER and df["paid_new"].iloc[-1] == 0:
-        df.loc[df.index[-1], "spend"] = float("nan")
+    df = facts.acquisition_costs(ds, cfg, period.start, period.end).rename(columns={"signups": "new_customers"})
     total = df["new_customers"].sum()
     df["share"] = [compare.safe_div(x, total) for x in df.new_customers]
-    df["cac"] = [compare.safe_div(s, p) for s, p in zip(df.spend, df.paid_new)]
     cols = ["channel", "new_customers", "share", "spend", "cac"]
     return df.reindex(columns=cols).astype({c: "float64" for c in cols[1:]})
 

@@ -54,9 +54,9 @@ STEPS = ("visit", "product_view", "add_to_cart", "checkout_start", "purchase")
 """Funnel steps, in order (canonical event types)."""
 PAGE_TYPES = ("visit", "page_view", "product_view", "pricing_view")
 """Event types counted as page views when the export has no ``page`` column."""
-OTHER = "__other__"
+OTHER = facts.OTHER
 """The breakdown row of groups folded for being small."""
-UNKNOWN = "__unknown__"
+UNKNOWN = facts.UNKNOWN
 """The group of journeys without a device or channel."""
 BREAKDOWNS = ("device", "channel")
 """The columns the funnel can be split by."""

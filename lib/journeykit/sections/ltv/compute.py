@@ -73,10 +73,10 @@ NO_SEGMENT = "none"
 """RFM key of customers without an order in the RFM lookback window
 (labelled by ``facts.label("rfm", "none", cfg)``)."""
 
-OTHER = "_other"
+OTHER = facts.OTHER
 """Group key of the small groups folded together (shown as "other")."""
 
-UNKNOWN = "_unknown"
+UNKNOWN = facts.UNKNOWN
 """Acquisition channel key of customers without one (shown as "not recorded")."""
 
 METRIC_STATUS = {"ok": "converged", "penalized": "penalized", "degenerate": "degenerate", "failed": "failed"}
@@ -320,11 +320,7 @@ def by_segment(ds, cfg) -> pd.DataFrame | None:
     return _group_table(df, "segment", cfg, a.amounts, order=facts.segment_keys(cfg) + [NO_SEGMENT, OTHER])
 
 
-def has_acquisition(ds) -> bool:
-    """Whether customers were supplied (not derived) with an ``acquisition_channel``."""
-    t = ds.report.tables.get("customers")
-    return (ds.has("customers") and t is not None and t.status != "derived"
-            and "acquisition_channel" in ds.table("customers").columns)
+has_acquisition = facts.has_acquisition
 
 
 def customers_derived(ds) -> bool:
@@ -339,8 +335,7 @@ def _customer_attributes(ds):
     c = ds.table("customers")
     cols = {"customer_id": c.customer_id.cast("string"), "signup_at": c.signup_at}
     if "acquisition_channel" in c.columns:
-        ch = c.acquisition_channel.cast("string").strip().lower()
-        cols["channel"] = ibis.ifelse(ch.isnull() | (ch == ""), ibis.literal(UNKNOWN), ch)
+        cols["channel"] = facts.channel_key(c.acquisition_channel)
     return c.select(**cols)
 
 
@@ -422,25 +417,9 @@ def cac_window(cfg) -> tuple[dt.date, dt.date]:
 
 def acquisition_costs(ds, cfg, lo: dt.date, hi: dt.date) -> pd.DataFrame:
     """Per acquisition channel, customers who signed up in ``[lo, hi)``:
-    ``signups``; ``spend`` = the channel's marketing spend over the same
-    days (``marketing.channel`` matched trimmed and case-insensitively; NaN
-    for a channel without spend); ``cac`` = spend / signups (currency per
-    signup; ``None`` without spend). Channels under max(min_group_size,
-    k_anonymity) signups fold into :data:`OTHER`, whose CAC is the folded
-    spend over the signups of the folded channels that have spend (the
-    awareness section's definition). ``is_other`` marks that row."""
-    c = in_window(_customer_attributes(ds), "signup_at", lo, hi)
-    n = c.group_by("channel").aggregate(signups=c.count()).execute()
-    m = in_window(ds.table("marketing"), "date", lo, hi)
-    sp = m.group_by(channel=m.channel.cast("string").strip().lower()).aggregate(spend=m.spend.sum()).execute()
-    df = n.merge(sp, on="channel", how="outer").fillna({"signups": 0})
-    df["paid_signups"] = df["signups"].where(df["spend"].notna(), 0)
-    df = compare.fold_small(df, "channel", "signups", _minimum(cfg), other=OTHER,
-                            sum_columns=["signups", "spend", "paid_signups"])
-    if len(df) and df["channel"].iloc[-1] == OTHER and df["paid_signups"].iloc[-1] == 0:
-        df.loc[df.index[-1], "spend"] = float("nan")
-    df["cac"] = [compare.safe_div(s, p) for s, p in zip(df["spend"], df["paid_signups"])]
-    df["is_other"] = df["channel"] == OTHER
+    ``signups``, ``spend``, ``cac`` and ``is_other`` as the report defines
+    them once (:func:`journeykit.facts.acquisition_costs`)."""
+    df = facts.acquisition_costs(ds, cfg, lo, hi)
     df["signups"] = df["signups"].astype("int64")
     return df[["channel", "signups", "spend", "cac", "is_other"]].reset_index(drop=True)
 

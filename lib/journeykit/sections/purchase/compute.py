@@ -54,10 +54,10 @@ DAY_BUCKETS = ((0, 1, "same_day"), (1, 4, "d1_3"), (4, 8, "d4_7"), (8, 15, "d8_1
                (31, 91, "d31_90"), (91, math.inf, "d91_plus"))
 """Buckets of days from signup to first order: ``[low, high)`` and a key."""
 
-OTHER = "__other__"
+OTHER = facts.OTHER
 """The key of the row small groups fold into (the view names it)."""
 
-UNKNOWN = "__unknown__"
+UNKNOWN = facts.UNKNOWN
 """The key of the group whose breakdown column is empty (the view names it)."""
 
 

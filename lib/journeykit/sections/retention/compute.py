@@ -44,10 +44,10 @@ STABLE_KEYS = registry.get("40_retention").stable_keys
 EXTRA_KEYS = ("mrr_churn", "session_minutes", "inter_purchase_days")
 """Further metrics.json keys (each also with ``_prev``)."""
 
-OTHER = "__other__"
+OTHER = facts.OTHER
 """The key of the row small groups fold into (the view names it)."""
 
-UNKNOWN = "__unknown__"
+UNKNOWN = facts.UNKNOWN
 """The key of the group whose breakdown column is empty (the view names it)."""
 
 
