@@ -11,12 +11,18 @@ the exports.
 
 What the loader does, in order, for each table in the client file:
 
-1. finds the file (CSV, Parquet, Excel) or the database table;
-2. detects a CSV's encoding (UTF-8, UTF-8 with BOM, CP949/EUC-KR);
-3. maps the client's column names and event names onto canonical ones;
+1. finds the file (CSV, Parquet, Excel) or the database table
+   (``schema.table``);
+2. detects a CSV's encoding (UTF-8, UTF-8 with BOM, CP949/EUC-KR), checking
+   a byte-order mark or a declared UTF-8 against the bytes;
+3. finds the header (``header_row``, ``skip_rows``) and maps the client's
+   column names and event names onto canonical ones, refusing a name the
+   header repeats;
 4. drops PII columns (email, name, phone, free-text comment) unread;
 5. casts each column on the engine, failing with examples on values that
-   are not numbers or timestamps;
+   are not numbers or timestamps, converting timestamps that carry a UTC
+   offset or a zone name to the client's time zone, and refusing decimals
+   in an amount of a currency without minor units;
 6. validates values with the table's pandera schema, in bounded chunks;
 7. repairs what is safe to repair, and counts it (see ``Repair``).
 
@@ -123,6 +129,7 @@ AMBIGUOUS_ZONES: dict[str, str] = {
 _ZONE_TOKEN = r"\s([A-Za-z][A-Za-z0-9_/+:-]*)$"
 _ZONE_SUFFIX = r"\s+[A-Za-z][A-Za-z0-9_/+:-]*$"
 _OFFSET_TOKEN = r"(Z|[+-][0-9]{2}:?[0-9]{2})$"
+_SPACED_OFFSET = r"\s+([+-][0-9]{2}:?[0-9]{2})$"  # "... 08:25:30 +0900": the cast wants no space
 _ZONE_ANY = r"(\s[A-Za-z][A-Za-z0-9_/+:-]*|Z|[+-][0-9]{2}:?[0-9]{2})$"
 _UTC_OFFSET_TOKEN = r"^(UTC|GMT)([+-])([0-9]{1,2}?):?([0-9]{2})?$"
 
@@ -884,7 +891,7 @@ class _TableLoader:
             f") END)[1]")
         with_offset = "" if fmt else (
             f"WHEN regexp_matches({s}, {_lit(_OFFSET_TOKEN)}) "
-            f"THEN timezone({tz}, TRY_CAST({s} AS TIMESTAMPTZ)) ")
+            f"THEN timezone({tz}, TRY_CAST(regexp_replace({s}, {_lit(_SPACED_OFFSET)}, '\\1') AS TIMESTAMPTZ)) ")
         return (f"CASE WHEN regexp_matches({s}, {_lit(_ZONE_TOKEN)}) THEN {zoned} "
                 f"{with_offset}ELSE {plain} END")
 
