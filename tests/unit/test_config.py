@@ -472,7 +472,46 @@ def test_resolved_configuration_round_trips_with_its_run_context(tmp_path):
         config.load("acme", "2026-09", resolved=str(path))
 
 
-def test_yaml_booleans_in_a_mapping_are_explained(tmp_path):
+@pytest.mark.parametrize("entry, key, says", [
+    ("columns: {order_id: no}", "columns", "the value of order_id was read as false (an unquoted no or off)"),
+    ("event_types: {yes: purchase}", "event_types", "the name yes (or on) in 'yes: purchase' was read as true"),
+    ("values: {payment_status: {off: cancelled}}", "values", "the name no (or off) in 'no: cancelled'"),
+    ("sheet: on", "sheet", "the value was read as true"),
+])
+def test_yaml_booleans_in_a_mapping_are_explained(tmp_path, entry, key, says):
     msg = load_error(make_root(tmp_path, {"acme": MINIMAL.replace("orders: {file: orders.csv}",
-                                                                  "orders: {file: orders.csv, columns: {order_id: no}}")}))
-    assert "put the name in quotes" in msg and "data.tables.orders.columns" in msg
+                                                                  f"orders: {{file: orders.csv, {entry}}}")}))
+    assert "put the name in quotes" in msg and f"data.tables.orders.{key}" in msg
+    assert says in msg
+
+
+def test_yaml_python_tag_is_refused_as_unsafe(tmp_path):
+    root = make_root(tmp_path, {"acme": MINIMAL + "name: !!python/object/apply:os.system ['echo hi']\n"})
+    text = load_error(root)
+    assert "unsafe YAML tag '!!python/object/apply:os.system' at line 6" in text
+    assert "syntax error" not in text
+    assert "write the value itself" in text
+
+
+def test_other_yaml_tag_is_refused_as_unsupported(tmp_path):
+    text = load_error(make_root(tmp_path, {"acme": MINIMAL + "name: !Ref client_name\n"}))
+    assert "unsupported YAML tag '!Ref'" in text
+
+
+@pytest.mark.parametrize("entry, match", [
+    ("header_row: 0", "header_row"),
+    ("skip_rows: -1", "skip_rows"),
+    ("time_zones: {IST: India}", "neither an IANA time zone"),
+])
+def test_table_reading_settings_are_checked(tmp_path, entry, match):
+    text = load_error(make_root(tmp_path, {"acme": MINIMAL.replace("orders: {file: orders.csv}",
+                                                                   f"orders: {{file: orders.csv, {entry}}}")}))
+    assert match in text and "data.tables.orders" in text
+
+
+def test_table_reading_settings_are_read(tmp_path):
+    root = make_root(tmp_path, {"acme": MINIMAL.replace(
+        "orders: {file: orders.csv}",
+        "orders: {file: orders.xlsx, header_row: 3, skip_rows: 1, time_zones: {CST: Asia/Shanghai, IST: '+05:30'}}")})
+    t = config.load("acme", "2026-10", root=root).data.tables["orders"]
+    assert (t.header_row, t.skip_rows, t.time_zones) == (3, 1, {"CST": "Asia/Shanghai", "IST": "+05:30"})

@@ -42,6 +42,7 @@ def make_project(tmp_path: Path, client_yaml: str, files: dict[str, bytes | pd.D
             else:
                 content.to_excel(data / name, index=False)
         else:
+            (data / name).parent.mkdir(parents=True, exist_ok=True)
             (data / name).write_bytes(content)
     return root
 
@@ -680,3 +681,321 @@ def test_missing_database_file_is_a_clear_error_and_not_created(tmp_path):
         load(root)
     assert info.value.table == "orders" and "cannot read table 'orders'" in info.value.problem
     assert not db.exists()
+
+
+# --------------------------------------------------------------------------
+# Hostile inputs (issue 19): zones, repeated names, currencies, CSV shapes,
+# encodings, Excel headers, database tables, messages
+# --------------------------------------------------------------------------
+
+def xlsx(rows: list[list], merge: list[str] = ()) -> bytes:
+    """An .xlsx file whose first sheet holds ``rows`` from A1 (None: empty cell)."""
+    import io as _io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row, start=1):
+            if v is not None:
+                ws.cell(r, c, v)
+    for rng in merge:
+        ws.merge_cells(rng)
+    buf = _io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_zone_names_are_converted_to_the_client_time_zone(tmp_path):
+    root = make_project(tmp_path, """
+        timezone: Asia/Seoul
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.csv}
+        """, {"orders.csv": (b"customer_id,ordered_at,amount\n"
+                             b"c1,2024-11-04 08:25:30 UTC,10\n"                # 17:25:30 in Seoul (+9 h)
+                             b"c2,2024-11-04 08:25:30 PST,20\n"                # -08:00: 2024-11-05 01:25:30
+                             b"c3,2024-11-04 08:25:30 America/New_York,30\n"   # EST since Nov 3: 22:25:30
+                             b"c4,2024-07-04 08:25:30 America/New_York,40\n"   # EDT in July: 21:25:30
+                             b"c5,2024-11-04 08:25:30 UTC+9,50\n"              # an offset after UTC: as is
+                             b"c6,2024-11-04 08:25:30,60\n")})                 # no zone: Seoul time
+    with load(root, "2024-11") as ds:
+        got = frame(ds, "orders", raw=True).set_index("customer_id")["ordered_at"].to_dict()
+        assert got == {
+            "c1": pd.Timestamp("2024-11-04 17:25:30"), "c2": pd.Timestamp("2024-11-05 01:25:30"),
+            "c3": pd.Timestamp("2024-11-04 22:25:30"), "c4": pd.Timestamp("2024-07-04 21:25:30"),
+            "c5": pd.Timestamp("2024-11-04 08:25:30"), "c6": pd.Timestamp("2024-11-04 08:25:30")}
+        assert ds.report.tables["orders"].time_zones == {"ordered_at": {
+            "UTC": 1, "PST": 1, "America/New_York": 2, "UTC+9": 1}}
+
+
+def test_client_says_what_an_ambiguous_zone_name_means(tmp_path):
+    files = {"orders.csv": (b"customer_id,ordered_at,amount\n"
+                            b"c1,2024-11-04 08:00:00 IST,10\n"      # India: 02:30 UTC, 11:30 in Seoul
+                            b"c2,2024-11-04 08:00:00 CST,20\n")}    # by default North American Central (-06:00)
+    yaml_ = """
+        timezone: Asia/Seoul
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.csv%s}
+        """
+    with pytest.raises(DataError) as info:
+        load(make_project(tmp_path / "a", yaml_ % "", files), "2024-11")
+    assert info.value.column == "ordered_at" and info.value.n_rows == 1
+    assert "IST (1 row: ambiguous" in info.value.problem and "time_zones" in info.value.fix
+
+    root = make_project(tmp_path / "b", yaml_ % ", time_zones: {IST: Asia/Kolkata, CST: '+08:00'}", files)
+    with load(root, "2024-11") as ds:
+        got = frame(ds, "orders", raw=True).set_index("customer_id")["ordered_at"].to_dict()
+        assert got == {"c1": pd.Timestamp("2024-11-04 11:30"),     # 08:00 +05:30 -> 02:30 UTC -> 11:30 KST
+                       "c2": pd.Timestamp("2024-11-04 09:00")}     # China: 08:00 +08:00 -> 09:00 KST
+
+
+def test_zone_name_after_a_date_format_is_converted(tmp_path):
+    root = make_project(tmp_path, """
+        timezone: Asia/Seoul
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.csv, date_format: "%d/%m/%Y %H:%M %Z"}
+        """, {"orders.csv": b"customer_id,ordered_at,amount\nc1,04/11/2024 08:25 BST,10\nc2,04/11/2024 08:25,20\n"})
+    with load(root, "2024-11") as ds:
+        got = frame(ds, "orders", raw=True).set_index("customer_id")["ordered_at"].to_dict()
+        # BST is British Summer Time (+01:00), not ICU's Bangladesh (+06:00): 07:25 UTC, 16:25 in Seoul.
+        assert got == {"c1": pd.Timestamp("2024-11-04 16:25"), "c2": pd.Timestamp("2024-11-04 08:25")}
+
+
+def test_repeated_excel_column_name_is_an_error_naming_it(tmp_path):
+    root = make_project(tmp_path, """
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.xlsx}
+        """, {"orders.xlsx": xlsx([["customer_id", "ordered_at", "Amount", "amount"],
+                                   ["c1", "2026-10-01", 1, 12000],
+                                   ["c2", "2026-10-02", 1, 8000]])})
+    with pytest.raises(DataError) as info:
+        load(root)
+    err = info.value
+    assert (err.table, err.column) == ("orders", "amount")
+    assert "'Amount' and 'amount' (columns C, D" in err.problem      # Excel's column letters
+    assert err.examples == ["Amount", "amount"]
+
+
+def test_repeated_name_of_an_unread_column_is_not_an_error(tmp_path):
+    root = make_project(tmp_path, ORDERS_YAML, {
+        "orders.csv": b"customer_id,ordered_at,amount,note,note\nc1,2026-10-01,10,a,b\n"})
+    with load(root) as ds:
+        assert frame(ds, "orders")["amount"].tolist() == [10.0]
+
+
+def test_repeated_name_is_found_in_a_large_csv_read_from_its_parquet_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "CSV_TO_PARQUET_BYTES", 0)
+    root = make_project(tmp_path, ORDERS_YAML.replace("{file: orders.csv}", "{file: orders.csv, columns: {amount: total}}"),
+                        {"orders.csv": b"customer_id,ordered_at,total,amount,amount\nc1,2026-10-01,10,1,2\n"})
+    with load(root) as ds:                                      # amount is not read: the copy is made
+        assert frame(ds, "orders")["amount"].tolist() == [10.0]
+    yaml_path = root / "params" / "clients" / "acme.yaml"
+    yaml_path.write_text(textwrap.dedent(ORDERS_YAML), encoding="utf-8")
+    with pytest.raises(DataError, match="repeats a column name"):   # the copy remembers the header
+        load(root)
+
+
+@pytest.mark.parametrize("currency, rows, bad", [
+    ("JPY", b"c1,2026-10-01,1.5\n", ["1.5"]),                   # yen have no minor unit
+    ("KRW", b"c1,2026-10-01,\"1.234.567\"\n", None),             # not a number at all: the cast error says so
+    ("USD", b"c1,2026-10-01,1.234\n", []),                      # cents are fine in dollars
+])
+def test_decimals_in_a_currency_without_minor_units(tmp_path, currency, rows, bad):
+    root = make_project(tmp_path, f"currency: {currency}\n" + textwrap.dedent(ORDERS_YAML),
+                        {"orders.csv": b"customer_id,ordered_at,amount\n" + rows})
+    if bad == []:
+        with load(root) as ds:
+            assert ds.report.tables["orders"].rows_loaded == 1
+        return
+    with pytest.raises(DataError) as info:
+        load(root)
+    if bad is None:
+        assert "not a number" in info.value.problem
+    else:
+        assert info.value.examples == bad and currency in info.value.problem
+
+
+def test_decimals_are_checked_in_each_row_s_own_currency(tmp_path):
+    root = make_project(tmp_path, "currency: USD\n" + textwrap.dedent(ORDERS_YAML), {
+        "orders.csv": (b"customer_id,ordered_at,amount,currency\n"
+                       b"c1,2026-10-01,12.50,USD\n"        # cents: fine
+                       b"c2,2026-10-02,1200,jpy\n"         # whole yen: fine
+                       b"c3,2026-10-03,9.99,JPY\n")})      # yen with decimals: refused
+    with pytest.raises(DataError) as info:
+        load(root)
+    err = info.value
+    assert (err.column, err.n_rows, err.examples) == ("amount", 1, ["9.99"])
+    assert "JPY has no minor unit" in err.problem
+
+
+def test_quoted_newline_in_a_large_csv_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "CSV_TO_PARQUET_BYTES", 0)          # the Parquet conversion path
+    root = make_project(tmp_path, ORDERS_YAML, {
+        "orders.csv": b'customer_id,ordered_at,amount,note\nc1,2026-10-01,10,"two\nlines"\nc2,2026-10-02,20\n'})
+    with load(root) as ds:
+        assert sorted(frame(ds, "orders")["amount"]) == [10.0, 20.0]
+
+
+def test_short_rows_are_padded_not_misread(tmp_path):
+    # What null_padding buys: without it DuckDB's sniffer reads a file with
+    # a short row as one column per line, and the table fails to map.
+    root = make_project(tmp_path, ORDERS_YAML, {
+        "orders.csv": b"customer_id,ordered_at,amount,channel\nc1,2026-10-01,10,web\nc2,2026-10-02,20\n"})
+    with load(root) as ds:
+        assert frame(ds, "orders").set_index("customer_id")["amount"].to_dict() == {"c1": 10.0, "c2": 20.0}
+
+
+def test_bom_on_a_cp949_file_is_explained(tmp_path):
+    raw = b"\xef\xbb\xbf" + KOREAN_CSV.encode("cp949")
+    root = make_project(tmp_path, KOREAN_YAML, {"orders.csv": raw})
+    with pytest.raises(io.EncodingMismatch):
+        io.detect_encoding(root / "data" / "acme" / "orders.csv")
+    with pytest.raises(DataError) as info:
+        load(root)
+    err = info.value
+    assert err.table == "orders" and err.column is None
+    assert "UTF-8 byte-order mark" in err.problem and "CP949" in err.problem
+    assert "bytes B0 ED at byte 3 (line 1) (in CP949: '고')" in err.problem   # the first Hangul of the header
+    assert "data.tables.orders.encoding: cp949" in err.fix
+
+    # The fix works: declared CP949, the mark is skipped (not glued to the first name).
+    (root / "params" / "clients" / "acme.yaml").write_text(
+        textwrap.dedent(KOREAN_YAML).replace("file: orders.csv", "file: orders.csv\n      encoding: cp949"),
+        encoding="utf-8")
+    with load(root) as ds:
+        assert sorted(frame(ds, "orders")["channel"]) == ["네이버", "카카오"]
+
+
+def test_declared_utf8_that_is_not_is_explained(tmp_path):
+    root = make_project(tmp_path, KOREAN_YAML.replace("file: orders.csv", "file: orders.csv\n          encoding: utf-8"),
+                        {"orders.csv": KOREAN_CSV.encode("cp949")})
+    with pytest.raises(DataError) as info:
+        load(root)
+    assert "declared utf-8" in info.value.problem and "reads as CP949" in info.value.problem
+    assert "encoding: cp949" in info.value.fix
+
+
+def test_excel_title_rows_and_two_level_header(tmp_path):
+    sheet = xlsx([
+        ["Orders export, October 2026"],                                   # row 1: title
+        [],                                                                # row 2: blank
+        ["Customer", None, "Order", None],                                 # row 3: groups (merged)
+        ["customer_id", "channel", "ordered_at", "amount"],                # row 4: the names
+        ["(id)", "(text)", "(date)", "(KRW)"],                             # row 5: units
+        ["c1", "web", "2026-10-01 09:00:00", 12000],
+        ["c2", "app", "2026-10-02 10:00:00", 8000],
+    ], merge=["A3:B3", "C3:D3"])
+    root = make_project(tmp_path, """
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.xlsx, header_row: 4, skip_rows: 1}
+        """, {"orders.xlsx": sheet})
+    with load(root) as ds:
+        df = frame(ds, "orders").sort_values("customer_id")
+        assert df["amount"].tolist() == [12000.0, 8000.0]
+        assert df["channel"].tolist() == ["web", "app"]
+        assert ds.report.tables["orders"].rows_read == 2
+
+
+def test_header_row_beyond_the_sheet_is_explained(tmp_path):
+    root = make_project(tmp_path, """
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.xlsx, header_row: 9}
+        """, {"orders.xlsx": xlsx([["customer_id", "ordered_at", "amount"], ["c1", "2026-10-01", 1]])})
+    with pytest.raises(DataError) as info:
+        load(root)
+    assert "has 2 rows" in info.value.problem and "header_row" in info.value.fix
+
+
+def test_header_settings_on_a_parquet_file_are_refused(tmp_path):
+    root = make_project(tmp_path, """
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.parquet, header_row: 2}
+        """, {"orders.parquet": pd.DataFrame({"customer_id": ["c1"], "ordered_at": ["2026-10-01"], "amount": [1.0]})})
+    with pytest.raises(ConfigError, match="header_row is set, but the table is read from a Parquet file"):
+        load(root)
+
+
+def _warehouse(path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA sales")
+    con.execute("CREATE TABLE sales.orders (cust VARCHAR, ts TIMESTAMP, amount DOUBLE)")
+    con.execute("INSERT INTO sales.orders VALUES ('c1', '2026-10-01 10:00', 10), ('c2', '2026-10-02 11:00', 32.5)")
+    con.close()
+
+
+def test_database_table_with_a_schema_and_a_relative_path(tmp_path, monkeypatch):
+    root = make_project(tmp_path, """
+        data:
+          source: duckdb://data/warehouse.duckdb
+          tables:
+            orders:
+              table: sales.orders
+              columns: {customer_id: cust, ordered_at: ts}
+        """, {})
+    _warehouse(root / "data" / "warehouse.duckdb")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)                    # relative to the project, not the working directory
+    with load(root) as ds:
+        assert frame(ds, "orders")["amount"].sum() == 42.5
+        assert ds.report.tables["orders"].source == "duckdb://data/warehouse.duckdb / sales.orders"
+    assert not (elsewhere / "data").exists()
+
+
+def test_missing_database_table_lists_the_tables(tmp_path):
+    root = make_project(tmp_path, """
+        data:
+          source: duckdb://data/warehouse.duckdb
+          tables:
+            orders: {table: sales.order, columns: {customer_id: cust, ordered_at: ts}}
+        """, {})
+    _warehouse(root / "data" / "warehouse.duckdb")
+    with pytest.raises(DataError) as info:
+        load(root)
+    assert "table 'sales.order' does not exist" in info.value.problem
+    assert "did you mean 'sales.orders'" in info.value.fix
+
+
+def test_errors_name_files_matched_in_several_folders_by_path(tmp_path):
+    root = make_project(tmp_path, """
+        data:
+          source: data/acme
+          tables:
+            orders: {file: "*/orders.csv"}
+        """, {
+        "2026-09/orders.csv": b"customer_id,ordered_at,amount\nc1,2026-09-01,10\n",
+        "2026-10/orders.csv": b"customer_id,ordered_at,amount\nc2,2026-10-01,abc\n",
+    })
+    with pytest.raises(DataError) as info:
+        load(root)
+    assert info.value.file == "2026-09/orders.csv, 2026-10/orders.csv"
+    assert "(file 2026-09/orders.csv, 2026-10/orders.csv)" in str(info.value)
+
+
+def test_glob_with_folders_matching_nothing_lists_paths(tmp_path):
+    root = make_project(tmp_path, """
+        data:
+          source: data/acme
+          tables:
+            orders: {file: "*/order.csv"}
+        """, {"2026-09/orders.csv": b"customer_id,ordered_at,amount\nc1,2026-09-01,10\n"})
+    with pytest.raises(DataError) as info:
+        load(root)
+    assert "did you mean '2026-09/orders.csv'" in info.value.fix

@@ -59,8 +59,28 @@ class TableConfig(_Strict):
     """CSV encoding; detected (UTF-8, UTF-8 BOM, CP949) when absent."""
     sheet: str | None = None
     """Excel sheet name; the first sheet when absent."""
+    header_row: int | None = Field(None, ge=1)
+    """CSV and Excel: the 1-based row (a CSV's line) that holds the column
+    names, when rows above it hold a title, notes or a first header level;
+    row 1 when absent. E.g. ``header_row: 3`` for a sheet whose title is in
+    row 1 and names in row 3 (row 2 blank); for a two-level header (group
+    names over column names) the row with the column names."""
+    skip_rows: int | None = Field(None, ge=0)
+    """CSV and Excel: how many rows right below the header row to ignore (a
+    units line, a second header level under the names, a separator);
+    none when absent."""
     date_format: str | None = None
     """strftime format of the timestamps when they are not ISO 8601."""
+    time_zones: dict[str, str] = Field(default_factory=dict)
+    """Time zone names at the end of the timestamps -> the zone they mean:
+    an IANA name or a UTC offset, e.g. ``{CST: Asia/Shanghai, IST:
+    "+05:30"}``. Timestamps ending in a zone name (``2024-11-04 08:25:30
+    PST``, ``... America/New_York``) or a UTC offset (``Z``, ``+09:00``) are
+    converted to the client's time zone; those without are taken as its
+    local time. IANA names and common abbreviations are known (see
+    ``journeykit.data.loader.ZONE_ABBREVIATIONS``: CST is North American
+    Central time, BST British Summer Time); an ambiguous one (IST, AST,
+    SST, GST, ECT) or an unknown one stops the load until it is named here."""
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     """A categorical column -> {the client's value: canonical value}, e.g.
     ``payment_status: {결제완료: paid, 결제실패: failed}`` (canonical:
@@ -68,19 +88,44 @@ class TableConfig(_Strict):
     mapped by default; any other value stops the load with a list of the
     values to map."""
 
-    @field_validator("columns", "event_types", "values", mode="before")
+    @field_validator("columns", "event_types", "values", "time_zones", "file", "table", "event_type",
+                     "encoding", "sheet", "date_format", mode="before")
     @classmethod
     def _no_yaml_booleans(cls, v: Any) -> Any:
-        # YAML 1.1 (PyYAML) reads an unquoted no / yes / on / off as a boolean.
-        def check(d: Any) -> None:
+        # YAML 1.1 (PyYAML) reads an unquoted no / yes / on / off as a boolean:
+        # a client column named "no" would become False. (ValueError, not
+        # TypeError: pydantic reports only the former as a validation error.)
+        why = "YAML reads an unquoted no, yes, on or off as true/false; put the name in quotes"
+
+        def check(d: Any, key: Any = None) -> None:
+            if isinstance(d, bool):
+                word = "yes" if d else "no"
+                where = f"the value of {key}" if key is not None else "the value"
+                raise ValueError(f"{where} was read as {str(d).lower()} (an unquoted {word} or "  # noqa: TRY004
+                                 f"{'on' if d else 'off'}): {why}, e.g. "
+                                 + (f"{key}: '{word}'" if key is not None else f"'{word}'"))
             if isinstance(d, dict):
                 for k, x in d.items():
-                    if isinstance(k, bool) or isinstance(x, bool):
-                        raise ValueError(
-                            "a name was read as true/false: YAML reads an unquoted no, yes, on or off as a "
-                            "boolean; put the name in quotes, e.g. 'no'")
-                    check(x)
+                    if isinstance(k, bool):
+                        word = "yes" if k else "no"
+                        raise ValueError(f"the name {word} (or {'on' if k else 'off'}) in '{word}: {x}' was read "  # noqa: TRY004
+                                         f"as {str(k).lower()}: {why}, e.g. '{word}': {x}")
+                    check(x, k)
+
         check(v)
+        return v
+
+    @field_validator("time_zones")
+    @classmethod
+    def _known_zones(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, zone in v.items():
+            if re.fullmatch(r"[+-][0-9]{2}:?[0-9]{2}", zone.strip()):
+                continue
+            try:
+                zoneinfo.ZoneInfo(zone.strip())
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{name}: {zone!r} is neither an IANA time zone (Asia/Shanghai) nor a UTC "
+                                 "offset (+08:00)") from None
         return v
 
 
@@ -310,6 +355,21 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} does not exist") from None
     try:
         data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as e:
+        # safe_load builds plain values only: a tag such as
+        # !!python/object/apply:os.system would run code under yaml.load.
+        mark = e.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        found = re.search(r"tag '([^']*)'", e.problem or "")
+        tag = (found.group(1) if found else "?").replace("tag:yaml.org,2002:", "!!")
+        unsafe = tag.startswith("!!python/")
+        raise ConfigError(
+            f"{path}: {'unsafe ' if unsafe else 'unsupported '}YAML tag '{tag}'{where} is refused"
+            + (": a client file holds plain values only, and a !!python tag would build Python objects or run code"
+               if unsafe else ": a client file holds plain values only (text, numbers, true/false, lists, mappings)"),
+            fix="remove the tag and write the value itself: a name or text in quotes (e.g. 'orders.csv'), "
+                "a number, or a mapping",
+        ) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -56,6 +56,11 @@ class TableLoad:
     values: dict[str, list[dict]] = dataclasses.field(default_factory=dict)
     """Categorical columns: every source value with its canonical value,
     its row count and who mapped it (``client`` or ``default``)."""
+    time_zones: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    """Timestamp columns whose text carried a time zone name or a UTC offset
+    (``PST``, ``America/New_York``, ``+09:00``, ``Z``): column -> {zone as
+    written: rows}. Those timestamps were converted to the client's time
+    zone; the others were taken as its local time."""
     first_at: str | None = None
     """The earliest and latest timestamp of the table's time column (ISO)."""
     last_at: str | None = None

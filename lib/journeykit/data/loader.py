@@ -11,12 +11,18 @@ the exports.
 
 What the loader does, in order, for each table in the client file:
 
-1. finds the file (CSV, Parquet, Excel) or the database table;
-2. detects a CSV's encoding (UTF-8, UTF-8 with BOM, CP949/EUC-KR);
-3. maps the client's column names and event names onto canonical ones;
+1. finds the file (CSV, Parquet, Excel) or the database table
+   (``schema.table``);
+2. detects a CSV's encoding (UTF-8, UTF-8 with BOM, CP949/EUC-KR), checking
+   a byte-order mark or a declared UTF-8 against the bytes;
+3. finds the header (``header_row``, ``skip_rows``) and maps the client's
+   column names and event names onto canonical ones, refusing a name the
+   header repeats;
 4. drops PII columns (email, name, phone, free-text comment) unread;
 5. casts each column on the engine, failing with examples on values that
-   are not numbers or timestamps;
+   are not numbers or timestamps, converting timestamps that carry a UTC
+   offset or a zone name to the client's time zone, and refusing decimals
+   in an amount of a currency without minor units;
 6. validates values with the table's pandera schema, in bounded chunks;
 7. repairs what is safe to repair, and counts it (see ``Repair``).
 
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import codecs
 import copy
+import csv
 import datetime as dt
 import difflib
 import hashlib
@@ -50,7 +57,7 @@ from journeykit.core.errors import ConfigError, DataError, DataErrors
 from journeykit.data.dataset import Dataset, parquet_export
 from journeykit.data.load_report import Check, LoadReport, Repair, TableLoad
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 CHUNK_ROWS = 1_000_000
 CSV_TO_PARQUET_BYTES = 64 << 20
 """CSV exports of at least this size are converted once to Parquet (in a
@@ -74,6 +81,66 @@ _TS_FORMATS = [
     "%Y.%m.%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y%m%d",
     "%Y. %m. %d. %H:%M:%S", "%Y. %m. %d.",
 ]
+# Twelve-hour clocks ("2024-11-04 8:25 PM"): DuckDB's cast reads the time
+# and drops the PM, so these are read by format (day-first and month-first
+# dates are not guessed: they need date_format).
+_TS_FORMATS_12H = [
+    f"{d}{sep}{t} %p" for d in ("%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y. %m. %d.")
+    for sep in (" ", "T") if not (sep == "T" and " " in d)
+    for t in ("%I:%M:%S", "%I:%M")
+]
+
+# Time zone names at the end of a text timestamp ("2024-11-04 08:25:30 PST",
+# "... America/New_York") are converted to the client's time zone, as UTC
+# offsets ("Z", "+09:00", "-0500") are. An IANA name (Area/Location) is
+# read with its daylight-saving rules. An abbreviation means one fixed
+# offset, in minutes east of UTC: "PST" is -08:00 even in July (Los
+# Angeles' summer time is "PDT"). Where an abbreviation has several
+# meanings, the one of the exports journeykit meets is taken: CST/CDT and
+# MST/MDT are North American Central and Mountain time (not China, Cuba or
+# Malaysia), PST is Pacific time (not the Philippines), BST is British
+# Summer Time (not Bangladesh). A client whose exports mean another zone
+# says so in ``data.tables.<table>.time_zones`` (e.g. {CST: Asia/Shanghai}).
+# "UTC+9", "GMT+09:00" are read as offsets too.
+ZONE_ABBREVIATIONS: dict[str, int] = {
+    "UTC": 0, "UT": 0, "GMT": 0, "Z": 0, "WET": 0,
+    "WEST": 60, "BST": 60, "CET": 60, "WAT": 60, "MEZ": 60,
+    "CEST": 120, "MESZ": 120, "EET": 120, "CAT": 120, "SAST": 120,
+    "EEST": 180, "MSK": 180, "EAT": 180,
+    "ICT": 420, "WIB": 420,
+    "HKT": 480, "SGT": 480, "AWST": 480, "PHT": 480,
+    "KST": 540, "JST": 540,
+    "ACST": 570, "ACDT": 630, "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780,
+    "NST": -210, "NDT": -150, "ADT": -180,
+    "EST": -300, "EDT": -240, "CST": -360, "CDT": -300,
+    "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+    "AKST": -540, "AKDT": -480, "HST": -600,
+}
+# Abbreviations refused: each names zones hours apart, none of them clearly
+# the common one. The client says which it means (``time_zones``).
+AMBIGUOUS_ZONES: dict[str, str] = {
+    "IST": "India +05:30, Israel +02:00 or Ireland +01:00",
+    "AST": "Atlantic -04:00 or Arabia +03:00",
+    "SST": "Samoa -11:00 or Singapore +08:00",
+    "GST": "Gulf +04:00 or South Georgia -02:00",
+    "ECT": "Ecuador -05:00 or Eastern Caribbean -04:00",
+}
+# The zone token: a word after a space at the end (AM/PM excepted).
+_ZONE_TOKEN = r"\s([A-Za-z][A-Za-z0-9_/+:-]*)$"
+_ZONE_SUFFIX = r"\s+[A-Za-z][A-Za-z0-9_/+:-]*$"
+_OFFSET_TOKEN = r"(Z|[+-][0-9]{2}:?[0-9]{2})$"
+_SPACED_OFFSET = r"\s+([+-][0-9]{2}:?[0-9]{2})$"  # "... 08:25:30 +0900": the cast wants no space
+_ZONE_ANY = r"(\s[A-Za-z][A-Za-z0-9_/+:-]*|Z|[+-][0-9]{2}:?[0-9]{2})$"
+_UTC_OFFSET_TOKEN = r"^(UTC|GMT)([+-])([0-9]{1,2}?):?([0-9]{2})?$"
+
+# Currencies without minor units (ISO 4217 minor unit 0): an amount in one
+# of them is a whole number, and "1.234" is a thousands separator misread.
+ZERO_DECIMAL_CURRENCIES = frozenset({
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
+    "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
+})
+_DOTTED_THOUSANDS = r"-?[0-9]{1,3}(\.[0-9]{3})+"
+_MONEY_COLUMNS = {("orders", "amount"), ("subscriptions", "mrr"), ("marketing", "spend")}
 
 # What to tell the user for each failed value check, by check name.
 _CHECK_FIXES = {
@@ -88,46 +155,121 @@ _CHECK_FIXES = {
 # Encoding
 # --------------------------------------------------------------------------
 
+class EncodingMismatch(ValueError):
+    """A file whose bytes contradict the encoding it claims (a UTF-8
+    byte-order mark) or the client file declares."""
+
+    def __init__(self, message: str, *, cp949: bool):
+        super().__init__(message)
+        self.cp949 = cp949
+        """The bytes read as CP949 (Korean Excel's encoding)."""
+
+
+def _utf8_error(path: Path, start: int = 0, chunk_size: int = 1 << 20) -> str | None:
+    """Where ``path`` stops being UTF-8 (from byte ``start``): "bytes B0 A1
+    at byte 25 (line 2)", or None when it is UTF-8 to the end. Decoded
+    incrementally, so a bad byte deep in the file is not missed."""
+    dec = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    offset, newlines = start, 0
+    with open(path, "rb") as f:
+        f.seek(start)
+        while True:
+            chunk = f.read(chunk_size)
+            pending = dec.getstate()[0]
+            try:
+                dec.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as e:
+                data = pending + chunk
+                line = newlines + data[:e.start].count(b"\n") + 1
+                bad = data[e.start:max(e.end, e.start + 2)][:4]
+                shown = " ".join(f"{b:02X}" for b in bad)
+                try:
+                    as_cp949 = f" (in CP949: {bad[:2].decode('cp949')!r})"
+                except UnicodeDecodeError:
+                    as_cp949 = ""
+                return f"bytes {shown} at byte {offset - len(pending) + e.start:,} (line {line:,}){as_cp949}"
+            if not chunk:
+                return None
+            offset += len(chunk)
+            newlines += chunk.count(b"\n")
+
+
+def _has_bom(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(3) == codecs.BOM_UTF8
+
+
+def _decodes(path: Path, encoding: str, start: int = 0, chunk_size: int = 1 << 20) -> bool:
+    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with open(path, "rb") as f:
+            f.seek(start)
+            while chunk := f.read(chunk_size):
+                dec.decode(chunk)
+            dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def detect_encoding(path: Path, chunk_size: int = 1 << 20) -> str:
     """Detect a CSV file's encoding: ``utf-8-sig``, ``utf-8`` or ``cp949``.
 
     CP949 is Microsoft's superset of EUC-KR, the encoding of Korean Excel
     exports. The whole file is decoded incrementally, so a non-UTF-8 byte
-    deep in the file is not missed.
+    deep in the file is not missed; a UTF-8 byte-order mark is checked
+    against the bytes after it, not trusted.
 
     Raises
     ------
+    EncodingMismatch
+        When the file starts with a UTF-8 byte-order mark but is not UTF-8
+        (e.g. CP949 with a mark added by another tool).
     ValueError
-        When the file is none of the three; the message gives the byte offset.
+        When the file is none of the three; the message gives the bytes and
+        their position.
     """
-    with open(path, "rb") as f:
-        head = f.read(3)
-    if head == codecs.BOM_UTF8:
-        return "utf-8-sig"
-    first_error: str | None = None
-    for enc in ("utf-8", "cp949"):
-        dec = codecs.getincrementaldecoder(enc)(errors="strict")
-        offset = 0
-        try:
-            with open(path, "rb") as f:
-                while chunk := f.read(chunk_size):
-                    dec.decode(chunk)
-                    offset += len(chunk)
-                dec.decode(b"", final=True)
-            return enc
-        except UnicodeDecodeError as e:
-            first_error = first_error or f"byte {offset + e.start:,} is not valid UTF-8"
-    raise ValueError(f"{first_error}, and the file is not CP949/EUC-KR either")
+    if _has_bom(path):
+        bad = _utf8_error(path, 3, chunk_size)
+        if bad is None:
+            return "utf-8-sig"
+        cp949 = _decodes(path, "cp949", 3, chunk_size)
+        raise EncodingMismatch(
+            f"it starts with a UTF-8 byte-order mark (bytes EF BB BF), which says it is UTF-8, but {bad} "
+            "are not valid UTF-8; "
+            + ("the bytes after the mark read as CP949 (Korean Excel's encoding): it was probably saved as "
+               "CP949 and the mark added by another tool" if cp949 else
+               "the bytes after the mark are not CP949/EUC-KR either"), cp949=cp949)
+    bad = _utf8_error(path, 0, chunk_size)
+    if bad is None:
+        return "utf-8"
+    if _decodes(path, "cp949", 0, chunk_size):
+        return "cp949"
+    raise ValueError(f"{bad} are not valid UTF-8, and the file is not CP949/EUC-KR either")
 
 
 def _transcode(src: Path, dst: Path, encoding: str) -> None:
-    with open(src, encoding=encoding, newline="") as fin, open(dst, "w", encoding="utf-8", newline="") as fout:
-        shutil.copyfileobj(fin, fout, 1 << 20)
+    with open(src, "rb") as raw:
+        # A UTF-8 byte-order mark on a file declared in another encoding is
+        # not text (read as CP949 it would become two characters glued to
+        # the first column's name).
+        if raw.read(3) != codecs.BOM_UTF8:
+            raw.seek(0)
+        with codecs.getreader(encoding)(raw, errors="strict") as fin, \
+                open(dst, "w", encoding="utf-8", newline="") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
 
 
 # --------------------------------------------------------------------------
 # Cache key
 # --------------------------------------------------------------------------
+
+def _relative(f: Path, folder: Path | None) -> str:
+    try:
+        return f.relative_to(folder).as_posix() if folder else f.name
+    except ValueError:
+        return f.name
+
 
 def _source_files(cfg: RunConfig, table: str, tcfg: TableConfig) -> list[Path]:
     src = cfg.source_path
@@ -143,7 +285,17 @@ def _source_files(cfg: RunConfig, table: str, tcfg: TableConfig) -> list[Path]:
     else:
         files = [src / pattern] if (src / pattern).is_file() else []
     if not files:
-        present = sorted(p.name for p in src.iterdir()) if src.is_dir() else []
+        present: list[str] = []
+        if src.is_dir() and "/" in pattern.strip("/"):
+            for p in src.rglob("*"):  # the pattern names folders: list paths, not bare names
+                rel = p.relative_to(src)
+                if p.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    present.append(rel.as_posix())
+                if len(present) >= 500:
+                    break
+            present.sort()
+        elif src.is_dir():
+            present = sorted(p.name for p in src.iterdir())
         close = difflib.get_close_matches(pattern, present, n=1)
         raise DataError(
             client=cfg.client, table=table, column=None,
@@ -198,7 +350,7 @@ def cache_key(cfg: RunConfig) -> str:
     if not cfg.data.is_database:
         for table, tcfg in sorted(cfg.data.tables.items()):
             for f in _source_files(cfg, table, tcfg):
-                h.update(f"{f.name}|{content_digest(f, _cache_root(cfg))}".encode())
+                h.update(f"{_relative(f, cfg.source_path)}|{content_digest(f, _cache_root(cfg))}".encode())
     return h.hexdigest()[:16]
 
 
@@ -230,6 +382,9 @@ class _TableLoader:
         self.raw = f"raw_{table}"
         self.file_label: str | None = None
         self.errors: list[DataError] = []
+        self.duplicates: dict[str, tuple[str, list[str], str]] = {}
+        """Names a header repeats: lower-cased name -> (file, names as
+        written, their positions)."""
 
     def error(self, column: str | None, problem: str, fix: str, n_rows: int | None = None, examples=()) -> DataError:
         return DataError(client=self.cfg.client, table=self.table, column=column, problem=problem,
@@ -240,11 +395,12 @@ class _TableLoader:
         if self.cfg.data.is_database:
             return self._read_database()
         files = _source_files(self.cfg, self.table, self.tcfg)
-        self.file_label = ", ".join(f.name for f in files)
+        self.file_label = ", ".join(self._label(f) for f in files)
         suffix = files[0].suffix.lower()
         if suffix in _CSV_SUFFIXES:
             return self._read_csv(files)
         if suffix in _PARQUET_SUFFIXES:
+            self._no_header_settings("a Parquet file")
             paths = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
             self.con.execute(f"CREATE VIEW {self.raw} AS SELECT * FROM read_parquet({paths}, union_by_name=true)")
             return TableLoad(self.table, self.file_label, "parquet")
@@ -253,6 +409,19 @@ class _TableLoader:
         raise self.error(None, f"unsupported file type '{suffix}'",
                          "export the table as .csv, .parquet or .xlsx")
 
+    def _label(self, f: Path) -> str:
+        """A source file as the user knows it: its path inside the source
+        folder (a glob may match files of the same name in several folders)."""
+        return _relative(f, self.cfg.source_path)
+
+    def _no_header_settings(self, what: str) -> None:
+        given = [k for k in ("header_row", "skip_rows") if getattr(self.tcfg, k) is not None]
+        if given:
+            raise ConfigError(
+                f"params/clients/{self.cfg.client}.yaml: data.tables.{self.table}.{given[0]} is set, but the table "
+                f"is read from {what}, which has no header rows",
+                fix=f"remove {' and '.join(given)}: they apply to CSV and Excel files")
+
     def _read_csv(self, files: list[Path]) -> TableLoad:
         encodings = set()
         as_parquet = sum(f.stat().st_size for f in files) >= CSV_TO_PARQUET_BYTES
@@ -260,62 +429,162 @@ class _TableLoader:
         try:
             for f in files:
                 if f.stat().st_size == 0:
-                    raise self.error(None, f"file {f.name} is empty (0 bytes)",
+                    raise self.error(None, f"file {self._label(f)} is empty (0 bytes)",
                                      "re-export the table; if the client has no such data, remove the table from the client file")
                 if as_parquet:
                     done = self._parquet_copy(f)
                     if done is not None:
                         paths.append(done[0])
                         encodings.add(done[1])
+                        self._note_duplicates(done[2], self._label(f), excel=False)
                         continue
                 readable, enc = self._utf8(f, len(paths))
                 encodings.add(enc)
-                paths.append(self._csv_as_parquet(f, readable, enc) if as_parquet else readable)
-            lst = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+                header = self._csv_header(readable)
+                self._note_duplicates(header, self._label(f), excel=False)
+                paths.append(self._csv_as_parquet(f, readable, enc, header) if as_parquet else readable)
             if as_parquet:
+                lst = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
                 self.con.execute(f"CREATE VIEW {self.raw} AS SELECT * FROM read_parquet({lst}, union_by_name=true)")
             else:
-                self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM read_csv({lst}, {_CSV_OPTIONS})")
+                self._run_csv(lambda select: f"CREATE TABLE {self.raw} AS {select}", paths)
         except duckdb.Error as e:
-            raise self.error(None, f"the CSV file cannot be parsed: {str(e).splitlines()[0]}",
-                             "check the delimiter and quoting (a header row, one record per line)") from None
+            lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+            detail = "; ".join(lines[:2]) if lines and lines[0].startswith("CSV Error") else (lines or [""])[0]
+            if "unicode" in detail.lower():
+                fix = (f"the file is not valid UTF-8: save it as UTF-8, or set data.tables.{self.table}.encoding "
+                       "to the encoding it was saved in")
+            else:
+                fix = ("check the delimiter and quoting (a header row, one record per line"
+                       + (f", the header on line {self.tcfg.header_row}" if self.tcfg.header_row else "")
+                       + "); a title above the header needs data.tables."
+                       + f"{self.table}.header_row")
+            raise self.error(None, f"the CSV file cannot be parsed: {detail}", fix) from None
         return TableLoad(self.table, self.file_label or "", "csv", encoding=", ".join(sorted(encodings)))
+
+    def _csv_select(self, paths: list[Path], parallel: bool = True) -> str:
+        """The query reading ``paths`` (UTF-8 CSV files) as text columns."""
+        opts = _CSV_OPTIONS
+        if (self.tcfg.header_row or 1) > 1:
+            opts += f", skip={self.tcfg.header_row - 1}"
+        if not parallel:
+            opts += ", parallel=false"
+        if not self.tcfg.skip_rows:
+            return f"SELECT * FROM read_csv([{', '.join(_lit(str(p)) for p in paths)}], {opts})"
+        # Rows right below the header (a units line, a second header level),
+        # in each file; DuckDB keeps a file's row order.
+        return " UNION ALL BY NAME ".join(
+            f"(SELECT * FROM read_csv({_lit(str(p))}, {opts}) OFFSET {self.tcfg.skip_rows})" for p in paths)
+
+    def _run_csv(self, statement, paths: list[Path]) -> None:
+        """Run ``statement(select)`` over the CSV files. DuckDB's parallel
+        reader cannot read a newline inside a quoted field together with
+        ``null_padding`` (short rows padded with NULL), and says so: such a
+        file is read again by the single-threaded reader, which can (about
+        a third slower on a large file, so only when needed)."""
+        try:
+            self.con.execute(statement(self._csv_select(paths)))
+        except duckdb.Error as e:
+            if "quoted new lines" not in str(e):
+                raise
+            self.con.execute(statement(self._csv_select(paths, parallel=False)))
+
+    def _csv_header(self, readable: Path) -> list[str]:
+        """The header's column names as the file writes them. (DuckDB's
+        reader renames a repeated name, amount -> amount_1, so repeats are
+        read from the header itself.)"""
+        skip = (self.tcfg.header_row or 1) - 1
+        try:
+            delim, quote = self.con.execute(
+                f"SELECT Delimiter, Quote FROM sniff_csv({_lit(str(readable))}, skip={skip}, null_padding=true)"
+            ).fetchone()
+        except duckdb.Error:
+            return []  # reported by the read itself
+        if not delim or len(delim) != 1:
+            return []
+        quote = quote if quote and len(quote) == 1 else '"'
+        with open(readable, encoding="utf-8-sig", newline="") as fh:
+            for _ in range(skip):
+                fh.readline()
+            return next(csv.reader(fh, delimiter=delim, quotechar=quote), [])
+
+    def _note_duplicates(self, names: list[str], label: str, *, excel: bool) -> None:
+        """Remember the names the header of ``label`` repeats (compared as
+        the mapping compares them: case and surrounding spaces ignored);
+        :meth:`mapping` refuses to read one."""
+        seen: dict[str, list[tuple[str, int]]] = {}
+        for i, name in enumerate(names):
+            if str(name).strip():
+                seen.setdefault(str(name).strip().lower(), []).append((str(name), i))
+        for key, found in seen.items():
+            if len(found) > 1:
+                where = ", ".join(_excel_column(i) if excel else str(i + 1) for _, i in found)
+                self.duplicates.setdefault(key, (label, [n for n, _ in found], where))
 
     def _utf8(self, f: Path, i: int) -> tuple[Path, str]:
         """A UTF-8 readable path for ``f`` (transcoded into the build folder
         when needed) and the encoding it was read in."""
         enc = self.tcfg.encoding
+        setting = f"data.tables.{self.table}.encoding"
+        client_file = f"params/clients/{self.cfg.client}.yaml"
         if not enc:
             try:
                 enc = detect_encoding(f)
+            except EncodingMismatch as e:
+                raise self.error(
+                    None, f"the text encoding of {f.name} contradicts itself: {e}",
+                    f"re-save the file as UTF-8 (Excel: Save As, 'CSV UTF-8'), or set {setting}: "
+                    + ("cp949" if e.cp949 else "<the encoding it was saved in>")
+                    + f" in {client_file} (the mark is then skipped)") from None
             except ValueError as e:
                 raise self.error(None, f"cannot tell the text encoding of {f.name}: {e}",
-                                 f"save it as UTF-8, or set data.tables.{self.table}.encoding") from None
-        if codecs.lookup(enc).name in ("utf-8", "utf-8-sig"):
+                                 f"save it as UTF-8, or set {setting} in {client_file}") from None
+        try:
+            codec = codecs.lookup(enc).name
+        except LookupError:
+            raise ConfigError(f"{client_file}: {setting}: unknown encoding {enc!r}",
+                              fix="use a Python codec name: utf-8, utf-8-sig, cp949, euc-kr, shift_jis, latin-1, ...") from None
+        if codec in ("utf-8", "utf-8-sig"):
+            # A declared UTF-8 is checked like a detected one: the CSV reader
+            # would blame the delimiter for an undecodable byte.
+            bad = _utf8_error(f, 3 if _has_bom(f) else 0)
+            if bad is not None:
+                cp949 = _decodes(f, "cp949")
+                raise self.error(
+                    None, f"{f.name} is declared {enc} ({setting}), but {bad} are not valid UTF-8"
+                          + ("; the file reads as CP949 (Korean Excel's encoding)" if cp949 else ""),
+                    f"set {setting}: " + ("cp949" if cp949 else "<the encoding it was saved in>")
+                    + f" in {client_file}, or remove the setting to have the encoding detected") from None
             return f, enc
         out = self.work / f"{self.table}-{i}.utf8.csv"
         try:
             _transcode(f, out, enc)
-        except (UnicodeDecodeError, LookupError) as e:
+        except UnicodeDecodeError as e:
+            hint = " (it is valid UTF-8: remove the setting)" if _utf8_error(f) is None else ""
             raise self.error(None, f"{f.name} is not valid {enc}: {e}",
-                             f"check data.tables.{self.table}.encoding") from None
+                             f"check {setting} in {client_file}{hint}") from None
         return out, enc
 
     def _parquet_target(self, source: Path) -> Path:
         root = _cache_root(self.cfg)
         enc = self.tcfg.encoding or "detected"
-        return root / "csv" / f"{content_digest(source, root)}-{re.sub(r'[^A-Za-z0-9_-]', '', enc)}.parquet"
+        # The copy depends on how the file is read: its encoding, where its
+        # header is, and the reader's version (v2: quoted newlines, header
+        # kept in the .json beside it).
+        layout = f"h{self.tcfg.header_row or 1}s{self.tcfg.skip_rows or 0}-v2"
+        return root / "csv" / f"{content_digest(source, root)}-{re.sub(r'[^A-Za-z0-9_-]', '', enc)}-{layout}.parquet"
 
-    def _parquet_copy(self, source: Path) -> tuple[Path, str] | None:
-        """The finished Parquet copy of ``source`` and the encoding it was
-        read in, if an earlier load converted it."""
+    def _parquet_copy(self, source: Path) -> tuple[Path, str, list[str]] | None:
+        """The finished Parquet copy of ``source``, the encoding it was read
+        in and its header as written, if an earlier load converted it."""
         out = self._parquet_target(source)
         meta = out.with_suffix(".json")
         if out.exists() and meta.exists():
-            return out, json.loads(meta.read_text(encoding="utf-8"))["encoding"]
+            info = json.loads(meta.read_text(encoding="utf-8"))
+            return out, info["encoding"], info.get("header", [])
         return None
 
-    def _csv_as_parquet(self, source: Path, readable: Path, encoding: str) -> Path:
+    def _csv_as_parquet(self, source: Path, readable: Path, encoding: str, header: list[str]) -> Path:
         """Convert a large CSV once to Parquet (every column text, as the CSV
         reader gives it) in ``data/.cache/csv/<content digest>``: a rebuild
         after the client file changes, or another client mapping the same
@@ -325,23 +594,34 @@ class _TableLoader:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.stem}-{uuid.uuid4().hex[:8]}.parquet")
         try:
-            self.con.execute(f"COPY (SELECT * FROM read_csv({_lit(str(readable))}, {_CSV_OPTIONS})) "
-                             f"TO {_lit(str(tmp))} (FORMAT parquet)")
+            self._run_csv(lambda select: f"COPY ({select}) TO {_lit(str(tmp))} (FORMAT parquet)", [readable])
             tmp.replace(out)
         finally:
             tmp.unlink(missing_ok=True)
-        out.with_suffix(".json").write_text(json.dumps({"source": source.name, "encoding": encoding}),
-                                            encoding="utf-8")
+        out.with_suffix(".json").write_text(
+            json.dumps({"source": source.name, "encoding": encoding, "header": header}, ensure_ascii=False),
+            encoding="utf-8")
         return out
 
     def _read_excel(self, files: list[Path]) -> TableLoad:
+        header = (self.tcfg.header_row or 1) - 1
         frames = []
         for f in files:
             try:
-                df = pd.read_excel(f, sheet_name=self.tcfg.sheet or 0, dtype=object)
+                # Read without a header: pandas would rename a repeated name
+                # (amount -> amount.1) and could not skip a title row.
+                sheet = pd.read_excel(f, sheet_name=self.tcfg.sheet or 0, header=None, dtype=object)
             except ValueError as e:
-                raise self.error(None, f"cannot read sheet of {f.name}: {e}",
+                raise self.error(None, f"cannot read sheet of {self._label(f)}: {e}",
                                  f"set data.tables.{self.table}.sheet to an existing sheet name") from None
+            if len(sheet) <= header:
+                raise self.error(
+                    None, f"the sheet of {self._label(f)} has {len(sheet)} rows: row {header + 1} cannot be its header",
+                    f"set data.tables.{self.table}.header_row to the row that holds the column names")
+            names = ["" if _blank(v) else str(v) for v in sheet.iloc[header]]
+            self._note_duplicates(names, self._label(f), excel=True)
+            df = sheet.iloc[header + 1 + (self.tcfg.skip_rows or 0):].reset_index(drop=True)
+            df.columns = _unique_names([n or f"Unnamed: {i}" for i, n in enumerate(names)])
             frames.append(df.astype("string").astype(object).where(df.notna(), None))
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         df.columns = [str(c) for c in df.columns]
@@ -361,12 +641,20 @@ class _TableLoader:
     def _read_database(self) -> TableLoad:
         import ibis
 
+        self._no_header_settings("a database")
         name = self.tcfg.table or self.table
+        parts = _table_parts(name)
+        if not parts:
+            raise ConfigError(
+                f"params/clients/{self.cfg.client}.yaml: data.tables.{self.table}.table: {name!r} is not a table name",
+                fix="write table, schema.table or catalog.schema.table; put a part holding a dot in double "
+                    "quotes, e.g. 'sales.\"orders.2026\"'")
         if self.cfg.data.source.startswith("duckdb://"):
-            return self._read_duckdb_file(name)
+            return self._read_duckdb_file(name, parts)
         try:
             backend = ibis.connect(self.cfg.data.source)
-            expr = backend.table(name)
+            database = None if len(parts) == 1 else parts[0] if len(parts) == 2 else tuple(parts[:-1])
+            expr = backend.table(parts[-1], database=database)
         except Exception as e:  # backend errors have no common base class
             raise self.error(None, f"cannot read table '{name}' from {_redact(self.cfg.data.source)}: {e}",
                              f"check data.source and data.tables.{self.table}.table") from None
@@ -375,25 +663,48 @@ class _TableLoader:
         self.file_label = name
         return TableLoad(self.table, f"{_redact(self.cfg.data.source)} / {name}", "database")
 
-    def _read_duckdb_file(self, name: str) -> TableLoad:
+    def _read_duckdb_file(self, name: str, parts: list[str]) -> TableLoad:
         # Fix (tests/unit/test_io.py::test_database_source_loads_like_a_file):
         # a duckdb:// source went through ibis' to_pyarrow_batches(), which
         # calls DuckDBPyConnection.fetch_record_batch(), removed in DuckDB 2.0:
         # every duckdb:// load failed with a raw InvalidInputException. The
         # file is now attached read-only to the build connection and copied on
         # the engine (which also no longer creates a missing file, as ibis'
-        # read-write connect did). Paths are read as ibis reads them:
-        # duckdb:///abs/file.db, duckdb://relative/file.db.
+        # read-write connect did). Paths: duckdb:///abs/file.db, and
+        # duckdb://relative/file.db against the project folder (as
+        # data.source folders are), not the working directory.
         source = self.cfg.data.source
-        path = source[len("duckdb://"):].split("?", 1)[0]
+        path = Path(source[len("duckdb://"):].split("?", 1)[0]).expanduser()
+        if not path.is_absolute():
+            path = self.cfg.root / path
+        if len(parts) > 2:
+            raise ConfigError(
+                f"params/clients/{self.cfg.client}.yaml: data.tables.{self.table}.table: {name!r} names a catalog, "
+                "but a duckdb:// source is one database file",
+                fix="write schema.table (e.g. sales.orders) or the table alone")
         try:
-            self.con.execute(f"ATTACH {_lit(str(Path(path).absolute()))} AS _jk_source (READ_ONLY)")
+            self.con.execute(f"ATTACH {_lit(str(path))} AS _jk_source (READ_ONLY)")
             try:
-                self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM _jk_source.{_q(name)}")
+                ref = ".".join(_q(p) for p in ["_jk_source", *parts])
+                try:
+                    self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM {ref}")
+                except duckdb.CatalogException:
+                    known = [r[0] for r in self.con.execute(
+                        "SELECT CASE WHEN schema_name = 'main' THEN table_name ELSE schema_name || '.' || table_name END "
+                        "FROM duckdb_tables() WHERE database_name = '_jk_source' UNION ALL "
+                        "SELECT CASE WHEN schema_name = 'main' THEN view_name ELSE schema_name || '.' || view_name END "
+                        "FROM duckdb_views() WHERE database_name = '_jk_source' ORDER BY 1").fetchall()]
+                    close = difflib.get_close_matches(name, known, n=1)
+                    raise self.error(
+                        None, f"table '{name}' does not exist in {_redact(source)} ({path})",
+                        (f"did you mean '{close[0]}'? " if close else "")
+                        + f"set data.tables.{self.table}.table to one of: {', '.join(known[:15]) or '(no tables)'}"
+                    ) from None
             finally:
                 self.con.execute("DETACH _jk_source")
         except duckdb.Error as e:
-            raise self.error(None, f"cannot read table '{name}' from {_redact(source)}: {str(e).splitlines()[0]}",
+            raise self.error(None, f"cannot read table '{name}' from {_redact(source)} ({path}): "
+                                   f"{str(e).splitlines()[0]}",
                              f"check data.source and data.tables.{self.table}.table") from None
         self.file_label = name
         return TableLoad(self.table, f"{_redact(source)} / {name}", "database")
@@ -434,6 +745,19 @@ class _TableLoader:
                 chosen[canon] = want
             elif canon.lower() in lower:
                 chosen[canon] = lower[canon.lower()]
+        repeated = [(canon, self.duplicates[col.strip().lower()]) for canon, col in chosen.items()
+                    if col.strip().lower() in self.duplicates and canon not in schemas.SPECS[self.table].pii]
+        if repeated:
+            canon, (label, names, _) = repeated[0]
+            what = "; ".join(
+                f"{' and '.join(dict.fromkeys(repr(n) for n in ns))} ({'columns' if ',' in w else 'column'} {w}, read as {c})"
+                for c, (_, ns, w) in repeated)
+            raise self.error(
+                canon, f"the header of {label} repeats a column name the mapping reads: {what}; which column "
+                       "holds the values cannot be told (only the first would be read)",
+                f"rename or remove the repeated column in the export (e.g. {names[0]}_paid and {names[0]}_list), "
+                f"then map the right one under data.tables.{self.table}.columns in params/clients/{self.cfg.client}.yaml",
+                examples=[n for _, (_, ns, _) in repeated for n in ns])
         pii = [c for c in schemas.SPECS[self.table].pii if c in chosen]
         load.pii_dropped = sorted(chosen[c] if chosen[c] == c else f"{chosen[c]} ({c})" for c in pii)
         used = set(chosen.values())
@@ -502,17 +826,74 @@ class _TableLoader:
                 return f"CAST({col} AS TIMESTAMP)"
             if not is_text:
                 return f"TRY_CAST({col} AS TIMESTAMP)"
-            s = f"TRIM({col})"
-            if self.tcfg.date_format:
-                return f"TRY_STRPTIME({s}, {_lit(self.tcfg.date_format)})"
-            fmts = "[" + ", ".join(_lit(f) for f in _TS_FORMATS) + "]"
-            tz = _lit(self.cfg.timezone)
-            return (
-                f"CASE WHEN regexp_matches({s}, '(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$') "
-                f"THEN CAST((TRY_CAST({s} AS TIMESTAMPTZ) AT TIME ZONE {tz}) AS TIMESTAMP) "
-                f"ELSE COALESCE(TRY_CAST({s} AS TIMESTAMP), TRY_STRPTIME({s}, {fmts})) END"
-            )
+            return self._timestamp_text(f"TRIM({col})")
         raise AssertionError(f"no cast for {kind}")
+
+    def zones(self) -> tuple[dict[str, int], dict[str, str]]:
+        """Upper-cased zone abbreviation -> fixed UTC offset (minutes east),
+        and -> IANA zone: journeykit's (``ZONE_ABBREVIATIONS``) with the
+        client's ``time_zones`` over them."""
+        fixed, named = dict(ZONE_ABBREVIATIONS), {}
+        for name, zone in self.tcfg.time_zones.items():
+            key = name.strip().upper()
+            fixed.pop(key, None)
+            m = re.fullmatch(r"([+-])([0-9]{2}):?([0-9]{2})", zone.strip())
+            if m:
+                fixed[key] = (-1 if m.group(1) == "-" else 1) * (int(m.group(2)) * 60 + int(m.group(3)))
+            else:
+                named[key] = zone.strip()
+        return fixed, named
+
+    def _local_timestamp(self, s: str, fmt: str | None) -> str:
+        """``s`` (text) read as a timestamp without a zone."""
+        if fmt:
+            return f"TRY_STRPTIME({s}, {_lit(fmt)})"
+        fmts = "[" + ", ".join(_lit(f) for f in _TS_FORMATS) + "]"
+        return f"COALESCE(TRY_CAST({s} AS TIMESTAMP), TRY_STRPTIME({s}, {fmts}))"
+
+    def _timestamp_text(self, s: str) -> str:
+        """A text timestamp in the client's time zone: one with a UTC offset
+        (``Z``, ``+09:00``, ``-0500``) or a zone name at the end (``UTC``,
+        ``PST``, ``America/New_York``) is converted, one without either is
+        taken as the client's local time. NULL when it cannot be read, or
+        its zone name is unknown or ambiguous (explained by _check_casts)."""
+        tz = _lit(self.cfg.timezone)
+        fmt = self.tcfg.date_format
+        if fmt and "%z" in fmt:  # the format reads the offset itself
+            return f"timezone({tz}, TRY_STRPTIME({s}, {_lit(fmt)}))"
+        if fmt and fmt.rstrip().endswith("%Z"):
+            # DuckDB's %Z reads abbreviations with ICU's meanings (BST is
+            # Bangladesh): the zone name is read below instead.
+            fmt = fmt.rstrip()[:-2].rstrip()
+        fixed, named = self.zones()
+        plain = self._local_timestamp(s, fmt)
+        twelve = plain if fmt else f"TRY_STRPTIME({s}, [{', '.join(_lit(f) for f in _TS_FORMATS_12H)}])"
+        # The zone's offset and name are bound once per row with a lambda
+        # (a value used twice in an expression is otherwise computed twice
+        # inside a CASE: a CASE over the 40 abbreviations ran the regular
+        # expression 40 times, 14 s per 2 M rows instead of 0.4 s).
+        offsets = "MAP {" + ", ".join(f"{_lit(k)}: {v}" for k, v in fixed.items()) + "}"
+        utc = (f"list_transform([regexp_extract(r.z, {_lit(_UTC_OFFSET_TOKEN)}, ['base', 'sign', 'h', 'm'])], lambda o: "
+               "CASE WHEN o.h <> '' THEN (CASE o.sign WHEN '-' THEN -1 ELSE 1 END) * "
+               "(CAST(o.h AS INTEGER) * 60 + COALESCE(TRY_CAST(NULLIF(o.m, '') AS INTEGER), 0)) END)[1]")
+        name = "CASE WHEN contains(r.n, '/') THEN r.n END"
+        if named:
+            names = "MAP {" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in named.items()) + "}"
+            name = f"COALESCE(map_extract_value({names}, r.z), {name})"
+        local = self._local_timestamp("r.p", fmt)
+        zoned = (
+            f"list_transform([{{'n': regexp_extract({s}, {_lit(_ZONE_TOKEN)}, 1), "
+            f"'z': upper(regexp_extract({s}, {_lit(_ZONE_TOKEN)}, 1)), "
+            f"'p': regexp_replace({s}, {_lit(_ZONE_SUFFIX)}, '')}}], lambda r: "
+            f"CASE WHEN r.z IN ('AM', 'PM') THEN {twelve} ELSE COALESCE("
+            f"timezone({tz}, timezone('UTC', {local} - to_minutes(COALESCE(map_extract_value({offsets}, r.z), {utc})))), "
+            f"timezone({tz}, TRY_CAST(strftime({local}, '%Y-%m-%d %H:%M:%S.%f') || ' ' || ({name}) AS TIMESTAMPTZ))"
+            f") END)[1]")
+        with_offset = "" if fmt else (
+            f"WHEN regexp_matches({s}, {_lit(_OFFSET_TOKEN)}) "
+            f"THEN timezone({tz}, TRY_CAST(regexp_replace({s}, {_lit(_SPACED_OFFSET)}, '\\1') AS TIMESTAMPTZ)) ")
+        return (f"CASE WHEN regexp_matches({s}, {_lit(_ZONE_TOKEN)}) THEN {zoned} "
+                f"{with_offset}ELSE {plain} END")
 
     def _event_type_expr(self, base: str) -> str:
         mapping = dict(self.tcfg.event_types)
@@ -584,23 +965,6 @@ class _TableLoader:
                     fix=f"say what each value means under data.tables.{self.table}.values.{canon} in "
                         f"params/clients/{self.cfg.client}.yaml, e.g. {{{example}}}"))
 
-    def _check_blank(self, load: TableLoad, chosen: dict[str, str]) -> None:
-        """A required column without a single value is a wrong mapping or a
-        broken export, not something to repair by dropping every row."""
-        required = [c for c in schemas.required_columns(self.table) if c in chosen]
-        if not required:
-            return
-        counts = self.con.execute(
-            "SELECT " + ", ".join(f"count(NULLIF(TRIM(CAST({_q(chosen[c])} AS VARCHAR)), ''))" for c in required)
-            + f" FROM {self.raw}").fetchone()
-        for c, n in zip(required, counts):
-            if not n:
-                self.errors.append(self.error(
-                    c, f"column '{chosen[c]}' is empty in all {load.rows_read:,} rows, and {c} is required",
-                    n_rows=load.rows_read,
-                    fix=f"check that data.tables.{self.table}.columns.{c} names the right column, "
-                        "or re-export the table with it filled"))
-
     def _time_range(self, load: TableLoad) -> None:
         col = _q(self.spec.time_column)
         lo, hi = self.con.execute(f"SELECT min({col}), max({col}) FROM {_q(self.table)}").fetchone()
@@ -630,8 +994,7 @@ class _TableLoader:
 
         # Values that fail to cast are reported here and become null below,
         # so the value checks still run and one load reports every problem.
-        self._check_casts(exprs, chosen, source)
-        self._check_blank(load, chosen)
+        self._scan_checks(load, exprs, chosen, source)
         self._check_values(load, chosen)
 
         select = ", ".join(f"{e} AS {_q(c)}" for c, e in exprs.items())
@@ -648,39 +1011,168 @@ class _TableLoader:
         self._time_range(load)
         return load
 
-    def _check_casts(self, exprs: dict[str, str], chosen: dict[str, str], source: dict[str, str]) -> None:
-        checked = [c for c in exprs if c in chosen and schemas.dtype(self.table, c) != "str"]
-        if not checked:
+    def _scan_checks(self, load: TableLoad, exprs: dict[str, str], chosen: dict[str, str],
+                     source: dict[str, str]) -> None:
+        """Checks on the raw rows, counted in one scan: values that cannot be
+        cast (numbers, timestamps), timestamps that name a time zone or a UTC
+        offset (recorded), amounts with decimals in a currency without minor
+        units, and required columns without a single value. Examples are
+        looked up only for a check that fails."""
+        aggs: list[tuple[str, str, str]] = []  # (kind, canonical column, aggregate)
+
+        def text(canon: str) -> str:
+            return f"TRIM(CAST({_q(chosen[canon])} AS VARCHAR))"
+
+        cast = [c for c in exprs if c in chosen and schemas.dtype(self.table, c) != "str"]
+        for c in cast:
+            aggs.append(("cast", c, f"count(*) FILTER (WHERE {self._failing(c, exprs, chosen)})"))
+        zoned = [c for c in cast if schemas.dtype(self.table, c).startswith("datetime")
+                 and source[chosen[c]].upper().startswith("VARCHAR") and "%z" not in (self.tcfg.date_format or "")]
+        for c in zoned:
+            aggs.append(("zone", c, f"count(*) FILTER (WHERE regexp_matches({text(c)}, {_lit(_ZONE_ANY)}))"))
+        for c in cast:
+            cond = self._zero_decimal(c, exprs, chosen)
+            if cond:
+                aggs.append(("decimals", c, f"count(*) FILTER (WHERE {cond})"))
+        for c in schemas.required_columns(self.table):
+            if c in chosen:
+                aggs.append(("blank", c, f"count(NULLIF({text(c)}, ''))"))
+        if not aggs:
             return
+        counts = self.con.execute("SELECT " + ", ".join(a for _, _, a in aggs) + f" FROM {self.raw}").fetchone()
+        found = {(kind, c): int(n) for (kind, c, _), n in zip(aggs, counts)}
+        for c in cast:
+            if found[("cast", c)]:
+                self._explain_casts(c, found[("cast", c)], exprs, chosen)
+        for c in zoned:
+            if found[("zone", c)]:
+                self._record_zones(load, c, exprs, chosen)
+        for (kind, c), n in found.items():
+            if kind == "decimals" and n:
+                self._explain_decimals(c, n, exprs, chosen)
+            elif kind == "blank" and not n:
+                self.errors.append(self.error(
+                    c, f"column '{chosen[c]}' is empty in all {load.rows_read:,} rows, and {c} is required",
+                    n_rows=load.rows_read,
+                    fix=f"check that data.tables.{self.table}.columns.{c} names the right column, "
+                        "or re-export the table with it filled"))
 
-        def failing(canon: str) -> str:
-            src = _q(chosen[canon])
-            return f"({src} IS NOT NULL AND TRIM(CAST({src} AS VARCHAR)) <> '' AND ({exprs[canon]}) IS NULL)"
+    def _failing(self, canon: str, exprs: dict[str, str], chosen: dict[str, str]) -> str:
+        src = _q(chosen[canon])
+        return f"({src} IS NOT NULL AND TRIM(CAST({src} AS VARCHAR)) <> '' AND ({exprs[canon]}) IS NULL)"
 
-        # One scan counts the failures of every column.
-        counts = self.con.execute(
-            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {failing(c)})" for c in checked) + f" FROM {self.raw}"
-        ).fetchone()
-        for canon, n in zip(checked, counts):
-            if not n:
-                continue
-            src = _q(chosen[canon])
+    def _explain_casts(self, canon: str, n: int, exprs: dict[str, str], chosen: dict[str, str]) -> None:
+        src = _q(chosen[canon])
+        failing = self._failing(canon, exprs, chosen)
+        if not schemas.dtype(self.table, canon).startswith("datetime"):
             examples = [r[0] for r in self.con.execute(
-                f"SELECT DISTINCT CAST({src} AS VARCHAR) FROM {self.raw} WHERE {failing(canon)} LIMIT 5"
-            ).fetchall()]
-            if schemas.dtype(self.table, canon).startswith("datetime"):
-                self.errors.append(self.error(
-                    canon, f"{_n_values(n)} in column '{chosen[canon]}' cannot be read as a date or timestamp",
-                    n_rows=n, examples=examples,
-                    fix=f"write them as YYYY-MM-DD HH:MM:SS, or set data.tables.{self.table}.date_format "
-                        "(e.g. '%d/%m/%Y %H:%M') in the client file",
-                ))
-            else:
-                self.errors.append(self.error(
-                    canon, f"{_n_values(n)} in column '{chosen[canon]}' {'is not a number' if n == 1 else 'are not numbers'}",
-                    n_rows=n, examples=examples,
-                    fix="export plain numbers (no currency signs or units); check that the mapping names the right column",
-                ))
+                f"SELECT DISTINCT CAST({src} AS VARCHAR) FROM {self.raw} WHERE {failing} LIMIT 5").fetchall()]
+            self.errors.append(self.error(
+                canon, f"{_n_values(n)} in column '{chosen[canon]}' {'is not a number' if n == 1 else 'are not numbers'}",
+                n_rows=n, examples=examples,
+                fix="export plain numbers (no currency signs or units"
+                    + ("; dots are not thousands separators: write 1234567 or 1,234,567, not 1.234.567"
+                       if any(re.fullmatch(_DOTTED_THOUSANDS, str(e).strip()) for e in examples) else "")
+                    + "); check that the mapping names the right column",
+            ))
+            return
+        # A value whose date and time can be read but whose zone name is
+        # ambiguous or unknown gets its own explanation.
+        s = f"TRIM(CAST({src} AS VARCHAR))"
+        fmt = self.tcfg.date_format
+        if fmt and fmt.rstrip().endswith("%Z"):
+            fmt = fmt.rstrip()[:-2].rstrip()
+        zone = f"upper(regexp_extract({s}, {_lit(_ZONE_TOKEN)}, 1))"
+        prefix = f"regexp_replace({s}, {_lit(_ZONE_SUFFIX)}, '')"
+        bad_zone = (f"CASE WHEN {zone} NOT IN ('', 'AM', 'PM') AND {self._local_timestamp(prefix, fmt)} IS NOT NULL "
+                    f"THEN {zone} ELSE '' END") if "%z" not in (fmt or "") else "''"
+        rows = self.con.execute(
+            f"SELECT zone, count(*), list(DISTINCT v ORDER BY v)[:5] FROM (SELECT CAST({src} AS VARCHAR) AS v, "
+            f"{bad_zone} AS zone FROM {self.raw} WHERE {failing}) GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+        plain = [(z, k, ex) for z, k, ex in rows if not z]
+        zones = [(z, k, ex) for z, k, ex in rows if z]
+        if zones:
+            n_zone = sum(k for _, k, _ in zones)
+            what = "; ".join(
+                f"{z} ({k:,} row{'s' if k != 1 else ''}: "
+                + (f"ambiguous, it names {AMBIGUOUS_ZONES[z]}" if z in AMBIGUOUS_ZONES else "not a known time zone")
+                + ")" for z, k, _ in zones[:5])
+            first = zones[0][0]
+            example = {"IST": "Asia/Kolkata", "AST": "America/Halifax", "SST": "Asia/Singapore",
+                       "GST": "Asia/Dubai", "ECT": "America/Guayaquil"}.get(first, "<IANA zone such as Asia/Seoul>")
+            self.errors.append(self.error(
+                canon, f"{_n_values(n_zone)} in column '{chosen[canon]}' end in a time zone name that cannot be "
+                       f"converted to {self.cfg.timezone}: {what}",
+                n_rows=n_zone, examples=[e for _, _, ex in zones for e in ex][:5],
+                fix=f"say which zone each name means under data.tables.{self.table}.time_zones in "
+                    f"params/clients/{self.cfg.client}.yaml (an IANA name or a UTC offset), e.g. "
+                    f"{{{first}: {example}}}; or export the timestamps with a UTC offset (+09:00). Known "
+                    f"abbreviations: {', '.join(sorted(ZONE_ABBREVIATIONS))}; IANA names (Area/City) are read "
+                    "with their daylight-saving rules"))
+        if plain:
+            n_plain = sum(k for _, k, _ in plain)
+            self.errors.append(self.error(
+                canon, f"{_n_values(n_plain)} in column '{chosen[canon]}' cannot be read as a date or timestamp",
+                n_rows=n_plain, examples=[e for _, _, ex in plain for e in ex][:5],
+                fix=f"write them as YYYY-MM-DD HH:MM:SS, or set data.tables.{self.table}.date_format "
+                    "(e.g. '%d/%m/%Y %H:%M') in the client file",
+            ))
+
+    def _record_zones(self, load: TableLoad, canon: str, exprs: dict[str, str], chosen: dict[str, str]) -> None:
+        """Which zone names and UTC offsets the text timestamps of ``canon``
+        carried, with their row counts (converted to the client's zone)."""
+        s = f"TRIM(CAST({_q(chosen[canon])} AS VARCHAR))"
+        token = (f"CASE WHEN regexp_matches({s}, {_lit(_ZONE_TOKEN)}) THEN regexp_extract({s}, {_lit(_ZONE_TOKEN)}, 1) "
+                 f"ELSE regexp_extract({s}, {_lit(_OFFSET_TOKEN)}, 1) END")
+        rows = self.con.execute(
+            f"SELECT {token} AS zone, count(*) FROM {self.raw} WHERE regexp_matches({s}, {_lit(_ZONE_ANY)}) "
+            f"AND ({exprs[canon]}) IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+        zones = {z: int(k) for z, k in rows if z.upper() not in ("AM", "PM")}
+        if zones:
+            load.time_zones[canon] = zones
+
+    def _zero_decimal(self, canon: str, exprs: dict[str, str], chosen: dict[str, str]) -> str | None:
+        """SQL: the row's ``canon`` has decimals in a currency without minor
+        units; None when no row can be in one."""
+        if (self.table, canon) not in _MONEY_COLUMNS:
+            return None
+        codes = ", ".join(_lit(c) for c in sorted(ZERO_DECIMAL_CURRENCIES))
+        own = self.cfg.currency.upper()
+        if "currency" in chosen:
+            currency = f"COALESCE(NULLIF(upper(TRIM(CAST({_q(chosen['currency'])} AS VARCHAR))), ''), {_lit(own)})"
+            where = f"{currency} IN ({codes}) AND "
+        elif own in ZERO_DECIMAL_CURRENCIES:
+            where = ""
+        else:
+            return None
+        x = exprs[canon]
+        # 1.234 has decimals; 12.000 has none, but written so in a currency
+        # without minor units it is 12,000 with dots for thousands.
+        dotted = f"regexp_full_match(TRIM(CAST({_q(chosen[canon])} AS VARCHAR)), {_lit(_DOTTED_THOUSANDS)})"
+        return f"({where}({x}) IS NOT NULL AND (abs(({x}) - round({x})) > 1e-6 OR {dotted}))"
+
+    def _explain_decimals(self, canon: str, n: int, exprs: dict[str, str], chosen: dict[str, str]) -> None:
+        src = _q(chosen[canon])
+        cond = self._zero_decimal(canon, exprs, chosen)
+        examples = [r[0] for r in self.con.execute(
+            f"SELECT DISTINCT CAST({src} AS VARCHAR) AS v FROM {self.raw} WHERE {cond} ORDER BY v LIMIT 5").fetchall()]
+        if "currency" in chosen:
+            cur = f"{_q(chosen['currency'])}"
+            codes = sorted({str(r[0]).strip().upper() for r in self.con.execute(
+                f"SELECT DISTINCT COALESCE(NULLIF(upper(TRIM(CAST({cur} AS VARCHAR))), ''), {_lit(self.cfg.currency)}) "
+                f"FROM {self.raw} WHERE {cond} LIMIT 5").fetchall()})
+        else:
+            codes = [self.cfg.currency.upper()]
+        self.errors.append(self.error(
+            canon, f"{_n_values(n)} in column '{chosen[canon]}' {'has' if n == 1 else 'have'} decimals, but "
+                   f"{' and '.join(codes)} {'has' if len(codes) == 1 else 'have'} no minor unit: amounts are whole "
+                   "numbers (a value such as 1.234 is usually 1,234 written with a European thousands separator)",
+            n_rows=n, examples=examples,
+            fix="remove the thousands separators from the amounts in the export (1234, not 1.234 or 1.234,00); "
+                f"if the decimals are real, check that data.tables.{self.table}.columns.{canon} names the amount "
+                f"column (not a rate or a price in another currency) and that the client's currency "
+                f"({self.cfg.currency}) is right",
+        ))
 
     def _repair(self, load: TableLoad, exprs: dict[str, str], typed: str) -> None:
         """Create the table from ``typed`` (a query of the cast rows),
@@ -830,6 +1322,63 @@ class _TableLoader:
 
     def _columns(self) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {_q(self.table)}").fetchall()]
+
+
+def _blank(v) -> bool:
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Names made unique as DuckDB's CSV reader does (amount, amount_1)."""
+    out: list[str] = []
+    taken: set[str] = set()
+    for name in names:
+        new, k = name, 0
+        while new.lower() in taken:
+            k += 1
+            new = f"{name}_{k}"
+        taken.add(new.lower())
+        out.append(new)
+    return out
+
+
+def _excel_column(i: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _table_parts(name: str) -> list[str]:
+    """``sales.orders`` -> ``['sales', 'orders']``; a part in double quotes
+    may hold dots (``sales."orders.2026"``). Empty when malformed."""
+    parts, cur, quoted, i = [], "", False, 0
+    name = name.strip()
+    while i < len(name):
+        ch = name[i]
+        if quoted:
+            if ch == '"' and name[i + 1:i + 2] == '"':
+                cur += '"'
+                i += 1
+            elif ch == '"':
+                quoted = False
+            else:
+                cur += ch
+        elif ch == '"':
+            quoted = True
+        elif ch == ".":
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+        i += 1
+    parts.append(cur)
+    if quoted or len(parts) > 3 or any(not p.strip() for p in parts):
+        return []
+    return parts
 
 
 def _chunks(reader, rows: int):
@@ -1053,4 +1602,5 @@ def load(cfg: RunConfig, *, refresh: bool = False) -> "Dataset":
     return Dataset(cfg, _built(cfg, refresh))
 
 
-__all__ = ["Dataset", "prepare", "LoadReport", "TableLoad", "Repair", "Check", "load", "detect_encoding", "cache_key"]
+__all__ = ["Dataset", "prepare", "LoadReport", "TableLoad", "Repair", "Check", "load", "detect_encoding", "cache_key",
+           "EncodingMismatch", "ZONE_ABBREVIATIONS", "AMBIGUOUS_ZONES", "ZERO_DECIMAL_CURRENCIES"]
