@@ -96,4 +96,17 @@ def test_lab_serves_the_journeykit_kernel_and_runs_a_section_twice(lab_server):
     assert not errors, errors[:1]
     recorded = [o["data"]["application/vnd.journeykit.metrics+json"]["metrics"] for c in nb.cells
                 for o in c.get("outputs", []) if "application/vnd.journeykit.metrics+json" in o.get("data", {})]
-    assert len(recorded) == 2 and recorded[0] == recorded[1]
+    assert len(recorded) == 2
+    # the same answer the second time (DuckDB's parallel sums may differ in the last bits)
+    assert json.dumps(recorded[0], sort_keys=True) == json.dumps(recorded[1], sort_keys=True) or \
+        _rounded(recorded[0]) == _rounded(recorded[1])
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value

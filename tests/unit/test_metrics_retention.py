@@ -112,10 +112,13 @@ def test_activity_days_one_row_per_customer_and_day(make_dataset, monkeypatch):
     ds = make_dataset({"orders": orders}, definitions=DEFS)
     d = facts.activity_days(ds).execute().sort_values(["customer_id", "day"]).reset_index(drop=True)
     # A's two orders of 10-02 are one day, its latest moment 18:30 (a failed payment is still activity)
-    assert d.to_dict("records") == [
-        {"customer_id": "A", "day": pd.Timestamp("2026-10-02"), "last": pd.Timestamp("2026-10-02 18:30")},
-        {"customer_id": "A", "day": pd.Timestamp("2026-10-05"), "last": pd.Timestamp("2026-10-05 08:00")},
-        {"customer_id": "B", "day": pd.Timestamp("2026-10-02"), "last": pd.Timestamp("2026-10-02 23:59")}]
+    assert d[["customer_id", "day", "first", "last"]].to_dict("records") == [
+        {"customer_id": "A", "day": pd.Timestamp("2026-10-02"), "first": pd.Timestamp("2026-10-02 09:00"),
+         "last": pd.Timestamp("2026-10-02 18:30")},
+        {"customer_id": "A", "day": pd.Timestamp("2026-10-05"), "first": pd.Timestamp("2026-10-05 08:00"),
+         "last": pd.Timestamp("2026-10-05 08:00")},
+        {"customer_id": "B", "day": pd.Timestamp("2026-10-02"), "first": pd.Timestamp("2026-10-02 23:59"),
+         "last": pd.Timestamp("2026-10-02 23:59")}]
     # by purchase: the failed payment is not a purchase
     p = facts.activity_days(ds, "purchase").execute().sort_values(["customer_id", "day"])
     assert p["last"].tolist() == [pd.Timestamp("2026-10-02 09:00"), pd.Timestamp("2026-10-05 08:00"),
