@@ -350,3 +350,39 @@ def test_header_only_file_is_treated_as_not_supplied(tmp_path):
         assert m["rows_loaded"] == {"customers": 1, "orders": 1}        # no surveys entry
         status = [r for r in cells(view.overview_view(ds))[1:] if r[0] == "surveys"][0][1]
         assert status == i18n.t("table_empty", "en")
+
+
+def _load(root):
+    return io.load(config.load("acme", "2026-10", root=root))
+
+
+ORDERS_AND_EVENTS = """
+    language: en
+    data:
+      source: data/acme
+      tables:
+        orders: {file: orders.csv}
+        events: {file: events.csv}
+    """
+
+
+def test_unmapped_event_names_are_counted_up_to_the_period_end(tmp_path):
+    # regression: the event-name table counted rows after the period end
+    events = EVENTS.decode("utf-8-sig") + "c4,2026-11-06,FOO\nc4,2026-11-07,BAR\n"   # after the end: not counted
+    root = make_project(tmp_path, ORDERS_AND_EVENTS, {
+        "orders.csv": b"order_id,customer_id,ordered_at,amount\no1,c1,2026-10-01,10\n",
+        "events.csv": events.encode("utf-8")})
+    with _load(root) as ds:
+        assert ds.report.tables["events"].unmapped_event_types == {"FOO": 3, "BAR": 1, "PDP": 1}   # all loaded rows
+        assert quality.unmapped_event_types(ds).values.tolist() == [["FOO", 2], ["PDP", 1]]   # up to the period end
+
+
+def test_coverage_says_when_the_data_ends_inside_the_period(tmp_path):
+    root = make_project(tmp_path, ORDERS_AND_EVENTS.replace("        events: {file: events.csv}\n", ""), {
+        "orders.csv": b"order_id,customer_id,ordered_at,amount\no1,c1,2026-09-01,10\no2,c1,2026-10-14,10\n"})
+    with _load(root) as ds:
+        cov = quality.coverage(ds)
+        assert (str(cov["first_date"]), str(cov["last_date"]), cov["period_partial"]) == ("2026-09-01", "2026-10-14", True)
+        texts = [b.text for b in view.coverage_view(ds).blocks]
+        assert texts[0] == "The data runs from 2026-09-01 to 2026-10-14."
+        assert texts[1].startswith("The data ends on 2026-10-14, before the end of October 2026")

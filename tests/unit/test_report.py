@@ -312,3 +312,14 @@ def test_export_pseudonymizes_ids_and_writes_only_inside_a_run(tmp_path):
         report.export("x", df.assign(email="a@b.c"), InRun())
     with pytest.raises(ValueError, match="name"):
         report.export("../escape", df, InRun())
+
+
+def test_a_change_from_a_zero_or_tiny_base_is_not_a_percentage(cfg):
+    # regression: "+83,420.9 %" from a base of almost nothing
+    from journeykit.stats import compare
+
+    assert report.fmt_delta(compare.value("x", 1000.0, 1.2), "int", cfg) == "+999"
+    assert report.fmt_delta(compare.value("x", 5.0, 0.0), "int", cfg) == "+5"
+    assert report.fmt_delta(compare.value("x", 150.0, 100.0), "int", cfg) == "+50.0%"
+    assert report.fmt_delta(compare.value("x", 1100.0, 100.0), "num", cfg) == "+1,000.0%"   # ten-fold: still a %
+    assert report.fmt_delta(compare.value("x", 1300.0, 100.0), "money", cfg) == "+₩1,200"  # beyond: the difference

@@ -90,7 +90,7 @@ def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
     if r is None or abs(r) > MAX_RELATIVE:
         # from a zero or tiny base a percentage says nothing ("+83,420.9 %"): the difference itself does
         return f"{sign}{formatter(kind, cfg)(abs(d))}"
-    return f"{sign}{abs(r) * 100:.1f}%"
+    return f"{sign}{abs(r) * 100:,.1f}%"
 
 
 def fmt_kpi(kind: str, cfg: RunConfig):
