@@ -1,5 +1,6 @@
 """A/B test statistics on counts: the lift between two proportions and its
-interval, the two-proportion test, the sample-ratio check and power.
+interval, the two-proportion test, the sample-ratio check, power and the
+planned size, and the boundaries of repeated looks (alpha spending).
 
 Pure functions of numbers: no datasets, no clients, no report text (the
 readouts that apply them to a client's experiments live in
@@ -65,6 +66,7 @@ Applications to Clinical Trials*. Chapman & Hall/CRC.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import warnings
 
@@ -270,6 +272,14 @@ def spending(t, alpha: float = ALPHA, kind: str = "obrien_fleming"):
     raise ValueError(f"unknown spending function {kind!r} (known: {', '.join(SPENDING)})")
 
 
+def _crossing(b: float, t: float, sd: float, grid, mass) -> float:
+    """P(the first crossing of ``|Z| ≥ b`` is at the look at fraction ``t``),
+    given the sub-density ``mass`` (density × quadrature weight) of the
+    score on ``grid`` at the look before, ``sd`` apart."""
+    c = b * math.sqrt(t)
+    return float(np.sum(mass * (stats.norm.cdf((-c - grid) / sd) + stats.norm.cdf((grid - c) / sd))))
+
+
 @functools.lru_cache(maxsize=4096)
 def _boundaries(fractions: tuple[float, ...], alpha: float, kind: str, n: int) -> tuple[float, ...]:
     t = np.asarray(fractions, float)
@@ -284,12 +294,9 @@ def _boundaries(fractions: tuple[float, ...], alpha: float, kind: str, n: int) -
             b = float(stats.norm.isf(a / 2))
         else:
             sd = math.sqrt(tk - prev)
-
-            def cross(b: float) -> float:     # P(first crossing at look k), either side
-                c = b * math.sqrt(tk)
-                return float(np.sum(mass * (stats.norm.cdf((-c - grid) / sd) + stats.norm.cdf((grid - c) / sd))))
-
-            b = 0.0 if cross(0.0) <= a else float(optimize.brentq(lambda x: cross(x) - a, 0.0, 40.0, xtol=1e-10))
+            args = (tk, sd, grid, mass)
+            b = (0.0 if _crossing(0.0, *args) <= a
+                 else float(optimize.brentq(lambda x, a=a, args=args: _crossing(x, *args) - a, 0.0, 40.0, xtol=1e-10)))
         out.append(b)
         # sub-density of the score S_k = Z_k √t_k over the continuation region |S_k| < b √t_k
         # (Simpson's rule; beyond 8 standard deviations the density is nil)
@@ -316,7 +323,7 @@ def boundaries(fractions, alpha: float = ALPHA, kind: str = "obrien_fleming") ->
     O'Brien–Fleming-type, alpha 0.05: 4.877, 3.357, 2.680, 2.290, 2.031
     (gsDesign, ldbounds); one look at fraction 1: 1.960."""
     t = tuple(round(float(x), 12) for x in fractions)
-    if not t or any(x <= 0 or x > 1 for x in t) or any(b <= a for a, b in zip(t, t[1:])):
+    if not t or any(x <= 0 or x > 1 for x in t) or any(b <= a for a, b in itertools.pairwise(t)):
         raise ValueError(f"information fractions must increase within (0, 1]: {list(t)}")
     return list(_boundaries(t, float(alpha), kind, 201))
 
