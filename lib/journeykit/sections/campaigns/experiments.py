@@ -348,7 +348,10 @@ def metrics(ds, cfg, ro: pd.DataFrame | None = None) -> list[dict] | None:
     if not ds.has("experiments"):
         return None
     ro = readout(ds, cfg) if ro is None else ro
-    return [{k: jsonable(r[k]) for k in METRIC_FIELDS} for _, r in ro.iterrows()]
+    out = [{k: jsonable(r[k]) for k in METRIC_FIELDS} for _, r in ro.iterrows()]
+    for e in out:
+        e["look"] = None if e["look"] is None else int(e["look"])
+    return out
 
 
 # --------------------------------------------------------------------------
