@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 
 from journeykit.core.errors import ConfigError
 from journeykit.core.periods import Period
-from journeykit.core.settings import PredictionSettings, SegmentationSettings
+from journeykit.core.settings import ExperimentPlan, PredictionSettings, SegmentationSettings
 
 TABLE_NAMES = (
     "customers", "marketing", "events", "orders", "subscriptions",
@@ -182,6 +182,10 @@ class Definitions(_Strict):
     ltv_max_fit_customers: int = Field(ge=100)
     attribution_window_days: int = Field(ge=1)
     experiment_window_days: int = Field(ge=1)
+    experiment_mde: float = Field(0.02, gt=0, le=0.5)
+    """The minimum detectable effect of an experiment without its own
+    ``experiments.<name>.mde``: an absolute lift of the conversion rate
+    (0–1 points)."""
 
 
 class ReportConfig(_Strict):
@@ -228,6 +232,10 @@ class RunConfig(_Strict):
     (:class:`journeykit.core.settings.SegmentationSettings`)."""
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)
     """Churn, promoter and upsell models (:class:`journeykit.core.settings.PredictionSettings`)."""
+    experiments: dict[str, ExperimentPlan] = Field(default_factory=dict)
+    """Planned experiments by name: allocation, minimum detectable effect,
+    start, alpha spending (:class:`journeykit.core.settings.ExperimentPlan`);
+    an experiment not listed is planned as an equal split with the defaults."""
 
     run: RunContext | None = None
     """Set by the runner for the run's sections; ``None`` in an analyst's notebook."""

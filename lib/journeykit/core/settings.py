@@ -1,6 +1,6 @@
-"""The typed settings of the segmentation and prediction sections: the
-``segmentation:`` and ``prediction:`` blocks of a client file, every key
-with its default. :class:`journeykit.core.config.RunConfig` holds them, so
+"""The typed settings of the segmentation and prediction sections and of
+the planned experiments: the ``segmentation:``, ``prediction:`` and
+``experiments:`` blocks of a client file, every key with its default. :class:`journeykit.core.config.RunConfig` holds them, so
 an unknown key or a value out of range is refused when the configuration
 is loaded (``journeykit validate`` included), naming the file and the key.
 
@@ -50,11 +50,26 @@ The whole ``segmentation:`` block, with the defaults::
 A custom segment or action may carry a ``label`` (shown as is) and a
 playbook a ``timing`` text; the default ones are worded in the client's
 language. Replacing ``segments`` or ``playbooks`` replaces the whole list.
+
+The ``experiments:`` block plans A/B tests by the name they have in the
+experiments table (an experiment not listed is read with the defaults
+below)::
+
+    experiments:
+      checkout_v2:
+        allocation: {control: 0.9, treatment: 0.1}   # planned share per variant, summing to 1;
+                                                     # default: an equal split of the variants found
+        mde: 0.02                   # minimum detectable effect: an absolute lift of the conversion
+                                    # rate (0.02 = +2 pp); default definitions.experiment_mde
+        started: 2026-09-01         # assignments before this day are left out (a restart);
+                                    # default: the experiment's first assignment
+        spending: obrien_fleming    # obrien_fleming | pocock: how the monthly looks share alpha
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -299,3 +314,65 @@ class PredictionSettings(_Strict):
         if not 0 < lo < hi < 1:
             raise ValueError("risk_bands must be two probabilities, 0 < low < high < 1")
         return self
+
+
+# --------------------------------------------------------------------------
+# Experiments (section 55)
+# --------------------------------------------------------------------------
+
+class ExperimentPlan(_Strict):
+    """One planned experiment of the ``experiments:`` block (see the module
+    docstring): how it was meant to split its users, the smallest lift it
+    was sized to detect, when it started, and how its monthly looks share
+    the significance level."""
+
+    allocation: dict[str, float] | None = None
+    """Variant (as named in the experiments table) -> planned share of the
+    assignments, each above 0, summing to 1. ``None``: an equal split of
+    the variants found. The sample-ratio check tests against it; a planned
+    variant without assignments, or an assigned variant not in it, is a
+    mismatch."""
+    mde: float | None = Field(None, gt=0, le=0.5)
+    """Minimum detectable effect: the smallest absolute lift of the
+    conversion rate (0–1 points, 0.02 = +2 pp) the test is sized to detect
+    with 80 % power; it sets the users each arm needs. ``None``:
+    ``definitions.experiment_mde``."""
+    started: dt.date | None = None
+    """The first day of the experiment (in the client's time zone):
+    assignments before it are not read, e.g. after a restart that fixed the
+    assignment. ``None``: from its first assignment."""
+    spending: Literal["obrien_fleming", "pocock"] = "obrien_fleming"
+    """How the monthly looks at the test share the 5 % significance level
+    (Lan–DeMets alpha spending): ``obrien_fleming`` asks early looks for
+    overwhelming evidence and keeps the last close to p < 0.05; ``pocock``
+    asks the same of every look."""
+
+    @field_validator("allocation", mode="before")
+    @classmethod
+    def _variant_names(cls, v: Any) -> Any:
+        # YAML 1.1 reads an unquoted yes / no / on / off as a boolean
+        if isinstance(v, dict):
+            for k in v:
+                if isinstance(k, bool):
+                    word = "yes" if k else "no"
+                    raise ValueError(f"the variant name {word} (or {'on' if k else 'off'}) was read as "  # noqa: TRY004
+                                     f"{str(k).lower()}: YAML reads an unquoted no, yes, on or off as true/false; "
+                                     f"put the name in quotes, e.g. '{word}': {v[k]}")
+            return {str(k): x for k, x in v.items()}
+        return v
+
+    @field_validator("allocation")
+    @classmethod
+    def _shares(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        if len(v) < 2:
+            raise ValueError(f"an allocation needs at least two variants, got {sorted(v)}")
+        bad = {k: x for k, x in v.items() if not 0 < x < 1}
+        if bad:
+            raise ValueError(f"each planned share must be between 0 and 1 (exclusive): {bad}")
+        total = sum(v.values())
+        if abs(total - 1) > 1e-3:
+            raise ValueError(f"the planned shares sum to {total:g}; they must sum to 1 "
+                             f"(e.g. {{control: 0.9, treatment: 0.1}})")
+        return v

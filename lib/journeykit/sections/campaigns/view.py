@@ -160,16 +160,21 @@ i18n.register({
     "experiments_col_conversion_rate": {"en": "Conversion rate", "ko": "전환율"},
     "experiments_col_revenue_per_user": {"en": "Revenue per user", "ko": "고객당 매출"},
     "experiments_col_lift": {"en": "Lift vs control", "ko": "대조군 대비 차이"},
-    "experiments_col_ci": {"en": "95% interval", "ko": "95% 신뢰구간"},
+    "experiments_col_ci": {"en": "Interval (this look)", "ko": "신뢰구간 (이번 검토 기준)"},
     "experiments_col_p": {"en": "p-value", "ko": "p값"},
     "experiments_col_check": {"en": "Sample ratio (p)", "ko": "배정 비율 검정 (p)"},
     "experiments_col_planned": {"en": "Planned share", "ko": "계획 비율"},
     "experiments_col_share": {"en": "Actual share", "ko": "실제 비율"},
     "experiments_col_mde": {"en": "Detectable lift (80% power)", "ko": "검출 가능한 차이 (검정력 80%)"},
-    "experiments_col_power": {"en": "Power for the observed lift", "ko": "관측된 차이에 대한 검정력"},
+    "experiments_col_power": {"en": "Power for the planned lift", "ko": "계획한 차이에 대한 검정력"},
+    "experiments_col_look": {"en": "Look", "ko": "검토 회차"},
+    "experiments_col_threshold": {"en": "p needed (this look)", "ko": "필요한 p (이번 검토)"},
+    "experiments_col_needed": {"en": "Users needed (plan)", "ko": "필요 고객 수 (계획)"},
     "experiments_control": {"en": "control", "ko": "대조군"},
-    "experiments_srm_flag": {"en": "mismatch", "ko": "불일치"},
+    "experiments_srm_mismatch": {"en": "mismatch", "ko": "불일치"},
+    "experiments_srm_check": {"en": "check", "ko": "점검 필요"},
     "experiments_srm_ok": {"en": "ok", "ko": "정상"},
+    "experiments_share_vs_plan": {"en": "{variant} {share} vs {planned} planned", "ko": "{variant} {share}(계획 {planned})"},
     "experiments_none": {"en": "No experiment had assignments with an open conversion window in {period}.",
                          "ko": "{period}에 전환 기간이 진행 중인 배정이 있는 실험이 없습니다."},
     "experiments_not_available": {
@@ -182,30 +187,43 @@ i18n.register({
         "en": "Order amounts are unknown: revenue per user is not shown.",
         "ko": "주문 금액 정보가 없어 고객당 매출은 표시하지 않습니다."},
     "experiments_method": {
-        "en": "A user converts with a successful order within {days} days of assignment; only users assigned by {last} (whose {days}-day window had closed by the end of {period}) are counted. Lift is the difference in conversion rate against the control, with a 95% interval (Newcombe) and the p-value of a two-proportion z-test; the sample-ratio check is a chi-square test of the assignment counts against an equal split (flagged below p = 0.001).",
-        "ko": "배정 후 {days}일 이내에 결제를 완료하면 전환으로 봅니다. {days}일 기간이 {period} 말까지 끝난 고객, 즉 {last}까지 배정된 고객만 집계합니다. 차이는 대조군 대비 전환율 차이이며 95% 신뢰구간(Newcombe)과 두 비율 z-검정의 p값을 함께 표시합니다. 배정 비율 검정은 균등 배정 대비 배정 고객 수의 카이제곱 검정입니다 (p < 0.001이면 불일치)."},
+        "en": "A user converts with a successful order within {days} days of assignment; only users assigned by {last} (whose {days}-day window had closed by the end of {period}) are counted. Lift is the difference in conversion rate against the control, with the p-value of a two-proportion z-test and an interval (Newcombe) at the level of the current look. The sample-ratio check is a chi-square test of the assignment counts against the planned split (equal unless the client file plans another): below p = 0.01 the assignment is broken and no lift is read; from 0.01 to 0.05 the assignment should be checked.",
+        "ko": "배정 후 {days}일 이내에 결제를 완료하면 전환으로 봅니다. {days}일 기간이 {period} 말까지 끝난 고객, 즉 {last}까지 배정된 고객만 집계합니다. 차이는 대조군 대비 전환율 차이이며, 두 비율 z-검정의 p값과 이번 검토 기준의 신뢰구간(Newcombe)을 함께 표시합니다. 배정 비율 검정은 계획된 배정 비율(고객사 설정에 따로 없으면 균등 배정) 대비 배정 고객 수의 카이제곱 검정입니다. p < 0.01이면 배정에 문제가 있어 차이를 판단하지 않고, 0.01 이상 0.05 미만이면 배정 방식 점검이 필요합니다."},
+    "experiments_method_looks": {
+        "en": "Every monthly report looks at a running experiment again, and testing each look at p < 0.05 would call about 15% of tests without any effect a winner over six looks. Each look therefore has its own threshold (Lan–DeMets alpha spending, O'Brien–Fleming-type unless the experiment's plan names Pocock's, over the share of the planned users reached): strict at early looks and close to 0.05 at the planned size, so that the chance of a false winner stays at 5% over all looks.",
+        "ko": "진행 중인 실험은 매달 보고서에서 다시 검토되므로, 매번 p < 0.05 기준을 쓰면 효과가 없는 실험도 6번의 검토 동안 약 15%가 유의하게 나옵니다. 따라서 검토마다 별도의 기준을 적용합니다 (Lan–DeMets 알파 소비 함수, 실험 계획에 Pocock이 지정되지 않으면 O'Brien–Fleming 방식, 계획된 고객 수 대비 도달 비율 기준). 초기 검토에서는 엄격하고 계획된 규모에 도달하면 0.05에 가까워지며, 모든 검토를 통틀어 잘못된 승자를 고를 확률을 5%로 유지합니다."},
+    "experiments_method_plan": {
+        "en": "The users needed come from a minimum detectable effect fixed in advance ({mde} unless the experiment's plan sets its own) at 80% power, never from the observed difference.",
+        "ko": "필요한 고객 수는 관측된 차이가 아니라 미리 정한 최소 검출 효과(실험 계획에 따로 없으면 {mde})와 검정력 80%로 계산합니다."},
+    "experiments_plan_unknown": {
+        "en": "The client file plans experiment {name}, which the experiments table does not name{hint}: its plan is not used.",
+        "ko": "고객사 설정에 실험 {name}의 계획이 있지만 실험 테이블에 그런 실험이 없어{hint} 계획이 적용되지 않았습니다."},
+    "experiments_plan_hint": {"en": " (did you mean {name}?)", "ko": " ({name}을(를) 의도하셨나요?)"},
     "experiments_correction": {
-        "en": "{experiment} compares {m} variants with its control: p-values are Bonferroni-corrected (multiplied by {m}) and the intervals are {level} intervals, so the chance of any false winner stays at 5%.",
-        "ko": "{experiment}은(는) {m}개 변형을 대조군과 비교하므로 p값에 본페로니 보정(×{m})을 적용하고 {level} 신뢰구간을 사용합니다. 따라서 잘못된 승자를 고를 확률은 5%로 유지됩니다."},
+        "en": "{experiment} compares {m} variants with its control: p-values are Bonferroni-corrected (multiplied by {m}) and each comparison's thresholds and intervals use a 1/{m} share of the 5% level, so the chance of any false winner stays at 5%.",
+        "ko": "{experiment}은(는) {m}개 변형을 대조군과 비교하므로 p값에 본페로니 보정(×{m})을 적용하고, 각 비교의 기준과 신뢰구간에 5% 수준의 1/{m}만 사용합니다. 따라서 잘못된 승자를 고를 확률은 5%로 유지됩니다."},
     # verdicts
     "experiments_verdict_win": {
-        "en": "{experiment}: {variant} beats {control} by {lift} ({rate} vs {rate_c}), significant (p {p}).",
-        "ko": "{experiment}: {variant}이(가) {control}보다 {lift} 높습니다 ({rate} 대 {rate_c}), 통계적으로 유의합니다 (p {p})."},
+        "en": "{experiment}: {variant} beats {control} by {lift} ({rate} vs {rate_c}), significant at look {look} (p {p}; this look needs p < {threshold}).",
+        "ko": "{experiment}: {variant}이(가) {control}보다 {lift} 높습니다 ({rate} 대 {rate_c}). {look}번째 검토에서 통계적으로 유의합니다 (p {p}; 이번 검토 기준 p < {threshold})."},
     "experiments_verdict_loss": {
-        "en": "{experiment}: {variant} is worse than {control} by {lift} ({rate} vs {rate_c}), significant (p {p}).",
-        "ko": "{experiment}: {variant}이(가) {control}보다 {lift} 낮습니다 ({rate} 대 {rate_c}), 통계적으로 유의합니다 (p {p})."},
-    "experiments_verdict_more_data": {
-        "en": "{experiment}: not enough data yet: {variant} vs {control} differ by {lift} (p {p}); need about {more} more users per arm to tell whether a difference this size is real.",
-        "ko": "{experiment}: 아직 데이터가 부족합니다: {variant}와(과) {control}의 차이는 {lift}이며 (p {p}), 이 크기의 차이가 실제인지 판단하려면 그룹당 약 {more}명이 더 필요합니다."},
+        "en": "{experiment}: {variant} is worse than {control} by {lift} ({rate} vs {rate_c}), significant at look {look} (p {p}; this look needs p < {threshold}).",
+        "ko": "{experiment}: {variant}이(가) {control}보다 {lift} 낮습니다 ({rate} 대 {rate_c}). {look}번째 검토에서 통계적으로 유의합니다 (p {p}; 이번 검토 기준 p < {threshold})."},
+    "experiments_verdict_keep_running": {
+        "en": "{experiment}: no significant difference between {variant} and {control} yet ({lift}, p {p}; look {look} needs p < {threshold}). The test is planned to detect a lift of {mde}: with 80% power that takes about {need_c} users in {control} and {need_t} in {variant}; it has {n_c} and {n_t}.",
+        "ko": "{experiment}: 아직 {variant}와(과) {control} 사이에 유의한 차이가 없습니다 ({lift}, p {p}; {look}번째 검토 기준 p < {threshold}). 이 실험은 {mde}의 차이를 검출하도록 계획되었으며, 검정력 80%로 검출하려면 {control}에 약 {need_c}명, {variant}에 약 {need_t}명이 필요합니다. 현재 각각 {n_c}명과 {n_t}명입니다."},
     "experiments_verdict_no_difference": {
-        "en": "{experiment}: no significant difference between {variant} and {control} ({lift}, p {p}); the test could detect a lift of {mde} or more.",
-        "ko": "{experiment}: {variant}와(과) {control} 사이에 유의한 차이가 없습니다 ({lift}, p {p}). 이 실험은 {mde} 이상의 차이를 검출할 수 있습니다."},
+        "en": "{experiment}: no significant difference between {variant} and {control} ({lift}, p {p}; look {look} needs p < {threshold}). It has the users planned to detect a lift of {mde} with 80% power ({n_c} and {n_t}); the data are consistent with a lift from {ci_low} to {ci_high}.",
+        "ko": "{experiment}: {variant}와(과) {control} 사이에 유의한 차이가 없습니다 ({lift}, p {p}; {look}번째 검토 기준 p < {threshold}). {mde}의 차이를 검정력 80%로 검출하도록 계획한 고객 수에 도달했으며 (각각 {n_c}명, {n_t}명), 데이터로 보아 실제 차이는 {ci_low}에서 {ci_high} 사이입니다."},
     "experiments_verdict_too_little": {
         "en": "{experiment}: too little data to read yet ({n} users in the smallest arm; at least {min_n} needed).",
         "ko": "{experiment}: 아직 판단하기에 데이터가 너무 적습니다 (가장 작은 그룹 {n}명, 최소 {min_n}명 필요)."},
     "experiments_verdict_srm": {
-        "en": "{experiment}: the assignment does not match the planned split ({shares}; sample-ratio check p {p}): fix the assignment before trusting any result of this test.",
-        "ko": "{experiment}: 배정 비율이 계획과 다릅니다 ({shares}; 배정 비율 검정 p {p}). 이 실험의 결과를 믿기 전에 배정 방식을 먼저 점검하세요."},
+        "en": "{experiment}: the assignment does not match the planned split ({shares}; sample-ratio check p {p}, below 0.01): fix the assignment before trusting any result of this test; no lift is read from it.",
+        "ko": "{experiment}: 배정 비율이 계획과 다릅니다 ({shares}; 배정 비율 검정 p {p}, 0.01 미만). 이 실험의 결과를 믿기 전에 배정 방식을 먼저 점검하세요. 전환율 차이는 판단하지 않습니다."},
+    "experiments_verdict_srm_check": {
+        "en": "{experiment}: the split is somewhat off plan ({shares}; sample-ratio check p {p}, between 0.01 and 0.05): it may be chance, but check the assignment before relying on the result below.",
+        "ko": "{experiment}: 배정 비율이 계획과 다소 다릅니다 ({shares}; 배정 비율 검정 p {p}, 0.01 이상 0.05 미만). 우연일 수 있지만 아래 결과를 활용하기 전에 배정 방식을 점검하세요."},
     "experiments_verdict_one_arm": {
         "en": "{experiment}: only one variant has users, nothing to compare.",
         "ko": "{experiment}: 고객이 있는 변형이 하나뿐이라 비교할 수 없습니다."},
@@ -219,9 +237,12 @@ i18n.register({
     "experiments_next_loss": {
         "en": "Stop {variant} of {experiment}: it converts significantly worse ({lift}).",
         "ko": "{experiment}의 {variant}을(를) 중단하세요: 전환율이 유의하게 낮습니다 ({lift})."},
+    "experiments_next_check": {
+        "en": "Check how {experiment} assigns customers: its split is somewhat off plan (sample-ratio check p {p}).",
+        "ko": "{experiment}의 고객 배정 방식을 점검하세요: 배정 비율이 계획과 다소 다릅니다 (배정 비율 검정 p {p})."},
     "experiments_next_wait": {
-        "en": "Keep {experiment} running: about {more} more users per arm are needed before its result can be read.",
-        "ko": "{experiment}을(를) 계속 진행하세요: 결과를 판단하려면 그룹당 약 {more}명이 더 필요합니다."},
+        "en": "Keep {experiment} running: about {more} more users ({more_c} in {control}, {more_t} in {variant}) are needed to reach the size planned to detect a lift of {mde}.",
+        "ko": "{experiment}을(를) 계속 진행하세요: {mde}의 차이를 검출하도록 계획한 규모에 도달하려면 약 {more}명({control} {more_c}명, {variant} {more_t}명)이 더 필요합니다."},
 })
 
 
@@ -247,6 +268,32 @@ def _p(p) -> str:
 
 def _p_bare(p) -> str:
     return "–" if _missing(p) else _p(p).replace("= ", "")
+
+
+def small_p(x) -> str:
+    """A p-value or a look's threshold with the digits it needs: ``0.012``,
+    ``0.00024``, ``4.8e-08``; ``–`` when missing. (A threshold at an early
+    look can be far below 0.001, where :func:`journeykit.report.fmt_p`
+    stops.)"""
+    if _missing(x):
+        return "–"
+    x = float(x)
+    if x >= 0.001 or x == 0:
+        return f"{x:.3f}"
+    if x >= 1e-6:
+        return f"{x:.{1 - math.floor(math.log10(x))}f}"     # two significant digits
+    return f"{x:.1e}"
+
+
+def _p_seq(p) -> str:
+    """``= 0.033`` / ``= 4.8e-08``: a p-value to compare with a look's threshold."""
+    return "–" if _missing(p) else f"= {small_p(p)}"
+
+
+def _shares(shares: dict, lang: str) -> str:
+    """``control 56.6% vs 50.0% planned, treatment 43.4% vs 50.0% planned``."""
+    return ", ".join(i18n.t("experiments_share_vs_plan", lang, variant=v, share=report.fmt_pct(s),
+                            planned=report.fmt_pct(p)) for v, (s, p) in shares.items())
 
 
 def about(x: float) -> float:
@@ -381,12 +428,17 @@ def next_steps(ds, cfg, ro: pd.DataFrame | None = None) -> list[str]:
         for a in X.actions(ro, cfg):
             if a["kind"] == "srm":
                 out.append(i18n.t("experiments_next_srm", lang, experiment=a["experiment"]))
+            elif a["kind"] == "check":
+                out.append(i18n.t("experiments_next_check", lang, experiment=a["experiment"],
+                                  p=_p(a["srm_p_value"])))
             elif a["kind"] in ("win", "loss"):
                 out.append(i18n.t(f"experiments_next_{a['kind']}", lang, experiment=a["experiment"],
                                   variant=a["variant"], lift=pp(a["lift"], lang)))
             else:
-                out.append(i18n.t("experiments_next_wait", lang, experiment=a["experiment"],
-                                  more=report.fmt_int(about(a["more"]))))
+                out.append(i18n.t("experiments_next_wait", lang, experiment=a["experiment"], control=a["control"],
+                                  variant=a["variant"], more=report.fmt_int(about(a["more"])),
+                                  more_c=report.fmt_int(about(a["more_c"])),
+                                  more_t=report.fmt_int(about(a["more_t"])), mde=pp(a["mde"], lang)))
     for a in C.actions(ds, cfg):
         if a["kind"] == "fatigue":
             out.append(i18n.t("campaigns_next_fatigue", lang, label=a["label"], ratio=report.fmt_pct(a["ratio"], 0)))
@@ -609,14 +661,15 @@ def trend_chart(ds, cfg):
 
 def verdicts(ro: pd.DataFrame, cfg) -> list[str]:
     """:func:`experiments.judge` in plain sentences, one per experiment (per
-    treatment when there are several), in the client's language."""
+    treatment when there are several; a split in the ``check`` band adds
+    one before them), in the client's language."""
     lang = cfg.language
     out: list[str] = []
     for v in X.judge(ro, cfg):
         kind, name = v["kind"], v["experiment"]
-        if kind == "srm":
-            shares = ", ".join(f"{k} {report.fmt_pct(s)}" for k, s in v["shares"].items())
-            out.append(i18n.t("experiments_verdict_srm", lang, experiment=name, shares=shares, p=_p(v["srm_p_value"])))
+        if kind in ("srm", "srm_check"):
+            out.append(i18n.t(f"experiments_verdict_{kind}", lang, experiment=name, shares=_shares(v["shares"], lang),
+                              p=_p_seq(v["srm_p_value"])))
             continue
         if kind == "one_arm":
             out.append(i18n.t("experiments_verdict_one_arm", lang, experiment=name))
@@ -626,28 +679,35 @@ def verdicts(ro: pd.DataFrame, cfg) -> list[str]:
                               min_n=v["min_n"]))
             continue
         base = dict(experiment=name, variant=v["variant"], control=v["control"], lift=pp(v["lift"], lang),
-                    rate=report.fmt_pct(v["rate"]), rate_c=report.fmt_pct(v["rate_control"]), p=_p(v["p_value"]))
+                    rate=report.fmt_pct(v["rate"]), rate_c=report.fmt_pct(v["rate_control"]), p=_p_seq(v["p_value"]),
+                    threshold=small_p(v["p_threshold"]), look=int(v["look"]), mde=pp(v["mde"], lang),
+                    n_c=report.fmt_int(v["n_c"]), n_t=report.fmt_int(v["n_t"]))
         if kind in ("win", "loss"):
             out.append(i18n.t(f"experiments_verdict_{kind}", lang, **{**base, "lift": pp(abs(v["lift"]), lang).lstrip("+")}))
-        elif kind == "more_data":
-            out.append(i18n.t("experiments_verdict_more_data", lang, more=report.fmt_int(about(v["more"])), **base))
+        elif kind == "keep_running":
+            out.append(i18n.t("experiments_verdict_keep_running", lang, need_c=report.fmt_int(about(v["need_c"])),
+                              need_t=report.fmt_int(about(v["need_t"])), **base))
         else:
-            out.append(i18n.t("experiments_verdict_no_difference", lang, mde=pp(v["mde"], lang), **base))
+            out.append(i18n.t("experiments_verdict_no_difference", lang, ci_low=pp(v["ci_low"], lang),
+                              ci_high=pp(v["ci_high"], lang), **base))
     return out
 
 
 def method_notes(ro: pd.DataFrame, cfg) -> list[str]:
-    """The method sentence and, for experiments with several treatments, the
-    correction used."""
+    """The method sentences (conversion, lift and the sample-ratio check;
+    the repeated looks; the planned size) and, for experiments with several
+    treatments, the correction used."""
     lang = cfg.language
     W = X.window_days(cfg)
     last = X.last_counted_assignment(cfg) - pd.Timedelta(days=1)
     out = [i18n.t("experiments_method", lang, days=W, last=report.fmt_date(last), period=cfg.period.label(lang))]
+    if not ro["conversions"].isna().all():
+        out.append(i18n.t("experiments_method_looks", lang))
+        out.append(i18n.t("experiments_method_plan", lang, mde=pp(cfg.definitions.experiment_mde, lang)))
     for name, g in ro.groupby("experiment", sort=True):
         m = int(g["comparisons"].iloc[0])
         if m > 1:
-            out.append(i18n.t("experiments_correction", lang, experiment=name, m=m,
-                              level=report.fmt_pct(g["ci_level"].iloc[0])))
+            out.append(i18n.t("experiments_correction", lang, experiment=name, m=m))
     return out
 
 
@@ -660,7 +720,9 @@ def experiment_verdicts(ds, cfg, ro: pd.DataFrame | None = None):
     ro = X.readout(ds, cfg) if ro is None else ro
     if ro.empty:
         return report.Note(i18n.t("experiments_none", lang, period=cfg.period.label(lang)))
-    extra = []
+    extra = [i18n.t("experiments_plan_unknown", lang, name=n,
+                    hint=i18n.t("experiments_plan_hint", lang, name=close) if close else "")
+             for n, close in X.unknown_plans(ds, cfg)]
     if not ds.has("orders"):
         extra.append(i18n.t("experiments_no_orders", lang))
     elif ro["revenue_per_user"].isna().all():
@@ -680,7 +742,7 @@ def readout_table(ds, cfg, ro: pd.DataFrame | None = None):
         return None
     L = {k: i18n.t(f"experiments_col_{k}", lang) for k in
          ("experiment", "variant", "assigned", "users", "conversions", "conversion_rate", "revenue_per_user", "lift",
-          "ci", "p", "mde", "power")}
+          "ci", "p", "look", "threshold", "needed", "mde", "power")}
     df = pd.DataFrame({
         L["experiment"]: ro["experiment"],
         L["variant"]: [f"{v} ({i18n.t('experiments_control', lang)})" if c else v
@@ -690,7 +752,10 @@ def readout_table(ds, cfg, ro: pd.DataFrame | None = None):
         L["lift"]: [pp(x, lang) for x in ro["lift"]],
         L["ci"]: [f"{pp(lo, lang)} … {pp(hi, lang)}" if not _missing(lo) else "–"
                   for lo, hi in zip(ro["ci_low"], ro["ci_high"])],
-        L["p"]: [_p_bare(p) for p in ro["p_value"]],
+        L["p"]: [small_p(p) for p in ro["p_value"]],
+        L["look"]: [str(int(k)) if not _missing(k) and k else "–" for k in ro["look"]],
+        L["threshold"]: [small_p(x) for x in ro["p_threshold"]],
+        L["needed"]: ro["users_needed"],
         L["mde"]: [pp(x, lang) for x in ro["mde"]],
         L["power"]: ro["power"],
     })
@@ -700,7 +765,9 @@ def readout_table(ds, cfg, ro: pd.DataFrame | None = None):
         df = df.drop(columns=L["revenue_per_user"])
     return report.table(df, cfg, {L["assigned"]: "int", L["users"]: "int", L["conversions"]: "int",
                                   L["conversion_rate"]: "pct", L["revenue_per_user"]: "money", L["lift"]: "numtext",
-                                  L["ci"]: "numtext", L["p"]: "numtext", L["mde"]: "numtext", L["power"]: "pct"})
+                                  L["ci"]: "numtext", L["p"]: "numtext", L["look"]: "numtext",
+                                  L["threshold"]: "numtext", L["needed"]: "int", L["mde"]: "numtext",
+                                  L["power"]: "pct"})
 
 
 def srm_table(ds, cfg, ro: pd.DataFrame | None = None):
@@ -717,13 +784,13 @@ def srm_table(ds, cfg, ro: pd.DataFrame | None = None):
     df = pd.DataFrame({
         L["experiment"]: ro["experiment"], L["variant"]: ro["variant"], L["assigned"]: ro["assigned"],
         L["planned"]: ro["planned_share"], L["share"]: ro["share"],
-        L["check"]: [f"{i18n.t('experiments_srm_flag' if f else 'experiments_srm_ok', lang)} ({_p_bare(p)})"
-                     if not _missing(p) else "–" for f, p in zip(ro["srm"], ro["srm_p_value"])],
+        L["check"]: [f"{i18n.t('experiments_srm_' + st, lang)} ({small_p(p)})"
+                     if not _missing(p) else "–" for st, p in zip(ro["srm_status"], ro["srm_p_value"])],
     })
     return report.table(df, cfg, {L["assigned"]: "int", L["planned"]: "pct", L["share"]: "pct"})
 
 
-__all__ = ["KINDS", "WEEKDAYS", "pp", "about", "group_label", "labels", "conversion_rule", "key_figures", "insights",
+__all__ = ["KINDS", "WEEKDAYS", "pp", "small_p", "about", "group_label", "labels", "conversion_rule", "key_figures", "insights",
            "next_steps", "campaign_table", "channel_table", "segment_table", "variant_table", "hour_chart",
            "recency_chart", "fatigue_chart", "weekday_table", "fatigue_table", "trend_chart", "verdicts",
            "method_notes", "experiment_verdicts", "readout_table", "srm_table"]
