@@ -212,7 +212,7 @@ def test_input_errors_stop_before_any_section(tmp_path):
 def test_no_notebooks_is_an_error(tmp_path):
     root = make_project(tmp_path, {})
     result = runner.run("acme", "2026-10", root=root, progress=lambda m: None)
-    assert result.error and "no section notebooks" in result.error
+    assert result.error and "no section notebook in" in result.error
     assert not result.ok
 
 
@@ -423,3 +423,32 @@ def test_batch_period_defaults_to_last_month_in_the_clients_time_zone():
     assert str(Period.last_complete(seoul)) == "2026-10" and str(Period.last_complete(new_york)) == "2026-09"
     assert str(Period.last_complete(timezone="Asia/Seoul")) == str(
         Period.last_complete(_dt.datetime.now(__import__("zoneinfo").ZoneInfo("Asia/Seoul")).date()))
+
+
+def test_unknown_section_prefix_lists_the_known_ones(tmp_path, capsys):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--sections", "45"]) == 2
+    err = capsys.readouterr().err
+    assert "no section notebook in" in err and "starts with 45" in err and "fix: give number prefixes of: 00_ok" in err
+
+
+def test_a_partial_run_under_other_settings_is_refused(tmp_path, capsys):
+    # merging one section computed under new settings into a report made under the old ones would mix them
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK), "10_b": ("B", RECORD_OK.replace("00_ok", "10_b"))})
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09"]) == 0
+    rc = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--sections", "10",
+                   "--set", "definitions.churn_inactivity_days=60"])
+    assert rc == 2 and "made with other settings" in capsys.readouterr().err
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09", "--sections", "10",
+                     "--force"]) == 0
+
+
+def test_last_months_new_report_makes_this_month_out_of_date(tmp_path, capsys):
+    # the summary compares with last month's published report: rendering September after October
+    # must make October render again, or its "since last month" block stays stale
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-10"]) == 0
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-09"]) == 0
+    capsys.readouterr()
+    assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-10"]) == 0
+    assert "(up to date)" not in capsys.readouterr().out

@@ -490,9 +490,10 @@ def _explain(e: ValidationError, path: Path, client_raw: dict, overrides: dict,
         else:
             src = override_source if _has(overrides, loc) else str(path)
             lines.append(f"{src}: '{key}': {err['msg']}")
+    where = "the file or option named above" if any(ln.startswith(override_source) for ln in lines) else "the file named above"
     return ConfigError(
         "invalid configuration:\n  " + "\n  ".join(lines),
-        fix="correct the key in the file named above; see params/defaults.yaml and the README's client file reference",
+        fix=f"correct the key in {where}; see params/defaults.yaml and the README's client file reference",
     )
 
 

@@ -122,6 +122,10 @@ TEXT: dict[str, dict[str, str]] = {
     "repair_unknown_customers_why": {
         "en": "their activity is real; they are added with signup = first activity (customer exports usually lag)",
         "ko": "실제 활동이 있는 고객이므로 첫 활동일을 가입일로 하여 추가 (고객 명단은 대개 늦게 갱신됨)"},
+    "repair_visitor_orders": {"en": "orders attributed to a visitor id", "ko": "방문자 ID로 귀속한 주문"},
+    "repair_visitor_orders_why": {
+        "en": "purchase events without a customer id (before a login) are orders of their visitor; dropping them would understate orders and revenue",
+        "ko": "고객 ID가 없는(로그인 전) 구매 이벤트는 해당 방문자의 주문으로 봄. 제외하면 주문과 매출이 과소 집계됨"},
     "repair_empty_table": {"en": "header-only file", "ko": "헤더만 있는 파일"},
     "repair_empty_table_why": {"en": "no rows: the table is treated as not supplied",
                                "ko": "행이 없어 미제공 테이블로 처리"},

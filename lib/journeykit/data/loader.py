@@ -340,12 +340,29 @@ def content_digest(path: Path, cache_root: Path | None = None) -> str:
     return digest
 
 
+def _loader_digest() -> str:
+    """A digest of the code that builds a cache entry (this module, the
+    contract and the load report): a change to how data is read or derived
+    never reuses an entry built the old way."""
+    global _LOADER_DIGEST
+    if _LOADER_DIGEST is None:
+        here = Path(__file__).parent
+        h = hashlib.blake2b(digest_size=8)
+        for name in ("loader.py", "schemas.py", "load_report.py"):
+            h.update((here / name).read_bytes())
+        _LOADER_DIGEST = h.hexdigest()
+    return _LOADER_DIGEST
+
+
+_LOADER_DIGEST: str | None = None
+
+
 def cache_key(cfg: RunConfig) -> str:
     """A digest of everything the loaded data depends on: the format, the
-    journeykit version, the time zone, the client's data mapping and the
-    content of every source file (see :func:`content_digest`)."""
+    loader's own code, the time zone and currency, the client's data mapping
+    and the content of every source file (see :func:`content_digest`)."""
     h = hashlib.sha256()
-    h.update(f"{CACHE_FORMAT}|{__version__}|{cfg.timezone}|".encode())
+    h.update(f"{CACHE_FORMAT}|{__version__}|{_loader_digest()}|{cfg.timezone}|{cfg.currency}|".encode())
     h.update(cfg.data.model_dump_json().encode())
     if not cfg.data.is_database:
         for table, tcfg in sorted(cfg.data.tables.items()):
@@ -1427,10 +1444,12 @@ def _customer_sources(con: duckdb.DuckDBPyConnection, loaded: set[str]) -> list[
 def _derive_orders(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
     """An events-only client: its orders are its ``purchase`` events (paid)
     and its ``payment_failed`` events (failed attempts), one order per
-    event. The customer is the event's ``customer_id`` when the events have
-    one (rows without it are left out), else its ``visitor_id``; the amount
-    is the event's ``value`` when the events have one, else unknown (counts
-    only: revenue, order value and CLV are not measured)."""
+    event. The customer is the event's ``customer_id``, else (an anonymous
+    purchase, or events without customer ids) its ``visitor_id``: a purchase
+    is never dropped for want of a login, and how many were attributed to
+    a visitor id is recorded as a repair. The amount is the event's
+    ``value`` when the events have one, else unknown (counts only: revenue,
+    order value and CLV are not measured)."""
     ev = report.tables.get("events")
     if ev is None or ev.status != "loaded" or ("orders" in report.tables and report.tables["orders"].status != "empty"):
         return
@@ -1438,7 +1457,8 @@ def _derive_orders(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
     kinds = "event_type IN ('purchase', 'payment_failed')"
     if not con.execute(f"SELECT count(*) FROM events WHERE {kinds}").fetchone()[0]:
         return
-    who = "customer_id" if "customer_id" in cols else "visitor_id"
+    ids = [c for c in ("customer_id", "visitor_id") if c in cols]
+    who = f"COALESCE({', '.join(ids)})" if len(ids) > 1 else ids[0]
     amount = "CAST(value AS DOUBLE)" if "value" in cols else "CAST(NULL AS DOUBLE)"
     extra = "".join(f", {c}" for c in ("channel", "device") if c in cols)
     con.execute(
@@ -1448,8 +1468,8 @@ def _derive_orders(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
         f"FROM events WHERE {kinds} AND {who} IS NOT NULL")
     n, lo, hi, paid = con.execute("SELECT count(*), min(ordered_at), max(ordered_at), "
                                   "count(*) FILTER (WHERE payment_status = 'paid') FROM orders").fetchone()
-    columns = {"order_id": "(one per event)", "customer_id": f"events.{who}", "ordered_at": "events.occurred_at",
-               "payment_status": "events.event_type"}
+    columns = {"order_id": "(one per event)", "customer_id": " or ".join(f"events.{c}" for c in ids),
+               "ordered_at": "events.occurred_at", "payment_status": "events.event_type"}
     if "value" in cols:
         columns["amount"] = "events.value"
     columns.update({c: f"events.{c}" for c in ("channel", "device") if c in cols})
@@ -1457,9 +1477,18 @@ def _derive_orders(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
             "orders and failed payment attempts, one per event"
             + ("; amounts from the events' value" if "value" in cols
                else "; the events carry no value, so amounts are unknown: revenue, order value and CLV are not measured"))
-    report.tables["orders"] = TableLoad(
+    load = TableLoad(
         "orders", "derived from events", "derived", rows_read=int(n), rows_loaded=int(n), status="derived",
         columns=columns, note=note, first_at=lo.isoformat() if lo else None, last_at=hi.isoformat() if hi else None)
+    if len(ids) > 1:
+        anonymous = con.execute(f"SELECT count(*) FROM events WHERE {kinds} AND customer_id IS NULL "
+                                "AND visitor_id IS NOT NULL").fetchone()[0]
+        if anonymous:
+            load.repairs.append(Repair(
+                "visitor_orders", "orders attributed to a visitor id", int(anonymous),
+                "purchase and payment_failed events without a customer id (before a login) are orders of their "
+                "visitor: dropping them would understate orders, revenue and failed payments"))
+    report.tables["orders"] = load
 
 
 def _relations(con: duckdb.DuckDBPyConnection, cfg: RunConfig, report: LoadReport) -> None:

@@ -41,6 +41,7 @@ METRICS_SCHEMA: dict[str, Any] = {
         "period": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
         "currency": {"type": "string", "pattern": r"^[A-Z]{3}$"},
         "inputs_digest": {"type": ["string", "null"]},
+        "settings_digest": {"type": "string"},
         "timezone": {"type": "string"},
         "generated_at": {"type": "string"},
         "journeykit_version": {"type": "string"},

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zoneinfo
 import json
 import os
 import shutil
@@ -317,7 +318,7 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
             futures = {}
             for k, p in enumerate(independent):
-                say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} …")
+                say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} queued")
                 fut = pool.submit(_section_worker, str(resolved), str(p), str(staging / "notebooks" / p.name),
                                   1.0 * min(k, jobs - 1))
                 futures[fut] = p
@@ -330,7 +331,7 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
                                       error=f"{type(e).__name__}: {_first_line(str(e))}")
                 finished(r, p)
     for p in sequential:
-        say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} …")
+        say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} running")
         write_results()  # later sections (the summary) read the results of earlier ones
         finished(execute_section(cfg, p, staging / "notebooks" / p.name, resolved), p)
     return sorted(done, key=lambda r: r.name)
@@ -450,6 +451,10 @@ def inputs_digest(cfg: RunConfig, paths: list[Path]) -> str | None:
     for p in paths:
         h.update(p.name.encode())
         h.update(p.read_bytes())
+    # the summary compares with last month's published report: a new one there is a new input
+    before = cfg.root / "reports" / cfg.client / str(cfg.comparison) / "metrics.json"
+    if before.is_file():
+        h.update(b"previous|" + before.read_bytes())
     lib = Path(journeykit.__file__).parent
     for f in sorted(lib.rglob("*")):
         if f.is_file() and f.suffix in (".py", ".j2", ".css", ".yaml"):
@@ -537,7 +542,6 @@ def run(
         result.busy = True
         result.error = (f"another run of {client} {cfg.period} is in progress ({holder}); "
                         f"wait for it to finish, or stop it (lock: {lock.path})")
-        say(f"{client} {cfg.period}: {result.error}")
         return result
     try:
         return _run_locked(cfg, result, say, log, sections=sections, jobs=jobs, force=force, dry_run=dry_run,
@@ -554,7 +558,10 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
     client = cfg.client
     paths = notebooks(cfg.root, sections or cfg.report.sections or None)
     if not paths:
-        result.error = f"no section notebooks found in {cfg.root / 'notebooks'}"
+        known = sorted(p.stem for p in notebooks(cfg.root))
+        asked = ", ".join(sections or cfg.report.sections or [])
+        result.error = (f"no section notebook in {cfg.root / 'notebooks'} starts with {asked or '[0-9][0-9]_'}"
+                        + (f"\n  fix: give number prefixes of: {', '.join(known)}" if known else ""))
         return result
     target = cfg.report_dir
     try:
@@ -582,6 +589,11 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
     if coverage["partial"]:
         say(f"{client} {cfg.period}: the data ends on {coverage['last']}, inside the period: the report is partial")
     merge = previous if sections else None
+    if merge is not None and merge.get("settings_digest") not in (None, cfg.settings_digest):
+        result.error = (f"the published report of {client} {cfg.period} was made with other settings (a client file "
+                        "edit or --set): re-running only some sections would mix the two in one report\n"
+                        "  fix: render every section (drop --sections), or give the same settings")
+        return result
     if merge is not None:
         # A partial run merges into the report that is there: the sections not
         # re-run are kept as they were, and the summary is re-read from all.
@@ -604,7 +616,7 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".tmp-{cfg.period}-{uuid.uuid4().hex[:8]}"
     (staging / "notebooks").mkdir(parents=True)
-    generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    generated_at = dt.datetime.now(zoneinfo.ZoneInfo(cfg.timezone)).isoformat(timespec="seconds")  # the client's clock
     spark_server = None
     try:
         spark_server = _start_spark_server(cfg, say)
@@ -619,6 +631,7 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
         shutil.rmtree(staging / ".run", ignore_errors=True)
         doc = metrics_document(cfg, result.sections, generated_at)
         doc["inputs_digest"] = digest
+        doc["settings_digest"] = cfg.settings_digest
         (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False),
                                               encoding="utf-8")
         say(f"{client} {cfg.period}: rendering HTML{' and PDF' if cfg.report.pdf else ''} …")
