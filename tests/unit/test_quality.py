@@ -386,3 +386,16 @@ def test_coverage_says_when_the_data_ends_inside_the_period(tmp_path):
         texts = [b.text for b in view.coverage_view(ds).blocks]
         assert texts[0] == "The data runs from 2026-09-01 to 2026-10-14."
         assert texts[1].startswith("The data ends on 2026-10-14, before the end of October 2026")
+
+
+def test_a_client_with_nothing_to_check_gets_a_sentence_not_an_empty_table(tmp_path):
+    root = make_project(tmp_path, """
+    language: en
+    data:
+      source: data/acme
+      tables:
+        events: {file: events.csv}
+    """, {"events.csv": b"customer_id,occurred_at,event_type\nc1,2026-10-01,visit\nc1,2026-10-02,purchase\n"})
+    with _load(root) as ds:
+        assert quality.checks(ds).empty
+        assert view.checks_view(ds).text.startswith("No value check applies to the columns supplied")

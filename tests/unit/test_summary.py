@@ -243,3 +243,13 @@ def test_diff_compares_the_two_published_reports(cfg, tmp_path):
     text = "\n".join(diff.describe(cmp))
     assert "c: 2026-10 against the 2026-09 report" in text
     assert "REVERSED" in text and "NEW" in text and "section 50_advocacy: absent → failed" in text
+
+
+def test_the_journey_note_names_only_the_sources_the_chart_shows(cfg):
+    c = cfg()
+    assert view.journey_note([], c) is None
+    orders_only = view.journey_note([("orders", 266.0)], c).text
+    assert orders_only == "Each bar is the stage's own count for the month: the month's orders."
+    assert "impressions" not in orders_only and "promoters" not in orders_only
+    full = view.journey_note([("impressions", 1e6), ("clicks", 1e4), ("visit", 800.0), ("promoters", 40.0)], c).text
+    assert "impressions and clicks from marketing" in full and "promoters" in full and "The sources differ" in full

@@ -269,7 +269,7 @@ def cmd_diff(args) -> int:
     from journeykit.run import diff
 
     cfg = config.load(args.client, args.period, root=_root(args))
-    lines = diff.describe(diff.compare(cfg))
+    lines = diff.describe(diff.compare(cfg), cfg.language)
     print("\n".join(lines))
     return EXIT_OK
 

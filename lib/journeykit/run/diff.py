@@ -56,20 +56,37 @@ def compare(cfg: RunConfig) -> dict:
             "has_previous": then is not None, "currency": cfg.currency, "rows": rows, "statuses": statuses}
 
 
-def describe(cmp: dict) -> list[str]:
-    """:func:`compare` as lines of text for the terminal."""
+_MARKS = {"en": {"new": "NEW", "ended": "ended", "reversed": "REVERSED", "continued": "again", "same": "",
+                 "new_kpi": "new KPI"},
+          "ko": {"new": "새로 유의", "ended": "유의 해제", "reversed": "방향 반전", "continued": "계속", "same": "",
+                 "new_kpi": "새 지표"}}
+
+
+def describe(cmp: dict, language: str = "en") -> list[str]:
+    """:func:`compare` as lines of text for the terminal, in ``language``:
+    a header, one row per scorecard KPI (value then → now, verdict then →
+    now, what moved), then the sections whose status changed."""
+    from journeykit.core import i18n
+
+    def verdict(v: str | None, direction: str | None = None) -> str:
+        if not v:
+            return "-"
+        word = i18n.t(f"verdict_{v}", language)
+        return word + ({"up": " ▲", "down": " ▼"}.get(direction or "", "") if v == "significant" else "")
+
     out = [f"{cmp['client']}: {cmp['period']} against the {cmp['previous']} report"]
     if not cmp["has_previous"]:
         out.append(f"  no report for {cmp['previous']}: nothing to compare with")
-    width = max([len(r["label"]) for r in cmp["rows"]] + [10])
-    marks = {"new": "NEW", "ended": "ended", "reversed": "REVERSED", "continued": "again", "same": "",
-             "new_kpi": "new KPI"}
-    for r in cmp["rows"]:
-        fmt = _fmt(r["kind"], cmp["currency"])
-        verdict = f"{r['verdict']}" + (f" {r['direction']}" if r["verdict"] == "significant" else "")
-        then = f"{r['verdict_then']}" if r["verdict_then"] else "-"
-        out.append(f"  {r['label']:<{width}}  {fmt(r['value_then']):>12} → {fmt(r['value']):>12}  "
-                   f"{then:>16} → {verdict:<22} {marks[r['what']]}")
+    rows = [(r["label"], _fmt(r["kind"], cmp["currency"])(r["value_then"]), _fmt(r["kind"], cmp["currency"])(r["value"]),
+             verdict(r["verdict_then"]), verdict(r["verdict"], r["direction"]), _MARKS[language][r["what"]])
+            for r in cmp["rows"]]
+    head = ("KPI", cmp["previous"], cmp["period"], f"{cmp['previous']} verdict", f"{cmp['period']} verdict", "")
+    widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(6)]
+    for i, row in enumerate([head, *rows]):
+        out.append("  " + "  ".join(str(v).rjust(w) if k in (1, 2) else str(v).ljust(w)
+                                    for k, (v, w) in enumerate(zip(row, widths))).rstrip())
+        if i == 0:
+            out.append("  " + "  ".join("-" * w for w in widths).rstrip())
     for name, before, now in cmp["statuses"]:
         out.append(f"  section {name}: {before or 'absent'} → {now}")
     return out

@@ -24,6 +24,8 @@ i18n.register({
     "dq_mapped_default": {"en": "common value", "ko": "일반 값"},
     "dq_mapped_empty": {"en": "blank: counted as paid", "ko": "빈 값: 결제 완료로 간주"},
     "dq_value_blank": {"en": "(blank)", "ko": "(빈 값)"},
+    "dq_no_checks": {"en": "No value check applies to the columns supplied: ids, dates and event names were read and typed, and nothing else needed checking.",
+                     "ko": "제공된 컬럼에 적용할 값 검사가 없습니다. ID, 날짜, 이벤트 이름은 읽고 형식을 확인했으며 그 밖에 검사할 값은 없었습니다."},
     "dq_no_values": {"en": "No categorical column needed a value mapping.",
                      "ko": "값 매핑이 필요한 범주형 컬럼이 없습니다."},
     "dq_coverage": {"en": "The data runs from {first} to {last}.", "ko": "데이터 기간: {first} ~ {last}."},
@@ -68,9 +70,12 @@ def overview_view(ds: Dataset):
 
 
 def checks_view(ds: Dataset):
-    """Display table of :func:`checks`."""
+    """Display table of :func:`checks`, or a note when no check applied
+    (e.g. an events export with only the required columns)."""
     df = checks(ds)
     lang = ds.cfg.language
+    if df.empty:
+        return report.Note(i18n.t("dq_no_checks", lang))
     df["check"] = [i18n.check_label(c, col, lang) for c, col in zip(df["check"], df["column"])]
     df["result"] = [i18n.t("result_passed", lang) if r == "passed" else i18n.t("result_repaired", lang, n=f"{n:,}")
                     for r, n in zip(df["result"], df["failing_rows"])]

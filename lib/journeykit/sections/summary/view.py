@@ -48,9 +48,13 @@ i18n.register({
                                 "ko": "{prev} 대비 통계적으로 유의하게 변한 핵심 지표는 없습니다."},
     "summary_funnel_title": {"en": "The journey in {period}", "ko": "{period}의 고객 여정"},
     "summary_funnel_axis": {"en": "Count (log scale)", "ko": "수 (로그 스케일)"},
-    "summary_funnel_note": {
-        "en": "Each bar is the stage's own count for the month: impressions and clicks from marketing, then users reaching each funnel step (from events), then promoters among the month's survey answers. The sources differ, so read it as the shape of the journey, not one cohort moving through it.",
-        "ko": "막대는 단계별로 그 달에 집계한 수입니다. 노출·클릭은 마케팅 데이터, 이후는 퍼널 단계에 도달한 사용자(이벤트), 마지막은 그 달 설문 응답 중 추천 고객입니다. 출처가 서로 달라 한 코호트의 이동이 아니라 여정의 모양으로 읽어야 합니다."},
+    "summary_funnel_note_intro": {"en": "Each bar is the stage's own count for the month:", "ko": "막대는 단계별로 그 달에 집계한 수입니다:"},
+    "summary_funnel_part_marketing": {"en": "impressions and clicks from marketing", "ko": "노출·클릭은 마케팅 데이터"},
+    "summary_funnel_part_events": {"en": "users reaching each funnel step (from events)", "ko": "퍼널 단계에 도달한 사용자는 이벤트"},
+    "summary_funnel_part_orders": {"en": "the month's orders", "ko": "그 달의 주문"},
+    "summary_funnel_part_promoters": {"en": "promoters among the month's survey answers", "ko": "추천 고객은 그 달 설문 응답"},
+    "summary_funnel_note_end": {"en": "The sources differ, so read it as the shape of the journey, not one cohort moving through it.",
+                                "ko": "출처가 서로 달라 한 코호트의 이동이 아니라 여정의 모양으로 읽어야 합니다."},
     "summary_step_impressions": {"en": "Impressions", "ko": "노출"},
     "summary_step_clicks": {"en": "Clicks", "ko": "클릭"},
     "summary_step_visit": {"en": "Visitors", "ko": "방문자"},
@@ -256,5 +260,29 @@ def since_last_report(sections: dict, cfg: RunConfig, before: dict | None) -> li
     return out
 
 
-__all__ = ["since_last_report", "sparkline", "Scorecard", "what_changed", "journey_chart", "shifts_table", "actions_table", "churn_risk",
+def journey_note(steps: list[tuple[str, float]], cfg: RunConfig) -> report.Note | None:
+    """What the journey chart's bars are, naming only the sources the chart
+    shows (a client without marketing is not told about impressions);
+    ``None`` without a chart."""
+    if not steps:
+        return None
+    lang = cfg.language
+    keys = {k for k, _ in steps}
+    parts = []
+    if keys & {"impressions", "clicks"}:
+        parts.append("marketing")
+    if keys & {"visit", "product_view", "add_to_cart", "checkout_start", "purchase"}:
+        parts.append("events")
+    if "orders" in keys:
+        parts.append("orders")
+    if "promoters" in keys:
+        parts.append("promoters")
+    sep = "; " if lang == "en" else ", "
+    text = " ".join([i18n.t("summary_funnel_note_intro", lang),
+                     sep.join(i18n.t(f"summary_funnel_part_{p}", lang) for p in parts) + ".",
+                     *([i18n.t("summary_funnel_note_end", lang)] if len(parts) > 1 else [])])
+    return report.Note(text)
+
+
+__all__ = ["journey_note", "since_last_report", "sparkline", "Scorecard", "what_changed", "journey_chart", "shifts_table", "actions_table", "churn_risk",
            "caveats"]
