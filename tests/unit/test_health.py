@@ -226,8 +226,14 @@ def test_next_steps_rules_fire(monkeypatch, ds):
     fake = pd.DataFrame({"customer_id": [f"c{i}" for i in range(100)], "score": [30.0] * 20 + [80.0] * 80,
                          "band": ["unhealthy"] * 20 + ["healthy"] * 80})
     monkeypatch.setattr(H, "health", lambda ds, cfg, end=None: fake)
+    monkeypatch.setattr(H, "validation", lambda ds, cfg: {"cutoff": "2026-08-03", "separates": True})
     out = VH.next_steps(ds, ds.cfg, [])
     assert out[0].startswith("20 customers (20.0%) are Unhealthy")
+    # a score that failed its check against later churn: no outreach advice, review the weights
+    monkeypatch.setattr(H, "validation", lambda ds, cfg: {"cutoff": "2026-08-03", "separates": False})
+    out = VH.next_steps(ds, ds.cfg, [])
+    assert out[0].startswith("20 customers (20.0%) are Unhealthy, but the score did not tell who churned after "
+                             "2026-08-03") and "outreach" not in out[0]
 
 
 def test_churn_by_band():
@@ -265,3 +271,56 @@ def test_tiny_health_bands_separate_who_leaves_next(tiny_data):
     assert g.loc["at_risk", "rate"] > ok["rate"]
     _z, p = proportions_ztest([un["left"], ok["left"]], [un["customers"], ok["customers"]], alternative="larger")
     assert p < 0.01
+
+
+def test_validation_against_later_churn(monkeypatch, make_dataset):
+    # Period 2026-10, churn window 90 days: cutoff 2026-08-03, follow-up [08-03, 11-01).
+    ids = ["h1", "h2", "h3", "a1", "a2", "u1", "u2"]
+    after = {"h1": "2026-09-01", "h2": "2026-10-30", "a1": "2026-08-03"}    # a1 on the cutoff day: stayed
+    orders = pd.DataFrame({
+        "customer_id": ids + list(after),
+        "ordered_at": ["2026-07-01 12:00:00"] * len(ids) + [f"{d} 00:30:00" for d in after.values()],
+        "amount": 1000})
+    ds = make_dataset({"orders": orders})
+    fake = pd.DataFrame({"customer_id": ids, "score": [80.0] * 3 + [50.0] * 2 + [20.0] * 2,
+                         "band": ["healthy"] * 3 + ["at_risk"] * 2 + ["unhealthy"] * 2})
+    seen = []
+    monkeypatch.setattr(H, "health", lambda ds, cfg, end=None: seen.append(end) or fake)
+    v = H.validation(ds, ds.cfg)
+    assert seen == [pd.Timestamp("2026-08-03").date()] and v["cutoff"] == "2026-08-03" and v["days"] == 90
+    b = v["bands"]
+    # healthy: h3 silent → 1/3; at risk: a2 → 1/2; unhealthy: u1, u2 → 2/2
+    assert [(b[k]["customers"], b[k]["churned"]) for k in facts.HEALTH_BANDS] == [(3, 1), (2, 1), (2, 2)]
+    # Wilson 95%: 1/3 → [0.0615, 0.7923]; 2/2 → [0.3424, 1.0]
+    assert b["healthy"]["ci_low"] == pytest.approx(0.0615, abs=1e-4)
+    assert b["healthy"]["ci_high"] == pytest.approx(0.7923, abs=1e-4)
+    assert b["unhealthy"]["ci_low"] == pytest.approx(0.3424, abs=1e-4)
+    # rising rates, but the two ends' intervals overlap: not shown to separate
+    assert v["separates"] is False
+    assert VH.validation_sentence(ds, ds.cfg)[0].startswith("The score does not clearly tell who leaves")
+    # nobody scored at the cutoff: no check
+    monkeypatch.setattr(H, "health", lambda ds, cfg, end=None: fake.assign(band=None).iloc[:0])
+    assert H.validation(ds, ds.cfg.updated(definitions={"churn_inactivity_days": 60})) is None
+
+
+def test_tiny_health_validation_regression(tiny_data):
+    """Measured (issue 17): ``churn_by_band`` existed but the report never
+    showed it. On the tiny client, scored at 2026-08-03 and followed for the
+    90-day churn window, 4.7% / 32.0% / 85.9% of Healthy / At risk /
+    Unhealthy churned (191 / 272 / 99 customers): the section shows it."""
+    from journeykit.core import config as C
+    from journeykit.data import loader as io
+
+    cfg = C.load("tiny", "2026-10", root=Path(__file__).resolve().parents[2])
+    with io.load(cfg) as ds:
+        v = H.validation(ds, cfg)
+        m = compute.metrics(ds, cfg)
+        cells = VH.validation_table(ds, cfg).cells()
+        text = VH.validation_sentence(ds, cfg)
+    b = v["bands"]
+    assert v["separates"] is True and m["health_validation"] == v
+    assert b["healthy"]["rate"] < 0.1 < b["at_risk"]["rate"] < 0.5 < b["unhealthy"]["rate"]
+    assert b["healthy"]["ci_high"] < b["unhealthy"]["ci_low"]
+    assert list(cells.columns) == ["Band", "Customers (2026-08-03)", "Churned within 90 days", "Churn rate",
+                                   "95% interval"]
+    assert text[0].startswith("The score tells who leaves: of the customers scored on 2026-08-03")

@@ -829,3 +829,170 @@ def test_every_data_shape_shows_without_failing(make_dataset, shape, language):
     if shape == "history_before_the_window":
         trend = view.trend_chart(ds, cfg)
         assert isinstance(trend, report.Note) and "12" in trend.text
+
+
+# --------------------------------------------------------------------------
+# Issue 17: value with uncertainty, margin, unknown channels, the MBG/NBD note
+# --------------------------------------------------------------------------
+
+def test_gross_margin_setting_is_typed_with_a_default(make_dataset, some_orders):
+    from journeykit.core.errors import ConfigError
+
+    ds = make_dataset({"orders": some_orders.head(50)})
+    assert ds.cfg.definitions.gross_margin == 1.0
+    assert ds.cfg.updated(definitions={"gross_margin": 0.35}).definitions.gross_margin == 0.35
+    for bad in (0, 1.5, -0.2):
+        with pytest.raises(ConfigError, match="gross_margin"):
+            ds.cfg.updated(definitions={"gross_margin": bad})
+
+
+def _cac_client(make_dataset, margin=1.0):
+    customers = pd.DataFrame({
+        "customer_id": ["A", "B", "U", "V"],
+        "signup_at": ["2026-05-01 09:00:00", "2026-06-01 09:00:00", "2026-06-01 09:00:00", "2026-07-01 09:00:00"],
+        "acquisition_channel": ["search", "search", None, ""]})
+    orders = _orders([("o1", "A", "2026-05-10 10:00:00", 100, "paid"), ("o2", "A", "2026-06-10 10:00:00", 50, "paid"),
+                      ("o3", "B", "2026-06-05 10:00:00", 30, "paid"), ("o4", "U", "2026-06-02 10:00:00", 40, "paid")])
+    marketing = pd.DataFrame({"date": ["2026-05-01"], "channel": ["Search"], "impressions": [1000], "clicks": [10],
+                              "spend": [120.0]})
+    return make_dataset({"customers": customers, "orders": orders, "marketing": marketing},
+                        definitions={"min_group_size": 1, "k_anonymity": 1, "gross_margin": margin})
+
+
+def test_ltv_cac_margin_and_unknown_channel_by_hand(make_dataset):
+    # Measured (issue 17): LTV:CAC compared revenue, not margin, with CAC and
+    # showed no uncertainty; customers without a channel must be handled
+    # like the others (their value counted), never as a channel with LTV 0.
+    ds = _cac_client(make_dataset)
+    cfg = ds.cfg
+    a = ltv.analyse(ds, cfg)
+    clv = a.customers.set_index("customer_id")["clv"].fillna(0.0) if a.has_clv else pd.Series(dtype=float)
+    c = lambda k: float(clv.get(k, 0.0))  # noqa: E731
+    df = ltv.ltv_cac(ds, cfg).set_index("channel")
+    assert sorted(df.index) == sorted(["search", ltv.UNKNOWN])
+    s, u = df.loc["search"], df.loc[ltv.UNKNOWN]
+    # search: spend 120 over 2 signups → CAC 60; LTV = (A 150 + B 30 + their CLV) / 2
+    assert s["cac"] == 60 and s["ltv"] == pytest.approx((180 + c("A") + c("B")) / 2)
+    assert s["ltv_cac"] == pytest.approx(s["ltv"] / 60)
+    assert s["ltv_ci_low"] <= s["ltv"] <= s["ltv_ci_high"] and s["ltv_cac_ci_low"] <= s["ltv_cac"] <= s["ltv_cac_ci_high"]
+    # not recorded (U blank, V empty): value counted, (U 40 + her CLV, V nothing) / 2; no CAC, ratio or payback
+    assert u["signups"] == 2 and u["ltv"] == pytest.approx((40 + c("U")) / 2) and u["ltv"] > 0
+    assert u["is_unknown"] and pd.isna(u["cac"]) and pd.isna(u["ltv_cac"]) and pd.isna(u["payback_months"])
+    assert ltv.ranked_channels(ltv.ltv_cac(ds, cfg))["channel"].tolist() == ["search"]
+    notes = view.cac_notes(ds, cfg)
+    assert "gross margin (100%, definitions.gross_margin)" in notes[0]
+    assert notes[1].startswith("The gross margin is set to 100%: LTV here is revenue")
+    assert notes[2] == ("2 signups have no recorded acquisition channel: their LTV is shown, but no marketing "
+                        "spend can be attributed to them, so they have no CAC and are not compared.")
+    cells = view.cac_table(ds, cfg).cells()
+    assert "LTV per signup (margin 100%)" in cells.columns and "(not recorded)" in list(cells.iloc[:, 0])
+    # at a 40% margin: LTV and the ratio scale by 0.4, payback needs 0.4 × revenue to cover CAC
+    m = _cac_client(make_dataset, margin=0.4)
+    dm = ltv.ltv_cac(m, m.cfg).set_index("channel")
+    assert dm.loc["search", "ltv"] == pytest.approx(0.4 * s["ltv"])
+    assert dm.loc["search", "ltv_cac"] == pytest.approx(0.4 * s["ltv_cac"])
+    curve = ltv.payback_curve(m, m.cfg)
+    cv = curve[curve["channel"] == "search"]
+    hit = cv[cv["cum_revenue"] * 0.4 >= 60]
+    expected = int(hit["month"].min()) if len(hit) else None
+    got = dm.loc["search", "payback_months"]
+    assert (expected is None and pd.isna(got)) or got == expected
+    assert "40%" in view.cac_notes(m, m.cfg)[0] and not any("set to 100%" in n for n in view.cac_notes(m, m.cfg))
+    assert ltv.metrics(m, m.cfg)["gross_margin"] == 0.4
+
+
+def test_gg_mean_matches_lifetimes():
+    from journeykit.sections.ltv import uncertainty as U
+
+    f = ltv.fit_spend(pd.DataFrame({"frequency": [1, 2, 3, 1, 5, 2, 4, 1, 2, 3, 6, 2],
+                                    "monetary_value": [10.0, 12, 9, 30, 11, 14, 8, 20, 16, 10, 12, 25]}))[0]
+    assert f is not None and f.usable
+    x, m = np.array([0, 1, 3, 6]), np.array([0.0, 10.0, 20.0, 5.0])
+    got = U.gg_mean(f.params, x, m)
+    want = f.model.conditional_expected_average_profit(x, np.where(x > 0, m, 0.0))
+    np.testing.assert_allclose(got, np.asarray(want, float), rtol=1e-9)
+    # a one-time buyer gets the population mean p·v/(q − 1)
+    assert got[0] == pytest.approx(ltv.population_spend(f.params))
+
+
+def test_clv_interval_on_tiny_is_seeded_and_covers_the_estimate(tiny_ds):
+    from journeykit.sections.ltv import uncertainty as U
+
+    cfg = tiny_ds.cfg.updated(definitions={"ltv_bootstrap_samples": 25, "ltv_bootstrap_seconds": 600})
+    a = ltv.analyse(tiny_ds, cfg)
+    b1, b2 = U.run(a, cfg), U.run(a, cfg)
+    assert b1.samples + b1.failed == 25 and not b1.stopped and not b1.unstable
+    np.testing.assert_allclose(b1.disc, b2.disc)                           # seeded: the same replicates
+    iv = ltv.clv_intervals(tiny_ds, cfg)
+    lo, hi = iv["clv_total"]
+    total = float(a.customers["clv"].sum())
+    assert lo < total < hi and (hi - lo) / total < 0.5
+    assert iv["clv_mean"][0] == pytest.approx(lo / len(a.customers))
+    m = ltv.metrics(tiny_ds, cfg)
+    assert (m["clv_total_ci_low"], m["clv_total_ci_high"]) == (lo, hi) and m["bootstrap_samples"] == b1.samples
+    s = view.insights(tiny_ds, cfg)
+    assert s[1].startswith("95% interval of the 12-month value:") and f"from {b1.samples} refits" in s[1]
+    # no refits asked: no interval, nothing said
+    off = tiny_ds.cfg.updated(definitions={"ltv_bootstrap_samples": 0})
+    assert ltv.clv_intervals(tiny_ds, off) is None and ltv.metrics(tiny_ds, off)["clv_total_ci_low"] is None
+    assert len(view.insights(tiny_ds, off)) == 1
+
+
+def test_unstable_model_gives_no_interval_and_says_so(make_dataset, monkeypatch):
+    from journeykit.sections.ltv import uncertainty as U
+
+    ds = make_dataset({"orders": synthetic_orders(8, n=120)})
+    a = ltv.analyse(ds, ds.cfg)
+    assert a.has_clv
+    real = U.fit_transactions
+    calls = []
+
+    def flaky(name, tr, **kw):        # every other refit degenerates
+        calls.append(1)
+        f = real(name, tr, **kw)
+        if len(calls) % 2:
+            f.degenerate = "a = 1e-11"
+        return f
+
+    monkeypatch.setattr(U, "fit_transactions", flaky)
+    b = U.run(a, ds.cfg)
+    # after 10 tries, 5 failed (more than a quarter): stopped, no interval
+    assert b.unstable and (b.samples, b.failed) == (5, 5) and not b.stopped
+    assert U.clv_intervals(b) == {"clv_total": None, "clv_mean": None}
+
+
+def test_mbgnbd_note_regression(tiny_ds):
+    # Measured (issue 17): the note said one-time buyers are certainly alive
+    # under MBG/NBD; they are not (it lets a customer drop out at once).
+    cfg = tiny_ds.cfg
+    a = ltv.analyse(tiny_ds, cfg)
+    assert a.selected == "mbgnbd"
+    one = a.customers.loc[a.customers["frequency"] == 0, "p_alive"]
+    assert len(one) and one.max() < 1 and one.min() < 0.5
+    notes = " ".join(view.model_notes(tiny_ds, cfg))
+    assert "certainly active" not in notes and "MBG/NBD lets a customer drop out right after her first" in notes
+    # under BG/NBD the note says what holds there
+    bg = ltv.analyse(tiny_ds, cfg, models=("bgnbd",))
+    assert (bg.customers.loc[bg.customers["frequency"] == 0, "p_alive"] == 1).all()
+
+
+def test_budget_advice_needs_an_interval_clear_of_zero(tiny_ds, monkeypatch):
+    # Measured (issue 17): "Shift acquisition budget towards X" rested on a
+    # point ratio. It now needs the paired interval of the difference above 0.
+    cfg = tiny_ds.cfg
+    f = {x["rule"]: x for x in ltv.findings(tiny_ds, cfg)}
+    assert "channel" in f and f["channel"]["gap"][0] > 0
+    assert any(s.startswith(f"Shift acquisition budget towards {f['channel']['best']}") and "95% interval" in s
+               for s in view.next_steps(tiny_ds, cfg))
+    monkeypatch.setattr(ltv, "channel_gap", lambda ds, cfg, best, worst: (-1.0, 5.0))
+    rules = [x["rule"] for x in ltv.findings(tiny_ds, cfg)]
+    assert "channel_uncertain" in rules and "channel" not in rules
+    steps = view.next_steps(tiny_ds, cfg)
+    assert not any("Shift acquisition budget" in s for s in steps)
+    assert any("not enough evidence yet to move budget" in s for s in steps)
+    # a channel below 1 is called unprofitable only when its whole interval is
+    df = pd.DataFrame({"channel": ["x", "y"], "ltv_cac": [0.8, 0.7], "ltv_cac_ci_high": [1.3, 0.9],
+                       "is_other": [False, False], "is_unknown": [False, False]})
+    monkeypatch.setattr(ltv, "ltv_cac", lambda ds, cfg: df)
+    monkeypatch.setattr(ltv, "channel_gap", lambda ds, cfg, best, worst: None)
+    assert [x["channel"] for x in ltv.findings(tiny_ds, cfg) if x["rule"] == "unprofitable"] == ["y"]

@@ -411,9 +411,11 @@ def test_validation_table_of_models_not_available(hand):
     cells = t.cells()
     assert list(cells["Model"]) == ["Churn", "Promoter", "Upsell"]
     assert set(cells["Status"]) == {"not available"} and set(cells["ROC AUC"]) == {"–"}
-    # labelled at the training cutoff 2026-09-02 (too few to learn from): churn and upsell A, B, C;
-    # promoter only A, the one answer in [09-02, 10-02)
-    assert list(cells["Training customers"]) == ["3", "1", "3"]
+    assert set(cells["Act on it?"]) == {"–"} and set(cells["ROC AUC, 95% interval"]) == {"–"}
+    # churn's horizon is the 90-day churn window: its training cutoff 2026-05-05 needs history from
+    # 2026-02-04, before the data start (no one labelled). Labelled at the training cutoff 2026-09-02
+    # (too few to learn from): upsell A, B, C; promoter only A, the one answer in [09-02, 10-02)
+    assert list(cells["Training customers"]) == ["–", "1", "3"]
 
 
 def test_too_few_positives_is_not_available_with_a_reason(hand):
@@ -421,14 +423,24 @@ def test_too_few_positives_is_not_available_with_a_reason(hand):
     assert set(pr.STABLE_KEYS) <= set(m)
     for t in pr.TARGETS:
         assert set(pr.MODEL_KEYS) <= set(m[t]), t
-        assert m[t]["status"] == "not_available" and m[t]["reason"] == "positives", t
-        assert m[t]["roc_auc"] is None and m[t]["horizon_days"] == 30 and m[t]["dropped_features"] == []
-    # churn: live A, B, C at 2026-09-01 (train cutoff); B and C churn by 10-01
-    assert m["churn"]["reason_values"] == {"pos": 2, "neg": 1, "need": 20, "window": "train"}
-    r = pr.backtest(hand, hand.cfg, "churn")
-    assert view.reason_text(r, hand.cfg) == ("too few cases to learn from: 2 positive and 1 negative customers "
+        assert m[t]["status"] == "not_available" and m[t]["roc_auc"] is None and m[t]["dropped_features"] == []
+        assert m[t]["actionable"] is None and m[t]["roc_auc_ci_low"] is None and m[t]["verdict"] is None
+    # churn: its horizon is the churn window (90 days), whatever prediction.horizon_days says;
+    # two horizons and a look-back before 2026-11-01 start on 2026-02-04, before the data (05-01)
+    assert m["churn"]["horizon_days"] == 90 and m["churn"]["reason"] == "history"
+    assert m["churn"]["reason_values"] == {"h": 90, "start": "2026-02-04"}
+    assert m["churn"]["expected_churners"] is None
+    # already churned, apart from any forecast: B, last active 08-01, silent through [08-03, 11-01)
+    assert m["churn"]["already_lapsed"] == 1 and m["churn"]["already_lapsed_revenue"] == 30000.0
+    for t in ("promoter", "upsell"):
+        assert m[t]["horizon_days"] == 30 and m[t]["reason"] == "positives", t
+    # upsell: live buyers A, B, C at 2026-09-02 (train cutoff); A spends above her baseline by 10-02
+    assert m["upsell"]["reason_values"] == {"pos": 1, "neg": 2, "need": 20, "window": "train"}
+    r = pr.backtest(hand, hand.cfg, "upsell")
+    assert view.reason_text(r, hand.cfg) == ("too few cases to learn from: 1 positive and 2 negative customers "
                                              "in the training window (at least 20 of each needed)")
     assert pr.bands(hand, hand.cfg) is None and pr.target_list(hand, hand.cfg, "churn") is None
+    assert pr.outlook_by_silence(hand, hand.cfg) is None
     assert view.insights(hand, hand.cfg) == []
 
 
@@ -480,7 +492,8 @@ def test_events_without_feature_value_or_session_id_regression(make_dataset):
     X, _ = fe.assemble(fe.feature_blocks(ds, C))
     assert not X.isna().all().any()        # no column of nothing but missing values
     m = pr.metrics(ds, ds.cfg)
-    assert m["churn"]["status"] == "not_available" and m["churn"]["reason"] == "positives"
+    assert m["churn"]["status"] == "not_available" and m["churn"]["reason"] == "history"
+    assert m["upsell"]["status"] == "not_available" and m["upsell"]["reason"] == "positives"
 
 
 def test_orders_without_optional_columns_skip_their_features(make_dataset):
@@ -518,11 +531,14 @@ def test_orders_without_amounts_skip_spend_and_upsell(make_dataset):
 
 def test_a_changed_prediction_setting_gives_a_new_result_on_the_same_dataset(hand):
     cfg = hand.cfg
-    assert pr.backtest(hand, cfg, "churn").reason_values["need"] == 20
+    assert pr.backtest(hand, cfg, "upsell").reason_values["need"] == 20
     fewer = cfg.updated(prediction={"min_positives": 2})
-    assert pr.backtest(hand, fewer, "churn").reason_values["need"] == 2
-    assert pr.metrics(hand, cfg.updated(prediction={"horizon_days": 45}))["churn"]["horizon_days"] == 45
-    assert pr.metrics(hand, cfg)["churn"]["horizon_days"] == 30      # the first answer is still right
+    assert pr.backtest(hand, fewer, "upsell").reason_values["need"] == 2
+    assert pr.metrics(hand, cfg.updated(prediction={"horizon_days": 45}))["upsell"]["horizon_days"] == 45
+    assert pr.metrics(hand, cfg)["upsell"]["horizon_days"] == 30      # the first answer is still right
+    # churn's horizon follows the churn definition, not prediction.horizon_days
+    assert pr.metrics(hand, cfg.updated(definitions={"churn_inactivity_days": 60}))["churn"]["horizon_days"] == 60
+    assert pr.metrics(hand, cfg)["churn"]["horizon_days"] == 90
     # the live base follows the look-back: only A was active in the 7 days before 10-01
     assert list(lb.live_customers(hand, C, cfg)) == ["A", "B", "C"]
     assert list(lb.live_customers(hand, C, cfg.updated(prediction={"lookback_days": 7}))) == ["A"]
@@ -593,8 +609,11 @@ def test_tiny_metrics_every_key_and_privacy(tiny, tmp_path):
     m = pr.metrics(tiny, tiny.cfg)
     for t in pr.TARGETS:
         assert set(pr.MODEL_KEYS) <= set(m[t]), t
-        assert m[t]["horizon_days"] == 60
+        assert m[t]["horizon_days"] == (90 if t == "churn" else 60)
+        lo, hi = m[t]["roc_auc_ci_low"], m[t]["roc_auc_ci_high"]
+        assert lo < m[t]["roc_auc"] < hi and m[t]["auc_gain_ci_low"] < m[t]["auc_gain"] < m[t]["auc_gain_ci_high"]
     assert m["churn"]["status"] == "ok" and m["churn"]["expected_churners"] > 0 and m["churn"]["revenue_at_risk"] > 0
+    assert m["churn"]["rule_feature"] == "recency_days" and m["churn"]["actionable"] is True
     # target lists: written with pseudonymized ids only
     in_run = tiny.cfg.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path,
                                                                   results=tmp_path / "r.json")})
@@ -676,3 +695,151 @@ def test_events_only_export_without_feature_value_or_session_id(tiny, make_datas
     en = view.insights(ds, ds.cfg)
     assert any("expects" in s for s in en) and not any("revenue" in s for s in en)
     assert "revenue_at_risk" not in pr.bands(ds, ds.cfg).columns
+
+
+# --------------------------------------------------------------------------
+# Issue 17: an honest churn outlook, advice only from models worth acting on
+# --------------------------------------------------------------------------
+
+def test_days_silent_lapsed_and_the_silence_table(hand):
+    cfg = hand.cfg
+    # last activity before 2026-11-01 (events with a customer id, orders of any status):
+    # A 10-05 (order o5) → silent 10-06…10-31: 26 days; B 08-01 → 08-02…10-31: 91; C 09-01: 60
+    assert pr.days_silent(hand, cfg).to_dict() == {"A": 26, "B": 91, "C": 60}
+    # at 10-01: A 09-28 → 2 days (09-29, 09-30); B 60; C 29
+    assert pr.days_silent(hand, cfg, C).to_dict() == {"A": 2, "B": 60, "C": 29}
+    # churned in the 90 days before 11-01 (last activity in [05-05, 08-03)): B; her paid spend in the
+    # year before 11-01: o4 30,000
+    assert pr.lapsed(hand, cfg) == {"customers": 1, "revenue": 30000.0, "days": 90}
+    # a 60-day churn window: silent 60–119 days → B (91) and C (60); a 30-day one: 30–59 → nobody
+    assert pr.lapsed(hand, cfg.updated(definitions={"churn_inactivity_days": 60}))["customers"] == 2
+    assert pr.lapsed(hand, cfg.updated(definitions={"churn_inactivity_days": 30}))["customers"] == 0
+
+
+def test_churn_label_window_is_the_churn_definition(hand):
+    # Measured (issue 17): the churn model scored everyone active in the
+    # last 90 days with a 60-day label, so customers already silent 60–90
+    # days were "churners" before the window began. The label is the churn
+    # definition applied at the horizon's end; prediction.horizon_days does not move it.
+    cfg = hand.cfg
+    assert lb.horizon_days(cfg, "churn") == 90 and lb.horizon_days(cfg, "upsell") == 30
+    assert lb.lookback_days(cfg.updated(prediction={"lookback_days": 7}), "churn") == 90
+    d30 = cfg.updated(definitions={"churn_inactivity_days": 30})
+    # D = 30 at 10-01: base = activity in [09-01, 10-01) → A, C (B last 08-01 is already churned);
+    # label = no activity in [10-01, 10-31): A active 10-03 → 0; C → 1
+    assert lb.churn_labels(hand, C, d30).to_dict() == {"A": 0, "C": 1}
+    assert lb.horizon_days(d30, "churn") == 30
+
+
+def test_bootstrap_auc_on_a_hand_checked_window():
+    y = np.array([1, 1, 1, 0, 0, 0, 0])
+    p = np.array([0.9, 0.8, 0.3, 0.7, 0.2, 0.1, 0.3])
+    # pairs (3 × 4 = 12): 0.9 and 0.8 beat all 4 negatives (8); 0.3 beats 0.2, 0.1 and ties 0.3 (2.5)
+    # → 10.5 / 12 = 0.875
+    b = md.bootstrap_auc(y, p, n=500, seed=1)
+    assert b["roc_auc"] == pytest.approx(0.875)
+    lo, hi = b["roc_auc_ci"]
+    assert 0.4 < lo < 0.875 < hi <= 1.0
+    assert md.bootstrap_auc(y, p, n=500, seed=1) == b                      # seeded
+    # the resampled AUC with every count 1 is the plain AUC (ties half)
+    k, m = md._rank_index(p)
+    ones = np.ones(3), np.ones(4)
+    assert md._auc_counts(k[:3], k[3:], m, *ones) == pytest.approx(0.875)
+    # paired against a reference score: the gain is the difference, its interval paired
+    ref = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])                    # ranks the negatives higher: AUC 0
+    g = md.bootstrap_auc(y, p, ref, n=500, seed=1)
+    assert g["ref_roc_auc"] == 0.0 and g["gain"] == pytest.approx(0.875)
+    assert g["gain_ci"][0] > 0.4 and g["ref_roc_auc_ci"] == [0.0, 0.0]
+    # one class only: no interval
+    assert md.bootstrap_auc(np.ones(3), np.arange(3.0))["roc_auc_ci"] is None
+
+
+def test_best_rule_is_chosen_on_the_training_window():
+    X = pd.DataFrame({"recency_days": [1.0, 2.0, 50.0, 60.0, np.nan, 3.0],
+                      "spend": [5.0, 5.0, 5.0, 5.0, 5.0, 5.0],              # constant: never a rule
+                      "device=mobile": [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]})     # a category: never a rule
+    y = np.array([0, 0, 1, 1, 1, 0])
+    r = md.best_rule(X, y)
+    # long silence means churn; a missing recency (never active) ranks as the longest
+    assert r["feature"] == "recency_days" and r["direction"] == 1 and r["fill"] == 61.0 and r["roc_auc"] == 1.0
+    assert list(md.rule_scores(X, r)) == [1.0, 2.0, 50.0, 60.0, 61.0, 3.0]
+    assert md.best_rule(X[["spend", "device=mobile"]], y) is None
+
+
+def _judged(auc_ci, gain=None, gain_ci=None) -> pr.Result:
+    r = pr.Result("upsell", "ok", None, 60, C, C)
+    r.boot = {"roc_auc": 0.6, "roc_auc_ci": auc_ci, "gain": gain, "gain_ci": gain_ci}
+    return r
+
+
+def test_verdict_rules():
+    assert pr.verdict(_judged([0.48, 0.66], 0.10, [0.01, 0.2])) == "chance"      # may be a coin
+    assert pr.verdict(_judged([0.52, 0.66], 0.01, [-0.03, 0.05])) == "rule"      # the rule does as well
+    assert pr.verdict(_judged([0.52, 0.66], 0.05, [-0.01, 0.11])) == "uncertain"  # cannot tell apart
+    assert pr.verdict(_judged([0.52, 0.66], 0.05, [0.01, 0.09])) == "ok"
+    assert pr.verdict(_judged([0.52, 0.66], 0.05, [0.01, 0.09]), min_gain=0.06) == "rule"
+    # no rule to compare with: above chance by the margin
+    assert pr.verdict(_judged([0.53, 0.66])) == "ok" and pr.verdict(_judged([0.51, 0.66])) == "rule"
+    r = _judged([0.52, 0.66], 0.05, [0.01, 0.09])
+    assert r.actionable and not _judged([0.48, 0.66]).actionable
+
+
+def test_tiny_churn_outlook_regression(tiny):
+    # Measured before (issue 17): 58 of 191 expected churners were customers
+    # already silent 60–90 days under a 60-day label; 61 of the 149 "high".
+    cfg = tiny.cfg
+    r = pr.backtest(tiny, cfg, "churn")
+    d = cfg.definitions.churn_inactivity_days
+    assert r.horizon_days == d == 90
+    silent = pr.days_silent(tiny, cfg)
+    # nobody scored has already completed the churn silence
+    assert silent.reindex(r.scored.index).max() < d
+    lp = pr.lapsed(tiny, cfg)
+    lapsed_ids = silent.index[(silent >= d) & (silent < 2 * d)]
+    assert lp["customers"] == len(lapsed_ids) > 0 and not set(lapsed_ids) & set(r.scored.index)
+    o = pr.churn_outlook(tiny, cfg)
+    assert o["customers"] == len(r.scored) and o["horizon_days"] == 90
+    t = pr.outlook_by_silence(tiny, cfg)
+    assert list(t["silence"]) == ["recent", "quiet", "dormant", "lapsed"]
+    fc = t[t["silence"] != "lapsed"]
+    assert fc["customers"].sum() == o["customers"] and fc["expected"].sum() == pytest.approx(o["expected"])
+    assert fc["revenue_at_risk"].sum() == pytest.approx(o["revenue_at_risk"])
+    assert t.iloc[-1]["customers"] == lp["customers"] and np.isnan(t.iloc[-1]["expected"])
+    m = pr.metrics(tiny, cfg)["churn"]
+    assert (m["expected_churners"], m["scored_customers"], m["already_lapsed"]) == (
+        pytest.approx(o["expected"]), o["customers"], lp["customers"])
+    # the words: the forecast over those not churned, the lapsed apart, the date the window ends
+    en = view.insights(tiny, cfg)
+    now = next(s for s in en if s.startswith("Of the"))
+    assert "not churned at the end of October 2026" in now and "next 90 days" in now and "2027-01-29" in now
+    assert any(s.startswith(f"Not in that forecast: {lp['customers']} customers already churned") for s in en)
+    cells = view.silence_table(tiny, cfg).cells()
+    assert cells.iloc[-1, 0] == "already churned (90–179 days)" and cells.iloc[-1, 2] == "–"
+
+
+def test_tiny_advice_only_from_models_worth_acting_on_regression(tiny, tmp_path):
+    # Measured before (issue 17): "Offer an upgrade … to the upsell list"
+    # appeared while the same section called the upsell model weak (AUC
+    # 0.58, top-decile lift 1.09). On the tiny client the upsell model does
+    # no better than sorting by days without a purchase, and the promoter
+    # model's gain over the NPS answers is within noise.
+    cfg = tiny.cfg
+    res = pr.results(tiny, cfg)
+    assert res["churn"].verdict == "ok" and res["upsell"].verdict == "rule" and res["promoter"].verdict == "uncertain"
+    nxt = " ".join(view.next_steps(tiny, cfg))
+    assert "Offer an upgrade" not in nxt and "likeliest promoters" not in nxt
+    assert "Do not act on the Upsell model" in nxt and "churn list" in nxt
+    en = view.insights(tiny, cfg)
+    assert any(s.startswith("Upsell: not good enough to act on.") for s in en)
+    assert not any("upsell list" in s or "promoter list" in s for s in en)
+    in_run = cfg.model_copy(update={"run": config.RunContext(folder=tmp_path, exports=tmp_path,
+                                                             results=tmp_path / "r.json")})
+    notes = view.export_lists(tiny, in_run)
+    assert "No Upsell list: the model is not good enough to act on this month." in notes
+    assert sorted(p.name for p in tmp_path.glob("prediction_*.csv")) == ["prediction_churn.csv"]
+    cells = view.validation_table(tiny, cfg).cells()
+    assert list(cells["Act on it?"]) == ["yes", "no: gain uncertain", "no: no better than the rule"]
+    # a stricter margin withholds the churn advice too, and says so
+    strict = cfg.updated(prediction={"min_auc_gain": 0.2})
+    assert pr.backtest(tiny, strict, "churn").verdict == "rule"
+    assert not any("churn list" in s for s in view.next_steps(tiny, strict))

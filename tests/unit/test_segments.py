@@ -311,7 +311,8 @@ def test_client_file_block_is_used(make_dataset):
 
 def test_metrics_has_every_stable_key(ds):
     m = compute.metrics(ds, ds.cfg)
-    assert list(m) == [k for key in compute.STABLE_KEYS for k in (key, f"{key}_prev")]
+    # the stable keys with their _prev twins, then the non-stable health check
+    assert list(m) == [k for key in compute.STABLE_KEYS for k in (key, f"{key}_prev")] + ["health_validation"]
     assert m["lifecycle_counts"]["churned"] == 2 and m["segment_counts"]["at_risk"] == 1
     assert m["n_clusters"] is None  # five customers: too few to cluster
     assert set(m["health_band_shares"]) == {"healthy", "at_risk", "unhealthy"}

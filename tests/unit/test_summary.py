@@ -149,8 +149,9 @@ def seg_sections():
             {"action": "vip", "label": "VIP", "timing": "monthly", "customers": 3, "revenue_12m": 2000000.0},
             {"action": "none", "label": "Nobody", "timing": "-", "customers": 0, "revenue_12m": 0.0}]}},
         "70_prediction": {"status": "ok", "metrics": {"churn": {
-            "status": "ok", "expected_churners": 191.6, "horizon_days": 60, "revenue_at_risk": 1234567.0,
-            "roc_auc": 0.861}}}}
+            "status": "ok", "expected_churners": 171.96, "horizon_days": 90, "revenue_at_risk": 1234567.0,
+            "roc_auc": 0.918, "roc_auc_ci_low": 0.8916, "roc_auc_ci_high": 0.9405, "actionable": True,
+            "scored_customers": 621, "already_lapsed": 181}}}}
 
 
 def test_health_shifts_and_table(cfg):
@@ -176,9 +177,30 @@ def test_actions_by_revenue_at_stake_and_small_counts_suppressed(cfg):
 
 def test_churn_risk_sentence(cfg):
     assert view.churn_risk(seg_sections(), cfg()) == [
-        "The churn model expects about 192 customers to leave in the next 60 days, with ₩1,234,567 of their "
-        "last year's spend at risk (backtest ROC AUC 0.86)."]
+        "Of the 621 customers not churned at the period end, the churn model expects about 172 to go the next 90 "
+        "days without activity (to churn), with ₩1,234,567 of their last year's spend at risk (backtest ROC AUC "
+        "0.92, 95% interval 0.89–0.94).",
+        "Apart from that forecast, 181 customers already churned in the last 90 days."]
     assert view.churn_risk({}, cfg()) == []
+
+
+def test_churn_risk_regression_no_forecast_from_a_model_not_to_act_on(cfg):
+    # Measured: the summary repeated a churn forecast the prediction section
+    # itself could not stand behind. A model that may not be acted on gives
+    # one sentence saying so, and no numbers of churners or revenue.
+    sec = seg_sections()
+    sec["70_prediction"]["metrics"]["churn"] |= {"actionable": False, "roc_auc": 0.58, "roc_auc_ci_low": 0.49,
+                                                 "roc_auc_ci_high": 0.66}
+    out = view.churn_risk(sec, cfg())
+    assert out == ["The churn model is not good enough to act on this month (backtest ROC AUC 0.58, 95% interval "
+                   "0.49–0.66; see Prediction): no churn forecast is given here."]
+    ko = view.churn_risk(sec, cfg("ko"))
+    assert len(ko) == 1 and "실행에 활용할 만큼 좋지 않습니다" in ko[0]
+    # without amounts the forecast has no revenue; nobody lapsed, no second sentence
+    sec = seg_sections()
+    sec["70_prediction"]["metrics"]["churn"] |= {"revenue_at_risk": None, "already_lapsed": 0}
+    out = view.churn_risk(sec, cfg())
+    assert len(out) == 1 and "spend" not in out[0] and "172" in out[0]
 
 
 # --------------------------------------------------------------------------

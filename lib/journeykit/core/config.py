@@ -180,6 +180,15 @@ class Definitions(_Strict):
     ltv_discount_rate_monthly: float = Field(ge=0, lt=1)
     ltv_holdout_days: int = Field(ge=7)
     ltv_max_fit_customers: int = Field(ge=100)
+    ltv_bootstrap_samples: int = Field(100, ge=0, le=2000)
+    """Refits of the selected purchase model (and Gamma-Gamma) on customers
+    resampled with replacement, behind the CLV and LTV:CAC intervals; 0: no intervals."""
+    ltv_bootstrap_seconds: float = Field(30.0, gt=0)
+    """Time budget of those refits: the bootstrap stops after the refit that
+    passes it and says how many it used."""
+    gross_margin: float = Field(1.0, gt=0, le=1)
+    """Share of revenue left after the cost of goods (0–1), applied to LTV in
+    LTV:CAC and CAC payback; 1.0 (the default) compares revenue with CAC."""
     attribution_window_days: int = Field(ge=1)
     experiment_window_days: int = Field(ge=1)
     experiment_mde: float = Field(0.02, gt=0, le=0.5)

@@ -274,11 +274,13 @@ class PredictionSettings(_Strict):
     """The ``prediction:`` block of a client file, with every default."""
 
     horizon_days: int = Field(60, ge=7, le=365)
-    """H: the label window after a cutoff, in days."""
+    """H: the label window after a cutoff, in days, of the promoter and upsell
+    models (churn's is definitions.churn_inactivity_days: its label is the churn definition)."""
     churn_label: Literal["activity", "purchase"] = "activity"
     """Churn means no activity (events or orders) or no purchase in the H days after the cutoff."""
     lookback_days: int | None = Field(None, ge=7, le=730)
-    """A customer is live at a cutoff with activity in this many days before it; default churn_inactivity_days."""
+    """Promoter and upsell: a customer is live at a cutoff with activity in this many days before it;
+    default churn_inactivity_days (always so for churn: it scores the customers not churned)."""
     promoter_score: int = Field(9, ge=0, le=10)
     """An NPS answer at or above this is a promoter."""
     upsell_uplift: float = Field(0.0, ge=0)
@@ -305,6 +307,12 @@ class PredictionSettings(_Strict):
     max_importance_rows: int = Field(10_000, ge=100)
     """Permutation importance is measured on a seeded sample of at most this
     many test customers."""
+    bootstrap_samples: int = Field(1000, ge=100, le=20_000)
+    """Resamples of the test window behind the intervals on ROC AUC (seeded)."""
+    min_auc_gain: float = Field(0.02, ge=0, le=0.5)
+    """A model's lists and advice are shown only when its test ROC AUC beats
+    the one-feature rule's by at least this much, the 95% bootstrap interval
+    of the gain is above 0 and the model's own interval is above 0.5."""
     gbm: GBMSettings = Field(default_factory=GBMSettings)
     logistic: LogisticSettings = Field(default_factory=LogisticSettings)
 

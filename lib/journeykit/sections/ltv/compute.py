@@ -19,7 +19,9 @@ holdout, this module runs the whole analysis and its breakdowns, and
   months, discounted monthly at ``definitions.ltv_discount_rate_monthly``:
   ``Σ_m E[spend per purchase] × E[purchases in month m] / (1 + d)^m``,
   months of 365.25/12 days converted into the model's time unit. Revenue,
-  not margin, in the client's currency. When order amounts are unknown
+  not margin, in the client's currency; its 95% interval comes from a
+  seeded customer bootstrap of the models' parameters (:mod:`.uncertainty`).
+  LTV:CAC applies ``definitions.gross_margin``. When order amounts are unknown
   (:func:`journeykit.facts.has_amounts`), only the purchase side is
   computed: expected purchases and P(alive); spend, CLV and LTV:CAC are
   ``None``.
@@ -49,6 +51,7 @@ from journeykit.sections.ltv.models import (
 from journeykit.sections.ltv.summary import (
     MONTH_DAYS, UNIT_DAYS, calibration_holdout, fit_sample, purchase_days, purchases, rfm_summary, triples, unit_days,
 )
+from journeykit.sections.ltv import uncertainty
 from journeykit.sections.ltv.validation import holdout_by_frequency, holdout_errors, period_histogram, tracking
 from journeykit.stats import compare
 
@@ -271,6 +274,32 @@ def previous(ds, cfg) -> Analysis:
     return analyse(ds, cfg, end=cfg.period.previous().end - dt.timedelta(days=1), validate=False, models=models)
 
 
+def bootstrap(ds, cfg) -> uncertainty.Bootstrap | None:
+    """The customer bootstrap of this period's analysis
+    (:func:`journeykit.sections.ltv.uncertainty.run`); computed once per
+    dataset and settings. ``None`` without a selected model or with
+    ``ltv_bootstrap_samples: 0``."""
+    return ds.memo(("ltv_bootstrap",), lambda: uncertainty.run(analyse(ds, cfg), cfg), cfg)
+
+
+def clv_intervals(ds, cfg) -> dict | None:
+    """95% intervals of the total and the mean CLV over the horizon
+    (currency; parameter uncertainty, see :mod:`.uncertainty`):
+    ``clv_total`` and ``clv_mean`` as ``(low, high)`` (``None`` with fewer
+    than :data:`~.uncertainty.MIN_REPLICATES` usable refits or an unstable
+    model), and ``samples`` (refits used), ``requested``, ``failed``,
+    ``seconds``, ``stopped`` (the time budget ended the refits),
+    ``unstable`` (most refits failed: see :mod:`.uncertainty`). ``None``
+    without CLV or without a bootstrap."""
+    a = analyse(ds, cfg)
+    b = bootstrap(ds, cfg)
+    iv = uncertainty.clv_intervals(b) if a.has_clv else None
+    if iv is None:
+        return None
+    return iv | {"samples": b.samples, "requested": b.requested, "failed": b.failed, "seconds": b.seconds,
+                 "stopped": b.stopped, "unstable": b.unstable}
+
+
 # --------------------------------------------------------------------------
 # Breakdowns: RFM segment, acquisition channel, signup cohort
 # --------------------------------------------------------------------------
@@ -458,32 +487,63 @@ def payback_curve(ds, cfg, max_months: int = 36) -> pd.DataFrame:
 
 def ltv_cac(ds, cfg) -> pd.DataFrame | None:
     """LTV:CAC and CAC payback per acquisition channel, for customers who
-    signed up in :func:`cac_window`.
+    signed up in :func:`cac_window`, at the client's gross margin ``g`` =
+    ``definitions.gross_margin`` (1.0: revenue).
 
     - ``signups``, ``spend``, ``cac``: :func:`acquisition_costs`;
-    - ``ltv``: (revenue of those signups so far + their CLV over the
+    - ``ltv``: g × (revenue of those signups so far + their CLV over the
       horizon) / signups — customers without a purchase count as 0, so it is
-      revenue per signup, not per buyer; currency;
+      gross profit (revenue at g = 1) per signup, not per buyer; currency;
     - ``ltv_cac`` = ltv / cac; ``payback_months``: the first month after
       signup in which the pooled cumulative revenue per signup
-      (:func:`payback_curve`) reaches the CAC (``None``: not within the
+      (:func:`payback_curve`) × g reaches the CAC (``None``: not within the
       observed months; ``payback_observed`` says how many);
-    - ``is_other``: the row of the folded small channels.
+    - ``ltv_ci_low`` / ``ltv_ci_high`` and ``ltv_cac_ci_low`` /
+      ``ltv_cac_ci_high``: 95% intervals (:func:`ltv_cac_draws`); ``None``
+      with too few replicates;
+    - ``is_other``: the row of the folded small channels; ``is_unknown``:
+      the customers without a recorded channel (:data:`UNKNOWN`). Their LTV
+      is computed like every channel's, but no marketing spend can be
+      attributed to them: no CAC, ratio or payback, never ranked.
 
     ``None`` without spend, acquisition channels or order amounts.
     Computed once per dataset and settings (``ds.memo``).
     """
     if not has_cac(ds):
         return None
+    return _ltv_cac_all(ds, cfg)[0]
+
+
+def ltv_cac_draws(ds, cfg) -> pd.DataFrame | None:
+    """The replicates behind the LTV:CAC intervals: one row per replicate
+    ``b``, one column per channel of :func:`ltv_cac` (its key), holding the
+    channel's LTV:CAC in that replicate (NaN without a CAC). Replicate ``b``
+    uses the ``b``-th bootstrap refit's CLV (:func:`bootstrap`; the point
+    CLV when there is none) and resamples each channel's signups with
+    replacement (seeded): it carries both the parameters' uncertainty and
+    the sampling of the channel's customers. Channels share the refit of a
+    replicate, so differences between channels are paired. ``None`` when
+    :func:`ltv_cac` is."""
+    if not has_cac(ds):
+        return None
+    return _ltv_cac_all(ds, cfg)[1]
+
+
+SIGNUP_RESAMPLES = 200
+"""Replicates of the LTV:CAC intervals when there is no bootstrap refit (CLV held at its point value)."""
+
+
+def _ltv_cac_all(ds, cfg):
     return ds.memo(("ltv_cac",), lambda: _ltv_cac(ds, cfg), cfg)
 
 
-def _ltv_cac(ds, cfg) -> pd.DataFrame | None:
+def _ltv_cac(ds, cfg):
     a = analyse(ds, cfg)
+    margin = float(cfg.definitions.gross_margin)
     lo, hi = cac_window(cfg)
     acq = acquisition_costs(ds, cfg, lo, hi)
     if acq.empty:
-        return None
+        return None, None
     c = in_window(_customer_attributes(ds), "signup_at", lo, hi).execute()
     c["customer_id"] = c["customer_id"].astype(str)
     p = purchases(ds)
@@ -492,34 +552,76 @@ def _ltv_cac(ds, cfg) -> pd.DataFrame | None:
     c = c.merge(spent, on="customer_id", how="left")
     clv = a.customers[["customer_id", "clv"]] if a.has_clv else pd.DataFrame({"customer_id": [], "clv": []})
     c = c.merge(clv, on="customer_id", how="left")
-    c["value"] = c["spent"].fillna(0.0) + c["clv"].fillna(0.0)
+    c["spent"] = c["spent"].fillna(0.0).astype(float)
+    c["value"] = c["spent"] + c["clv"].fillna(0.0)
     kept = set(acq.loc[~acq["is_other"], "channel"])
     c["group"] = c["channel"].where(c["channel"].isin(kept), OTHER)
     val = c.groupby("group")["value"].sum()
+    # the replicates: each bootstrap refit's CLV, the channel's signups resampled
+    boot = bootstrap(ds, cfg) if a.has_clv else None
+    k = boot.samples if boot is not None and not boot.unstable and boot.samples >= uncertainty.MIN_REPLICATES else 0
+    row_of = pd.Series(np.arange(len(a.customers)), index=a.customers["customer_id"].astype(str)) if a.has_clv else None
+    pos = (c["customer_id"].map(row_of).fillna(-1).astype(int).to_numpy() if row_of is not None
+           else np.full(len(c), -1))
+    n_rep = k or SIGNUP_RESAMPLES
+    members = {ch: np.flatnonzero((c["group"] == ch).to_numpy()) for ch in acq["channel"]}
+    ltv_draws = {ch: np.full(n_rep, np.nan) for ch in acq["channel"]}
+    point_clv = c["clv"].fillna(0.0).to_numpy(float)
+    spent_v = c["spent"].to_numpy(float)
+    for b in range(n_rep):
+        if k:
+            cb = boot.clv(b)
+            clv_b = np.where(pos >= 0, cb[np.maximum(pos, 0)], 0.0)
+        else:
+            clv_b = point_clv
+        for j, (ch, m) in enumerate(members.items()):
+            if not len(m):
+                continue
+            rng = np.random.default_rng((uncertainty.SEED, b, j))
+            idx = m[rng.integers(0, len(m), len(m))]
+            ltv_draws[ch][b] = margin * float((spent_v[idx] + clv_b[idx]).mean())
     curve = payback_curve(ds, cfg)
-    rows = []
+    rows, ratio_draws = [], {}
     for _, r in acq.iterrows():
         ch, n = r["channel"], r["signups"]
-        ltv_ = compare.safe_div(val.get(ch, 0.0), n)
-        cac_ = r["cac"] if r["cac"] is not None and pd.notna(r["cac"]) else None
+        unknown = ch == UNKNOWN
+        ltv_ = compare.safe_div(margin * val.get(ch, 0.0), n)
+        cac_ = r["cac"] if r["cac"] is not None and pd.notna(r["cac"]) and not unknown else None
         pb, seen = None, None
         if cac_ is not None and not r["is_other"]:
             cv = curve[curve["channel"] == ch]
             seen = int(cv["month"].max()) if len(cv) else 0
-            hit = cv[cv["cum_revenue"] >= cac_]
+            hit = cv[cv["cum_revenue"] * margin >= cac_]
             pb = int(hit["month"].min()) if len(hit) else None
-        rows.append({"channel": ch, "signups": int(n), "spend": r["spend"], "cac": cac_, "ltv": ltv_,
-                     "ltv_cac": compare.safe_div(ltv_, cac_), "payback_months": pb, "payback_observed": seen,
-                     "is_other": bool(r["is_other"])})
-    return pd.DataFrame(rows)
+        ratio_draws[ch] = ltv_draws[ch] / cac_ if cac_ else np.full(n_rep, np.nan)
+        liv, riv = uncertainty.interval(ltv_draws[ch]), uncertainty.interval(ratio_draws[ch])
+        rows.append({"channel": ch, "signups": int(n), "spend": r["spend"] if not unknown else float("nan"),
+                     "cac": cac_, "ltv": ltv_, "ltv_cac": compare.safe_div(ltv_, cac_), "payback_months": pb,
+                     "payback_observed": seen, "ltv_ci_low": liv[0] if liv else None,
+                     "ltv_ci_high": liv[1] if liv else None, "ltv_cac_ci_low": riv[0] if riv else None,
+                     "ltv_cac_ci_high": riv[1] if riv else None, "is_other": bool(r["is_other"]),
+                     "is_unknown": unknown})
+    return pd.DataFrame(rows), pd.DataFrame(ratio_draws)
 
 
 def ranked_channels(df: pd.DataFrame | None) -> pd.DataFrame:
-    """The named channels of :func:`ltv_cac` with a ratio, best LTV:CAC first."""
+    """The named channels of :func:`ltv_cac` with a ratio, best LTV:CAC
+    first (never the folded small channels nor the customers without a
+    recorded channel)."""
     if df is None or df.empty:
         return pd.DataFrame(columns=["channel", "ltv_cac"])
-    ok = df[~df["is_other"] & df["ltv_cac"].notna()]
+    unknown = df["is_unknown"] if "is_unknown" in df.columns else df["channel"] == UNKNOWN
+    ok = df[~df["is_other"] & ~unknown & df["ltv_cac"].notna()]
     return ok.sort_values(["ltv_cac", "channel"], ascending=[False, True])
+
+
+def channel_gap(ds, cfg, best: str, worst: str) -> tuple[float, float] | None:
+    """95% interval of LTV:CAC of ``best`` minus that of ``worst``, paired
+    over the replicates of :func:`ltv_cac_draws`; ``None`` with too few."""
+    d = ltv_cac_draws(ds, cfg)
+    if d is None or best not in d.columns or worst not in d.columns:
+        return None
+    return uncertainty.interval((d[best] - d[worst]).to_numpy(float))
 
 
 # --------------------------------------------------------------------------
@@ -670,7 +772,12 @@ def metrics(ds, cfg) -> dict:
       ``null`` when amounts are unknown.
 
     Also (not stable): ``customers``, ``p_alive_mean``,
-    ``expected_purchases_mean``, ``fit_seconds``, ``triples``.
+    ``expected_purchases_mean``, ``fit_seconds``, ``triples``;
+    ``clv_total_ci_low`` / ``clv_total_ci_high`` and ``clv_mean_ci_low`` /
+    ``clv_mean_ci_high`` (95% intervals of this period's CLV,
+    :func:`clv_intervals`; ``null`` without), ``bootstrap_samples`` (refits
+    behind them) and ``bootstrap_seconds``; ``gross_margin`` (the setting
+    LTV:CAC uses).
     """
     d = cfg.definitions
     out: dict = {}
@@ -694,6 +801,13 @@ def metrics(ds, cfg) -> dict:
     a = analyse(ds, cfg)
     out["fit_seconds"] = round(a.fit_seconds, 3)
     out["triples"] = a.n_triples
+    iv = clv_intervals(ds, cfg) or {}
+    for k in ("clv_total", "clv_mean"):
+        lo_hi = iv.get(k) or (None, None)
+        out[f"{k}_ci_low"], out[f"{k}_ci_high"] = lo_hi
+    out["bootstrap_samples"] = iv.get("samples")
+    out["bootstrap_seconds"] = round(iv["seconds"], 3) if iv else None
+    out["gross_margin"] = float(cfg.definitions.gross_margin)
     return out
 
 
@@ -707,8 +821,12 @@ def findings(ds, cfg) -> list[dict]:
     2. ``concentration``: the top 10% of customers hold more than half of
        the total CLV (``share``);
     3. ``channel``: the best channel's LTV:CAC is at least twice the
-       worst's (``best``, ``worst``, ``best_ratio``, ``worst_ratio``);
-       ``unprofitable``: a channel below 1 (``channel``, ``ratio``);
+       worst's and the 95% interval of their difference (:func:`channel_gap`)
+       is above 0 (``best``, ``worst``, ``best_ratio``, ``worst_ratio``,
+       ``gap``: the interval); ``channel_uncertain`` when twice but the
+       interval reaches 0 (same keys): no budget advice then;
+       ``unprofitable``: a channel whose LTV:CAC and the upper end of its
+       interval are below 1 (``channel``, ``ratio``);
     4. ``model``: the selected model misses total holdout purchases by more
        than 10% (``error``, signed, 0–1 scale);
     5. ``correlation``: the frequency–spend correlation is at or above
@@ -734,10 +852,14 @@ def findings(ds, cfg) -> list[dict]:
     if len(ranked) >= 2:
         best, worst = ranked.iloc[0], ranked.iloc[-1]
         if worst["ltv_cac"] > 0 and best["ltv_cac"] >= 2 * worst["ltv_cac"]:
-            out.append({"rule": "channel", "best": best["channel"], "worst": worst["channel"],
-                        "best_ratio": float(best["ltv_cac"]), "worst_ratio": float(worst["ltv_cac"])})
+            gap = channel_gap(ds, cfg, best["channel"], worst["channel"])
+            out.append({"rule": "channel" if gap is not None and gap[0] > 0 else "channel_uncertain",
+                        "best": best["channel"], "worst": worst["channel"], "best_ratio": float(best["ltv_cac"]),
+                        "worst_ratio": float(worst["ltv_cac"]), "gap": gap})
     for _, r in ranked[ranked["ltv_cac"] < 1].iterrows():
-        out.append({"rule": "unprofitable", "channel": r["channel"], "ratio": float(r["ltv_cac"])})
+        hi = r.get("ltv_cac_ci_high")
+        if hi is not None and pd.notna(hi) and hi < 1:
+            out.append({"rule": "unprofitable", "channel": r["channel"], "ratio": float(r["ltv_cac"])})
     err = a.holdout.get(a.selected, {}).get("total_error")
     if err is not None and abs(err) > 0.1:
         out.append({"rule": "model", "error": float(err)})
@@ -755,5 +877,5 @@ __all__ = ["STABLE_KEYS", "KINDS", "MODELS", "UNIT_DAYS", "PENALIZER", "MIN_REPE
            # the analysis
            "analyse", "previous", "by_segment", "by_channel", "by_cohort", "clv_quantiles", "has_acquisition",
            "customers_derived", "has_cac", "cac_window", "acquisition_costs", "payback_curve", "ltv_cac",
-           "ranked_channels", "top_customers", "at_risk_customers", "write_exports", "monthly", "headline", "changes",
+           "ltv_cac_draws", "SIGNUP_RESAMPLES", "channel_gap", "bootstrap", "clv_intervals", "ranked_channels", "top_customers", "at_risk_customers", "write_exports", "monthly", "headline", "changes",
            "metrics", "findings"]

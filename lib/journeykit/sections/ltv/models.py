@@ -301,10 +301,26 @@ def _log_likelihood(name: str, params: dict, f, r, T, w) -> float:
 # Fitting
 # --------------------------------------------------------------------------
 
-def fit_transactions(name: str, tr: pd.DataFrame) -> Fit:
+def _start(name: str, params: dict | None, T) -> np.ndarray | None:
+    """lifetimes' starting point for ``name`` at ``params`` (a previous fit):
+    scale parameters on lifetimes' time scale (max T = 1), in logarithms for
+    the fitters that search in them (MBG/NBD, Gamma-Gamma)."""
+    if not params:
+        return None
+    sc = 1.0 / float(np.max(T)) if name != "gamma_gamma" and len(T) and np.max(T) > 0 else 1.0
+    v = np.array([params[k] * (sc if k in SCALE_PARAMS else 1.0) for k in PARAM_NAMES[name]], dtype=float)
+    return v if name == "pareto_nbd" else np.log(v)
+
+
+def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, penalizers=(0.0, PENALIZER),
+                     maxiter: int = PARETO_MAXITER) -> Fit:
     """Fit one transaction model (``bgnbd``, ``pareto_nbd``, ``mbgnbd``) on
     the patterns ``tr`` (:func:`journeykit.sections.ltv.summary.triples`),
-    weighted by customers.
+    weighted by customers. ``start``: parameters to start the search from
+    (a fit on similar data: the bootstrap refits start from the full fit);
+    BG/NBD starts from its own sample fit whatever ``start`` says.
+    ``penalizers``: the penalizers tried in turn; ``maxiter``: Pareto/NBD's
+    iterations (a bootstrap refit from the optimum needs far fewer).
 
     A fit that does not converge is retried once with the penalizer
     :data:`PENALIZER`; a fit that fails both times is returned with
@@ -317,7 +333,7 @@ def fit_transactions(name: str, tr: pd.DataFrame) -> Fit:
     f, r, T, w = (tr[c].to_numpy() for c in ("frequency", "recency", "T", "weight"))
     t0 = time.perf_counter()
     model, pen, params = None, 0.0, None
-    for pen in (0.0, PENALIZER):
+    for pen in penalizers:
         m = L[name](penalizer_coef=pen)
         if name == "bgnbd":
             # journeykit.stats.bgnbd: lifetimes' objective with an analytic
@@ -330,10 +346,11 @@ def fit_transactions(name: str, tr: pd.DataFrame) -> Fit:
             params = dict(res.params)
             model = m
             break
+        x0 = _start(name, start, T)
         try:
             with _quiet():
-                m.fit(f, r, T, weights=w) if name != "pareto_nbd" else m.fit(f, r, T, weights=w, tol=1e-6,
-                                                                            maxiter=PARETO_MAXITER)
+                m.fit(f, r, T, weights=w, initial_params=x0) if name != "pareto_nbd" else m.fit(
+                    f, r, T, weights=w, tol=1e-6, maxiter=maxiter, initial_params=x0)
         except (L["ConvergenceError"], ValueError, FloatingPointError, np.linalg.LinAlgError):
             continue
         params = {k: float(m.params_[k]) for k in PARAM_NAMES[name]}
@@ -355,14 +372,16 @@ def fit_transactions(name: str, tr: pd.DataFrame) -> Fit:
     return fit
 
 
-def fit_spend(summary: pd.DataFrame) -> tuple[Fit | None, float | None, int]:
+def fit_spend(summary: pd.DataFrame, start: dict | None = None,
+              penalizers=(0.0, PENALIZER)) -> tuple[Fit | None, float | None, int]:
     """Gamma-Gamma on the customers with repeat purchases and positive
     spend: ``(fit, correlation, n)`` where ``correlation`` is Pearson's r
     between ``frequency`` and ``monetary_value`` over those customers and
     ``n`` their number. ``fit`` is ``None`` with fewer than
     :data:`MIN_REPEAT_CUSTOMERS` of them; retried with the penalizer like
     :func:`fit_transactions`; degenerate estimates (``v`` measured against
-    the mean spend) are marked, never used."""
+    the mean spend) are marked, never used. ``start``: parameters to start
+    the search from."""
     L = _lifetimes()
     rep = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     n = len(rep)
@@ -373,11 +392,12 @@ def fit_spend(summary: pd.DataFrame) -> tuple[Fit | None, float | None, int]:
         return None, corr, n
     g = rep.groupby(["frequency", "monetary_value"], as_index=False).size()
     t0 = time.perf_counter()
-    for pen in (0.0, PENALIZER):
+    for pen in penalizers:
         m = L["gamma_gamma"](penalizer_coef=pen)
         try:
             with _quiet():
-                m.fit(g["frequency"].to_numpy(), g["monetary_value"].to_numpy(), weights=g["size"].to_numpy())
+                m.fit(g["frequency"].to_numpy(), g["monetary_value"].to_numpy(), weights=g["size"].to_numpy(),
+                      initial_params=_start("gamma_gamma", start, None))
         except (L["ConvergenceError"], ValueError, FloatingPointError, np.linalg.LinAlgError):
             continue
         params = {k: float(m.params_[k]) for k in PARAM_NAMES["gamma_gamma"]}

@@ -87,6 +87,8 @@ i18n.register({
     "ltv_col_cac": {"en": "CAC", "ko": "CAC"},
     "ltv_col_ltv": {"en": "LTV per signup", "ko": "가입자당 LTV"},
     "ltv_col_ltv_cac": {"en": "LTV:CAC", "ko": "LTV:CAC"},
+    "ltv_col_ltv_margin": {"en": "LTV per signup (margin {margin})", "ko": "가입자당 LTV (이익률 {margin})"},
+    "ltv_col_ltv_cac_ci": {"en": "LTV:CAC, 95% interval", "ko": "LTV:CAC 95% 구간"},
     "ltv_col_payback": {"en": "CAC payback (months)", "ko": "CAC 회수 기간 (개월)"},
     "ltv_col_quantile": {"en": "Customers", "ko": "고객 구간"},
     "ltv_col_clv": {"en": "CLV", "ko": "CLV"},
@@ -158,8 +160,14 @@ i18n.register({
         "en": "LTV:CAC and CAC payback are not available: they need marketing spend and the customers' acquisition channel.",
         "ko": "LTV:CAC와 CAC 회수 기간은 제공되지 않습니다: 마케팅 광고비와 고객의 유입 채널 데이터가 필요합니다."},
     "ltv_cac_note": {
-        "en": "Customers who signed up {start} to {end}. CAC = the channel's marketing spend in those months / its signups; LTV per signup = the revenue those signups brought so far plus their expected CLV over {months} months, divided by the signups (customers who have not bought yet count as 0). Revenue, not margin: multiply by the gross margin before comparing with CAC. Payback: months after signup until the average cumulative revenue per signup (all cohorts pooled) covers the CAC.",
-        "ko": "{start}–{end}에 가입한 고객 기준입니다. CAC = 해당 기간 채널 광고비 / 채널 가입자 수, 가입자당 LTV = 이 가입자들이 지금까지 낸 매출과 향후 {months}개월 기대 CLV의 합을 가입자 수로 나눈 값(아직 구매하지 않은 고객은 0)입니다. 마진이 아닌 매출 기준이므로 CAC와 비교하기 전에 매출총이익률을 곱하세요. 회수 기간: 가입 후 가입자당 평균 누적 매출(전체 코호트 합산)이 CAC를 넘는 데 걸린 개월 수입니다."},
+        "en": "Customers who signed up {start} to {end}. CAC = the channel's marketing spend in those months / its signups; LTV per signup = the gross margin ({margin}, definitions.gross_margin) × (the revenue those signups brought so far plus their expected CLV over {months} months), divided by the signups (customers who have not bought yet count as 0). Payback: months after signup until the average cumulative revenue per signup (all cohorts pooled) × the margin covers the CAC. The 95% interval of LTV:CAC combines the models' parameter uncertainty with the sampling of each channel's signups ({n} replicates).",
+        "ko": "{start}–{end}에 가입한 고객 기준입니다. CAC = 해당 기간 채널 광고비 / 채널 가입자 수, 가입자당 LTV = 매출총이익률({margin}, definitions.gross_margin) × (이 가입자들이 지금까지 낸 매출 + 향후 {months}개월 기대 CLV) / 가입자 수(아직 구매하지 않은 고객은 0)입니다. 회수 기간: 가입 후 가입자당 평균 누적 매출(전체 코호트 합산) × 이익률이 CAC를 넘는 데 걸린 개월 수입니다. LTV:CAC의 95% 구간은 모델 모수의 불확실성과 채널별 가입자 표본의 변동을 함께 반영합니다({n}회 반복)."},
+    "ltv_margin_revenue": {
+        "en": "The gross margin is set to 100%: LTV here is revenue, not profit, and overstates what a channel earns against its cost. Set definitions.gross_margin in the client file to compare profit with CAC.",
+        "ko": "매출총이익률이 100%로 설정되어 있어 여기의 LTV는 이익이 아닌 매출이며, 비용 대비 채널의 수익을 과대평가합니다. 이익과 CAC를 비교하려면 고객사 파일의 definitions.gross_margin을 설정하세요."},
+    "ltv_unknown_note": {
+        "en": "{n} signups have no recorded acquisition channel: their LTV is shown, but no marketing spend can be attributed to them, so they have no CAC and are not compared.",
+        "ko": "가입자 {n}명은 유입 채널이 기록되지 않았습니다: LTV는 표시하지만 광고비를 배분할 수 없어 CAC가 없고 비교하지 않습니다."},
     "ltv_ltv_cac_sentence": {
         "en": "{best} returns the most per acquisition cost (LTV:CAC {best_ratio}); {worst} the least ({worst_ratio}).",
         "ko": "획득 비용 대비 가치가 가장 높은 채널은 {best}(LTV:CAC {best_ratio}), 가장 낮은 채널은 {worst}({worst_ratio})입니다."},
@@ -179,8 +187,20 @@ i18n.register({
         "en": "Time unit of the models: {unit}. Repeat purchases are counted as distinct purchase days (several orders on one day are one purchase).",
         "ko": "모델의 시간 단위: {unit}. 재구매는 서로 다른 구매일 수로 셉니다 (같은 날의 여러 주문은 한 번의 구매)."},
     "ltv_bgnbd_zero": {
-        "en": "Note: BG/NBD and MBG/NBD count a customer as certainly active until her first repeat purchase; P(alive) of one-time buyers is high by construction under BG/NBD.",
-        "ko": "참고: BG/NBD는 첫 재구매 전까지 고객을 확실히 활성으로 간주하므로, 1회 구매 고객의 P(alive)는 구조적으로 높게 나옵니다."},
+        "en": "Note: BG/NBD counts a customer as certainly active until her first repeat purchase: the P(alive) of a one-time buyer is 100% by construction, however long ago she bought. Read P(alive) for repeat buyers only.",
+        "ko": "참고: BG/NBD는 첫 재구매 전까지 고객을 확실히 활성으로 간주합니다. 1회 구매 고객의 P(alive)는 구매 시점과 관계없이 구조적으로 100%이므로, P(alive)는 재구매 고객에 대해서만 해석하세요."},
+    "ltv_mbgnbd_zero": {
+        "en": "Note: unlike BG/NBD, MBG/NBD lets a customer drop out right after her first purchase, so the P(alive) of a one-time buyer falls the longer she has not come back (here from {high} to {low}).",
+        "ko": "참고: BG/NBD와 달리 MBG/NBD는 첫 구매 직후에도 이탈할 수 있다고 보므로, 1회 구매 고객의 P(alive)는 재방문하지 않은 기간이 길수록 낮아집니다 (여기서는 {high}에서 {low}까지)."},
+    "ltv_clv_interval": {
+        "en": "95% interval of the {months}-month value: {low} to {high} ({mean_low} to {mean_high} per customer), from {n} refits of the models on customers drawn with replacement. It covers the uncertainty of the models' parameters, not the chance of the purchases themselves.",
+        "ko": "{months}개월 가치의 95% 구간: {low}~{high} (고객당 {mean_low}~{mean_high}), 고객을 복원 추출해 모델을 {n}번 다시 적합한 결과입니다. 모델 모수의 불확실성만 반영하며 구매 자체의 우연성은 포함하지 않습니다."},
+    "ltv_clv_unstable": {
+        "en": "No interval for this value: refitted on customers drawn with replacement, {model} broke down (no convergence, or degenerate estimates) on {failed} of {tries} tries. On so little or so irregular a history the model's parameters are not pinned down: read the CLV figures as rough.",
+        "ko": "이 가치에는 구간을 제시하지 않습니다: 고객을 복원 추출해 다시 적합했을 때 {model}이 {tries}번 중 {failed}번 실패(수렴 실패 또는 비정상 추정치)했습니다. 이렇게 적거나 불규칙한 이력에서는 모델 모수가 정해지지 않으므로 CLV 수치는 대략적인 값으로 보세요."},
+    "ltv_clv_interval_stopped": {
+        "en": "The refits stopped at the time budget (definitions.ltv_bootstrap_seconds) after {n} of {requested}.",
+        "ko": "재적합은 시간 한도(definitions.ltv_bootstrap_seconds)에 따라 {requested}회 중 {n}회 후 멈췄습니다."},
     # what to look at next
     "ltv_next_risk": {
         "en": "Win back the {n} high-value customers who are probably lapsing (P(alive) below {alive}, top fifth by past spend): together they spent {spend} so far. The list is in the exports.",
@@ -192,11 +212,14 @@ i18n.register({
         "en": "The top 10% of customers hold {share} of the expected value: protect them first (service, early access, loyalty offers).",
         "ko": "상위 10% 고객이 기대 가치의 {share}를 차지합니다: 이들을 먼저 지키세요 (서비스, 우선 혜택, 로열티 제안)."},
     "ltv_next_channel": {
-        "en": "Shift acquisition budget towards {best}: its LTV:CAC is {best_ratio}, against {worst_ratio} for {worst}.",
-        "ko": "획득 예산을 {best} 쪽으로 옮기는 것을 검토하세요: LTV:CAC가 {best_ratio}로 {worst}({worst_ratio})보다 높습니다."},
+        "en": "Shift acquisition budget towards {best}: its LTV:CAC is {best_ratio}, against {worst_ratio} for {worst} (95% interval of the difference {gap_low} to {gap_high}, at a gross margin of {margin}).",
+        "ko": "획득 예산을 {best} 쪽으로 옮기는 것을 검토하세요: LTV:CAC가 {best_ratio}로 {worst}({worst_ratio})보다 높습니다 (차이의 95% 구간 {gap_low}~{gap_high}, 매출총이익률 {margin} 기준)."},
+    "ltv_next_channel_uncertain": {
+        "en": "{best} shows a higher LTV:CAC than {worst} ({best_ratio} against {worst_ratio}), but the 95% interval of the difference includes no difference: not enough evidence yet to move budget between them.",
+        "ko": "{best}의 LTV:CAC가 {worst}보다 높아 보이지만({best_ratio} 대 {worst_ratio}), 차이의 95% 구간이 0을 포함합니다: 아직 예산을 옮길 근거가 충분하지 않습니다."},
     "ltv_next_unprofitable": {
-        "en": "{channel} does not earn its acquisition cost back within {months} months on revenue alone (LTV:CAC {ratio}): review its spend.",
-        "ko": "{channel}은 매출만으로도 {months}개월 안에 획득 비용을 회수하지 못합니다 (LTV:CAC {ratio}): 광고비를 검토하세요."},
+        "en": "{channel} does not earn its acquisition cost back within {months} months (LTV:CAC {ratio}, the whole 95% interval below 1, at a gross margin of {margin}): review its spend.",
+        "ko": "{channel}은 {months}개월 안에 획득 비용을 회수하지 못합니다 (LTV:CAC {ratio}, 95% 구간 전체가 1 미만, 매출총이익률 {margin} 기준): 광고비를 검토하세요."},
     "ltv_next_model": {
         "en": "The selected model misses total holdout purchases by {error}: treat individual CLVs as rough and re-check next month.",
         "ko": "선택된 모델의 홀드아웃 총 구매 오차가 {error}입니다: 개별 CLV는 대략적인 값으로 보고 다음 달에 다시 확인하세요."},
@@ -247,6 +270,10 @@ def _ratio(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{float(x):.1f}"
 
 
+def _margin(cfg) -> str:
+    return report.fmt_pct(float(cfg.definitions.gross_margin), 0)
+
+
 def _signed_pct(x: float) -> str:
     return ("+" if x >= 0 else "−") + report.fmt_pct(abs(x))
 
@@ -280,8 +307,32 @@ def insights(ds, cfg) -> list[str]:
                   months=int(cfg.definitions.ltv_horizon_months), purchases=report.fmt_int(c["expected_purchases"].sum()))
     if not a.amounts:
         return [i18n.t("ltv_summary_counts", lang, **values), i18n.t("ltv_counts_only", lang)]
-    return [i18n.t("ltv_summary_sentence", lang, **values, clv=_money(c["clv"].sum(), cfg),
-                   rate=report.fmt_pct(float(cfg.definitions.ltv_discount_rate_monthly)))]
+    out = [i18n.t("ltv_summary_sentence", lang, **values, clv=_money(c["clv"].sum(), cfg),
+                  rate=report.fmt_pct(float(cfg.definitions.ltv_discount_rate_monthly)))]
+    return out + interval_sentences(ds, cfg)
+
+
+def interval_sentences(ds, cfg) -> list[str]:
+    """The 95% interval of the CLV total and mean
+    (:func:`compute.clv_intervals`), how many refits it rests on, and
+    whether the time budget stopped them; empty without an interval."""
+    lang = cfg.language
+    iv = compute.clv_intervals(ds, cfg)
+    if iv is None:
+        return []
+    if iv["unstable"]:
+        return [i18n.t("ltv_clv_unstable", lang, model=model_name(compute.analyse(ds, cfg).selected, cfg),
+                       failed=report.fmt_int(iv["failed"]), tries=report.fmt_int(iv["failed"] + iv["samples"]))]
+    if iv["clv_total"] is None:
+        return []
+    (lo, hi), (mlo, mhi) = iv["clv_total"], iv["clv_mean"]
+    out = [i18n.t("ltv_clv_interval", lang, months=int(cfg.definitions.ltv_horizon_months), low=_money(lo, cfg),
+                  high=_money(hi, cfg), mean_low=_money(mlo, cfg), mean_high=_money(mhi, cfg),
+                  n=report.fmt_int(iv["samples"]))]
+    if iv["stopped"]:
+        out.append(i18n.t("ltv_clv_interval_stopped", lang, n=report.fmt_int(iv["samples"] + iv["failed"]),
+                          requested=report.fmt_int(iv["requested"])))
+    return out
 
 
 def model_notes(ds, cfg) -> list[str]:
@@ -329,8 +380,12 @@ def model_notes(ds, cfg) -> list[str]:
                           predicted=report.fmt_int(sel["predicted"]), error=_signed_pct(sel["total_error"] or 0)))
     elif a.selected_by == "log_likelihood":
         out.append(i18n.t("ltv_selection_ll", lang, model=model_name(a.selected, cfg)))
-    if a.selected in ("bgnbd", "mbgnbd"):
+    if a.selected == "bgnbd":
         out.append(i18n.t("ltv_bgnbd_zero", lang))
+    elif a.selected == "mbgnbd":
+        one = a.customers.loc[a.customers["frequency"] == 0, "p_alive"]
+        if len(one):
+            out.append(i18n.t("ltv_mbgnbd_zero", lang, high=report.fmt_pct(one.max()), low=report.fmt_pct(one.min())))
     return out
 
 
@@ -385,9 +440,14 @@ def next_steps(ds, cfg) -> list[str]:
             out.append(i18n.t("ltv_next_concentration", lang, share=report.fmt_pct(f["share"])))
         elif rule == "channel":
             out.append(i18n.t("ltv_next_channel", lang, best=f["best"], worst=f["worst"],
+                              best_ratio=_ratio(f["best_ratio"]), worst_ratio=_ratio(f["worst_ratio"]),
+                              gap_low=_ratio(f["gap"][0]), gap_high=_ratio(f["gap"][1]), margin=_margin(cfg)))
+        elif rule == "channel_uncertain":
+            out.append(i18n.t("ltv_next_channel_uncertain", lang, best=f["best"], worst=f["worst"],
                               best_ratio=_ratio(f["best_ratio"]), worst_ratio=_ratio(f["worst_ratio"])))
         elif rule == "unprofitable":
             out.append(i18n.t("ltv_next_unprofitable", lang, channel=f["channel"], ratio=_ratio(f["ratio"]),
+                              margin=_margin(cfg),
                               months=months))
         elif rule == "model":
             out.append(i18n.t("ltv_next_model", lang, error=_signed_pct(f["error"])))
@@ -518,21 +578,38 @@ def cac_table(ds, cfg):
                      (i18n.t("ltv_payback_over", lang, k=int(s)) if s is not None and not pd.isna(s) else "–")
                      for p, s in zip(df["payback_months"], df["payback_observed"])]
     df["ratio"] = [_ratio(x) for x in df["ltv_cac"]]
-    return _table(df, cfg, {"channel": ("ltv_col_channel", "text"), "signups": ("ltv_col_signups", "int"),
-                            "spend": ("ltv_col_spend", "money"), "cac": ("ltv_col_cac", "money"),
-                            "ltv": ("ltv_col_ltv", "money"), "ratio": ("ltv_col_ltv_cac", "numtext"),
-                            "payback": ("ltv_col_payback", "numtext")})
+    df["ratio_ci"] = ["–" if lo is None or pd.isna(lo) else f"{_ratio(lo)}–{_ratio(hi)}"
+                      for lo, hi in zip(df["ltv_cac_ci_low"], df["ltv_cac_ci_high"])]
+    cols = {"channel": ("ltv_col_channel", "text"), "signups": ("ltv_col_signups", "int"),
+            "spend": ("ltv_col_spend", "money"), "cac": ("ltv_col_cac", "money"), "ltv": ("ltv_col_ltv", "money"),
+            "ratio": ("ltv_col_ltv_cac", "numtext"), "ratio_ci": ("ltv_col_ltv_cac_ci", "numtext"),
+            "payback": ("ltv_col_payback", "numtext")}
+    lab = {c: i18n.t(key, lang) for c, (key, _) in cols.items()}
+    lab["ltv"] = i18n.t("ltv_col_ltv_margin", lang, margin=_margin(cfg))
+    out = df[list(cols)].rename(columns=lab)
+    return report.table(out, cfg, {lab[c]: kind for c, (_, kind) in cols.items()})
 
 
 def cac_notes(ds, cfg) -> list[str]:
-    """The definitions behind :func:`cac_table` and the best and worst
-    channel; empty when the table is not shown."""
-    if compute.ltv_cac(ds, cfg) is None:
+    """The definitions behind :func:`cac_table` (the gross margin and the
+    intervals included), a warning when the margin is left at 100%, the
+    customers without a recorded channel, and the best and worst channel;
+    empty when the table is not shown."""
+    df = compute.ltv_cac(ds, cfg)
+    if df is None:
         return []
+    lang = cfg.language
     lo, hi = compute.cac_window(cfg)
-    out = [i18n.t("ltv_cac_note", cfg.language, start=report.fmt_date(lo), end=report.fmt_date(hi - dt.timedelta(days=1)),
-                  months=int(cfg.definitions.ltv_horizon_months))]
-    ranked = compute.ranked_channels(compute.ltv_cac(ds, cfg))
+    draws = compute.ltv_cac_draws(ds, cfg)
+    out = [i18n.t("ltv_cac_note", lang, start=report.fmt_date(lo), end=report.fmt_date(hi - dt.timedelta(days=1)),
+                  months=int(cfg.definitions.ltv_horizon_months), margin=_margin(cfg),
+                  n=report.fmt_int(len(draws) if draws is not None else 0))]
+    if float(cfg.definitions.gross_margin) >= 1.0:
+        out.append(i18n.t("ltv_margin_revenue", lang))
+    unknown = df[df["is_unknown"]]
+    if len(unknown):
+        out.append(i18n.t("ltv_unknown_note", lang, n=report.fmt_int(int(unknown["signups"].sum()))))
+    ranked = compute.ranked_channels(df)
     if len(ranked) >= 2:
         out.append(i18n.t("ltv_ltv_cac_sentence", cfg.language, best=ranked.iloc[0]["channel"],
                           best_ratio=_ratio(ranked.iloc[0]["ltv_cac"]), worst=ranked.iloc[-1]["channel"],

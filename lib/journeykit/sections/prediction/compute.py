@@ -7,12 +7,22 @@ Features (:mod:`.features`) use only rows before each cutoff; the models
 and their evaluation are in :mod:`.models`; the words, tables and charts in
 :mod:`.view`.
 
-Backtest (period end ``E``, horizon ``H`` = ``prediction.horizon_days``):
-train on features at ``E − 2H`` and labels in ``[E − 2H, E − H)``;
-evaluate on features at ``E − H`` and labels in ``[E − H, E)`` — the most
-recent complete horizon. Then refit on that window and score the customers
-live at ``E``. Features all missing or constant on the training customers
-are left out first, and named (``dropped_features``).
+Backtest (period end ``E``, horizon ``H`` =
+:func:`~journeykit.sections.prediction.labels.horizon_days`: the churn
+definition's ``definitions.churn_inactivity_days`` for churn,
+``prediction.horizon_days`` otherwise): train on features at ``E − 2H``
+and labels in ``[E − 2H, E − H)``; evaluate on features at ``E − H`` and
+labels in ``[E − H, E)`` — the most recent complete horizon. Then refit on
+that window and score the customers live at ``E``. Features all missing or
+constant on the training customers are left out first, and named
+(``dropped_features``).
+
+Is a model worth acting on? On the test window it is compared with the
+best **one-feature rule** (:func:`~journeykit.sections.prediction.models.best_rule`,
+chosen on the training window: for churn typically days since the last
+activity) and with chance, with seeded bootstrap intervals on ROC AUC and
+on the gain (:func:`~journeykit.sections.prediction.models.bootstrap_auc`).
+:func:`verdict` says whether its lists and advice may be shown.
 
 A model that cannot be trained is ``not_available`` with a reason: a
 language-neutral code and its values (:attr:`Result.reason`,
@@ -45,10 +55,10 @@ from journeykit import facts
 from journeykit.data.query import ts
 from journeykit.sections import registry
 from journeykit.sections.prediction.features import features_at
-from journeykit.sections.prediction.labels import LABELERS, lookback_days, scoring_population
+from journeykit.sections.prediction.labels import LABELERS, horizon_days, lookback_days, scoring_population
 from journeykit.sections.prediction.models import (
-    DRIVER_COLUMNS, Model, choose_model, design, drivers, dropped_features, permutation_importance, sample_rows,
-    scores, subset, unusable_columns,
+    DRIVER_COLUMNS, Model, best_rule, bootstrap_auc, choose_model, design, drivers, dropped_features,
+    permutation_importance, rule_scores, sample_rows, scores, subset, unusable_columns,
 )
 
 TARGETS = ("churn", "promoter", "upsell")
@@ -87,6 +97,22 @@ class Result:
     n_fit: int = 0                       # customers the models were fitted on (a sample when < n_train)
     dropped: list[str] = dataclasses.field(default_factory=list)
     """Features left out: all missing or constant on the rows a model was fitted on."""
+    min_gain: float = 0.02
+    """``prediction.min_auc_gain`` of the run (:func:`verdict`)."""
+    rule: dict | None = None
+    """The one-feature rule the model is compared with (:func:`~.models.best_rule`), with ``roc_auc`` on the test window."""
+    boot: dict | None = None
+    """:func:`~.models.bootstrap_auc` of the model against the rule on the test window."""
+
+    @property
+    def actionable(self) -> bool:
+        """Whether the model's lists and advice may be shown (:func:`verdict`)."""
+        return self.status == "ok" and self.verdict == "ok"
+
+    @property
+    def verdict(self) -> str | None:
+        """:func:`verdict` of this result (``None`` when not available)."""
+        return verdict(self) if self.status == "ok" else None
 
     def metrics(self) -> dict:
         """The target's stable ``metrics.json`` block (:data:`MODEL_KEYS`) plus
@@ -104,7 +130,44 @@ class Result:
         out["reason_values"] = dict(self.reason_values) if self.reason else None
         out["model"] = self.model
         out["dropped_features"] = list(self.dropped)
+        b = self.boot or {}
+        ci, gci = b.get("roc_auc_ci") or [None, None], b.get("gain_ci") or [None, None]
+        out |= {"roc_auc_ci_low": ci[0], "roc_auc_ci_high": ci[1],
+                "rule_feature": (self.rule or {}).get("feature"), "rule_roc_auc": b.get("ref_roc_auc"),
+                "auc_gain": b.get("gain"), "auc_gain_ci_low": gci[0], "auc_gain_ci_high": gci[1],
+                "actionable": self.actionable if self.status == "ok" else None, "verdict": self.verdict}
         return out
+
+
+VERDICTS = ("ok", "chance", "rule", "uncertain")
+"""What :func:`verdict` may say, best first."""
+
+
+def verdict(r: Result, min_gain: float | None = None) -> str:
+    """Whether a validated model is good enough to act on, judged on its test
+    window (``min_gain`` = ``prediction.min_auc_gain``, 0.02 by default):
+
+    - ``chance``: the 95% bootstrap interval of its ROC AUC reaches 0.5 —
+      it may rank no better than a coin;
+    - ``rule``: its ROC AUC beats the one-feature rule's by less than
+      ``min_gain`` — a simple sort by that feature does as well;
+    - ``uncertain``: it beats the rule by ``min_gain`` or more, but the 95%
+      interval of the gain reaches 0 — the test window cannot tell them apart;
+    - ``ok``: none of these: its lists and advice may be shown.
+
+    Without a rule (no numeric feature varies) the model is judged against
+    chance alone, by the same margin.
+    """
+    b = r.boot or {}
+    gain = min_gain if min_gain is not None else r.min_gain
+    ci = b.get("roc_auc_ci")
+    if ci is None or ci[0] <= 0.5:
+        return "chance"
+    if b.get("gain") is None:
+        return "ok" if ci[0] > 0.5 + gain else "rule"
+    if b["gain"] < gain:
+        return "rule"
+    return "ok" if b["gain_ci"][0] > 0 else "uncertain"
 
 
 def _enough(y: pd.Series, need: int) -> bool:
@@ -154,7 +217,7 @@ def backtest(ds, cfg, target: str) -> Result:
 
 def _backtest(ds, cfg, target: str) -> Result:
     st = cfg.prediction
-    H = st.horizon_days
+    H = horizon_days(cfg, target)
     E = cfg.period.end
     c2 = E - dt.timedelta(days=H)
     c1 = E - dt.timedelta(days=2 * H)
@@ -168,7 +231,7 @@ def _backtest(ds, cfg, target: str) -> Result:
     start = data_start(ds)
     if start is None:
         return na("table", {"table": "orders"})
-    earliest = c1 - dt.timedelta(days=lookback_days(cfg))
+    earliest = c1 - dt.timedelta(days=lookback_days(cfg, target))
     if start > earliest:
         return na("history", {"h": H, "start": earliest.isoformat()})
     y1 = LABELERS[target](ds, c1, cfg)
@@ -197,7 +260,12 @@ def _backtest(ds, cfg, target: str) -> Result:
     p, pb = m.predict_proba(X2), b.predict_proba(X2)
     test = pd.DataFrame({"y": y2.to_numpy(), "p": p, "p_baseline": pb}, index=y2.index)
     res = Result(target, "ok", None, H, c1, c2, len(y1), len(y2), scores(y2.to_numpy(), p),
-                 scores(y2.to_numpy(), pb), test, model=main_kind, n_fit=len(yf))
+                 scores(y2.to_numpy(), pb), test, model=main_kind, n_fit=len(yf), min_gain=st.min_auc_gain)
+    res.rule = best_rule(X1, y1.to_numpy())
+    pr_ = rule_scores(X2, res.rule) if res.rule else None
+    res.boot = bootstrap_auc(y2.to_numpy(), p, pr_, n=st.bootstrap_samples, seed=st.seed)
+    if res.rule:
+        res.test["p_rule"] = pr_
     Xi, yi = subset(X2, y2.to_numpy(), sample_rows(y2.to_numpy(), st.max_importance_rows, st.seed))
     res.importance = permutation_importance(m, Xi, yi, st.seed)
     # refit on the most recent complete window; score the customers at the period end
@@ -230,11 +298,18 @@ def metrics(ds, cfg) -> dict:
     block with every key of :data:`MODEL_KEYS` (``null`` when not
     computable) plus those of :meth:`Result.metrics`; for churn also
     ``expected_churners`` and ``revenue_at_risk`` (``null`` when order
-    amounts are unknown)."""
+    amounts are unknown) over the customers not churned at the period end,
+    ``scored_customers`` (their number), ``already_lapsed`` and
+    ``already_lapsed_revenue`` (:func:`lapsed`: churned in the last
+    ``churn_inactivity_days``, not in the forecast)."""
     out = {t: r.metrics() for t, r in results(ds, cfg).items()}
     ch = churn_outlook(ds, cfg)
     out["churn"]["expected_churners"] = ch["expected"] if ch else None
     out["churn"]["revenue_at_risk"] = ch["revenue_at_risk"] if ch else None
+    out["churn"]["scored_customers"] = ch["customers"] if ch else None
+    lp = lapsed(ds, cfg)
+    out["churn"]["already_lapsed"] = lp["customers"] if lp else None
+    out["churn"]["already_lapsed_revenue"] = lp["revenue"] if lp else None
     return out
 
 
@@ -284,11 +359,15 @@ def bands(ds, cfg, target: str = "churn") -> pd.DataFrame | None:
 
 
 def churn_outlook(ds, cfg) -> dict | None:
-    """Churn totals at the period end: ``customers`` scored, ``expected``
-    churners (sum of probabilities), ``rate`` (expected / customers),
-    ``revenue_at_risk`` (currency, see :func:`bands`; ``None`` when amounts
-    are unknown) and ``high`` (customers in the high band). ``None`` when
-    the churn model is not available."""
+    """Churn totals at the period end over the customers not churned under
+    the client's definition (the only ones scored): ``customers`` scored,
+    ``expected`` churners (sum of probabilities: customers expected to be
+    churned ``churn_inactivity_days`` after the period end), ``rate``
+    (expected / customers), ``revenue_at_risk`` (currency, see
+    :func:`bands`; ``None`` when amounts are unknown), ``high`` (customers
+    in the high band) and ``horizon_days``. Customers who have already
+    churned are not in these numbers (:func:`lapsed` counts them). ``None``
+    when the churn model is not available."""
     b = bands(ds, cfg, "churn")
     if b is None:
         return None
@@ -296,7 +375,92 @@ def churn_outlook(ds, cfg) -> dict | None:
     return {"customers": n, "expected": float(b["expected"].sum()),
             "rate": float(b["expected"].sum() / n) if n else None,
             "revenue_at_risk": float(b["revenue_at_risk"].sum()) if "revenue_at_risk" in b.columns else None,
-            "high": int(b.loc[b["band"] == "high", "customers"].sum())}
+            "high": int(b.loc[b["band"] == "high", "customers"].sum()),
+            "horizon_days": horizon_days(cfg, "churn")}
+
+
+def days_silent(ds, cfg, end: dt.date | None = None) -> pd.Series:
+    """Whole days from each customer's last activity day (or purchase day,
+    by ``prediction.churn_label``) before ``end`` (default: the period end)
+    to ``end``, indexed by ``customer_id``; customers with no activity
+    before ``end`` are absent. 0 = active on the last day."""
+    end = end or cfg.period.end
+    by = cfg.prediction.churn_label
+
+    def build():
+        a = facts.activity_days(ds, by)
+        if a is None:
+            return pd.Series([], dtype="int64", index=pd.Index([], name="customer_id"), name="days_silent")
+        a = a.filter(a.day < ts(end))
+        g = a.group_by(a.customer_id.cast("string").name("customer_id")).aggregate(last=a.day.max()).execute()
+        last = pd.to_datetime(g["last"]).dt.normalize()
+        d = ((pd.Timestamp(end) - last).dt.days - 1).clip(lower=0).astype("int64")
+        return pd.Series(d.to_numpy(), index=pd.Index(g["customer_id"].astype(str), name="customer_id"),
+                         name="days_silent").sort_index()
+
+    return ds.memo(("prediction_days_silent", end, by), build)
+
+
+def lapsed(ds, cfg) -> dict | None:
+    """Customers who have **already** churned under the client's definition
+    (``D`` = ``definitions.churn_inactivity_days``) in the ``D`` days before
+    the period end: their last activity falls in ``[E − 2D, E − D)`` — not
+    churned at ``E − D``, churned at ``E``. ``customers`` (their number) and
+    ``revenue`` (their paid spend in the 365 days before the period end,
+    currency; ``None`` when amounts are unknown). They are not in the churn
+    forecast: their leaving is a fact, not a risk. ``None`` without
+    activity data."""
+    if facts.activity_days(ds, cfg.prediction.churn_label) is None:
+        return None
+    d = horizon_days(cfg, "churn")
+    s = days_silent(ds, cfg)
+    ids = s.index[(s >= d) & (s < 2 * d)]
+    spend = trailing_spend(ds, cfg, ids)
+    return {"customers": int(len(ids)), "revenue": float(spend.sum()) if spend is not None else None,
+            "days": d}
+
+
+SILENCE = ("recent", "quiet", "dormant", "lapsed")
+"""Rows of :func:`outlook_by_silence`, in order."""
+
+
+def outlook_by_silence(ds, cfg) -> pd.DataFrame | None:
+    """The churn outlook by how long the scored customers have already been
+    silent at the period end: ``silence`` (``recent``: under
+    ``segmentation.lifecycle.at_risk_days``; ``quiet``: from there to
+    ``dormant_days``; ``dormant``: from there to ``churn_inactivity_days``),
+    ``days_from`` and ``days_to`` (silent days, ``[from, to)``),
+    ``customers``, ``expected`` churners and, with amounts,
+    ``revenue_at_risk`` (see :func:`bands`). A last row ``lapsed`` holds the
+    customers who already churned in the last ``churn_inactivity_days``
+    (:func:`lapsed`; ``expected`` is NaN: they are not forecast). Empty
+    ranges (a client whose lifecycle windows reach the churn window) are
+    left out. ``None`` when the churn model is not available."""
+    r = backtest(ds, cfg, "churn")
+    if r.status != "ok":
+        return None
+    d = horizon_days(cfg, "churn")
+    lc = cfg.segmentation.lifecycle
+    edges = [0, min(lc.at_risk_days, d), min(lc.dormant_days, d), d]
+    sc = r.scored
+    silent = days_silent(ds, cfg).reindex(sc.index).fillna(0)
+    spend = trailing_spend(ds, cfg, sc.index)
+    rows = []
+    for key, lo, hi in zip(SILENCE, edges[:-1], edges[1:]):
+        if hi <= lo:
+            continue
+        m = ((silent >= lo) & (silent < hi)).to_numpy()
+        row = {"silence": key, "days_from": lo, "days_to": hi, "customers": int(m.sum()),
+               "expected": float(sc["p"][m].sum())}
+        if spend is not None:
+            row["revenue_at_risk"] = float((sc["p"] * spend)[m].sum())
+        rows.append(row)
+    lp = lapsed(ds, cfg)
+    row = {"silence": "lapsed", "days_from": d, "days_to": 2 * d, "customers": lp["customers"], "expected": np.nan}
+    if spend is not None:
+        row["revenue_at_risk"] = lp["revenue"]
+    rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def target_list(ds, cfg, target: str) -> pd.DataFrame | None:
@@ -339,6 +503,7 @@ def top_driver_customers(ds, cfg, target: str = "churn") -> int:
     return int(r.drivers["customer_id"].nunique()) if r.status == "ok" and r.drivers is not None else 0
 
 
-__all__ = ["TARGETS", "STABLE_KEYS", "MODEL_KEYS", "Result", "data_start", "backtest", "top_count", "results",
+__all__ = ["TARGETS", "STABLE_KEYS", "MODEL_KEYS", "Result", "VERDICTS", "verdict", "data_start", "days_silent",
+           "lapsed", "SILENCE", "outlook_by_silence", "backtest", "top_count", "results",
            "metrics", "trailing_spend", "BANDS", "bands", "churn_outlook", "target_list", "driver_summary",
            "top_driver_customers"]

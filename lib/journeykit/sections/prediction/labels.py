@@ -1,12 +1,18 @@
 """Prediction populations and labels: who is live at a cutoff, and what
-happened to them in the horizon ``[c, c + H)`` after it
-(``H`` = ``prediction.horizon_days``).
+happened to them in the horizon ``[c, c + H)`` after it (``H`` =
+:func:`horizon_days`: ``definitions.churn_inactivity_days`` for churn,
+``prediction.horizon_days`` for the other targets).
 
-- **churn**: of the customers *live* at ``c`` (activity in the
-  ``lookback_days`` before it; default ``definitions.churn_inactivity_days``),
-  those with no activity in ``[c, c + H)``. Activity is
-  :func:`journeykit.facts.activity_days`; with ``prediction.churn_label:
-  purchase`` the base and the label use purchases only.
+- **churn**: the client's churn definition (``D`` =
+  ``definitions.churn_inactivity_days``), applied twice. The base is the
+  customers not churned at ``c`` (activity in the ``D`` days before it);
+  the label is 1 for those churned at ``c + D`` (no activity in
+  ``[c, c + D)``). A customer already silent for ``D`` days is churned, not
+  at risk, and is never scored; the label window is the definition's own,
+  so "expected churners" means what the retention section's churn means.
+  Activity is :func:`journeykit.facts.activity_days`; with
+  ``prediction.churn_label: purchase`` the base and the label use
+  purchases only.
 - **promoter**: of the customers who answered an NPS survey in
   ``[c, c + H)``, those whose last answer there was ≥ ``promoter_score``.
 - **upsell**: of the live customers who had bought before ``c``, those who
@@ -29,10 +35,22 @@ from journeykit import facts
 from journeykit.data.query import ts
 
 
-def lookback_days(cfg) -> int:
-    """Days of activity before a cutoff that make a customer live:
-    ``prediction.lookback_days``, else ``definitions.churn_inactivity_days``."""
-    return int(cfg.prediction.lookback_days or cfg.definitions.churn_inactivity_days)
+def lookback_days(cfg, target: str | None = None) -> int:
+    """Days of activity before a cutoff that make a customer live: for
+    churn always ``definitions.churn_inactivity_days`` (not churned under
+    the client's definition); for the other targets
+    ``prediction.lookback_days``, else the same."""
+    d = int(cfg.definitions.churn_inactivity_days)
+    return d if target == "churn" else int(cfg.prediction.lookback_days or d)
+
+
+def horizon_days(cfg, target: str) -> int:
+    """The label window ``H`` of a target, in days: for churn
+    ``definitions.churn_inactivity_days`` (the label is the churn definition
+    applied at ``c + H``); for promoter and upsell ``prediction.horizon_days``."""
+    if target == "churn":
+        return int(cfg.definitions.churn_inactivity_days)
+    return int(cfg.prediction.horizon_days)
 
 
 def has_nps(ds) -> bool:
@@ -40,12 +58,12 @@ def has_nps(ds) -> bool:
     return ds.has("surveys") and {"customer_id", "nps"} <= set(ds.table("surveys").columns)
 
 
-def live_customers(ds, cutoff: dt.date, cfg) -> pd.Index:
+def live_customers(ds, cutoff: dt.date, cfg, days: int | None = None) -> pd.Index:
     """Customers with activity (or a purchase, by ``churn_label``) in the
-    :func:`lookback_days` before ``cutoff``: the base every model scores.
-    Computed once per dataset, cutoff and rule (every target starts here)."""
+    ``days`` before ``cutoff`` (default :func:`lookback_days`): the base
+    every model scores. Computed once per dataset, cutoff, window and rule."""
     by = cfg.prediction.churn_label
-    lo = cutoff - dt.timedelta(days=lookback_days(cfg))
+    lo = cutoff - dt.timedelta(days=days or lookback_days(cfg))
 
     def build():
         a = facts.activity_days(ds, by)
@@ -59,14 +77,18 @@ def live_customers(ds, cutoff: dt.date, cfg) -> pd.Index:
 
 
 def churn_labels(ds, cutoff: dt.date, cfg) -> pd.Series:
-    """1 for a live customer at ``cutoff`` with no activity (or no purchase)
-    in ``[cutoff, cutoff + H)``, else 0; indexed by ``customer_id``."""
+    """For each customer not churned at ``cutoff`` (activity, or a purchase
+    by ``churn_label``, in the ``D`` days before it; ``D`` =
+    ``definitions.churn_inactivity_days``): 1 when she is churned at
+    ``cutoff + D`` (no activity in ``[cutoff, cutoff + D)``), else 0;
+    indexed by ``customer_id``."""
     st = cfg.prediction
-    base = live_customers(ds, cutoff, cfg)
+    d = horizon_days(cfg, "churn")
+    base = live_customers(ds, cutoff, cfg, d)
     a = facts.activity_days(ds, st.churn_label)
     if a is None:
         return pd.Series(np.zeros(len(base), dtype="int64"), index=base, name="churn")
-    hi = cutoff + dt.timedelta(days=st.horizon_days)
+    hi = cutoff + dt.timedelta(days=d)
     seen = a.filter((a.day >= ts(cutoff)) & (a.day < ts(hi))).select("customer_id").distinct().execute()["customer_id"]
     return pd.Series((~base.isin(seen.astype(str).to_numpy())).astype("int64"), index=base, name="churn")
 
@@ -148,11 +170,12 @@ LABELERS = {"churn": churn_labels, "promoter": promoter_labels, "upsell": upsell
 
 
 def scoring_population(ds, target: str, cfg) -> pd.Index:
-    """Who a model scores at the period end: the live customers (churn); the
-    live customers with no NPS answer in the last ``H`` days (promoter); the
-    live customers who have bought (upsell)."""
+    """Who a model scores at the period end: the customers not churned
+    under the client's definition (churn); the live customers with no NPS
+    answer in the last ``H`` days (promoter); the live customers who have
+    bought (upsell)."""
     end = cfg.period.end
-    base = live_customers(ds, end, cfg)
+    base = live_customers(ds, end, cfg, lookback_days(cfg, target))
     if target == "promoter" and has_nps(ds):
         s = ds.table("surveys")
         lo = end - dt.timedelta(days=cfg.prediction.horizon_days)
@@ -167,5 +190,5 @@ def scoring_population(ds, target: str, cfg) -> pd.Index:
     return base
 
 
-__all__ = ["lookback_days", "has_nps", "live_customers", "churn_labels", "promoter_labels", "upsell_labels",
+__all__ = ["lookback_days", "horizon_days", "has_nps", "live_customers", "churn_labels", "promoter_labels", "upsell_labels",
            "LABELERS", "scoring_population"]

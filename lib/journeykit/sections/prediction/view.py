@@ -9,6 +9,7 @@ of the models that ran.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,18 @@ i18n.register({
     "predict_col_status": {"en": "Status", "ko": "상태"},
     "predict_col_auc": {"en": "ROC AUC", "ko": "ROC AUC"},
     "predict_col_baseline_auc": {"en": "Baseline AUC", "ko": "기준 모델 AUC"},
+    "predict_col_auc_ci": {"en": "ROC AUC, 95% interval", "ko": "ROC AUC 95% 구간"},
+    "predict_col_rule_auc": {"en": "Simple rule AUC", "ko": "단순 규칙 AUC"},
+    "predict_col_verdict": {"en": "Act on it?", "ko": "실행 활용"},
+    "predict_verdict_ok": {"en": "yes", "ko": "예"},
+    "predict_verdict_chance": {"en": "no: not above chance", "ko": "아니오: 무작위와 구별 안 됨"},
+    "predict_verdict_rule": {"en": "no: no better than the rule", "ko": "아니오: 규칙보다 낫지 않음"},
+    "predict_verdict_uncertain": {"en": "no: gain uncertain", "ko": "아니오: 향상 불확실"},
+    "predict_col_silence": {"en": "Days since last activity", "ko": "마지막 활동 후 경과일"},
+    "predict_silence_range": {"en": "{lo}–{hi} days", "ko": "{lo}~{hi}일"},
+    "predict_silence_lapsed": {"en": "already churned ({lo}–{hi} days)", "ko": "이미 이탈 ({lo}~{hi}일)"},
+    "predict_col_revenue_12m": {"en": "Revenue, last 12 months (at risk or lost)", "ko": "최근 12개월 매출 (위험 또는 손실)"},
+    "predict_legend_rule": {"en": "simple rule: {rule}", "ko": "단순 규칙: {rule}"},
     "predict_col_pr_auc": {"en": "PR AUC", "ko": "PR AUC"},
     "predict_col_brier": {"en": "Brier score", "ko": "브라이어 점수"},
     "predict_col_base_rate": {"en": "Base rate", "ko": "기준 비율"},
@@ -92,15 +105,30 @@ i18n.register({
     "predict_sentence_calibration_off": {
         "en": "Predicted probabilities are off on the test window: the model expected {expected} and {actual} occurred (Brier score {brier}); use the ranking rather than the probabilities.",
         "ko": "검증 기간의 예측 확률이 실제와 차이가 있습니다: 모델은 {expected}명을 예상했으나 실제로는 {actual}명이었습니다 (브라이어 점수 {brier}). 확률보다 순위를 활용하세요."},
-    "predict_sentence_weak": {
-        "en": "{model}: the model barely beats chance (ROC AUC {auc}); treat its lists as a starting point, not a forecast.",
-        "ko": "{model}: 모델이 무작위보다 크게 낫지 않습니다 (ROC AUC {auc}). 목록은 예측이라기보다 출발점으로 활용하세요."},
+    "predict_sentence_verdict_ok": {
+        "en": "{model}: beats the simple rule of sorting customers by \"{rule}\" on the test window (ROC AUC {auc}, 95% interval {lo}–{hi}, against {rule_auc}; gain {gain}, interval {glo} to {ghi}): its lists and advice can be acted on.",
+        "ko": "{model}: 검증 기간에 '{rule}' 기준으로 고객을 정렬하는 단순 규칙보다 낫습니다 (ROC AUC {auc}, 95% 구간 {lo}–{hi}, 규칙 {rule_auc}; 향상 {gain}, 구간 {glo}~{ghi}). 목록과 제안을 실행에 활용할 수 있습니다."},
+    "predict_sentence_verdict_chance": {
+        "en": "{model}: not good enough to act on. Its ROC AUC of {auc} (95% interval {lo}–{hi}) cannot be told apart from chance (0.5), so no list or advice is drawn from it.",
+        "ko": "{model}: 실행에 활용할 만큼 좋지 않습니다. ROC AUC {auc}(95% 구간 {lo}–{hi})가 무작위(0.5)와 구별되지 않아 이 모델로 목록이나 제안을 만들지 않습니다."},
+    "predict_sentence_verdict_rule": {
+        "en": "{model}: not good enough to act on. It ranks customers little better than simply sorting them by \"{rule}\" (ROC AUC {auc} against {rule_auc}; a gain of at least {margin} is required), so no list or advice is drawn from it.",
+        "ko": "{model}: 실행에 활용할 만큼 좋지 않습니다. '{rule}' 기준으로 단순히 정렬한 것보다 거의 낫지 않아 (ROC AUC {auc}, 규칙 {rule_auc}; 최소 {margin} 향상 필요) 이 모델로 목록이나 제안을 만들지 않습니다."},
+    "predict_sentence_verdict_uncertain": {
+        "en": "{model}: not good enough to act on yet. It beats simply sorting customers by \"{rule}\" by {gain} ROC AUC, but the 95% interval of that gain ({glo} to {ghi}) includes no gain at all, so no list or advice is drawn from it.",
+        "ko": "{model}: 아직 실행에 활용할 만큼 좋지 않습니다. '{rule}' 기준 단순 정렬보다 ROC AUC가 {gain} 높지만, 향상의 95% 구간({glo}~{ghi})이 0을 포함해 이 모델로 목록이나 제안을 만들지 않습니다."},
     "predict_sentence_churn_now": {
-        "en": "Of the {n} customers active at the end of {period}, the model expects {expected} ({rate}) to show no activity in the next {h} days; they account for {revenue} of the last 12 months' revenue. {high} customers are in the high-risk band.",
-        "ko": "{period} 말 활성 고객 {n}명 중 {expected}명({rate})이 향후 {h}일 동안 활동하지 않을 것으로 예상되며, 이들의 최근 12개월 매출 {revenue}가 위험에 있습니다. 고위험 구간 고객은 {high}명입니다."},
+        "en": "Of the {n} customers not churned at the end of {period} (active in the last {h} days), the model expects {expected} ({rate}) to go the next {h} days without activity, i.e. to have churned by {date}; they account for {revenue} of the last 12 months' revenue. {high} customers are in the high-risk band.",
+        "ko": "{period} 말 이탈하지 않은 고객(최근 {h}일 내 활동) {n}명 중 {expected}명({rate})이 향후 {h}일 동안 활동하지 않아 {date}까지 이탈할 것으로 예상되며, 이들의 최근 12개월 매출 {revenue}가 위험에 있습니다. 고위험 구간 고객은 {high}명입니다."},
     "predict_sentence_churn_now_count": {
-        "en": "Of the {n} customers active at the end of {period}, the model expects {expected} ({rate}) to show no activity in the next {h} days. {high} customers are in the high-risk band.",
-        "ko": "{period} 말 활성 고객 {n}명 중 {expected}명({rate})이 향후 {h}일 동안 활동하지 않을 것으로 예상됩니다. 고위험 구간 고객은 {high}명입니다."},
+        "en": "Of the {n} customers not churned at the end of {period} (active in the last {h} days), the model expects {expected} ({rate}) to go the next {h} days without activity, i.e. to have churned by {date}. {high} customers are in the high-risk band.",
+        "ko": "{period} 말 이탈하지 않은 고객(최근 {h}일 내 활동) {n}명 중 {expected}명({rate})이 향후 {h}일 동안 활동하지 않아 {date}까지 이탈할 것으로 예상됩니다. 고위험 구간 고객은 {high}명입니다."},
+    "predict_sentence_lapsed": {
+        "en": "Not in that forecast: {n} customers already churned in the last {h} days (their last activity was {h} to {h2} days ago); they carried {revenue} of the last 12 months' revenue.",
+        "ko": "위 예측에 포함되지 않은 고객: 최근 {h}일 사이에 이미 이탈한 고객 {n}명(마지막 활동이 {h}~{h2}일 전)이며, 이들의 최근 12개월 매출은 {revenue}입니다."},
+    "predict_sentence_lapsed_count": {
+        "en": "Not in that forecast: {n} customers already churned in the last {h} days (their last activity was {h} to {h2} days ago).",
+        "ko": "위 예측에 포함되지 않은 고객: 최근 {h}일 사이에 이미 이탈한 고객 {n}명(마지막 활동이 {h}~{h2}일 전)."},
     "predict_sentence_promoter_now": {
         "en": "Of the {n} active customers who have not answered a survey in the last {h} days, the model expects {expected} ({rate}) to be promoters; the {top} most likely are in the promoter list.",
         "ko": "최근 {h}일 동안 설문에 응답하지 않은 활성 고객 {n}명 중 {expected}명({rate})이 추천 고객일 것으로 예상됩니다. 가능성이 가장 높은 {top}명을 추천 고객 목록에 담았습니다."},
@@ -126,8 +154,8 @@ i18n.register({
     "predict_axis_importance": {"en": "ROC AUC lost when the feature is shuffled", "ko": "특성을 섞었을 때 ROC AUC 감소"},
     # what to look at next
     "predict_next_churn_driver": {
-        "en": "Start with the {n} high-risk customers in the churn list: for most of them the main reason is \"{driver}\", which points to the first action to test.",
-        "ko": "이탈 목록의 고위험 고객 {n}명부터 시작하세요: 대부분의 주요 요인이 \"{driver}\"이며, 먼저 시험할 조치를 알려 줍니다."},
+        "en": "Start with the {n} customers of the churn list: for most of them the main reason is \"{driver}\", which points to the first action to test.",
+        "ko": "이탈 목록의 고객 {n}명부터 시작하세요: 대부분의 주요 요인이 \"{driver}\"이며, 먼저 시험할 조치를 알려 줍니다."},
     "predict_next_revenue": {
         "en": "Customers likely to churn carry {revenue} of the last 12 months' revenue: a win-back offer to the high band costs little against that.",
         "ko": "이탈 가능성이 높은 고객의 최근 12개월 매출은 {revenue}입니다: 고위험 구간에 대한 재활성화 혜택은 이에 비해 비용이 작습니다."},
@@ -137,9 +165,12 @@ i18n.register({
     "predict_next_upsell": {
         "en": "Offer an upgrade or a bundle to the {n} customers of the upsell list first.",
         "ko": "추가 구매 목록의 고객 {n}명에게 먼저 업그레이드나 묶음 상품을 제안하세요."},
-    "predict_next_weak": {
-        "en": "The {model} model is weak (ROC AUC {auc}): more history or another data source (events, tickets, surveys) would help it.",
-        "ko": "{model} 모델의 성능이 낮습니다 (ROC AUC {auc}): 더 긴 이력이나 다른 데이터(이벤트, 문의, 설문)가 도움이 됩니다."},
+    "predict_next_not_actionable": {
+        "en": "Do not act on the {model} model's scores this month (see its validation above): more history or another data source (events, tickets, surveys) may make it useful; it is checked again every month.",
+        "ko": "이번 달에는 {model} 모델의 점수로 실행하지 마세요 (위 검증 참조): 더 긴 이력이나 다른 데이터(이벤트, 문의, 설문)가 있으면 쓸모가 생길 수 있으며, 매달 다시 검증합니다."},
+    "predict_list_withheld": {
+        "en": "No {model} list: the model is not good enough to act on this month.",
+        "ko": "{model} 목록 없음: 이번 달 모델이 실행에 활용할 만큼 좋지 않습니다."},
     "predict_next_missing_data": {
         "en": "Adding {what} to the export would let the {model} model run.",
         "ko": "{what}을(를) 데이터에 추가하면 {model} 모델을 사용할 수 있습니다."},
@@ -277,6 +308,31 @@ def _auc(x) -> str:
     return "–" if report.is_missing(x) else f"{x:.2f}"
 
 
+def _signed(x) -> str:
+    return "–" if report.is_missing(x) else ("+" if x >= 0 else "−") + f"{abs(x):.2f}"
+
+
+def rule_name(r: Result, cfg) -> str:
+    """The one-feature rule a model is compared with, in words: the
+    feature's name (``long inactivity``); ``–`` without a rule."""
+    return feature_name((r.rule or {}).get("feature") or "", cfg) if r.rule else "–"
+
+
+def verdict_sentence(t: str, r: Result, cfg) -> str | None:
+    """Whether a validated model may be acted on, in one sentence with its
+    ROC AUC interval and the one-feature rule it was compared with
+    (:func:`journeykit.sections.prediction.compute.verdict`); ``None`` for a
+    model that is not available."""
+    if r.status != "ok":
+        return None
+    b = r.boot or {}
+    ci, gci = b.get("roc_auc_ci") or [None, None], b.get("gain_ci") or [None, None]
+    return i18n.t(f"predict_sentence_verdict_{r.verdict}", cfg.language, model=label(t, cfg), rule=rule_name(r, cfg),
+                  auc=_auc(b.get("roc_auc")), lo=_auc(ci[0]), hi=_auc(ci[1]), rule_auc=_auc(b.get("ref_roc_auc")),
+                  gain=_signed(b.get("gain")), glo=_signed(gci[0]), ghi=_signed(gci[1]),
+                  margin=f"{r.min_gain:.2f}")
+
+
 def _dropped_sentence(res: dict[str, Result], cfg) -> str | None:
     ran = {t: r for t, r in res.items() if r.status == "ok"}
     where: dict[str, list[str]] = {}
@@ -296,10 +352,13 @@ def _dropped_sentence(res: dict[str, Result], cfg) -> str | None:
 
 def insights(ds, cfg) -> list[str]:
     """Sentences on each model that ran: how it was validated and how well
-    it did (ROC AUC, baseline, top-decile lift and capture), whether its
-    probabilities matched what happened (expected within 15% of actual),
-    what it says about the customers at the period end; then the features
-    left out of the models. Empty when no model ran."""
+    it did (ROC AUC, baseline, top-decile lift and capture), whether it may
+    be acted on (:func:`verdict_sentence`), whether its probabilities
+    matched what happened (expected within 15% of actual), what it says
+    about the customers at the period end — for churn the forecast over the
+    customers not churned, then those who already churned, apart; for
+    promoter and upsell only when the model may be acted on — then the
+    features left out of the models. Empty when no model ran."""
     lang = cfg.language
     res = compute.results(ds, cfg)
     out = []
@@ -316,8 +375,7 @@ def insights(ds, cfg) -> list[str]:
         if r.n_fit and r.n_fit < r.n_train:
             out.append(i18n.t("predict_sentence_sampled", lang, n_train=report.fmt_int(r.n_train),
                               n_fit=report.fmt_int(r.n_fit)))
-        if s["roc_auc"] < 0.6:
-            out.append(i18n.t("predict_sentence_weak", lang, model=name, auc=_auc(s["roc_auc"])))
+        out.append(verdict_sentence(t, r, cfg))
         exp, act = float(r.test["p"].sum()), int(r.test["y"].sum())
         key = "predict_sentence_calibration" if act and abs(exp - act) <= 0.15 * act else "predict_sentence_calibration_off"
         out.append(i18n.t(key, lang, expected=report.fmt_int(exp), actual=report.fmt_int(act),
@@ -328,20 +386,28 @@ def insights(ds, cfg) -> list[str]:
         exp_now = float(r.scored["p"].sum())
         if t == "churn":
             o = compute.churn_outlook(ds, cfg)
+            by = cfg.period.end + dt.timedelta(days=r.horizon_days - 1)
             values = dict(n=report.fmt_int(n), period=cfg.period.label(lang), expected=report.fmt_int(exp_now),
-                          rate=report.fmt_pct(exp_now / n), h=r.horizon_days, high=report.fmt_int(o["high"]))
+                          rate=report.fmt_pct(exp_now / n), h=r.horizon_days, high=report.fmt_int(o["high"]),
+                          date=report.fmt_date(by))
             if o["revenue_at_risk"] is None:
                 out.append(i18n.t("predict_sentence_churn_now_count", lang, **values))
             else:
                 out.append(i18n.t("predict_sentence_churn_now", lang, **values,
                                   revenue=report.fmt_money(o["revenue_at_risk"], cfg.currency)))
+            lp = compute.lapsed(ds, cfg)
+            if lp and lp["customers"]:
+                lv = dict(n=report.fmt_int(lp["customers"]), h=lp["days"], h2=2 * lp["days"] - 1)
+                out.append(i18n.t("predict_sentence_lapsed", lang, **lv,
+                                  revenue=report.fmt_money(lp["revenue"], cfg.currency))
+                           if lp["revenue"] is not None else i18n.t("predict_sentence_lapsed_count", lang, **lv))
             d = compute.driver_summary(ds, cfg, t)
-            if d is not None and len(d):
+            if r.actionable and d is not None and len(d):
                 top3 = ", ".join(f"{feature_name(f, cfg)} ({report.fmt_pct(sh)})"
                                  for f, sh in zip(d["feature"][:3], d["share"][:3]))
                 out.append(i18n.t("predict_sentence_drivers", lang,
                                   n=report.fmt_int(compute.top_driver_customers(ds, cfg, t)), drivers=top3))
-        else:
+        elif r.actionable:
             out.append(i18n.t(f"predict_sentence_{t}_now", lang, n=report.fmt_int(n), expected=report.fmt_int(exp_now),
                               rate=report.fmt_pct(exp_now / n), h=r.horizon_days,
                               top=report.fmt_int(compute.top_count(n, cfg))))
@@ -367,36 +433,38 @@ def _missing_step(t: str, r: Result, cfg) -> str:
 
 
 def next_steps(ds, cfg) -> list[str]:
-    """"What to look at next", from the data, most urgent first:
+    """"What to look at next", from the data, most urgent first. Advice that
+    rests on a model is given only when the model may be acted on
+    (:func:`journeykit.sections.prediction.compute.verdict` is ``ok``):
 
-    1. churn available: the most common driver among the top-risk customers
-       (when it is among the main drivers of at least ``k_anonymity`` of them);
-    2. churn revenue at risk above zero;
-    3. promoter available: ask the likeliest promoters for referrals;
-    4. upsell available: offer upgrades to the upsell list;
-    5. a model with ROC AUC under 0.6 is called weak; a model not available
-       says what would enable it.
+    1. churn: the most common driver among the top-risk customers (when it
+       is among the main drivers of at least ``k_anonymity`` of them);
+    2. churn: revenue at risk above zero (a win-back offer to the high band);
+    3. promoter: ask the likeliest promoters for referrals;
+    4. upsell: offer upgrades to the upsell list;
+    5. a validated model that may not be acted on says so; a model not
+       available says what would enable it.
     """
     lang = cfg.language
     res = compute.results(ds, cfg)
     out = []
     ch = res["churn"]
-    if ch.status == "ok":
+    if ch.actionable:
         d = compute.driver_summary(ds, cfg, "churn")
         o = compute.churn_outlook(ds, cfg)
         if d is not None and len(d):
-            n = o["high"] or compute.top_driver_customers(ds, cfg, "churn")
+            n = compute.top_count(len(ch.scored), cfg)
             out.append(i18n.t("predict_next_churn_driver", lang, n=report.fmt_int(n),
                               driver=feature_name(d["feature"].iloc[0], cfg)))
         if o and o["revenue_at_risk"]:
             out.append(i18n.t("predict_next_revenue", lang, revenue=report.fmt_money(o["revenue_at_risk"], cfg.currency)))
     for t in ("promoter", "upsell"):
         r = res[t]
-        if r.status == "ok" and len(r.scored):
+        if r.actionable and len(r.scored):
             out.append(i18n.t(f"predict_next_{t}", lang, n=report.fmt_int(compute.top_count(len(r.scored), cfg))))
     for t, r in res.items():
-        if r.status == "ok" and r.scores["roc_auc"] < 0.6:
-            out.append(i18n.t("predict_next_weak", lang, model=label(t, cfg), auc=_auc(r.scores["roc_auc"])))
+        if r.status == "ok" and not r.actionable:
+            out.append(i18n.t("predict_next_not_actionable", lang, model=label(t, cfg)))
         elif r.status != "ok":
             out.append(_missing_step(t, r, cfg))
     return out
@@ -413,18 +481,24 @@ def _table(df: pd.DataFrame, cfg, columns: dict[str, tuple[str, str]]) -> report
 
 
 def validation_table(ds, cfg) -> report.Table:
-    """One row per model: status, ROC AUC (and the baseline's), PR AUC,
-    Brier score, base rate, top-decile lift, training and test customers."""
+    """One row per model: status, ROC AUC with its 95% bootstrap interval,
+    the one-feature rule's ROC AUC, whether it may be acted on, Brier
+    score, base rate, top-decile lift, training and test customers."""
     rows = []
+    lang = cfg.language
     for t, r in compute.results(ds, cfg).items():
         m = r.metrics()
-        rows.append({"model": label(t, cfg), "status": i18n.t(f"predict_status_{r.status}", cfg.language),
-                     "auc": m["roc_auc"], "base": m["baseline_roc_auc"], "pr": m["pr_auc"], "brier": m["brier"],
-                     "rate": m["base_rate"], "lift": m["top_decile_lift"], "n_train": m["n_train"], "n_test": m["n_test"]})
+        ci = "–" if m["roc_auc_ci_low"] is None else f"{m['roc_auc_ci_low']:.2f}–{m['roc_auc_ci_high']:.2f}"
+        rows.append({"model": label(t, cfg), "status": i18n.t(f"predict_status_{r.status}", lang),
+                     "auc": m["roc_auc"], "ci": ci, "rule": m["rule_roc_auc"],
+                     "verdict": i18n.t(f"predict_verdict_{r.verdict}", lang) if r.verdict else "–",
+                     "brier": m["brier"], "rate": m["base_rate"], "lift": m["top_decile_lift"],
+                     "n_train": m["n_train"], "n_test": m["n_test"]})
     return _table(pd.DataFrame(rows), cfg, {
         "model": ("predict_col_model", "text"), "status": ("predict_col_status", "text"),
-        "auc": ("predict_col_auc", "num2"), "base": ("predict_col_baseline_auc", "num2"),
-        "pr": ("predict_col_pr_auc", "num2"), "brier": ("predict_col_brier", "num2"),
+        "auc": ("predict_col_auc", "num2"), "ci": ("predict_col_auc_ci", "numtext"),
+        "rule": ("predict_col_rule_auc", "num2"), "verdict": ("predict_col_verdict", "text"),
+        "brier": ("predict_col_brier", "num2"),
         "rate": ("predict_col_base_rate", "pct"), "lift": ("predict_col_lift", "num"),
         "n_train": ("predict_col_n_train", "int"), "n_test": ("predict_col_n_test", "int")})
 
@@ -455,6 +529,27 @@ def bands_table(ds, cfg, target: str = "churn") -> report.Table | None:
     if "revenue_at_risk" in b.columns:
         cols["revenue_at_risk"] = ("predict_col_revenue_at_risk", "money")
     return _table(b, cfg, cols)
+
+
+def silence_table(ds, cfg) -> report.Table | None:
+    """The churn outlook by days since the last activity
+    (:func:`journeykit.sections.prediction.compute.outlook_by_silence`):
+    customers, expected churners and revenue at risk of the scored
+    customers by how long they have been silent, and apart, the customers
+    who already churned in the last ``churn_inactivity_days`` with the
+    revenue they carried; ``None`` when the churn model is not available."""
+    df = compute.outlook_by_silence(ds, cfg)
+    if df is None:
+        return None
+    lang = cfg.language
+    df = df.assign(silence=[
+        i18n.t("predict_silence_lapsed" if k == "lapsed" else "predict_silence_range", lang, lo=lo, hi=hi - 1)
+        for k, lo, hi in zip(df["silence"], df["days_from"], df["days_to"])])
+    cols = {"silence": ("predict_col_silence", "text"), "customers": ("predict_col_customers", "int"),
+            "expected": ("predict_col_expected", "int")}
+    if "revenue_at_risk" in df.columns:
+        cols["revenue_at_risk"] = ("predict_col_revenue_12m", "money")
+    return _table(df, cfg, cols)
 
 
 def drivers_table(ds, cfg, target: str = "churn") -> report.Table | None:
@@ -501,9 +596,13 @@ def validation_chart(ds, cfg, target: str):
     a1.set_ylabel(i18n.t("predict_axis_observed", lang))
     a1.set_title(i18n.t("predict_chart_calibration", lang))
     x = np.arange(0, 11) / 10
-    for prob, kind in ((p, r.model), (pb, "logistic" if r.model == "gbm" else "gbm")):
+    curves = [(p, i18n.t(f"predict_model_{r.model}", lang)),
+              (pb, i18n.t(f"predict_model_{'logistic' if r.model == 'gbm' else 'gbm'}", lang))]
+    if "p_rule" in r.test.columns:
+        curves.append((r.test["p_rule"].to_numpy(), i18n.t("predict_legend_rule", lang, rule=rule_name(r, cfg))))
+    for prob, name in curves:
         g = deciles(y, prob)
-        a2.plot(x, np.r_[0, g["gains"].to_numpy()], marker="o", ms=3, lw=1.5, label=i18n.t(f"predict_model_{kind}", lang))
+        a2.plot(x, np.r_[0, g["gains"].to_numpy()], marker="o", ms=3, lw=1.5, label=name)
     a2.plot([0, 1], [0, 1], color="0.7", lw=1, ls="--", label=i18n.t("predict_legend_random", lang))
     a2.set_xlabel(i18n.t("predict_axis_contacted", lang))
     a2.set_ylabel(i18n.t("predict_axis_captured", lang))
@@ -550,11 +649,17 @@ def target_list(ds, cfg, target: str) -> pd.DataFrame | None:
 
 
 def export_lists(ds, cfg) -> list[str]:
-    """Write each available target list to ``exports/prediction_<target>.csv``
-    (pseudonymized ids, :func:`journeykit.report.export`); one sentence per
-    list (written, or prepared outside a report run)."""
+    """Write the target list of each model that may be acted on to
+    ``exports/prediction_<target>.csv`` (pseudonymized ids,
+    :func:`journeykit.report.export`); one sentence per list (written, or
+    prepared outside a report run), and one per validated model whose list
+    is withheld because it may not be acted on."""
     out = []
     for t in TARGETS:
+        r = compute.backtest(ds, cfg, t)
+        if r.status == "ok" and not r.actionable:
+            out.append(i18n.t("predict_list_withheld", cfg.language, model=label(t, cfg)))
+            continue
         df = target_list(ds, cfg, t)
         if df is None or not len(df):
             continue
@@ -570,6 +675,6 @@ def exports(ds, cfg):
     return report.narrative(export_lists(ds, cfg), cfg, "predict_no_lists")
 
 
-__all__ = ["label", "reason_text", "feature_name", "driver_text", "insights", "next_steps", "validation_table",
-           "deciles_table", "bands_table", "drivers_table", "validation_chart", "importance_chart", "target_list",
+__all__ = ["label", "reason_text", "feature_name", "driver_text", "rule_name", "verdict_sentence", "insights",
+           "next_steps", "validation_table", "deciles_table", "bands_table", "silence_table", "drivers_table", "validation_chart", "importance_chart", "target_list",
            "export_lists", "exports"]

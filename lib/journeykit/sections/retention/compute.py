@@ -459,10 +459,16 @@ def changes(ds, cfg) -> list[compare.Change]:
 
 def metrics(ds, cfg, chs: list[compare.Change] | None = None) -> dict:
     """The section's metrics.json: every key of :data:`STABLE_KEYS` and of
-    :data:`EXTRA_KEYS` with its ``_prev`` (``None`` when not computable).
-    ``chs``: :func:`changes`, when already computed."""
+    :data:`EXTRA_KEYS` with its ``_prev`` (``None`` when not computable),
+    and ``survival`` (not stable, no ``_prev``): the Kaplan–Meier medians
+    and log-rank p-values of :func:`journeykit.sections.retention.survival.metrics`
+    (``None`` without sign-ups and activity). ``chs``: :func:`changes`,
+    when already computed."""
+    from journeykit.sections.retention import survival
+
     m = compare.to_metrics(*(changes(ds, cfg) if chs is None else chs))
-    return {k: m.get(k) for key in (*STABLE_KEYS, *EXTRA_KEYS) for k in (key, f"{key}_prev")}
+    out = {k: m.get(k) for key in (*STABLE_KEYS, *EXTRA_KEYS) for k in (key, f"{key}_prev")}
+    return out | {"survival": survival.metrics(ds, cfg)}
 
 
 # --------------------------------------------------------------------------

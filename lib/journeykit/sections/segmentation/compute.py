@@ -89,6 +89,11 @@ def metrics(ds, cfg) -> dict[str, Any]:
     - ``n_clusters``: behavioural clusters chosen (``null`` when the
       customers were not clustered);
     - ``top10pct_revenue_share``: 0–1 (``null`` without value tiers).
+
+    Also (not stable, no ``_prev``): ``health_validation``, the health
+    score's check against later churn
+    (:func:`~journeykit.sections.segmentation.health.validation`; ``null``
+    when it cannot be made).
     """
     prev_end = cfg.period.previous().end
     out: dict[str, Any] = {}
@@ -98,7 +103,8 @@ def metrics(ds, cfg) -> dict[str, Any]:
         out[f"lifecycle_counts{suffix}"] = lifecycle.lifecycle_counts(ds, cfg, end)
         out[f"n_clusters{suffix}"] = clusters.n_clusters(ds, cfg, end)
         out[f"top10pct_revenue_share{suffix}"] = segments.top10pct_revenue_share(ds, cfg, end)
-    return {k: out[k] for key in STABLE_KEYS for k in (key, f"{key}_prev")}
+    return {k: out[k] for key in STABLE_KEYS for k in (key, f"{key}_prev")} | {
+        "health_validation": health.validation(ds, cfg)}
 
 
 __all__ = ["STABLE_KEYS", "changes", "metrics"]

@@ -323,6 +323,63 @@ def churn_by_band(h: pd.DataFrame, left_at: pd.Series, end: dt.date, days: int =
     return g
 
 
+def validation(ds, cfg) -> dict | None:
+    """Does the health score tell who churns next? The score at a past
+    cutoff against what happened after it, under the client's own churn
+    definition (``D`` = ``definitions.churn_inactivity_days``).
+
+    Cutoff ``c`` = the period end − ``D``: the latest one whose ``D``-day
+    follow-up is fully observed by the period end. Everyone scored at ``c``
+    (:func:`health` at ``c``: not churned then, scored with the data before
+    ``c`` only) is followed for ``D`` days; she **churned** when she has no
+    activity (:func:`journeykit.facts.activity_days`) in ``[c, c + D)`` —
+    churned at ``c + D``, the definition the retention and prediction
+    sections use.
+
+    Returns ``{"cutoff", "days", "bands": {band: {"customers", "churned",
+    "rate" (0–1), "ci_low", "ci_high" (95% Wilson interval)}}, "separates"}``
+    with every band of :data:`journeykit.facts.HEALTH_BANDS` (a band nobody
+    was in has ``customers`` 0 and ``None`` for the rest). ``separates`` is
+    true when the churn rate rises from healthy to at risk to unhealthy
+    (bands with customers, at least two of them) and the intervals of the
+    healthiest and the least healthy band do not overlap; false otherwise;
+    ``None`` when fewer than two bands have customers. ``None`` when nobody
+    was scored at ``c`` (too little history) or without activity data.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    d = int(cfg.definitions.churn_inactivity_days)
+    c = cfg.period.end - dt.timedelta(days=d)
+
+    def build():
+        a = facts.activity_days(ds)
+        if a is None:
+            return None
+        h = health(ds, cfg, c).dropna(subset=["band"])
+        if h.empty:
+            return None
+        seen = in_window(a, "day", c, c + dt.timedelta(days=d)).select("customer_id").distinct().execute()
+        churned = ~h["customer_id"].astype(str).isin(set(seen["customer_id"].astype(str)))
+        bands: dict[str, dict] = {}
+        for b in facts.HEALTH_BANDS:
+            m = (h["band"] == b).to_numpy()
+            n, k = int(m.sum()), int(churned[m].sum())
+            if not n:
+                bands[b] = {"customers": 0, "churned": 0, "rate": None, "ci_low": None, "ci_high": None}
+                continue
+            lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+            bands[b] = {"customers": n, "churned": k, "rate": k / n, "ci_low": float(lo), "ci_high": float(hi)}
+        present = [b for b in facts.HEALTH_BANDS if bands[b]["customers"]]
+        separates = None
+        if len(present) >= 2:
+            rates = [bands[b]["rate"] for b in present]
+            rising = all(x < y for x, y in zip(rates, rates[1:]))
+            separates = bool(rising and bands[present[0]]["ci_high"] < bands[present[-1]]["ci_low"])
+        return {"cutoff": c.isoformat(), "days": d, "bands": bands, "separates": separates}
+
+    return ds.memo(("segmentation.health_validation", c), build, cfg)
+
+
 __all__ = ["COMPONENTS", "available_components", "used_components", "components", "subscription_state",
            "score_frame", "health", "band_counts", "band_shares", "contributions", "band_trend", "by_segment",
-           "churn_by_band"]
+           "churn_by_band", "validation"]

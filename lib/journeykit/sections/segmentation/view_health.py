@@ -115,6 +115,21 @@ i18n.register({
     "health_next_concentration": {
         "en": "The top 10% of buyers bring {share} of revenue: protect them with the recommendations playbook and watch their health each month.",
         "ko": "상위 10% 구매 고객이 매출의 {share}를 차지합니다. 개인화 추천으로 관리하고 매월 건강 점수를 확인하세요."},
+    "health_next_unvalidated": {
+        "en": "{n} customers ({share}) are Unhealthy, but the score did not tell who churned after {cutoff} (see its check above): review the health weights before acting on the bands.",
+        "ko": "{n}명({share})이 위험 등급이지만, 이 점수는 {cutoff} 이후 누가 이탈할지 가려내지 못했습니다(위 검증 참조). 등급으로 실행하기 전에 건강 점수 가중치를 검토하세요."},
+    "health_col_churned": {"en": "Churned within {days} days", "ko": "{days}일 내 이탈"},
+    "health_col_churn_rate": {"en": "Churn rate", "ko": "이탈률"},
+    "health_col_churn_ci": {"en": "95% interval", "ko": "95% 구간"},
+    "health_validation_ok": {
+        "en": "The score tells who leaves: of the customers scored on {cutoff}, {healthy} of the Healthy and {unhealthy} of the Unhealthy had churned {days} days later (no activity in those days); the rates rise band by band and the intervals of the two ends do not overlap.",
+        "ko": "이 점수는 누가 떠날지 가려냅니다: {cutoff} 기준으로 점수를 매긴 고객 중 건강 등급은 {healthy}, 위험 등급은 {unhealthy}가 {days}일 뒤 이탈했습니다(그 기간 활동 없음). 이탈률이 등급마다 높아지고 양 끝 등급의 구간이 겹치지 않습니다."},
+    "health_validation_weak": {
+        "en": "The score does not clearly tell who leaves: of the customers scored on {cutoff}, {healthy} of the Healthy and {unhealthy} of the Unhealthy had churned {days} days later; the rates do not rise band by band, or their intervals overlap. Review the weights (segmentation.health) before acting on the bands.",
+        "ko": "이 점수는 누가 떠날지 뚜렷이 가려내지 못합니다: {cutoff} 기준으로 점수를 매긴 고객 중 건강 등급은 {healthy}, 위험 등급은 {unhealthy}가 {days}일 뒤 이탈했습니다. 이탈률이 등급마다 높아지지 않거나 구간이 겹칩니다. 등급으로 실행하기 전에 가중치(segmentation.health)를 검토하세요."},
+    "health_validation_none": {
+        "en": "The score cannot be checked against later churn yet: nobody could be scored {days} days before the period end.",
+        "ko": "아직 이후 이탈과 비교해 점수를 검증할 수 없습니다: 기간 말 {days}일 전 시점에 점수를 매길 고객이 없습니다."},
     "health_next_nothing": {
         "en": "No segment or band stands out this month: run the playbooks as scheduled.",
         "ko": "이번 달에 두드러진 세그먼트나 등급은 없습니다. 계획대로 실행 방안을 진행하세요."},
@@ -192,6 +207,54 @@ def insights(ds, cfg) -> list[str]:
         out.append(i18n.t("health_weakest", lang, component=i18n.t(f"health_comp_{gap.index[0]}", lang),
                           gap=report.fmt_num(gap.iloc[0])))
     return out
+
+
+def validation_table(ds, cfg):
+    """The health score's check against later churn
+    (:func:`journeykit.sections.segmentation.health.validation`): per band,
+    the customers scored at the cutoff, those churned ``D`` days later, the
+    churn rate and its 95% interval; counts under ``k_anonymity``
+    suppressed. ``None`` when the check cannot be made (said by
+    :func:`validation_sentence`)."""
+    lang = cfg.language
+    v = H.validation(ds, cfg)
+    if v is None:
+        return None
+    k = int(cfg.definitions.k_anonymity)
+    rows = []
+    for b in facts.HEALTH_BANDS:
+        x = v["bands"][b]
+        shown = x["customers"] >= k
+        rows.append({"band": _band(b, cfg), "n": suppress(x["customers"], cfg),
+                     "churned": f"{x['churned']:,}" if shown else "–",
+                     "rate": x["rate"] if shown else np.nan,
+                     "ci": f"{report.fmt_pct(x['ci_low'])} – {report.fmt_pct(x['ci_high'])}" if shown else "–"})
+    cols = {"band": i18n.t("health_col_band", lang),
+            "n": f"{i18n.t('health_col_customers', lang)} ({report.fmt_date(v['cutoff'])})",
+            "churned": i18n.t("health_col_churned", lang, days=v["days"]),
+            "rate": i18n.t("health_col_churn_rate", lang), "ci": i18n.t("health_col_churn_ci", lang)}
+    df = pd.DataFrame(rows).rename(columns=cols)
+    return report.table(df, cfg, {cols["n"]: "numtext", cols["churned"]: "numtext", cols["rate"]: "pct",
+                                  cols["ci"]: "numtext"})
+
+
+def validation_sentence(ds, cfg) -> list[str]:
+    """One sentence on the health score's check against later churn: it
+    separates who leaves, it does not (review the weights), or it cannot
+    be checked yet."""
+    lang = cfg.language
+    v = H.validation(ds, cfg)
+    d = int(cfg.definitions.churn_inactivity_days)
+    if v is None or v["separates"] is None:
+        return [i18n.t("health_validation_none", lang, days=d)]
+    b = v["bands"]
+
+    def rate(x):
+        return report.fmt_pct(x["rate"]) if x["rate"] is not None else "–"
+
+    return [i18n.t("health_validation_ok" if v["separates"] else "health_validation_weak", lang,
+                   cutoff=report.fmt_date(v["cutoff"]), days=v["days"], healthy=rate(b["healthy"]),
+                   unhealthy=rate(b["unhealthy"]))]
 
 
 def bands_table(ds, cfg):
@@ -414,7 +477,10 @@ def next_steps(ds, cfg, changes) -> list[str]:
     1. the Unhealthy share rose significantly (``changes``: the section's
        :func:`~journeykit.sections.segmentation.compute.changes`), or
        (otherwise) is at least 15% of the scored customers (with
-       ``min_sample_size`` scored);
+       ``min_sample_size`` scored) — the outreach advice only when the score
+       has not failed its check against later churn
+       (:func:`journeykit.sections.segmentation.health.validation`); when it
+       has, the advice is to review the weights first;
     2. the RFM segments At risk and Can't lose hold at least 15% of revenue;
     3. at least half of the new customers (``min_sample_size`` or more)
        have no paid order yet;
@@ -433,7 +499,13 @@ def next_steps(ds, cfg, changes) -> list[str]:
     elif len(h) >= n_min:
         k = int((h["band"] == "unhealthy").sum())
         if k / len(h) >= 0.15:
-            out.append(i18n.t("health_next_unhealthy", lang, n=report.fmt_int(k), share=report.fmt_pct(k / len(h))))
+            v = H.validation(ds, cfg)
+            if v is not None and v["separates"] is False:
+                out.append(i18n.t("health_next_unvalidated", lang, n=report.fmt_int(k), share=report.fmt_pct(k / len(h)),
+                                  cutoff=report.fmt_date(v["cutoff"])))
+            else:
+                out.append(i18n.t("health_next_unhealthy", lang, n=report.fmt_int(k),
+                                  share=report.fmt_pct(k / len(h))))
     r = S.rfm(ds, cfg)
     if r is not None and len(r) >= n_min and r["monetary"].sum() > 0:
         share = r.loc[r["segment"].isin(["at_risk", "cant_lose"]), "monetary"].sum() / r["monetary"].sum()
@@ -451,6 +523,6 @@ def next_steps(ds, cfg, changes) -> list[str]:
     return out
 
 
-__all__ = ["dropped_note", "components_table", "insights", "bands_table", "distribution_chart", "trend_chart",
+__all__ = ["dropped_note", "components_table", "insights", "validation_table", "validation_sentence", "bands_table", "distribution_chart", "trend_chart",
            "contributions_chart", "by_segment_table", "action_label", "timing_label", "target_label",
            "playbook_summary", "playbooks_table", "playbook_note", "next_steps"]

@@ -86,8 +86,17 @@ i18n.register({
     "summary_no_actions": {"en": "No playbook action selects any customer this month.",
                            "ko": "이번 달 실행 항목에 해당하는 고객이 없습니다."},
     "summary_churn_risk": {
-        "en": "The churn model expects about {n} customers to leave in the next {days} days, with {revenue} of their last year's spend at risk (backtest ROC AUC {auc}).",
-        "ko": "이탈 예측 모델은 향후 {days}일 동안 약 {n}명의 고객이 이탈하고, 이들의 지난 1년 구매액 {revenue}가 위험하다고 봅니다(백테스트 ROC AUC {auc})."},
+        "en": "Of the {scored} customers not churned at the period end, the churn model expects about {n} to go the next {days} days without activity (to churn), with {revenue} of their last year's spend at risk (backtest ROC AUC {auc}, 95% interval {lo}–{hi}).",
+        "ko": "기간 말 이탈하지 않은 고객 {scored}명 중 약 {n}명이 향후 {days}일 동안 활동하지 않아 이탈하고, 이들의 지난 1년 구매액 {revenue}가 위험하다고 이탈 예측 모델은 봅니다(백테스트 ROC AUC {auc}, 95% 구간 {lo}–{hi})."},
+    "summary_churn_risk_count": {
+        "en": "Of the {scored} customers not churned at the period end, the churn model expects about {n} to go the next {days} days without activity (to churn) (backtest ROC AUC {auc}, 95% interval {lo}–{hi}).",
+        "ko": "기간 말 이탈하지 않은 고객 {scored}명 중 약 {n}명이 향후 {days}일 동안 활동하지 않아 이탈할 것으로 이탈 예측 모델은 봅니다(백테스트 ROC AUC {auc}, 95% 구간 {lo}–{hi})."},
+    "summary_churn_lapsed": {
+        "en": "Apart from that forecast, {n} customers already churned in the last {days} days.",
+        "ko": "이 예측과 별도로, 최근 {days}일 사이에 이미 이탈한 고객이 {n}명입니다."},
+    "summary_churn_not_actionable": {
+        "en": "The churn model is not good enough to act on this month (backtest ROC AUC {auc}, 95% interval {lo}–{hi}; see Prediction): no churn forecast is given here.",
+        "ko": "이번 달 이탈 예측 모델은 실행에 활용할 만큼 좋지 않습니다(백테스트 ROC AUC {auc}, 95% 구간 {lo}–{hi}; 예측 섹션 참조). 여기서는 이탈 예측을 제시하지 않습니다."},
     "summary_caveat_none": {"en": "No data caveats: every table was supplied and nothing was repaired.",
                             "ko": "데이터 관련 유의 사항이 없습니다. 모든 테이블이 제공되었고 보정한 행이 없습니다."},
 })
@@ -213,14 +222,33 @@ def actions_table(books: list[dict], cfg: RunConfig):
 
 
 def churn_risk(sections: dict, cfg: RunConfig) -> list[str]:
-    """A sentence on the churn model's outlook (:func:`~journeykit.sections.summary.compute.churn_outlook`)."""
+    """Sentences on the churn model's outlook
+    (:func:`~journeykit.sections.summary.compute.churn_outlook`): the
+    customers not churned at the period end expected to churn over the
+    model's horizon (the client's churn window) and the revenue they carry,
+    with the backtest ROC AUC and its interval; apart, the customers who
+    already churned in that window. A model that may not be acted on
+    (``actionable`` false) gives one sentence saying so, and no forecast."""
     churn = compute.churn_outlook(sections)
     if churn is None:
         return []
-    return [i18n.t("summary_churn_risk", cfg.language, n=f"{churn['expected_churners']:,.0f}",
-                   days=churn.get("horizon_days"),
-                   revenue=report.fmt_money(churn.get("revenue_at_risk"), cfg.currency),
-                   auc=f"{churn.get('roc_auc', 0):.2f}")]
+    lang = cfg.language
+
+    def num(x):
+        return "–" if x is None else f"{x:.2f}"
+
+    auc = dict(auc=num(churn.get("roc_auc")), lo=num(churn.get("roc_auc_ci_low")), hi=num(churn.get("roc_auc_ci_high")))
+    if churn.get("actionable") is False:
+        return [i18n.t("summary_churn_not_actionable", lang, **auc)]
+    days = churn.get("horizon_days")
+    values = dict(n=f"{churn['expected_churners']:,.0f}", days=days, **auc,
+                  scored="–" if churn.get("scored_customers") is None else f"{churn['scored_customers']:,}")
+    out = [i18n.t("summary_churn_risk", lang, **values,
+                  revenue=report.fmt_money(churn.get("revenue_at_risk"), cfg.currency))
+           if churn.get("revenue_at_risk") is not None else i18n.t("summary_churn_risk_count", lang, **values)]
+    if churn.get("already_lapsed"):
+        out.append(i18n.t("summary_churn_lapsed", lang, n=f"{churn['already_lapsed']:,}", days=days))
+    return out
 
 
 def caveats(sections: dict, cfg: RunConfig) -> list[str]:
