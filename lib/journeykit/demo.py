@@ -430,6 +430,7 @@ def generate(out_dir: str | Path, size: str = "demo", seed: int = 7, end: str = 
         truth = _truth(size, seed, end, first, after, w, stats, P)
         if scenario != "default":
             truth["meta"]["scenario"] = scenario
+            truth["meta"]["scenario_digest"] = _scenario_digest(scenario)
             if planted is not None:
                 truth["planted"] = {"month": end, **PLANTED}
         (work / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
@@ -454,7 +455,17 @@ def is_current(folder: str | Path, size: str | None = None, seed: int | None = N
         return False
     wanted = {"generator_version": GENERATOR_VERSION, "size": size, "seed": seed, "end": end}
     return all(meta.get(k) == v for k, v in wanted.items() if v is not None) and \
-        meta.get("scenario", "default") == scenario
+        meta.get("scenario", "default") == scenario and \
+        (scenario == "default" or meta.get("scenario_digest") == _scenario_digest(scenario))
+
+
+def _scenario_digest(scenario: str) -> str:
+    """A digest of a scenario's parameters (and plants), so data written under
+    other settings of the same scenario is not taken as current."""
+    import hashlib
+
+    spec = {"params": scenario_params(scenario), "planted": PLANTED if scenario == "planted" else None}
+    return hashlib.blake2b(json.dumps(spec, sort_keys=True).encode(), digest_size=8).hexdigest()
 
 
 class _Stats:
