@@ -416,3 +416,32 @@ def test_record_round_trip_keeps_the_verdict(cfg):
         back = report.change_from_record(report.change_record(x, "L", "int"))
         assert (back.verdict, back.direction, back.kind, back.q) == (x.verdict, x.direction, x.kind, x.q)
         assert back.delta == pytest.approx(x.delta)
+
+
+def test_month_to_month_movement_is_noise_too():
+    # a rate that swings ±3 pp from month to month: a 4 pp change is ordinary, though the
+    # two-proportion test on 10,000 customers a month calls it p < 1e-8
+    hist = [0.30, 0.33, 0.30, 0.33, 0.30, 0.33, 0.30]
+    assert compare.month_variance(hist) == (pytest.approx(0.0009), 6)
+    alone = compare.rate("r", 3400, 10_000, 3000, 10_000)
+    held = compare.rate("r", 3400, 10_000, 3000, 10_000, history=hist)
+    assert alone.p_value < 1e-8 and held.extra["noise_level"] == "month"
+    # t = 0.04 / 0.03 on 6 df
+    assert held.p_value == pytest.approx(_t_p(0.04 / 0.03, 6), rel=1e-6)
+    # a quiet history leaves the test's own variance in charge
+    quiet = compare.rate("r", 3400, 10_000, 3000, 10_000, history=[0.30, 0.301, 0.30, 0.301, 0.30])
+    assert quiet.extra["noise_level"] == "within" and quiet.p_value == alone.p_value
+    # too few months: no month-level variance
+    assert compare.month_variance([0.3, 0.4, 0.3]) == (None, 2)
+    assert compare.month_variance([0.3, None, 0.4, 0.3, 0.3, 0.2, 0.2]) == (pytest.approx(0.005), 4)
+
+
+def test_history_reads_the_months_before_the_period(cfg):
+    from journeykit.core.periods import Period
+    frame = pd.DataFrame({"month": pd.to_datetime(["2026-08-01", "2026-09-01", "2026-10-01"]),
+                          "orders": [310.0, 300.0, 999.0]})
+    assert compare.history(frame, "orders", Period(2026, 10)) == [310.0, 300.0]
+    assert compare.history(frame, "orders", Period(2026, 10), per_day=True) == [10.0, 10.0]
+    assert compare.history(frame, "missing", Period(2026, 10)) is None
+    off = cfg("en").updated(changes={"month_level": False})
+    assert compare.history(frame, "orders", Period(2026, 10), cfg=off) is None

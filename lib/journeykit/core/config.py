@@ -206,11 +206,16 @@ class MinEffects(_Strict):
 class ChangeSettings(_Strict):
     """How period-over-period changes are judged (README, "How changes are
     judged"): the false discovery rate of the Benjamini–Hochberg adjustment
-    across one report's tests, and the minimum meaningful size of a change
+    across one report's tests, whether the month-to-month movement of a KPI
+    counts as noise (``month_level``), and the minimum meaningful size of a change
     by kind of KPI (``min_effect``) or for one KPI (``kpis``, by its key,
     e.g. ``{ctr: {relative: 0.10}}``; it replaces the kind's)."""
 
     fdr: float = Field(0.05, gt=0, lt=1)
+    month_level: bool = True
+    """Also hold each change to the KPI's recent month-to-month movement
+    (:func:`journeykit.stats.compare.month_variance`); off: only the noise
+    within the month (days, customers, campaigns) counts."""
     min_effect: MinEffects = Field(default_factory=MinEffects)
     kpis: dict[str, MinEffect] = Field(default_factory=dict)
 

@@ -5,8 +5,11 @@ the client's data once (the sections then open the cached, validated
 database read-only), records the sections whose data is missing as not
 available without starting a kernel, executes every other notebook in
 ``notebooks/`` with papermill (parameters ``client``, ``period`` and
-``run_config``, the run's resolved configuration), renders client-facing HTML, ``index.html``, ``report.pdf`` and
-``metrics.json``, all inside a temporary folder next to the target. The
+``run_config``, the run's resolved configuration), judges the sections'
+period-over-period changes together once they have run and before the
+summary (:func:`judge_report`), renders client-facing HTML, ``index.html``,
+``report.pdf`` and ``metrics.json``, all inside a temporary folder next to
+the target. The
 folder replaces ``reports/<client>/<period>/`` only when every section
 succeeded, or when there was no good report there before; otherwise it is
 kept in ``reports/<client>/_failed/<period>/`` and the good report stays.

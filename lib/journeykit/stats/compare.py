@@ -602,12 +602,16 @@ def value(key: str, v, v_prev, *, higher_is_better: bool | None = True, describe
 
 
 def history(frame: pd.DataFrame | None, column: str, period, *, per_day: bool = False,
-            scale: float = 1.0) -> list[float | None] | None:
+            scale: float = 1.0, cfg=None) -> list[float | None] | None:
     """The monthly values of ``column`` in a section's trend frame (one row
     per month, column ``month``) before ``period`` — the months up to and
     including the comparison month, oldest first — for the ``history`` of
     the tests; with ``per_day`` each divided by its month's length (counts
-    are tested per day), times ``scale``. ``None`` without the column."""
+    are tested per day), times ``scale``. ``None`` without the column, or
+    when ``cfg.changes.month_level`` is off."""
+    settings = getattr(cfg, "changes", None)
+    if settings is not None and not settings.month_level:
+        return None
     if frame is None or column not in getattr(frame, "columns", ()) or "month" not in frame.columns:
         return None
     f = frame[pd.to_datetime(frame["month"]) < pd.Timestamp(period.start)].sort_values("month")

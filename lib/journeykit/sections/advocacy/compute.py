@@ -422,7 +422,7 @@ def changes(ds, cfg, values: tuple[dict, dict] | None = None) -> list[compare.Ch
     trend = monthly(ds, cfg)
 
     def hist(col, per_day=False):
-        return compare.history(trend, col, per, per_day=per_day)
+        return compare.history(trend, col, per, per_day=per_day, cfg=cfg)
 
     out = []
     if a["responses"] is not None:

@@ -307,7 +307,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     trend = monthly(ds, cfg)
 
     def hist(col, per_day=False):
-        return compare.history(trend, col, p, per_day=per_day)
+        return compare.history(trend, col, p, per_day=per_day, cfg=cfg)
 
     out = [compare.value("impressions", a["impressions"], b["impressions"], higher_is_better=None,
                          described="bought"),

@@ -392,7 +392,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     def rate(key, num, base):
         col = key.replace("message_", "")
         return compare.clustered_rate(key, ca[num], ca[base], cb[num], cb[base], cluster="campaign", min_n=n_min,
-                                      history=compare.history(trend, col, cfg.period))
+                                      history=compare.history(trend, col, cfg.period, cfg=cfg))
 
     if ok["opens"] and (cur.open_base or prev.open_base):
         out.append(rate("message_open_rate", "opened", "open_base"))

@@ -468,7 +468,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     trend = monthly(ds, cfg)
 
     def hist(col, per_day=False):
-        return compare.history(trend, col, p, per_day=per_day)
+        return compare.history(trend, col, p, per_day=per_day, cfg=cfg)
 
     out = [compare.daily_count("sessions", da["sessions"], db["sessions"], min_n=mn, history=hist("sessions", True))]
     for key, num in (("product_view_rate", "product_view"), ("add_to_cart_rate", "add_to_cart"),

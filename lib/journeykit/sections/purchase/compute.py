@@ -369,7 +369,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     trend = monthly(ds, cfg)
 
     def hist(col, per_day=False):
-        return compare.history(trend, col, cfg.period, per_day=per_day)
+        return compare.history(trend, col, cfg.period, per_day=per_day, cfg=cfg)
 
     def z(v):
         return 0.0 if v is None or pd.isna(v) else float(v)

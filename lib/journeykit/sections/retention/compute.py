@@ -494,7 +494,7 @@ def changes_from(v: dict, v0: dict, cfg, trend: pd.DataFrame | None = None) -> l
         trend = trend.assign(_tickets_per_customer=trend["tickets_per_100_customers"] / 100)
 
     def hist(col, per_day=False):
-        return compare.history(trend, col, cfg.period, per_day=per_day)
+        return compare.history(trend, col, cfg.period, per_day=per_day, cfg=cfg)
 
     def clustered_mean(key, pair, pair0, m, sd, cnt, hib, cluster):
         if v.get(pair) is not None and v0.get(pair) is not None:
