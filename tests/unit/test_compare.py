@@ -445,3 +445,11 @@ def test_history_reads_the_months_before_the_period(cfg):
     assert compare.history(frame, "missing", Period(2026, 10)) is None
     off = cfg("en").updated(changes={"month_level": False})
     assert compare.history(frame, "orders", Period(2026, 10), cfg=off) is None
+
+
+def test_described_kpis_say_why_they_are_not_tested(cfg):
+    c = cfg("en")
+    assert report.significance_text(compare.value("impressions", 2, 1, described="bought"), c) == "bought: not tested"
+    assert report.significance_text(compare.value("mau", 2, 1, described="stock"), c) == "a stock: not tested"
+    assert report.significance_text(compare.value("cpc", 2, 1), c) == "–"
+    assert report.significance_text(compare.value("mau", 2, None, described="stock"), cfg("ko")) == "–"

@@ -46,6 +46,8 @@ TEXT: dict[str, dict[str, str]] = {
     "sig_not_significant": {"en": "not significant (p {p}, q {q})", "ko": "유의하지 않음 (p {p}, q {q})"},
     "sig_too_little_data": {"en": "too little data", "ko": "데이터 부족"},
     "sig_untested": {"en": "–", "ko": "–"},
+    "sig_untested_bought": {"en": "bought: not tested", "ko": "구매량: 검정 대상 아님"},
+    "sig_untested_stock": {"en": "a stock: not tested", "ko": "누적 규모: 검정 대상 아님"},
     "pp": {"en": "{sign}{x} pp", "ko": "{sign}{x}%p"},
     "per_day_delta": {"en": "{delta} per day", "ko": "일평균 {delta}"},
     "per_day_label": {"en": "{label} per day", "ko": "일평균 {label}"},

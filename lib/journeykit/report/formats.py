@@ -142,5 +142,8 @@ def significance_text(change, cfg: RunConfig) -> str:
     """``significant (p = 0.003, q = 0.012)`` / ``real but small (…)`` /
     ``not significant (…)`` / ``too little data`` / ``–`` (untested); ``q``
     is the multiplicity-adjusted p-value (the p-value itself when the change
-    was never judged)."""
+    was never judged); a KPI shown without a test because the client buys it
+    (``bought``) or because it is a stock of customers (``stock``) says so."""
+    if change.verdict == "untested" and change.test in ("bought", "stock") and change.delta is not None:
+        return i18n.t(f"sig_untested_{change.test}", cfg.language)
     return i18n.t(f"sig_{change.verdict}", cfg.language, p=fmt_p(change.p_value), q=fmt_p(change.q))

@@ -399,7 +399,7 @@ def has_last_year(ds, cfg) -> bool:
     return first is not None and first <= cfg.period.shift(-12).start
 
 
-def changes(ds, cfg, values: tuple[dict, dict] | None = None) -> list[compare.Change]:
+def changes(ds, cfg, values: tuple[dict, dict] | None = None, trend: pd.DataFrame | None = None) -> list[compare.Change]:
     """This period against the comparison period, each with its test,
     judged (:func:`journeykit.stats.compare.judge`).
 
@@ -411,15 +411,15 @@ def changes(ds, cfg, values: tuple[dict, dict] | None = None) -> list[compare.Ch
     (:func:`compare.daily_count`). Each is left out when its inputs are
     missing (see :func:`skipped`). ``values`` may pass precomputed
     ``(this, previous)`` :func:`period_values`. Each test is also held to
-    the KPI's month-to-month movement over the trend window (:func:`monthly`;
-    :func:`compare.month_variance`). With 13+ months of surveys each KPI
+    the KPI's month-to-month movement over the trend window (:func:`monthly`,
+    or ``trend`` when already computed; :func:`compare.month_variance`). With 13+ months of surveys each KPI
     carries its value a year before.
     """
     per, prev = cfg.period, cfg.period.previous()
     a, b = values or (period_values(ds, per), period_values(ds, prev))
     da, db = daily_counts(ds, per), daily_counts(ds, prev)
     m = _min_n(cfg)
-    trend = monthly(ds, cfg)
+    trend = monthly(ds, cfg) if trend is None else trend
 
     def hist(col, per_day=False):
         return compare.history(trend, col, per, per_day=per_day, cfg=cfg)
@@ -733,7 +733,8 @@ class Advocacy:
 def compute(ds, cfg) -> Advocacy:
     """Every number of the section for ``cfg``'s period (see :class:`Advocacy`)."""
     a, b = period_values(ds, cfg.period), period_values(ds, cfg.period.previous())
-    return Advocacy(skipped=skipped(ds), values=a, prev=b, changes=changes(ds, cfg, (a, b)), monthly=monthly(ds, cfg),
+    trend = monthly(ds, cfg)
+    return Advocacy(skipped=skipped(ds), values=a, prev=b, changes=changes(ds, cfg, (a, b), trend), monthly=trend,
                     by_touchpoint=nps_by_touchpoint(ds, cfg),
                     by_touchpoint_trend=nps_by_touchpoint(ds, cfg, months=cfg.definitions.trend_periods),
                     by_ticket=nps_by_recent_ticket(ds, cfg), by_csat=nps_by_ticket_csat(ds, cfg),
