@@ -179,6 +179,54 @@ PARAMS: dict = {
 }
 # fmt: on
 
+SCENARIOS = ("default", "stationary", "planted")
+"""What :func:`generate` writes:
+
+- ``default``: the demo client, with growth, seasonality, a rotating send
+  hour and an experiment that lifts conversion — months differ for real;
+- ``stationary``: the same shop with every process held constant (no growth,
+  no month seasonality, one send-hour effect, no Black Friday or November
+  sale, no experiment lift, and every customer leaves after an exponential
+  lifetime of 120 days on average at the latest, so the customer base is at
+  equilibrium; the weekly cycle and the day-to-day noise of the ad data
+  stay): two consecutive months differ by chance only, so any change a
+  report calls significant is a false alarm;
+- ``planted``: the stationary shop with known changes in its last month
+  (:data:`PLANTED`), which a report must flag in the right direction.
+"""
+
+PLANTED: dict = {
+    "ctr_factor": 1.20,                                       # every paid channel's CTR × 1.20 (impressions fewer)
+    "payment_failure": {"device": "mobile", "prob": 0.12},   # mobile payment failures 4% → 12%
+    "nps_shift": -1.0,                                        # survey answers 1 point lower (0–10)
+}
+"""The changes of the ``planted`` scenario, in the last month of the data
+only: a CTR shift, a payment-failure spike on one device, an NPS drop."""
+
+
+def scenario_params(scenario: str = "default") -> dict:
+    """The generating parameters of ``scenario`` (see :data:`SCENARIOS`): a
+    copy of :data:`PARAMS` with the stationary settings for ``stationary``
+    and ``planted``."""
+    import copy
+
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)}, got {scenario!r}")
+    if scenario == "default":
+        return PARAMS
+    P = copy.deepcopy(PARAMS)
+    acq = P["acquisition"]
+    acq["growth_first_to_last_month"] = [1.0, 1.0]
+    acq["month_factor"] = {k: 1.0 for k in acq["month_factor"]}
+    P["campaigns"]["hour_factor"] = {k: 1.0 for k in P["campaigns"]["hour_factor"]}
+    P["campaigns"]["black_friday_reach"] = 0.0
+    P["purchase"]["november_sale_factor"] = 1.0
+    P["experiments"]["checkout_redesign"]["relative_lift_first_purchase"] = 0.0
+    # BG/NBD customers with a tiny dropout probability never leave, so the active base of the default
+    # shop grows for ever (≈ 4% a month after two years); a finite lifetime puts it at equilibrium
+    P["churn"]["lifetime_days_mean"] = 120.0
+    return P
+
 EVENT_NAMES = ("VISIT", "PAGE", "PDP", "PRICING", "CART", "CHECKOUT", "PURCHASE",
                "LOGIN", "FEATURE", "REVIEW", "SHARE", "REFER", "APP_OPEN")
 (E_VISIT, E_PAGE, E_PDP, E_PRICING, E_CART, E_CHECKOUT, E_PURCHASE,
@@ -231,8 +279,8 @@ def _month_bounds(end: str) -> tuple[dt.date, dt.date]:
     return first, after
 
 
-def _day_weights(first: dt.date, days: int) -> np.ndarray:
-    acq = PARAMS["acquisition"]
+def _day_weights(first: dt.date, days: int, P: dict = PARAMS) -> np.ndarray:
+    acq = P["acquisition"]
     dates = [first + dt.timedelta(days=i) for i in range(days)]
     g0, g1 = acq["growth_first_to_last_month"]
     growth = g0 + (g1 - g0) * np.arange(days) / max(days - 1, 1)
@@ -336,13 +384,20 @@ class _Writer:
             self.truth_customers.close()
 
 
-def generate(out_dir: str | Path, size: str = "demo", seed: int = 7, end: str = DEFAULT_END) -> dict:
+def generate(out_dir: str | Path, size: str = "demo", seed: int = 7, end: str = DEFAULT_END,
+             scenario: str = "default") -> dict:
     """Write the demo client's exports for 24 months ending with month ``end``.
 
     ``size`` is ``tiny`` (1,500 customers, seconds), ``demo`` (20,000) or
     ``large`` (1,000,000, for benchmarks, written chunk by chunk). The same
-    ``seed``, ``size`` and ``end`` write byte-identical files. The folder is
-    written next to its final place and swapped in when complete.
+    ``seed``, ``size``, ``end`` and ``scenario`` write byte-identical files.
+    The folder is written next to its final place and swapped in when complete.
+
+    ``scenario`` (:data:`SCENARIOS`): ``default``, the demo client;
+    ``stationary``, the same shop with constant processes (the calibration
+    of the period-over-period tests: nothing changes); ``planted``, the
+    stationary shop with the known changes of :data:`PLANTED` in month
+    ``end`` (truth.json records them under ``planted``).
 
     Returns the ground truth, also written to ``truth.json``; per-customer
     latent values (purchase rate, dropout probability, spend, friction,
@@ -350,12 +405,17 @@ def generate(out_dir: str | Path, size: str = "demo", seed: int = 7, end: str = 
     """
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+    P = scenario_params(scenario)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     first, after = _month_bounds(end)
     clock = _Clock(np.datetime64(first.isoformat()), (after - first).days)
     n_total = SIZES[size]
-    day_w = _day_weights(first, clock.days)
+    day_w = _day_weights(first, clock.days, P)
+    planted = None
+    if scenario == "planted":
+        y, m = (int(x) for x in end.split("-"))
+        planted = dict(PLANTED, from_day=float((dt.date(y, m, 1) - first).days))
 
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -364,10 +424,15 @@ def generate(out_dir: str | Path, size: str = "demo", seed: int = 7, end: str = 
         for chunk, offset in enumerate(range(0, n_total, CHUNK)):
             n = min(CHUNK, n_total - offset)
             rng = np.random.default_rng([seed, chunk])
-            _chunk(rng, w, clock, first, day_w, n, offset, stats)
-        _marketing(np.random.default_rng([seed, 1_000_003]), w, clock, first, day_w, n_total)
+            _chunk(rng, w, clock, first, day_w, n, offset, stats, P, planted)
+        _marketing(np.random.default_rng([seed, 1_000_003]), w, clock, first, day_w, n_total, P, planted)
         w.close()
-        truth = _truth(size, seed, end, first, after, w, stats)
+        truth = _truth(size, seed, end, first, after, w, stats, P)
+        if scenario != "default":
+            truth["meta"]["scenario"] = scenario
+            truth["meta"]["scenario_digest"] = _scenario_digest(scenario)
+            if planted is not None:
+                truth["planted"] = {"month": end, **PLANTED}
         (work / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
                                          encoding="utf-8")
         if out.exists():
@@ -379,16 +444,28 @@ def generate(out_dir: str | Path, size: str = "demo", seed: int = 7, end: str = 
     return truth
 
 
-def is_current(folder: str | Path, size: str | None = None, seed: int | None = None, end: str | None = None) -> bool:
+def is_current(folder: str | Path, size: str | None = None, seed: int | None = None, end: str | None = None,
+               scenario: str = "default") -> bool:
     """True when ``folder`` holds demo data written by this generator
-    version (and with the given ``size``, ``seed`` and ``end``): no need to
-    generate it again."""
+    version (and with the given ``size``, ``seed``, ``end`` and
+    ``scenario``): no need to generate it again."""
     try:
         meta = json.loads((Path(folder) / "truth.json").read_text(encoding="utf-8"))["meta"]
     except (OSError, ValueError, KeyError):
         return False
     wanted = {"generator_version": GENERATOR_VERSION, "size": size, "seed": seed, "end": end}
-    return all(meta.get(k) == v for k, v in wanted.items() if v is not None)
+    return all(meta.get(k) == v for k, v in wanted.items() if v is not None) and \
+        meta.get("scenario", "default") == scenario and \
+        (scenario == "default" or meta.get("scenario_digest") == _scenario_digest(scenario))
+
+
+def _scenario_digest(scenario: str) -> str:
+    """A digest of a scenario's parameters (and plants), so data written under
+    other settings of the same scenario is not taken as current."""
+    import hashlib
+
+    spec = {"params": scenario_params(scenario), "planted": PLANTED if scenario == "planted" else None}
+    return hashlib.blake2b(json.dumps(spec, sort_keys=True).encode(), digest_size=8).hexdigest()
 
 
 class _Stats:
@@ -404,8 +481,8 @@ class _Stats:
         self.referred = 0
 
 
-def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset: int, stats: _Stats) -> None:
-    P = PARAMS
+def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset: int, stats: _Stats,
+           P: dict = PARAMS, planted: dict | None = None) -> None:
     END = float(clock.days)
     # ---- customers -------------------------------------------------------
     day = np.sort(rng.choice(clock.days, size=n, p=day_w))
@@ -440,6 +517,10 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     buys = rng.random(n) < c_eff
     first_t = signup + rng.exponential(pp["days_to_first_purchase_mean"], n)
     buys &= first_t < END
+    cap = np.full(n, np.inf)     # stationary scenarios: every customer leaves by signup + Exp(lifetime)
+    if ch.get("lifetime_days_mean"):
+        cap = signup + rng.exponential(ch["lifetime_days_mean"], n)
+        buys &= first_t < cap
     f14 = 1 - np.exp(-ex["conversion_window_days"] / pp["days_to_first_purchase_mean"])
     for v, name in enumerate(ex["variants"]):
         sel = arm_cr == v
@@ -453,7 +534,7 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     alive = np.flatnonzero(buys)
     while alive.size:
         t[alive] += 7.0 * rng.exponential(1.0, alive.size) / lam[alive]
-        alive = alive[t[alive] < END]
+        alive = alive[t[alive] < np.minimum(END, cap[alive])]
         owners.append(alive)
         times.append(t[alive])
         drop = rng.random(alive.size) < pdrop[alive]
@@ -467,6 +548,7 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     o_t = np.minimum(o_t, END - 1 / 86400)
     nonbuyer = ~buys
     death[nonbuyer] = signup[nonbuyer] + rng.exponential(ch["non_purchaser_lifetime_days_mean"], int(nonbuyer.sum()))
+    death = np.minimum(death, cap)
     stats.customers += n
     stats.purchasers += int(buys.sum())
     stats.dropped += int((death < END).sum())
@@ -501,9 +583,14 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     u = rng.random(n_orders)
     is_nov = _month_of(first, o_t) == 11
     disc[(seq == 0) & (u < d["WELCOME10"])] = 0
-    disc[(seq > 0) & (u < d["SALE15"] * np.where(is_nov, 2.0, 1.0))] = 1
+    disc[(seq > 0) & (u < d["SALE15"] * np.where(is_nov, pp.get("november_sale_factor", 2.0), 1.0))] = 1
     disc[(seq >= 4) & (disc < 0) & (rng.random(n_orders) < d["VIP20"])] = 2
-    fail = rng.random(n_orders) < np.array(list(pp["payment_failure_prob"].values()))[o_dev]
+    p_fail = np.array(list(pp["payment_failure_prob"].values()))[o_dev]
+    if planted is not None:
+        spike = planted["payment_failure"]
+        p_fail = np.where((o_t >= planted["from_day"]) & (o_dev == DEVICES.index(spike["device"])), spike["prob"],
+                          p_fail)
+    fail = rng.random(n_orders) < p_fail
     items = 1 + rng.poisson(pp["items_extra_mean"], n_orders)
     # failed attempts: a separate row minutes before the paid one
     f_idx = np.flatnonzero(fail)
@@ -773,6 +860,8 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     score = (satisfaction[r_cust] + adv["nps_per_recent_ticket"] * recent
              + adv["nps_per_csat_point_below_5"] * np.where(np.isnan(r_csat), 0, 5 - r_csat)
              + rng.normal(0, adv["nps_noise_sd"], r_cust.size))
+    if planted is not None:
+        score = score + np.where(r_t >= planted["from_day"], planted["nps_shift"], 0.0)
     nps = np.clip(np.round(score), 0, 10).astype(np.int64)
     srt = np.argsort(r_t, kind="stable")
     r_cust, r_t, r_tp, r_csat, nps = r_cust[srt], r_t[srt], r_tp[srt], r_csat[srt], nps[srt]
@@ -792,7 +881,7 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     }))
 
     # ---- CRM messages --------------------------------------------------------
-    _messages(rng, w, clock, first, cid, signup, death, o_cust, o_t[:], paid_ok, n)
+    _messages(rng, w, clock, first, cid, signup, death, o_cust, o_t[:], paid_ok, n, P)
 
     # ---- experiments -----------------------------------------------------------
     fs = P["experiments"]["free_shipping_banner"]
@@ -900,8 +989,9 @@ def _anon_channel(rng, n: int) -> np.ndarray:
     return np.array([SESSION_CHANNELS.index(k) for k in shares])[_choice(rng, shares, n)]
 
 
-def _messages(rng, w: _Writer, clock: _Clock, first: dt.date, cid, signup, death, o_cust, o_t, paid_ok, n) -> None:
-    P, cm = PARAMS, PARAMS["campaigns"]
+def _messages(rng, w: _Writer, clock: _Clock, first: dt.date, cid, signup, death, o_cust, o_t, paid_ok, n,
+              P: dict = PARAMS) -> None:
+    cm = P["campaigns"]
     END = float(clock.days)
     camp_names: list[str] = ["welcome"]
     m_cust, m_t, m_camp, m_chan, m_var = [], [], [], [], []
@@ -981,10 +1071,15 @@ def _messages(rng, w: _Writer, clock: _Clock, first: dt.date, cid, signup, death
     }))
 
 
-def _marketing(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n_total: int) -> None:
+def _marketing(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n_total: int, P: dict = PARAMS,
+               planted: dict | None = None) -> None:
     """Daily paid-media rows per channel and campaign; clicks track the
-    expected sign-ups of the channel, impressions and spend follow its CTR and CPC."""
-    aw, acq = PARAMS["awareness"], PARAMS["acquisition"]
+    expected sign-ups of the channel, impressions and spend follow its CTR and CPC
+    (with ``planted``, the CTR of its last month × ``ctr_factor``)."""
+    aw, acq = P["awareness"], P["acquisition"]
+    ctr_factor = np.ones(clock.days)
+    if planted is not None:
+        ctr_factor[int(planted["from_day"]):] = planted["ctr_factor"]
     rows = {k: [] for k in ("date", "channel", "campaign", "impressions", "clicks", "spend", "conversions")}
     dates = np.datetime64(first.isoformat()) + np.arange(clock.days).astype("timedelta64[D]")
     for ch in PAID_CHANNELS:
@@ -992,7 +1087,8 @@ def _marketing(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n_total: i
         exp_signups = n_total * acq["channel_share"][ch] * day_w / len(camps)
         for camp in camps:
             clicks = rng.poisson(exp_signups * aw["clicks_per_signup"][ch] * rng.lognormal(0, 0.1, clock.days))
-            impressions = np.maximum(clicks, np.round(clicks / aw["ctr"][ch] * rng.lognormal(0, 0.1, clock.days)))
+            impressions = np.maximum(clicks, np.round(clicks / (aw["ctr"][ch] * ctr_factor)
+                                                      * rng.lognormal(0, 0.1, clock.days)))
             spend = np.round(clicks * aw["cpc"][ch] * rng.lognormal(0, 0.15, clock.days))
             conv = rng.poisson(exp_signups * aw["platform_conversion_inflation"])
             rows["date"].append(dates)
@@ -1011,9 +1107,9 @@ def _marketing(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n_total: i
     w.marketing_rows = out.rows
 
 
-def _truth(size, seed, end, first, after, w: _Writer, stats: _Stats) -> dict:
+def _truth(size, seed, end, first, after, w: _Writer, stats: _Stats, P: dict = PARAMS) -> dict:
     exps = {}
-    for name, spec in PARAMS["experiments"].items():
+    for name, spec in P["experiments"].items():
         arms = stats.exp[name]
         e = {"variants": spec["variants"], "users": {v: a[1] for v, a in arms.items()}}
         if name == "checkout_redesign":
@@ -1031,7 +1127,6 @@ def _truth(size, seed, end, first, after, w: _Writer, stats: _Stats) -> dict:
         "orders.csv": w.orders.rows, "subscriptions.csv": w.subscriptions.rows, "tickets.csv": w.tickets.rows,
         "surveys.csv": w.surveys.rows, "messages.csv": w.messages.rows, "experiments.csv": w.experiments.rows,
     }
-    P = PARAMS
     return {
         "meta": {"generator_version": GENERATOR_VERSION, "size": size, "seed": seed, "end": end,
                  "start": first.isoformat(), "end_exclusive": after.isoformat(), "months": MONTHS,
@@ -1053,4 +1148,5 @@ def _truth(size, seed, end, first, after, w: _Writer, stats: _Stats) -> dict:
     }
 
 
-__all__ = ["generate", "is_current", "SIZES", "DEFAULT_END", "PARAMS", "CHUNK"]
+__all__ = ["generate", "is_current", "scenario_params", "SIZES", "DEFAULT_END", "PARAMS", "SCENARIOS", "PLANTED",
+           "CHUNK"]

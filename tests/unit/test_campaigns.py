@@ -221,20 +221,27 @@ def test_memo_follows_the_settings(ds):
 def test_changes_and_key_figures_en_and_ko(make_dataset):
     rows = []
     for i in range(100):       # September: 100 emails, 50 opened; October: 100 emails, 20 opened
-        rows.append((f"s{i}", f"c{i}", "news", "email", None, "2026-09-08 10:00:00",
+        # four campaigns a month (messages cluster within campaigns: 12–13 of 25 opened in each in
+        # September, 5 of 25 in October)
+        camp = f"news{i % 4}"
+        rows.append((f"s{i}", f"c{i}", camp, "email", None, "2026-09-08 10:00:00",
                      "2026-09-08 11:00:00" if i < 50 else None, None))
-        rows.append((f"o{i}", f"c{i}", "news", "email", None, "2026-10-08 10:00:00",
+        rows.append((f"o{i}", f"c{i}", camp, "email", None, "2026-10-08 10:00:00",
                      "2026-10-08 11:00:00" if i < 20 else None, None))
     msgs = pd.DataFrame(rows, columns=MESSAGES.columns)
     for lang, expected in (("en", "Open rate fell from 50.0% to 20.0% (−30.0 pp); the change is significant."),
                            ("ko", "오픈율 −30.0%p 하락 (50.0% → 20.0%), 통계적으로 유의합니다.")):
         ds = make_dataset({"messages": msgs, "orders": ORDERS}, language=lang)
         ch = {c.key: c for c in C.changes(ds, ds.cfg)}
-        assert ch["message_open_rate"].kind == "rate" and ch["message_open_rate"].significant
-        assert ch["messages_sent"].kind == "count" and ch["messages_sent"].verdict == "not_significant"
-        kf = V.key_figures(ds, ds.cfg)
+        op = ch["message_open_rate"]
+        assert op.kind == "rate" and op.significant and op.extra["clusters"] == op.extra["clusters_prev"] == 4
+        # messages sent is a volume the client decides: shown, not tested
+        assert ch["messages_sent"].kind == "value" and ch["messages_sent"].verdict == "untested"
+        assert ch["messages_sent"].test == "bought"
+        shown = V.key_figures(ds, ds.cfg)
+        kf, rule = shown.blocks
         table, sentences = kf.blocks[0], kf.blocks[1].sentences
-        assert expected in sentences and sentences[-1] == V.conversion_rule(ds.cfg)
+        assert expected in sentences and rule.sentences == [V.conversion_rule(ds.cfg)]
         assert list(table.df.iloc[:, 0]) == [V.labels(ds.cfg)[k] for k in C.KPI_KEYS]
     assert V.labels(ds.cfg)["message_conversion_rate"] == "구매 전환율 (7일 이내)"
 

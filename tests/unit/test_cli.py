@@ -68,7 +68,19 @@ def test_other_subcommands_parse():
     assert (b.period, b.clients, b.func) == ("2026-10", ["a", "b"], cli.cmd_batch)
     assert p.parse_args(["batch"]).period is None                # default: last complete month
     d = p.parse_args(["demo-data", "--size", "tiny", "--if-needed"])
-    assert (d.size, d.seed, d.if_needed) == ("tiny", 7, True)
+    assert (d.size, d.seed, d.if_needed, d.scenario) == ("tiny", 7, True, "default")
+    assert p.parse_args(["demo-data", "--scenario", "stationary"]).scenario == "stationary"
+
+
+def test_demo_data_writes_a_scenario_into_its_own_folder(tmp_path, capsys):
+    from journeykit import demo
+
+    args = cli.build_parser().parse_args(["demo-data", "--size", "tiny", "--scenario", "planted", "--seed", "2"])
+    args.root = None
+    out = tmp_path / "data" / "tiny-planted"
+    args.out = str(out)
+    assert cli.cmd_demo_data(args) == cli.EXIT_OK
+    assert demo.is_current(out, "tiny", 2, scenario="planted")
 
 
 @pytest.mark.parametrize("argv, complaint", [

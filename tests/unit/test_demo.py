@@ -223,3 +223,56 @@ def test_is_current_tells_whether_to_generate_again(tiny: Path, tmp_path: Path):
     stale["meta"]["generator_version"] = demo.GENERATOR_VERSION - 1
     (tmp_path / "truth.json").write_text(json.dumps(stale), encoding="utf-8")
     assert not demo.is_current(tmp_path)
+
+
+# --------------------------------------------------------------------------
+# Scenarios: a stationary shop, and one with planted changes (tests/calibration/)
+# --------------------------------------------------------------------------
+
+def _monthly_orders(folder: Path) -> pd.DataFrame:
+    o = pd.read_csv(folder / "orders.csv", encoding="cp949")
+    o["month"] = o["주문일자"].str[:7]
+    o["failed"] = o["결제상태"] == "failed"
+    o["mobile"] = o["기기"] == "mobile"
+    return o
+
+
+def test_scenarios_are_selectable_and_the_default_is_unchanged(tiny: Path, tmp_path: Path):
+    assert demo.scenario_params("default") is demo.PARAMS
+    p = demo.scenario_params("stationary")
+    assert p["acquisition"]["growth_first_to_last_month"] == [1.0, 1.0]
+    assert set(p["acquisition"]["month_factor"].values()) == {1.0}
+    assert p["experiments"]["checkout_redesign"]["relative_lift_first_purchase"] == 0.0
+    assert p["churn"]["lifetime_days_mean"] == 120.0 and "lifetime_days_mean" not in demo.PARAMS["churn"]
+    with pytest.raises(ValueError, match="scenario must be one of"):
+        demo.generate(tmp_path / "x", size="tiny", scenario="wobbly")
+    # the default scenario writes what it always wrote: truth.json names no scenario
+    assert "scenario" not in json.loads((tiny / "truth.json").read_text(encoding="utf-8"))["meta"]
+    assert not demo.is_current(tiny, "tiny", 7, scenario="stationary")
+
+
+def test_stationary_and_planted_scenarios(tmp_path: Path):
+    st, pl = tmp_path / "st", tmp_path / "pl"
+    demo.generate(st, size="tiny", seed=3, scenario="stationary")
+    truth = demo.generate(pl, size="tiny", seed=3, scenario="planted")
+    assert demo.is_current(st, "tiny", 3, scenario="stationary") and not demo.is_current(st, "tiny", 3)
+    assert truth["meta"]["scenario"] == "planted" and truth["planted"]["month"] == demo.DEFAULT_END
+    assert truth["planted"]["ctr_factor"] == demo.PLANTED["ctr_factor"]
+    # stationary: sign-ups do not grow (the first and last year hold about as many)
+    c = pd.read_csv(st / "customers.csv")
+    first, last = (c["signup_at"] < "2025-11-01").sum(), (c["signup_at"] >= "2025-11-01").sum()
+    assert abs(first - last) / (first + last) < 0.05
+    # planted: in the last month mobile payments fail ~12% of the time (4% before), CTR is 20% higher
+    o = _monthly_orders(pl)
+    mob = o[o["mobile"]]
+    last_m, before = mob[mob["month"] == demo.DEFAULT_END], mob[mob["month"] < demo.DEFAULT_END]
+    assert last_m["failed"].mean() > 2 * before["failed"].mean()
+    m = pd.read_csv(pl / "marketing.csv")
+    m["month"] = m["date"].str[:7]
+    g = m.groupby("month")[["clicks", "impressions"]].sum()
+    ctr = g["clicks"] / g["impressions"]
+    assert ctr[demo.DEFAULT_END] / ctr.iloc[:-1].mean() == pytest.approx(1.20, abs=0.06)
+    # and NPS answers in the last month are lower
+    s = pd.read_csv(pl / "surveys.csv")
+    s["month"] = s["responded_at"].str[:7]
+    assert s[s["month"] == demo.DEFAULT_END]["nps"].mean() < s[s["month"] < demo.DEFAULT_END]["nps"].mean() - 0.5

@@ -195,8 +195,13 @@ def test_significant_fall_is_reported_en_and_ko(make_dataset):
         text = " ".join(report.describe_changes(list(chs.values()), adv_view.labels(d.cfg), adv_view.KINDS, d.cfg))
         assert fell.replace("−", "-") in text.replace("−", "-")
         assert rose in text
+        # the advice follows the verdict, in the key figures
+        shown = repr(report.key_figures(list(chs.values()), adv_view.labels(d.cfg), adv_view.KINDS, d.cfg,
+                                        advice=adv.advice(d.cfg)))
+        assert ("detractor share rose significantly since September 2026" in shown) or (
+            "2026년 9월 대비 비추천 고객 비율이 유의하게" in shown)
         nxt = adv_view.next_steps(adv.compute(d, d.cfg), d.cfg)
-        assert any(("detractor share rose" in s) or ("비추천 고객 비율이 유의하게" in s) for s in nxt)
+        assert not any(("detractor share rose" in s) or ("비추천 고객 비율이 유의하게" in s) for s in nxt)
 
 
 def test_headline_en_and_ko(ds, make_dataset):

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from journeykit.sections.registry import require
-from journeykit.stats import compare
 from journeykit.core import config
 from journeykit.data import loader as io
 from journeykit import report
@@ -121,18 +120,26 @@ def test_changes_use_the_right_test_and_counts(make_dataset):
     ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "subscriptions": SUBSCRIPTIONS},
                       definitions={"min_sample_size": 1})
     ch = {c.key: c for c in P.changes(ds, ds.cfg)}
+    # orders and revenue: quasi-Poisson on the daily figures, compared per day
     assert ch["orders"].kind == "count" and (ch["orders"].n, ch["orders"].n_prev) == (31, 30)   # days
-    assert ch["revenue"].kind == "value" and ch["revenue"].verdict == "untested"
-    assert ch["aov"].kind == "mean" and (ch["aov"].n, ch["aov"].n_prev) == (5, 2)
-    assert ch["conversion_rate"].kind == "rate"
+    assert ch["orders"].tested == pytest.approx((5 / 31, 2 / 30))
+    # revenue: 100 + 200 + 300 + 50 + 150 = 800 in October, 100 + 140 = 240 in September
+    assert ch["revenue"].kind == "count" and (ch["revenue"].value, ch["revenue"].prev) == (800, 240)
+    # AOV: orders cluster within customers — October A (2 orders), B, D, E; September A, E
+    aov = ch["aov"]
+    assert aov.kind == "mean" and (aov.n, aov.n_prev) == (5, 2) and aov.value == pytest.approx(160)
+    assert (aov.extra["clusters"], aov.extra["clusters_prev"]) == (4, 2) and aov.verdict == "too_little_data"
+    assert ch["conversion_rate"].kind == "rate" and ch["conversion_rate"].test == "two-proportion z-test"
     assert (ch["conversion_rate"].extra["x"], ch["conversion_rate"].n) == (1, 3)
-    assert (ch["payment_success_rate"].extra["x"], ch["payment_success_rate"].n) == (5, 6)
-    assert (ch["payment_success_rate"].extra["x_prev"], ch["payment_success_rate"].n_prev) == (2, 3)
+    # payment attempts cluster within days: 5 paid of 6 on 5 October days, 2 of 3 on 2 September days
+    pay = ch["payment_success_rate"]
+    assert (pay.extra["x"], pay.n, pay.extra["x_prev"], pay.n_prev) == (5, 6, 2, 3)
+    assert (pay.extra["clusters"], pay.extra["clusters_prev"]) == (5, 2) and pay.verdict == "too_little_data"
     assert (ch["discount_order_share"].extra["x"], ch["discount_order_share"].n) == (3, 5)
     assert ch["discount_order_share"].higher_is_better is None
     assert ch["median_days_to_first_purchase"].higher_is_better is False
-    # the same counts through compare.rate give the same p-value
-    assert ch["payment_success_rate"].p_value == pytest.approx(compare.rate("x", 5, 6, 2, 3, min_n=1).p_value)
+    d = P.daily_values(ds, ds.cfg, ds.cfg.period)
+    assert len(d) == 31 and d.orders.sum() == 5 and d.failed_attempts.sum() == 1 and d.revenue.sum() == 800
 
 
 def test_too_little_data_with_default_minimum(ds):

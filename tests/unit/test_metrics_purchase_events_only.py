@@ -30,20 +30,24 @@ from journeykit.sections.retention import view as RV
 OCT, SEP = Period(2026, 10), Period(2026, 9)
 
 
-def clickstream(ids: str = "visitor", value: bool = False) -> pd.DataFrame:
+def clickstream(ids: str = "visitor", value: bool = False, spread: bool = False) -> pd.DataFrame:
     """The events above, keyed by ``visitor_id`` only (``ids="visitor"``) or
     by ``visitor_id`` and, for buyers, ``customer_id`` (``ids="both"``;
-    the other visitors stay anonymous); with a ``value`` column or not."""
+    the other visitors stay anonymous); with a ``value`` column or not.
+    With ``spread``, buyer ``i`` pays on day ``3 + i % 20`` of September and
+    day ``1 + i % 20`` of October instead (two buyers a day), so payment
+    attempts fall on 20 days of each month."""
     rows = []
     for i in range(40):
         who = f"b{i}"
+        sep, oct_ = (f"2026-09-{3 + i % 20:02d}", f"2026-10-{1 + i % 20:02d}") if spread else ("2026-09-03", "2026-10-10")
         rows.append((who, "2026-09-01 09:00:00", "visit", None))
         if i < 2:
-            rows.append((who, "2026-09-03 09:50:00", "payment_failed", None))
-        rows.append((who, "2026-09-03 10:00:00", "purchase", 100.0))
+            rows.append((who, f"{sep} 09:50:00", "payment_failed", None))
+        rows.append((who, f"{sep} 10:00:00", "purchase", 100.0))
         if i < 30:
-            rows.append((who, "2026-10-10 09:50:00", "payment_failed", None))
-        rows.append((who, "2026-10-10 10:00:00", "purchase", 120.0))
+            rows.append((who, f"{oct_} 09:50:00", "payment_failed", None))
+        rows.append((who, f"{oct_} 10:00:00", "purchase", 120.0))
     for i in range(20):
         rows.append((f"n{i}", "2026-09-01 09:00:00", "visit", None))
     df = pd.DataFrame(rows, columns=["visitor_id", "occurred_at", "event_type", "value"])
@@ -76,14 +80,20 @@ def test_orders_are_derived_without_amounts(make_dataset):
 
 
 def test_payment_failure_spike_shows(make_dataset):
-    ds = make_dataset({"events": clickstream()})
+    # every attempt on one day of each month: one cluster each, the day-to-day noise is unknown
+    one_day = make_dataset({"events": clickstream()})
+    assert {c.key: c for c in P.changes(one_day, one_day.cfg)}["payment_success_rate"].verdict == "too_little_data"
+    ds = make_dataset({"events": clickstream(spread=True)})
     ch = {c.key: c for c in P.changes(ds, ds.cfg)}
     pay = ch["payment_success_rate"]
-    # 40 of 70 attempts against 40 of 42: z ≈ 4.3
+    # 40 of 70 attempts on 20 October days against 40 of 42 on 20 September days
     assert (pay.extra["x"], pay.n, pay.extra["x_prev"], pay.n_prev) == (40, 70, 40, 42)
+    assert (pay.extra["clusters"], pay.extra["clusters_prev"]) == (20, 20)
     assert pay.verdict == "significant" and pay.direction == "down" and pay.good is False
-    steps = PV.next_steps(ds, ds.cfg)
-    assert steps[0].startswith("Payment success fell significantly (−38.1 pp)")
+    # the advice follows the verdict, in the key figures (so a report run words it again)
+    tips = report.advise(list(ch.values()), PV.labels(ds.cfg), PV.KINDS, ds.cfg, P.advice(ds.cfg))
+    assert tips[0].startswith("Payment success fell significantly (−38.1 pp)")
+    assert not any("Payment success" in s for s in PV.next_steps(ds, ds.cfg))
     assert P.monthly(ds, ds.cfg)["payment_success_rate"].round(3).tolist() == [0.952, 0.571]
 
 

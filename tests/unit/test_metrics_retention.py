@@ -497,13 +497,18 @@ def test_narrative_and_next_steps_en_ko(full):
                            "churned": [10, 30, 5], "churn_rate": [0.1, 0.3, 0.1]})
     tickets = pd.DataFrame({"category": ["delivery", "billing"], "tickets": [50, 40], "customers": [40, 35],
                             "per_100": [5.0, 4.0], "csat": [4.2, 3.1], "csat_n": [40, 35]})
-    steps = rv.pointers(chs, groups, tickets, cfg)
-    # month-1 60% → 50% significant, churn up significant, social 30% ≥ 1.25 × 18% overall, billing CSAT 3.1 < 4
-    assert steps == [
+    # month-1 60% → 50% significant, churn up significant: their advice is in the key figures, so it
+    # follows the verdict (a report run words it again with the report's verdicts)
+    assert report.advise(chs, rv.labels(cfg), rv.KINDS, cfg, rt.ADVICE) == [
         "Month-1 retention fell significantly (60.0% → 50.0%): check the newest customers' first weeks "
         "(onboarding, first order, delivery).",
         "Churn rose significantly (10.0% → 15.0%): the customer lists of 60_segmentation and the churn scores "
-        "of 70_prediction show whom to win back.",
+        "of 70_prediction show whom to win back."]
+    figures = repr(report.key_figures(chs, rv.labels(cfg), rv.KINDS, cfg, advice=rt.ADVICE))
+    assert "Churn rose significantly (10.0% → 15.0%)" in figures
+    steps = rv.pointers(chs, groups, tickets, cfg)
+    # social 30% ≥ 1.25 × 18% overall, billing CSAT 3.1 < 4
+    assert steps == [
         "Customers acquired through social churn most (30.0% vs 18.0% overall): look at what they were promised "
         "at acquisition and how their first month went.",
         "Support tickets about billing have the lowest satisfaction (CSAT 3.10 on 35 responses): review how they "
@@ -511,7 +516,7 @@ def test_narrative_and_next_steps_en_ko(full):
     ]
     ko = cfg.model_copy(update={"language": "ko"})
     steps_ko = rv.pointers(chs, groups, tickets, ko)
-    assert steps_ko[2] == ("social 채널로 유입된 고객의 이탈률이 가장 높습니다 (전체 18.0% 대비 30.0%). "
+    assert steps_ko[0] == ("social 채널로 유입된 고객의 이탈률이 가장 높습니다 (전체 18.0% 대비 30.0%). "
                            "유입 시 기대와 첫 달 경험을 점검해 보세요.")
     assert "이탈률 +5.0%p 상승 (10.0% → 15.0%), 통계적으로 유의합니다." in report.describe_changes(
         chs, rv.labels(ko), rv.KINDS, ko)

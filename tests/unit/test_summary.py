@@ -59,7 +59,7 @@ def test_scorecard_takes_recorded_changes_in_journey_order(cfg):
     assert [(r.section, r.change.key) for r in rows] == [
         ("10_awareness", "ctr"), ("30_purchase", "orders"), ("40_retention", "churn_rate")]
     assert rows[0].trend == [0.028, 0.03]
-    # the verdicts are the sections' own: 330 vs 200 orders (31 vs 30 days) is significant
+    # the verdicts are as recorded: 330 vs 200 orders (31 vs 30 days) is significant
     assert rows[1].change.significant and not rows[0].change.significant
     assert rows[2].change.good is False          # churn up is bad news
 
@@ -80,12 +80,27 @@ def test_sparkline():
     assert "nan" not in view.sparkline([1.0, 1.0, 1.0])                      # flat line, no division by 0
 
 
-def test_what_changed_lists_significant_moves_smallest_p_first(cfg):
+def test_what_changed_lists_significant_moves_largest_impact_first(cfg):
     text = view.what_changed(sections(), cfg())
-    # orders: z = (330/31 − 200/30)/se ≫ churn's z (0.20 vs 0.10 of 400): orders first
-    assert text[0].startswith("[Purchase] Orders rose from 200 to 330")
+    # orders: +3.98 a day over 31 days = 123 orders; churn: +10 pp of 400 = 40 customers → orders first;
+    # months of 31 and 30 days: orders are told per day
+    assert text[0].startswith("[Purchase] Orders per day rose from 6.7 to 10.6 (+59.7% per day)")
     assert text[1].startswith("[Retention] Churn rate rose from 10.0% to 20.0%")
     assert len(text) == 2                                              # CTR is not significant
+
+
+def test_what_changed_ranks_by_impact_not_by_p_value(cfg):
+    import dataclasses
+    s = sections()
+    # a change in money comes first, though its p-value (0.01) is the largest
+    revenue = dataclasses.replace(compare.daily_count("revenue", [1100.0] * 31, [1000.0] * 30), p_value=0.01)
+    # churn on a huge base: p ≈ 0 but 0.2 pp of 10,000 = 20 customers, less than orders' 123
+    churn = compare.rate("churn_rate", 1020, 10_000, 1000, 10_000, higher_is_better=False)
+    churn = dataclasses.replace(churn, p_value=1e-12, meaningful=True)
+    s["30_purchase"]["changes"].append(rec(revenue, "Revenue", "money"))
+    s["40_retention"]["changes"] = [rec(churn, "Churn rate", "pct")]
+    ranked = [r["key"] for _, r, _ in summary.significant_changes(s)]
+    assert ranked == ["revenue", "orders", "churn_rate"]
 
 
 def test_what_changed_says_so_when_nothing_moved(cfg):

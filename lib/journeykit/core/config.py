@@ -197,6 +197,42 @@ class Definitions(_Strict):
     (0–1 points)."""
 
 
+class MinEffect(_Strict):
+    """The smallest change of a KPI worth calling significant: its relative
+    change (of the quantity tested: per day for counts) at least
+    ``relative``, **or** its absolute change at least ``absolute`` (in the
+    KPI's unit: 0–1 points for rates and NPS). Neither: every change counts."""
+
+    relative: float | None = Field(None, ge=0)
+    absolute: float | None = Field(None, ge=0)
+
+
+class MinEffects(_Strict):
+    """The minimum meaningful size of a change, by kind of KPI."""
+
+    rate: MinEffect = MinEffect(relative=0.05, absolute=0.01)
+    count: MinEffect = MinEffect(relative=0.05)
+    mean: MinEffect = MinEffect(relative=0.05)
+    nps: MinEffect = MinEffect(absolute=0.05)
+
+
+class ChangeSettings(_Strict):
+    """How period-over-period changes are judged (README, "How changes are
+    judged"): the false discovery rate of the Benjamini–Hochberg adjustment
+    across one report's tests, whether the month-to-month movement of a KPI
+    counts as noise (``month_level``), and the minimum meaningful size of a change
+    by kind of KPI (``min_effect``) or for one KPI (``kpis``, by its key,
+    e.g. ``{ctr: {relative: 0.10}}``; it replaces the kind's)."""
+
+    fdr: float = Field(0.05, gt=0, lt=1)
+    month_level: bool = True
+    """Also hold each change to the KPI's recent month-to-month movement
+    (:func:`journeykit.stats.compare.month_variance`); off: only the noise
+    within the month (days, customers, campaigns) counts."""
+    min_effect: MinEffects = Field(default_factory=MinEffects)
+    kpis: dict[str, MinEffect] = Field(default_factory=dict)
+
+
 class ReportConfig(_Strict):
     sections: list[str] = Field(default_factory=list)
     pdf: bool = True
@@ -232,6 +268,8 @@ class RunConfig(_Strict):
     data: DataConfig
     engine: EngineConfig = Field(default_factory=EngineConfig)
     definitions: Definitions
+    changes: ChangeSettings = Field(default_factory=ChangeSettings)
+    """How changes are judged (:class:`ChangeSettings`)."""
     report: ReportConfig
     schedule: Literal["monthly"] | None = None
     """``monthly``: ``journeykit batch`` (``make monthly``) renders this client

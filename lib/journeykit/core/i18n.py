@@ -40,19 +40,37 @@ TEXT: dict[str, dict[str, str]] = {
     "col_this_period": {"en": "{period}", "ko": "{period}"},
     "col_change": {"en": "Change", "ko": "변화"},
     "col_significance": {"en": "Significance", "ko": "유의성"},
-    "sig_significant": {"en": "significant (p {p})", "ko": "유의함 (p {p})"},
-    "sig_not_significant": {"en": "not significant (p {p})", "ko": "유의하지 않음 (p {p})"},
+    "col_last_year": {"en": "{period}", "ko": "{period}"},
+    "sig_significant": {"en": "significant (p {p}, q {q})", "ko": "유의함 (p {p}, q {q})"},
+    "sig_too_small": {"en": "real but small (p {p}, q {q})", "ko": "유의하나 작은 변화 (p {p}, q {q})"},
+    "sig_not_significant": {"en": "not significant (p {p}, q {q})", "ko": "유의하지 않음 (p {p}, q {q})"},
     "sig_too_little_data": {"en": "too little data", "ko": "데이터 부족"},
     "sig_untested": {"en": "–", "ko": "–"},
     "verdict_significant": {"en": "significant", "ko": "유의함"},
+    "verdict_too_small": {"en": "real but small", "ko": "유의하나 작은 변화"},
     "verdict_not_significant": {"en": "not significant", "ko": "유의하지 않음"},
     "verdict_too_little_data": {"en": "too little data", "ko": "데이터 부족"},
     "verdict_untested": {"en": "not tested", "ko": "검정 없음"},
+    "sig_untested_bought": {"en": "bought: not tested", "ko": "구매량: 검정 대상 아님"},
+    "sig_untested_stock": {"en": "a stock: not tested", "ko": "누적 규모: 검정 대상 아님"},
     "pp": {"en": "{sign}{x} pp", "ko": "{sign}{x}%p"},
+    "per_day_delta": {"en": "{delta} per day", "ko": "일평균 {delta}"},
+    "per_day_label": {"en": "{label} per day", "ko": "일평균 {label}"},
     "change_up_sig": {"en": "{label} rose from {prev} to {value} ({delta}); the change is significant.",
                       "ko": "{label} {delta} 상승 ({prev} → {value}), 통계적으로 유의합니다."},
     "change_down_sig": {"en": "{label} fell from {prev} to {value} ({delta}); the change is significant.",
                         "ko": "{label} {delta} 하락 ({prev} → {value}), 통계적으로 유의합니다."},
+    "change_flat_sig": {"en": "{label} stayed at {value}; the test still finds a difference, too small to show.",
+                        "ko": "{label}은(는) {value}로 같지만, 표시되지 않는 작은 차이가 검정에서 확인됩니다."},
+    "change_up_small": {"en": "{label} rose from {prev} to {value} ({delta}): a real change, but below the {min} "
+                              "that counts as meaningful.",
+                        "ko": "{label} {delta} 상승 ({prev} → {value}): 실제 변화이지만 의미 있는 변화의 기준({min})에 "
+                              "못 미칩니다."},
+    "change_down_small": {"en": "{label} fell from {prev} to {value} ({delta}): a real change, but below the {min} "
+                                "that counts as meaningful.",
+                          "ko": "{label} {delta} 하락 ({prev} → {value}): 실제 변화이지만 의미 있는 변화의 기준({min})에 "
+                                "못 미칩니다."},
+    "change_flat_small": {"en": "{label} stayed at {value}.", "ko": "{label}은(는) {value}로 변화가 없습니다."},
     "change_untested": {"en": "{label} moved from {prev} to {value} ({delta}).",
                         "ko": "{label}: {prev} → {value} ({delta})."},
     "changes_none_sig": {"en": "No other change is statistically significant: {labels}.",
@@ -61,6 +79,22 @@ TEXT: dict[str, dict[str, str]] = {
                              "ko": "{prev_period} 대비 통계적으로 유의한 변화는 없습니다."},
     "changes_too_little": {"en": "Too little data to judge the change in: {labels}.",
                            "ko": "데이터가 부족해 변화를 판단할 수 없는 지표: {labels}."},
+    "min_effect_relative": {"en": "{x} change", "ko": "{x} 변화"},
+    "min_effect_absolute": {"en": "{x}", "ko": "{x}"},
+    "min_effect_or": {"en": "{a} or {b}", "ko": "{a} 또는 {b}"},
+    "judged_section": {
+        "en": "How these verdicts are judged: over this section's {m} tests only (Benjamini–Hochberg, q ≤ {fdr}), "
+              "and a change must also reach its minimum meaningful size; the full report judges the tests of all "
+              "sections together, so a verdict here may differ from the report's.",
+        "ko": "판정 기준: 이 섹션의 검정 {m}개만을 대상으로 다중 비교를 보정하고(Benjamini–Hochberg, q ≤ {fdr}), "
+              "변화가 최소 의미 크기에도 도달해야 유의합니다. 전체 리포트는 모든 섹션의 검정을 함께 보정하므로 "
+              "여기의 판정과 다를 수 있습니다."},
+    "judged_report": {
+        "en": "How these verdicts are judged: over all {m} tests of this report together (Benjamini–Hochberg, "
+              "q ≤ {fdr}), and a change must also reach its minimum meaningful size.",
+        "ko": "판정 기준: 이 리포트의 검정 {m}개 전체를 함께 보정하고(Benjamini–Hochberg, q ≤ {fdr}), "
+              "변화가 최소 의미 크기에도 도달해야 유의합니다."},
+    "advice_heading": {"en": "What this suggests", "ko": "시사점"},
     "other_group": {"en": "other", "ko": "기타"},
     # data quality
     "col_table": {"en": "Table", "ko": "테이블"},

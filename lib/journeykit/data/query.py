@@ -48,10 +48,33 @@ def month_frame(cfg, since: dt.date | None = None) -> pd.DataFrame:
     return pd.DataFrame({"month": [pd.Timestamp(p.start) for p in trailing_months(cfg, since)]})
 
 
+def daily(t, column: str, period: Period, **aggs) -> pd.DataFrame:
+    """Daily aggregates of the rows of ``t`` whose ``column`` falls in
+    ``period``: one row per calendar day of the period (column ``day``, a
+    date), the aggregates ``aggs`` (name → Ibis expression on ``t``, e.g.
+    ``clicks=t.clicks.sum()``), 0 on days without rows. The input of the
+    day-level tests of :mod:`journeykit.stats.compare`."""
+    w = in_window(t, column, period.start, period.end)
+    w = w.mutate(_day=w[column].date())
+    got = w.group_by("_day").aggregate(**{k: (v.fill_null(0) if hasattr(v, "fill_null") else v)
+                                          for k, v in aggs.items()}).execute() if aggs else None
+    days = pd.date_range(period.start, period.end - dt.timedelta(days=1), freq="D").date
+    out = pd.DataFrame({"day": days})
+    if got is None or got.empty:
+        for k in aggs:
+            out[k] = 0.0
+        return out
+    got["_day"] = pd.to_datetime(got["_day"]).dt.date
+    out = out.merge(got.rename(columns={"_day": "day"}), on="day", how="left")
+    for k in aggs:
+        out[k] = pd.to_numeric(out[k], errors="coerce").fillna(0.0).astype(float)
+    return out
+
+
 def days_before(end: dt.date, col):
     """Days from the timestamp column ``col`` to midnight of ``end``,
     fractional (an Ibis expression)."""
     return (ts(end).epoch_seconds() - col.epoch_seconds()) / 86400.0
 
 
-__all__ = ["ts", "days_before", "in_window", "month_of", "trailing_months", "month_frame"]
+__all__ = ["ts", "daily", "days_before", "in_window", "month_of", "trailing_months", "month_frame"]

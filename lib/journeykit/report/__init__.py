@@ -7,19 +7,22 @@ The names a notebook uses are available here directly
 """
 
 from journeykit.report.blocks import (
-    Blocks, Narrative, Note, Table, describe_changes, key_figures, kpi_table, narrative, shown, table,
+    KEY_FIGURES_CLOSE, KEY_FIGURES_OPEN, Advice, Blocks, KeyFigures, Narrative, Note, Table, advise, change_sentence, describe_changes, judged,
+    key_figures, key_figures_from_records, kpi_table, narrative, replace_key_figures, shown, table,
 )
 from journeykit.report.formats import (
-    CURRENCY_SYMBOLS, fmt_date, fmt_delta, fmt_int, fmt_kpi, fmt_money, fmt_num, fmt_p, fmt_pct, formatter, is_missing,
-    significance_text,
+    CURRENCY_SYMBOLS, fmt_date, fmt_delta, fmt_int, fmt_kpi, fmt_min_effect, fmt_money, fmt_num, fmt_p, fmt_pct,
+    formatter, is_missing, per_day, significance_text,
 )
 from journeykit.report.results import (
-    METRICS_MIME, METRICS_SCHEMA, STATUSES, change_record, export, jsonable, read_metrics, read_payload, record,
+    METRICS_MIME, METRICS_SCHEMA, STATUSES, change_from_record, change_record, export, jsonable, read_metrics, read_payload, record,
     SectionResult, metrics_document, run_results,
 )
 
-__all__ = ["Blocks", "Narrative", "Note", "Table", "describe_changes", "key_figures", "kpi_table", "narrative",
-           "shown", "table", "CURRENCY_SYMBOLS",
-           "fmt_date", "fmt_delta", "fmt_int", "fmt_kpi", "fmt_money", "fmt_num", "fmt_p", "fmt_pct", "formatter",
-           "is_missing", "significance_text", "METRICS_MIME", "METRICS_SCHEMA", "STATUSES", "change_record", "export",
+__all__ = ["KEY_FIGURES_CLOSE", "KEY_FIGURES_OPEN", "Advice", "Blocks", "KeyFigures", "Narrative", "Note", "Table", "advise", "change_sentence",
+           "describe_changes", "judged", "key_figures", "key_figures_from_records", "kpi_table", "narrative",
+           "replace_key_figures", "shown", "table", "CURRENCY_SYMBOLS",
+           "fmt_date", "fmt_delta", "fmt_int", "fmt_kpi", "fmt_min_effect", "fmt_money", "fmt_num", "fmt_p", "fmt_pct",
+           "formatter", "is_missing", "per_day", "significance_text", "METRICS_MIME", "METRICS_SCHEMA", "STATUSES",
+           "change_from_record", "change_record", "export",
            "jsonable", "read_metrics", "read_payload", "record", "SectionResult", "metrics_document", "run_results"]

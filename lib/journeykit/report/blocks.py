@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from journeykit.core.config import RunConfig
 from journeykit.core import i18n
-from journeykit.report.formats import fmt_delta, fmt_kpi, formatter, significance_text
+from journeykit.report.formats import fmt_delta, fmt_kpi, fmt_min_effect, formatter, per_day, significance_text
 
 
 class Table:
@@ -80,53 +81,149 @@ def shown(changes) -> list:
     return [c for c in changes if c.value is not None or c.prev is not None]
 
 
+def judged(changes, cfg: RunConfig) -> list:
+    """``changes`` as judged (:func:`journeykit.stats.compare.judge`): as
+    they are when any already carries a verdict scope, else judged now over
+    themselves with ``cfg``'s settings (a caller that built its own list)."""
+    from journeykit.stats import compare
+
+    changes = list(changes)
+    if any(getattr(c, "scope", None) for c in changes) or not any(compare.in_family(c) for c in changes):
+        return changes
+    return compare.judge(changes, cfg)
+
+
 def kpi_table(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig) -> Table:
     """The period-over-period table: KPI, this period, the comparison period,
-    the change and its significance. ``labels`` and ``kinds`` (``int``,
-    ``num``, ``pct``, ``money``, ``nps``) are keyed by the change's key.
-    KPIs without a value in either period are left out."""
+    the change and its verdict, and — when any KPI has one — the same month
+    a year before. ``labels`` and ``kinds`` (``int``, ``num``, ``pct``,
+    ``money``, ``nps``) are keyed by the change's key. KPIs without a value
+    in either period are left out."""
     changes = shown(changes)
     lang = cfg.language
     this, prev = cfg.period.label(lang), cfg.period.previous().label(lang)
+    last_year = any(getattr(c, "value_last_year", None) is not None for c in changes)
+    ly = cfg.period.shift(-12).label(lang)
     rows = []
     for c in changes:
         kind = kinds.get(c.key, "num")
         f = fmt_kpi(kind, cfg)
         marker = " ▲" if c.significant and c.direction == "up" else (" ▼" if c.significant and c.direction == "down" else "")
-        rows.append({"kpi": labels.get(c.key, c.key), "value": f(c.value), "prev": f(c.prev),
-                     "change": fmt_delta(c, kind, cfg) + marker, "sig": significance_text(c, cfg)})
-    df = pd.DataFrame(rows, columns=["kpi", "value", "prev", "change", "sig"])
-    df.columns = [i18n.t("col_kpi", lang), this, prev, i18n.t("col_change", lang), i18n.t("col_significance", lang)]
-    return Table(df, cfg, {this: "numtext", prev: "numtext", i18n.t("col_change", lang): "numtext"})
+        row = {"kpi": labels.get(c.key, c.key), "value": f(c.value), "prev": f(c.prev),
+               "change": fmt_delta(c, kind, cfg) + marker, "sig": significance_text(c, cfg)}
+        if last_year:
+            row["ly"] = f(c.value_last_year)
+        rows.append(row)
+    cols = ["kpi", "value", "prev", "change", "sig"] + (["ly"] if last_year else [])
+    df = pd.DataFrame(rows, columns=cols)
+    names = [i18n.t("col_kpi", lang), this, prev, i18n.t("col_change", lang), i18n.t("col_significance", lang)]
+    df.columns = names + ([ly] if last_year else [])
+    formats = {this: "numtext", prev: "numtext", i18n.t("col_change", lang): "numtext"}
+    if last_year:
+        formats[ly] = "numtext"
+    return Table(df, cfg, formats)
+
+
+def _sentence_values(c, kind: str, label: str, cfg: RunConfig) -> dict:
+    """The label and values a sentence about ``c`` shows: a count over
+    months of different lengths is told per day (what was tested)."""
+    if per_day(c):
+        f = fmt_kpi("num", cfg)
+        return {"label": i18n.t("per_day_label", cfg.language, label=label), "prev": f(c.tested_prev),
+                "value": f(c.tested_value), "delta": fmt_delta(c, kind, cfg)}
+    f = fmt_kpi(kind, cfg)
+    return {"label": label, "prev": f(c.prev), "value": f(c.value), "delta": fmt_delta(c, kind, cfg)}
+
+
+def change_sentence(c, label: str, kind: str, cfg: RunConfig) -> str:
+    """One sentence about a change, whatever its verdict and direction (every
+    combination has words in en and ko): significant and real-but-small
+    changes say which way they went, an untested one what it moved to, the
+    others that they did not change significantly or had too little data."""
+    lang = cfg.language
+    v = _sentence_values(c, kind, label, cfg)
+    verdict = c.verdict
+    if verdict == "significant":
+        return i18n.t(f"change_{c.direction}_sig", lang, **v)
+    if verdict == "too_small":
+        return i18n.t(f"change_{c.direction}_small", lang, **v,
+                      min=fmt_min_effect(getattr(c, "min_effect", None), kind, cfg))
+    if verdict == "untested":
+        return i18n.t("change_untested", lang, **v)
+    if verdict == "too_little_data":
+        return i18n.t("changes_too_little", lang, labels=label)
+    return i18n.t("changes_none_sig", lang, labels=label)
 
 
 def describe_changes(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig) -> list[str]:
     """Sentences about the changes since the comparison period, in the
-    client's language: each significant change (largest first, by p-value),
-    each change that has no test, then the KPIs that did not change
-    significantly, then those with too little data to judge. KPIs without
-    a value in either period are left out."""
+    client's language: each significant change (largest impact first), each
+    real but small one, each change that has no test, then the KPIs that did
+    not change significantly, then those with too little data to judge.
+    KPIs without a value in either period are left out."""
+    from journeykit.stats.compare import impact
+
     changes = shown(changes)
     lang = cfg.language
-    sig = sorted((c for c in changes if c.significant), key=lambda c: (c.p_value, c.key))
+    sig = sorted((c for c in changes if c.significant), key=lambda c: (-(impact(c) or 0.0), c.key))
+    small = [c for c in changes if c.verdict == "too_small"]
     untested = [c for c in changes if c.verdict == "untested" and c.delta]
     flat = [c for c in changes if c.verdict == "not_significant"]
     little = [c for c in changes if c.verdict == "too_little_data"]
-    out = []
-    for c in sig + untested:
-        kind = kinds.get(c.key, "num")
-        f = fmt_kpi(kind, cfg)
-        key = "change_untested" if c in untested else f"change_{c.direction}_sig"
-        out.append(i18n.t(key, lang, label=labels.get(c.key, c.key), prev=f(c.prev), value=f(c.value),
-                          delta=fmt_delta(c, kind, cfg)))
+    out = [change_sentence(c, labels.get(c.key, c.key), kinds.get(c.key, "num"), cfg) for c in sig + small + untested]
     if flat:
-        if sig:
+        if sig or small:
             out.append(i18n.t("changes_none_sig", lang, labels=", ".join(labels.get(c.key, c.key) for c in flat)))
         else:
             out.append(i18n.t("changes_all_none_sig", lang, prev_period=cfg.period.previous().label(lang)))
     if little:
         out.append(i18n.t("changes_too_little", lang, labels=", ".join(labels.get(c.key, c.key) for c in little)))
     return out
+
+
+Advice = Mapping[str, Mapping[str, Any]]
+"""A section's advice for significant changes: KPI key → direction (``up``
+or ``down``) → an i18n text key, or ``(text key, {extra values})``. The
+text gets ``label``, ``prev``, ``value``, ``delta`` and ``prev_period``
+(the extra values override them)."""
+
+
+def advice_spec(advice: Advice | None, key: str, direction: str) -> tuple[str, dict] | None:
+    """The ``(text key, extra values)`` of ``advice`` for a change of ``key``
+    going ``direction``, or ``None``."""
+    spec = (advice or {}).get(key, {}).get(direction)
+    if spec is None:
+        return None
+    return (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1] or {}))
+
+
+def advise(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig,
+           advice: Advice | None) -> list[str]:
+    """The advice sentences of the significant changes that have one (see
+    :data:`Advice`), in the order of ``changes``. They live in the key
+    figures, so a report that judges the changes again words them again."""
+    out = []
+    for c in shown(changes):
+        spec = advice_spec(advice, c.key, c.direction) if c.significant else None
+        if spec is None:
+            continue
+        text, extra = spec
+        v = _sentence_values(c, kinds.get(c.key, "num"), labels.get(c.key, c.key), cfg)
+        out.append(i18n.t(text, cfg.language, **{**v, "prev_period": cfg.period.previous().label(cfg.language),
+                                                   **extra}))
+    return out
+
+
+def judged_note(changes, cfg: RunConfig) -> Note | None:
+    """How the verdicts were reached: over the section's own tests (an
+    analyst's notebook) or over the whole report's; ``None`` when nothing
+    was tested."""
+    scoped = [c for c in changes if getattr(c, "scope", None)]
+    if not scoped:
+        return None
+    c = scoped[0]
+    key = "judged_report" if c.scope == "report" else "judged_section"
+    return Note(i18n.t(key, cfg.language, m=c.family_size or len(scoped), fdr=f"{c.alpha:g}"), "info")
 
 
 class Narrative:
@@ -161,13 +258,68 @@ class Blocks:
         return "\n\n".join(repr(b) for b in self.blocks)
 
 
-def key_figures(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig) -> Blocks:
+KEY_FIGURES_OPEN = '<div class="jk-key-figures">'
+KEY_FIGURES_CLOSE = '</div><!--/jk-key-figures-->'
+"""The marks around a key-figures block in HTML: the runner replaces what is
+between them once the report's verdicts are known."""
+
+
+class KeyFigures(Blocks):
+    """A section's key figures (:func:`key_figures`), marked in HTML so that
+    a report run can replace them with the report-wide verdicts."""
+
+    def _repr_html_(self) -> str:
+        return KEY_FIGURES_OPEN + super()._repr_html_() + KEY_FIGURES_CLOSE
+
+
+def key_figures(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg: RunConfig,
+                advice: Advice | None = None) -> KeyFigures:
     """A section's key figures: the period-over-period table
-    (:func:`kpi_table`) and the sentences about what changed
-    (:func:`describe_changes`), in the client's language. Every section
-    shows its KPIs with this one call."""
-    return Blocks([kpi_table(changes, labels, kinds, cfg),
-                   Narrative(describe_changes(changes, labels, kinds, cfg))])
+    (:func:`kpi_table`), the sentences about what changed
+    (:func:`describe_changes`), the advice of the significant changes
+    (:func:`advise`) and how the verdicts were judged
+    (:func:`judged_note`), in the client's language. Every section shows its
+    KPIs with this one call; changes not yet judged are judged here over
+    themselves (:func:`judged`)."""
+    changes = judged(changes, cfg)
+    tips = advise(changes, labels, kinds, cfg, advice)
+    return KeyFigures([kpi_table(changes, labels, kinds, cfg),
+                       Narrative(describe_changes(changes, labels, kinds, cfg)),
+                       Narrative(tips) if tips else None,
+                       judged_note(changes, cfg)])
+
+
+def key_figures_from_records(records: list[dict], cfg: RunConfig) -> KeyFigures:
+    """The key figures of a section from its recorded changes (labels,
+    kinds, verdicts and advice as recorded): what the runner shows once it
+    has judged the report's tests together."""
+    from journeykit.report.results import change_from_record
+
+    changes = [change_from_record(r) for r in records]
+    labels = {r["key"]: r.get("label") or r["key"] for r in records}
+    kinds = {r["key"]: r.get("kind") or "num" for r in records}
+    advice = {r["key"]: {d: (a["text"], a.get("params") or {}) for d, a in (r.get("advice") or {}).items()}
+              for r in records if r.get("advice")}
+    return key_figures(changes, labels, kinds, cfg, advice)
+
+
+def replace_key_figures(html_text: str, block_html: str) -> tuple[str, int]:
+    """``html_text`` with its key-figures block(s) (:data:`KEY_FIGURES_OPEN`
+    … :data:`KEY_FIGURES_CLOSE`) replaced by ``block_html``; returns the text
+    and how many blocks were replaced."""
+    out, n, pos = [], 0, 0
+    while True:
+        i = html_text.find(KEY_FIGURES_OPEN, pos)
+        if i < 0:
+            break
+        j = html_text.find(KEY_FIGURES_CLOSE, i)
+        if j < 0:
+            break
+        out += [html_text[pos:i], block_html]
+        pos = j + len(KEY_FIGURES_CLOSE)
+        n += 1
+    out.append(html_text[pos:])
+    return "".join(out), n
 
 
 def narrative(sentences: list[str], cfg: RunConfig | None = None, empty_key: str | None = None) -> Narrative | Note | None:

@@ -76,7 +76,8 @@ def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
     Korean ``+1.2%p``), NPS in points (``+3.0``), otherwise relative
     (``+12.3%``), or the difference itself when the base is zero or so small
     that the relative change exceeds :data:`MAX_RELATIVE`; ``–`` when there
-    is no comparison."""
+    is no comparison. The change is that of the quantity tested: for a count
+    over months of different lengths, the mean per day (``+3.2% per day``)."""
     d = change.delta
     if d is None:
         return "–"
@@ -89,8 +90,35 @@ def fmt_delta(change, kind: str, cfg: RunConfig) -> str:
     r = change.rel_delta
     if r is None or abs(r) > MAX_RELATIVE:
         # from a zero or tiny base a percentage says nothing ("+83,420.9 %"): the difference itself does
-        return f"{sign}{formatter(kind, cfg)(abs(d))}"
-    return f"{sign}{abs(r) * 100:,.1f}%"
+        text = f"{sign}{formatter('num' if per_day(change) else kind, cfg)(abs(d))}"
+    else:
+        text = f"{sign}{abs(r) * 100:,.1f}%"
+    return i18n.t("per_day_delta", cfg.language, delta=text) if per_day(change) else text
+
+
+def per_day(change) -> bool:
+    """Whether a change is shown per day: a count (``basis`` ``per_day``)
+    over two periods of different lengths, whose totals do not compare."""
+    return getattr(change, "basis", None) == "per_day" and change.n is not None and change.n != change.n_prev
+
+
+def fmt_min_effect(spec: dict | None, kind: str, cfg: RunConfig) -> str:
+    """The minimum meaningful size of a change in words: ``5% change or
+    1.0 pp`` (rates), ``5 points`` style for NPS; ``–`` without one."""
+    if not spec:
+        return "–"
+    lang = cfg.language
+    parts = []
+    if spec.get("relative") is not None:
+        parts.append(i18n.t("min_effect_relative", lang, x=f"{100 * spec['relative']:g}%"))
+    if spec.get("absolute") is not None:
+        a = spec["absolute"]
+        x = (i18n.t("pp", lang, sign="", x=f"{100 * a:g}") if kind == "pct" else
+             f"{100 * a:g}" if kind == "nps" else formatter(kind if kind in ("int", "num", "money") else "num", cfg)(a))
+        parts.append(i18n.t("min_effect_absolute", lang, x=x))
+    if not parts:
+        return "–"
+    return parts[0] if len(parts) == 1 else i18n.t("min_effect_or", lang, a=parts[0], b=parts[1])
 
 
 def fmt_kpi(kind: str, cfg: RunConfig):
@@ -111,6 +139,11 @@ def fmt_p(p: float | None) -> str:
 
 
 def significance_text(change, cfg: RunConfig) -> str:
-    """``significant (p = 0.012)`` / ``not significant (p = 0.4)`` / ``too little data``."""
-    return i18n.t(f"sig_{change.verdict}", cfg.language, p=fmt_p(change.p_value))
-
+    """``significant (p = 0.003, q = 0.012)`` / ``real but small (…)`` /
+    ``not significant (…)`` / ``too little data`` / ``–`` (untested); ``q``
+    is the multiplicity-adjusted p-value (the p-value itself when the change
+    was never judged); a KPI shown without a test because the client buys it
+    (``bought``) or because it is a stock of customers (``stock``) says so."""
+    if change.verdict == "untested" and change.test in ("bought", "stock") and change.delta is not None:
+        return i18n.t(f"sig_untested_{change.test}", cfg.language)
+    return i18n.t(f"sig_{change.verdict}", cfg.language, p=fmt_p(change.p_value), q=fmt_p(change.q))

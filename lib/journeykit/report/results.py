@@ -126,7 +126,8 @@ def jsonable(value: Any) -> Any:
 
 
 def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Mapping[str, str] | None = None,
-           kinds: Mapping[str, str] | None = None, trend: pd.DataFrame | None = None) -> dict[str, Any]:
+           kinds: Mapping[str, str] | None = None, trend: pd.DataFrame | None = None,
+           advice: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Emit a section's results for the runner (and show them to the analyst).
 
     Parameters
@@ -138,6 +139,10 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     changes : list of :class:`journeykit.stats.compare.Change`, optional
         The period-over-period tests the section showed; saved with their
         ``labels`` and ``kinds`` so the summary reuses them, never recomputes.
+    advice : mapping, optional
+        The section's advice for significant changes
+        (:data:`journeykit.report.blocks.Advice`), recorded with each change
+        so the runner words it again when it judges the whole report.
     trend : DataFrame, optional
         One row per month (column ``month``), a column per KPI: the trend the
         section charted, for the summary's sparklines.
@@ -150,7 +155,8 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     if ENGINES_OPENED:
         data["engine"] = ",".join(sorted(ENGINES_OPENED))
     if changes:
-        data["changes"] = [change_record(c, (labels or {}).get(c.key, c.key), (kinds or {}).get(c.key, "num"))
+        data["changes"] = [change_record(c, (labels or {}).get(c.key, c.key), (kinds or {}).get(c.key, "num"),
+                                         (advice or {}).get(c.key))
                            for c in changes]
     if trend is not None and len(trend):
         t = trend.sort_values("month")
@@ -163,12 +169,69 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     return data
 
 
-def change_record(change, label: str, kind: str) -> dict[str, Any]:
-    """A :class:`journeykit.stats.compare.Change` as plain JSON for metrics.json."""
-    return jsonable({"key": change.key, "label": label, "kind": kind, "value": change.value, "prev": change.prev,
-                     "delta": change.delta, "rel_delta": change.rel_delta, "p_value": change.p_value,
-                     "test": change.test, "verdict": change.verdict, "direction": change.direction,
-                     "good": change.good, "higher_is_better": change.higher_is_better})
+def change_record(change, label: str, kind: str, advice: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A :class:`journeykit.stats.compare.Change` as plain JSON for metrics.json.
+
+    Stable keys: ``key``, ``verdict``, ``direction`` and ``p_value``. Also:
+    the values (``value``, ``prev``, ``value_last_year``), the quantity
+    tested when it differs from them (``value_tested``, ``prev_tested``,
+    ``basis``: ``per_day`` for counts), ``delta`` and ``rel_delta`` of that
+    quantity, ``test``, ``n``/``n_prev`` (trials, units or days),
+    ``q_value`` (Benjamini–Hochberg over ``family_size`` tests of ``scope``
+    ``section`` or ``report``), ``alpha`` (the false discovery rate),
+    ``meaningful`` and ``min_effect`` (the minimum size it was held to),
+    ``impact`` (:func:`journeykit.stats.compare.impact`), ``good``, and the
+    ``advice`` for a significant change by direction (``{"down": {"text":
+    i18n key, "params": {…}}}``)."""
+    from journeykit.stats.compare import impact
+
+    rec = {"key": change.key, "label": label, "kind": kind, "change_kind": change.kind, "value": change.value, "prev": change.prev,
+           "delta": change.delta, "rel_delta": change.rel_delta, "p_value": change.p_value,
+           "q_value": change.q_value, "test": change.test, "verdict": change.verdict, "direction": change.direction,
+           "good": change.good, "higher_is_better": change.higher_is_better, "n": change.n, "n_prev": change.n_prev,
+           "meaningful": change.meaningful, "min_effect": change.min_effect, "alpha": change.alpha,
+           "scope": change.scope, "family_size": change.family_size, "impact": impact(change),
+           "value_last_year": change.value_last_year}
+    if change.tested is not None:
+        rec.update(value_tested=change.tested[0], prev_tested=change.tested[1], basis=change.basis)
+    if advice:
+        rec["advice"] = {d: ({"text": a, "params": {}} if isinstance(a, str) else {"text": a[0], "params": dict(a[1])})
+                         for d, a in advice.items()}
+    return jsonable(rec)
+
+
+def change_from_record(rec: Mapping[str, Any]):
+    """The :class:`journeykit.stats.compare.Change` a section recorded
+    (:func:`change_record`), verdict included, with nothing recomputed. A
+    record without ``verdict`` inputs of its own (an older report) keeps its
+    recorded significance through its ``p_value``."""
+    from journeykit.stats.compare import ALPHA, Change
+
+    tested = (rec.get("value_tested"), rec.get("prev_tested")) if "value_tested" in rec else None
+    verdict = rec.get("verdict")
+    meaningful = False if verdict == "too_small" else rec.get("meaningful")
+    return Change(rec["key"], rec.get("value"), rec.get("prev"), rec.get("change_kind") or _kind(rec),
+                  rec.get("p_value"),
+                  rec.get("test"), verdict != "too_little_data", rec.get("higher_is_better", True),
+                  rec.get("n"), rec.get("n_prev"), tested=tested, basis=rec.get("basis"), q_value=rec.get("q_value"),
+                  meaningful=meaningful, min_effect=rec.get("min_effect"), alpha=rec.get("alpha") or ALPHA,
+                  scope=rec.get("scope"),
+                  family_size=rec.get("family_size"), value_last_year=rec.get("value_last_year"))
+
+
+def _kind(rec: Mapping[str, Any]) -> str:
+    """The test kind of a recorded change (``rate``, ``count``, …), from its
+    display kind and test (records keep the display kind in ``kind``)."""
+    test = (rec.get("test") or "").lower()
+    if rec.get("basis") == "per_day" or "poisson" in test:
+        return "count"
+    if "nps" in test:
+        return "nps"
+    if "binomial" in test or "proportion" in test:
+        return "rate"
+    if "welch" in test:
+        return "mean"
+    return "value"
 
 
 def read_payload(nb) -> dict[str, Any] | None:

@@ -45,12 +45,14 @@ def _overrides(args) -> list[str]:
 def cmd_demo_data(args) -> int:
     from journeykit import demo
 
-    out = Path(args.out) if args.out else _root(args) / "data" / ("demo" if args.size == "demo" else args.size)
+    scenario = getattr(args, "scenario", "default") or "default"
+    name = ("demo" if args.size == "demo" else args.size) + ("" if scenario == "default" else f"-{scenario}")
+    out = Path(args.out) if args.out else _root(args) / "data" / name
     args.end = args.end or demo.DEFAULT_END
-    if args.if_needed and demo.is_current(out, args.size, args.seed, args.end):
+    if args.if_needed and demo.is_current(out, args.size, args.seed, args.end, scenario=scenario):
         return EXIT_OK
     t0 = time.perf_counter()
-    truth = demo.generate(out, size=args.size, seed=args.seed, end=args.end)
+    truth = demo.generate(out, size=args.size, seed=args.seed, end=args.end, scenario=scenario)
     rows = truth.get("meta", {}).get("rows", {})
     detail = ", ".join(f"{k} {v:,}" for k, v in rows.items()) if isinstance(rows, dict) else ""
     print(f"wrote {args.size} demo data to {out} in {time.perf_counter() - t0:.1f} s" + (f": {detail}" if detail else ""))
@@ -330,7 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="tiny: 1,500 customers (tests); demo: 20,000 (make demo); large: 1,000,000 (benchmarks)")
     sp.add_argument("--seed", type=int, default=7, help="random seed: the same seed writes the same files (default 7)")
     sp.add_argument("--end", metavar="YYYY-MM", help="last month of the data (default: the demo's 2026-10)")
-    sp.add_argument("--out", metavar="DIR", help="folder (default: data/demo, data/tiny or data/large)")
+    sp.add_argument("--scenario", choices=["default", "stationary", "planted"], default="default",
+                    help="default: the demo client; stationary: nothing changes from month to month (false alarms); "
+                         "planted: stationary with known changes in the last month (see journeykit.demo.PLANTED)")
+    sp.add_argument("--out", metavar="DIR",
+                    help="folder (default: data/demo, data/tiny or data/large; data/<size>-<scenario> for a scenario)")
     sp.add_argument("--if-needed", action="store_true",
                     help="do nothing when the folder already holds this generator's data of this size")
     sp.set_defaults(func=cmd_demo_data)

@@ -5,8 +5,11 @@ the client's data once (the sections then open the cached, validated
 database read-only), records the sections whose data is missing as not
 available without starting a kernel, executes every other notebook in
 ``notebooks/`` with papermill (parameters ``client``, ``period`` and
-``run_config``, the run's resolved configuration), renders client-facing HTML, ``index.html``, ``report.pdf`` and
-``metrics.json``, all inside a temporary folder next to the target. The
+``run_config``, the run's resolved configuration), judges the sections'
+period-over-period changes together once they have run and before the
+summary (:func:`judge_report`), renders client-facing HTML, ``index.html``,
+``report.pdf`` and ``metrics.json``, all inside a temporary folder next to
+the target. The
 folder replaces ``reports/<client>/<period>/`` only when every section
 succeeded, or when there was no good report there before; otherwise it is
 kept in ``reports/<client>/_failed/<period>/`` and the good report stays.
@@ -330,11 +333,65 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
                     r = SectionResult(name=p.stem, title=p.stem, status="failed",
                                       error=f"{type(e).__name__}: {_first_line(str(e))}")
                 finished(r, p)
+    judged = False
     for p in sequential:
+        if reads_results(p) and not judged:
+            judged = True
+            judge_report(cfg, done, staging, say)
         say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} running")
         write_results()  # later sections (the summary) read the results of earlier ones
         finished(execute_section(cfg, p, staging / "notebooks" / p.name, resolved), p)
+    if not judged:
+        judge_report(cfg, done, staging, say)
     return sorted(done, key=lambda r: r.name)
+
+
+def judge_report(cfg: RunConfig, results: list[SectionResult], staging: Path | None = None,
+                 say: Callable[[str], None] | None = None) -> int:
+    """Judge the period-over-period tests of every section together, once
+    they have all run and before the summary reads them (README, "How
+    changes are judged").
+
+    The sections compute in separate kernels, each judging only its own
+    tests. Here every recorded test of the report (the sections that do not
+    read results) gets its Benjamini–Hochberg ``q_value`` over all of them
+    and its final ``verdict`` (:func:`journeykit.stats.compare.judge_records`,
+    ``changes.fdr``), written into the results (so ``metrics.json`` and the
+    summary use them); each section's key-figures block — its KPI table,
+    sentences and advice — is worded again from those records
+    (:func:`journeykit.report.key_figures_from_records`) in its page and in
+    its executed notebook under ``staging``. Returns the number of tests.
+    """
+    from journeykit.stats import compare
+
+    def reads(name: str) -> bool:
+        section = registry.get(name)
+        return section.reads_results if section else name.endswith("_summary")
+
+    chosen = [r for r in results if r.status == "ok" and r.changes and not reads(r.name)]
+    m = compare.judge_records({r.name: r.changes for r in chosen}, cfg.changes.fdr)
+    significant = 0
+    for r in chosen:
+        significant += sum(c.get("verdict") == "significant" for c in r.changes)
+        block = report.key_figures_from_records(r.changes, cfg)._repr_html_()
+        r.body_html, _ = report.replace_key_figures(r.body_html, block)
+        nb_path = staging / "notebooks" / f"{r.name}.ipynb" if staging is not None else None
+        if nb_path is not None and nb_path.is_file():
+            nb = nbformat.read(nb_path, as_version=4)
+            touched = 0
+            for cell in nb.cells:
+                for out in cell.get("outputs", []):
+                    html_out = out.get("data", {}).get("text/html")
+                    if isinstance(html_out, list):
+                        html_out = "".join(html_out)
+                    if html_out and report.KEY_FIGURES_CLOSE in html_out:
+                        out["data"]["text/html"], k = report.replace_key_figures(html_out, block)
+                        touched += k
+            if touched:
+                nbformat.write(nb, nb_path)
+    if say is not None and m:
+        say(f"{cfg.client} {cfg.period}: {m} period-over-period tests judged together: {significant} significant")
+    return m
 
 
 def check_coverage(cfg: RunConfig, load_report) -> dict:

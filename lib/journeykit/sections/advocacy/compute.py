@@ -50,7 +50,7 @@ from ibis import _
 
 from journeykit import facts
 from journeykit.core.periods import Period
-from journeykit.data.query import in_window, month_frame, month_of, trailing_months
+from journeykit.data.query import daily, in_window, month_frame, month_of, trailing_months
 from journeykit.sections import registry
 from journeykit.stats import compare
 
@@ -362,46 +362,94 @@ def period_values(ds, period: Period) -> dict:
     return {**nps_counts(ds, period), **review_stats(ds, period), **referral_stats(ds, period)}
 
 
-def changes(ds, cfg, values: tuple[dict, dict] | None = None) -> list[compare.Change]:
-    """This period against the comparison period, each with its test.
+def daily_counts(ds, period: Period) -> pd.DataFrame:
+    """One row per day of ``period`` (``day``) with the day's NPS
+    ``responses`` and, where the events have them, ``referral_events`` and
+    ``shares``: the clusters of the count tests of :func:`changes`."""
+    def q():
+        out = daily(ds.table("surveys"), "responded_at", period, n=_.count())[["day"]]
+        r = responses(ds)
+        if r is not None:
+            out["responses"] = daily(r, "responded_at", period, n=_.count())["n"].to_numpy()
+        kinds = [t for t in ("referral", "share") if t in event_types(ds)]
+        for kind, col in (("referral", "referral_events"), ("share", "shares")):
+            if kind in kinds:
+                e = ds.table("events")
+                out[col] = daily(e.filter(e.event_type == kind), "occurred_at", period, n=_.count())["n"].to_numpy()
+        return out
+
+    return ds.memo(("advocacy_daily", period), q)
+
+
+ADVICE = {"detractor_share": {"up": "advocacy_next_detractors"}}
+"""Advice for a significant change, shown in the key figures (see
+:data:`journeykit.report.Advice`; the text names the comparison month)."""
+
+
+def advice(cfg) -> dict:
+    """:data:`ADVICE` with the values its texts need in ``cfg``'s language."""
+    return {"detractor_share": {"up": ("advocacy_next_detractors",
+                                       {"prev": cfg.period.previous().label(cfg.language)})}}
+
+
+def has_last_year(ds, cfg) -> bool:
+    """Whether the surveys reach back to the same month a year before the
+    period (13 months or more): the key figures then show it."""
+    first = ds.first_date("surveys")
+    return first is not None and first <= cfg.period.shift(-12).start
+
+
+def changes(ds, cfg, values: tuple[dict, dict] | None = None, trend: pd.DataFrame | None = None) -> list[compare.Change]:
+    """This period against the comparison period, each with its test,
+    judged (:func:`journeykit.stats.compare.judge`).
 
     NPS (z-test on the difference, interval in ``extra``), promoter and
     detractor shares (two-proportion z-tests; fewer detractors is better),
-    responses (Poisson), review rate (two-proportion), rating (Welch),
-    referral rate (two-proportion), referral events and shares (Poisson).
-    Each is left out when its inputs are missing (see :func:`skipped`).
-    ``values`` may pass precomputed ``(this, previous)``
-    :func:`period_values`.
+    review rate and referral rate (customers counted once: two-proportion),
+    rating (Welch); responses, referral events and shares are counts:
+    quasi-Poisson on the daily counts, comparing the mean per day
+    (:func:`compare.daily_count`). Each is left out when its inputs are
+    missing (see :func:`skipped`). ``values`` may pass precomputed
+    ``(this, previous)`` :func:`period_values`. Each test is also held to
+    the KPI's month-to-month movement over the trend window (:func:`monthly`,
+    or ``trend`` when already computed; :func:`compare.month_variance`). With 13+ months of surveys each KPI
+    carries its value a year before.
     """
     per, prev = cfg.period, cfg.period.previous()
     a, b = values or (period_values(ds, per), period_values(ds, prev))
+    da, db = daily_counts(ds, per), daily_counts(ds, prev)
     m = _min_n(cfg)
+    trend = monthly(ds, cfg) if trend is None else trend
+
+    def hist(col, per_day=False):
+        return compare.history(trend, col, per, per_day=per_day, cfg=cfg)
+
     out = []
     if a["responses"] is not None:
         out += [
             compare.nps("nps", (a["promoters"], a["passives"], a["detractors"]),
-                        (b["promoters"], b["passives"], b["detractors"]), min_n=m),
-            compare.rate("promoter_share", a["promoters"], a["responses"], b["promoters"], b["responses"], min_n=m),
+                        (b["promoters"], b["passives"], b["detractors"]), min_n=m, history=hist("nps")),
+            compare.rate("promoter_share", a["promoters"], a["responses"], b["promoters"], b["responses"], min_n=m,
+                         history=hist("promoter_share")),
             compare.rate("detractor_share", a["detractors"], a["responses"], b["detractors"], b["responses"],
-                         min_n=m, higher_is_better=False),
-            compare.count("responses", a["responses"], _days(per), b["responses"], _days(prev), min_n=m,
-                          higher_is_better=None),
+                         min_n=m, higher_is_better=False, history=hist("detractor_share")),
+            compare.daily_count("responses", da["responses"], db["responses"], min_n=m, higher_is_better=None,
+                                history=hist("responses", True)),
         ]
     if a["active_customers"] is not None:
         out.append(compare.rate("review_rate", a["reviewers"], a["active_customers"], b["reviewers"],
-                                b["active_customers"], min_n=m))
+                                b["active_customers"], min_n=m, history=hist("review_rate")))
     if a["rated"] is not None:
         out.append(compare.mean("rating", a["rating"], a["rating_sd"] or 0.0, a["rated"], b["rating"],
-                                b["rating_sd"] or 0.0, b["rated"], min_n=m))
+                                b["rating_sd"] or 0.0, b["rated"], min_n=m, history=hist("rating")))
     if a["new_customers"] is not None:
         out.append(compare.rate("referral_rate", a["referred"], a["new_customers"], b["referred"],
-                                b["new_customers"], min_n=m))
-    if a["referral_events"] is not None:
-        out.append(compare.count("referral_events", a["referral_events"], _days(per), b["referral_events"],
-                                 _days(prev), min_n=m))
-    if a["shares"] is not None:
-        out.append(compare.count("shares", a["shares"], _days(per), b["shares"], _days(prev), min_n=m))
-    return out
+                                b["new_customers"], min_n=m, history=hist("referral_rate")))
+    for key in ("referral_events", "shares"):
+        if a[key] is not None:
+            out.append(compare.daily_count(key, da[key], db[key], min_n=m, history=hist(key, True)))
+    last = period_values(ds, per.shift(-12)) if has_last_year(ds, cfg) else None
+    return compare.with_last_year(compare.judge(out, cfg), last)
 
 
 def _month_key(df: pd.DataFrame) -> pd.DataFrame:
@@ -685,7 +733,8 @@ class Advocacy:
 def compute(ds, cfg) -> Advocacy:
     """Every number of the section for ``cfg``'s period (see :class:`Advocacy`)."""
     a, b = period_values(ds, cfg.period), period_values(ds, cfg.period.previous())
-    return Advocacy(skipped=skipped(ds), values=a, prev=b, changes=changes(ds, cfg, (a, b)), monthly=monthly(ds, cfg),
+    trend = monthly(ds, cfg)
+    return Advocacy(skipped=skipped(ds), values=a, prev=b, changes=changes(ds, cfg, (a, b), trend), monthly=trend,
                     by_touchpoint=nps_by_touchpoint(ds, cfg),
                     by_touchpoint_trend=nps_by_touchpoint(ds, cfg, months=cfg.definitions.trend_periods),
                     by_ticket=nps_by_recent_ticket(ds, cfg), by_csat=nps_by_ticket_csat(ds, cfg),
@@ -714,6 +763,7 @@ def metrics(ds, cfg, result: Advocacy | None = None) -> dict:
 __all__ = ["PROMOTER_MIN", "PASSIVE_MIN", "RECENT_TICKET_DAYS", "USAGE_DAYS", "USAGE_EVENTS", "OTHER",
            "NO_TOUCHPOINT", "KEYS", "STABLE_KEYS", "EXTRA_KEYS", "SKIPS", "has_nps", "event_types",
            "has_usage_events", "has_referral_links", "skipped", "responses", "with_nps", "nps_counts",
-           "review_stats", "referral_stats", "period_values", "changes", "monthly", "nps_by_touchpoint",
+           "review_stats", "referral_stats", "period_values", "daily_counts", "ADVICE", "advice", "has_last_year",
+           "changes", "monthly", "nps_by_touchpoint",
            "response_support", "nps_by_recent_ticket", "nps_by_ticket_csat", "nps_by_usage", "referrer_profile",
            "support_gap", "Advocacy", "compute", "metrics"]

@@ -307,9 +307,11 @@ the overall NPS."""
 def next_steps(s: Advocacy, cfg) -> list[str]:
     """What to look at next, generated from the data, most specific first:
     a touchpoint ≥ 10 NPS points below the overall NPS; a significant NPS
-    gap after support tickets; a significant rise in the detractor share;
-    referrers far more often promoters than others (≥ 20 pp). Falls back to
-    a "nothing stands out" sentence."""
+    gap after support tickets; referrers far more often promoters than
+    others (≥ 20 pp). Falls back to a "nothing stands out" sentence. A
+    significant rise in the detractor share has its advice in the key
+    figures (:func:`.compute.advice`), so it agrees with the report's
+    verdicts."""
     lang = cfg.language
     out = []
     overall = s.values.get("nps")
@@ -324,9 +326,6 @@ def next_steps(s: Advocacy, cfg) -> list[str]:
     gap = support_gap(s.by_ticket, cfg)
     if gap is not None and gap.significant and gap.delta < 0:
         out.append(i18n.t("advocacy_next_support", lang, gap=f"{-100 * gap.delta:.0f}"))
-    det = next((c for c in s.changes if c.key == "detractor_share"), None)
-    if det is not None and det.significant and det.direction == "up":
-        out.append(i18n.t("advocacy_next_detractors", lang, prev=cfg.period.previous().label(lang)))
     shares = _referrer_shares(s.referrers)
     if shares is not None and shares[0] - shares[1] >= 0.20:
         out.append(i18n.t("advocacy_next_referrers", lang))

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import ibis
 import pandas as pd
+from ibis import _
 
 from journeykit import facts
-from journeykit.data.query import in_window, month_frame, month_of, trailing_months
+from journeykit.data.query import daily, in_window, month_frame, month_of, trailing_months
 from journeykit.sections import registry
 from journeykit.stats import compare
 
@@ -256,35 +257,79 @@ def _period_values(ds, period) -> dict:
     }
 
 
-def changes(ds, cfg) -> list[compare.Change]:
-    """This period against the previous month.
+def daily_values(ds, period) -> pd.DataFrame:
+    """One row per day of ``period`` (``day``) with the day's ``clicks``
+    and ``impressions`` (all paid channels), and, where the data allows,
+    ``new_customers`` (sign-ups), ``visits`` and ``new_visitors``: the
+    clusters of the period-over-period tests (:func:`changes`)."""
+    return ds.memo(("awareness_daily", period.start, period.end), lambda: _daily_values(ds, period))
 
-    Impressions and spend are bought quantities (the media plan), not
-    samples, so their change is shown without a test; so are the cost
-    ratios (CPC, CPM, CAC). Clicks, new customers, visits and new visitors
-    are counts (Poisson rate per day); CTR is a rate (two-proportion
-    z-test of clicks over impressions). KPIs that are not computable for
-    this client (no spend, no acquisition channels, no events) are left out.
+
+def _daily_values(ds, period) -> pd.DataFrame:
+    out = daily(ds.table("marketing"), "date", period, clicks=_.clicks.sum(), impressions=_.impressions.sum())
+    if has_acquisition(ds):
+        out["new_customers"] = daily(ds.table("customers"), "signup_at", period, n=_.count())["n"].to_numpy()
+    if ds.has("events"):
+        out["visits"] = daily(_visits(ds, period.start, period.end), "start", period, n=_.count())["n"].to_numpy()
+        out["new_visitors"] = daily(_first_seen(ds), "first", period, n=_.count())["n"].to_numpy()
+    return out
+
+
+def has_last_year(ds, cfg) -> bool:
+    """Whether the marketing data reaches back to the same month a year
+    before the period (13 months or more): the key figures then show it."""
+    first = ds.first_date("marketing")
+    return first is not None and first <= cfg.period.shift(-12).start
+
+
+def changes(ds, cfg) -> list[compare.Change]:
+    """This period against the previous month, judged
+    (:func:`journeykit.stats.compare.judge`).
+
+    Impressions, spend and clicks are bought (the media plan buys
+    impressions, and clicks follow them), so their change is shown without
+    a test; so are the cost ratios (CPC, CPM, CAC). CTR is a rate whose
+    impressions cluster within days: a quasi-binomial test on the daily
+    clicks and impressions (:func:`compare.clustered_rate`), so ordinary
+    day-to-day variation is not called a change. New customers, visits and
+    new visitors are counts: quasi-Poisson on the daily counts, comparing
+    the mean per day (:func:`compare.daily_count`). Each test is also held
+    to the KPI's month-to-month movement over the trend window
+    (:func:`monthly`; :func:`compare.month_variance`). KPIs that are not
+    computable for this client (no spend, no acquisition channels, no
+    events) are left out. With 13+ months of marketing data each KPI
+    carries its value of the same month a year before.
     """
     p, q = cfg.period, cfg.period.previous()
     a, b = period_values(ds, p), period_values(ds, q)
+    da, db = daily_values(ds, p), daily_values(ds, q)
     mn = cfg.definitions.min_sample_size
-    out = [compare.value("impressions", a["impressions"], b["impressions"], higher_is_better=None),
-           compare.count("clicks", a["clicks"], p.days, b["clicks"], q.days, min_n=mn),
-           compare.rate("ctr", a["clicks"], a["impressions"], b["clicks"], b["impressions"], min_n=mn)]
+    trend = monthly(ds, cfg)
+
+    def hist(col, per_day=False):
+        return compare.history(trend, col, p, per_day=per_day, cfg=cfg)
+
+    out = [compare.value("impressions", a["impressions"], b["impressions"], higher_is_better=None,
+                         described="bought"),
+           compare.value("clicks", a["clicks"], b["clicks"], described="bought"),
+           compare.clustered_rate("ctr", da.clicks, da.impressions, db.clicks, db.impressions, min_n=mn,
+                                  history=hist("ctr"))]
     if a["spend"] is not None:
-        out += [compare.value("spend", a["spend"], b["spend"], higher_is_better=None),
+        out += [compare.value("spend", a["spend"], b["spend"], higher_is_better=None, described="bought"),
                 compare.value("cpc", a["cpc"], b["cpc"], higher_is_better=False),
                 compare.value("cpm", a["cpm"], b["cpm"], higher_is_better=False)]
     if a["new_customers"] is not None:
-        out.append(compare.count("new_customers", a["new_customers"], p.days, b["new_customers"], q.days, min_n=mn))
+        out.append(compare.daily_count("new_customers", da.new_customers, db.new_customers, min_n=mn,
+                                       history=hist("new_customers", True)))
         if a["spend"] is not None:
             out += [compare.value("cac", a["cac"], b["cac"], higher_is_better=False),
                     compare.value("blended_cac", a["blended_cac"], b["blended_cac"], higher_is_better=False)]
     if a["visits"] is not None:
-        out += [compare.count("visits", a["visits"], p.days, b["visits"], q.days, min_n=mn),
-                compare.count("new_visitors", a["new_visitors"], p.days, b["new_visitors"], q.days, min_n=mn)]
-    return out
+        out += [compare.daily_count("visits", da.visits, db.visits, min_n=mn, history=hist("visits", True)),
+                compare.daily_count("new_visitors", da.new_visitors, db.new_visitors, min_n=mn,
+                                    history=hist("new_visitors", True))]
+    last = period_values(ds, p.shift(-12)) if has_last_year(ds, cfg) else None
+    return compare.with_last_year(compare.judge(out, cfg), last)
 
 
 # --------------------------------------------------------------------------
@@ -514,5 +559,5 @@ def metrics(ds, cfg) -> dict:
 
 __all__ = ["OTHER", "UNKNOWN", "KEYS", "STABLE_KEYS", "SKIPS", "has_spend", "has_acquisition", "has_visit_source",
            "skipped", "paid_channels", "impressions", "clicks", "spend", "ctr", "cpc", "cpm", "new_customers", "cac",
-           "blended_cac", "visits", "new_visitors", "period_values", "changes", "monthly", "by_channel",
+           "blended_cac", "visits", "new_visitors", "period_values", "daily_values", "has_last_year", "changes", "monthly", "by_channel",
            "acquisition_by_channel", "visits_by_source", "Awareness", "compute", "metrics"]

@@ -4,8 +4,6 @@ sentences in the client's language, built from what
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 
 from journeykit import report
@@ -120,17 +118,11 @@ def _cap(text: str) -> str:
 
 
 def for_display(changes: list, cfg) -> tuple[list, dict[str, str], dict[str, str]]:
-    """The changes, labels and kinds for :func:`journeykit.report.key_figures`.
-
-    A CTR of ~1 % would show as 0.8 % → 0.8 % with one decimal, so the KPI
-    table and its sentences show it per 1,000 impressions (same test and
-    p-value; the recorded metrics keep the 0–1 rate). The blended CAC stays
-    in ``metrics.json`` only."""
-    out = [dataclasses.replace(c, value=None if c.value is None else 1000 * c.value,
-                               prev=None if c.prev is None else 1000 * c.prev) if c.key == "ctr" else c
-           for c in changes if c.key != "blended_cac"]
-    lb = labels(cfg) | {"ctr": i18n.t("awareness_ctr_per_mille", cfg.language)}
-    return out, lb, KINDS | {"ctr": "num"}
+    """The changes, labels and kinds for :func:`journeykit.report.key_figures`
+    (CTR as a percentage with two decimals, see
+    :func:`journeykit.report.fmt_kpi`): what the notebook shows and what a
+    report run shows again from the recorded changes."""
+    return list(changes), labels(cfg), dict(KINDS)
 
 
 def skip_note(skipped: list[str], cfg, *keys: str) -> report.Note | None:

@@ -331,14 +331,15 @@ def conversion_rule(cfg) -> str:
 
 def key_figures(ds, cfg, changes=None):
     """The period-over-period table and sentences
-    (:func:`journeykit.report.key_figures`) with the conversion rule; the
+    (:func:`journeykit.report.key_figures`) followed by the conversion rule
+    (outside the key-figures block, which a report run words again); the
     one "not available" note of the messages analyses without messages."""
     if not C.has_messages(ds):
         return report.Note(i18n.t("campaigns_not_available", cfg.language))
     changes = C.changes(ds, cfg) if changes is None else changes
     out = report.key_figures(changes, labels(cfg), KINDS, cfg)
     if C.measurable(ds)["conversion"]:
-        out.blocks[-1].sentences.append(conversion_rule(cfg))
+        return report.Blocks([out, report.Narrative([conversion_rule(cfg)])])
     return out
 
 

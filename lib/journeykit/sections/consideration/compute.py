@@ -224,25 +224,66 @@ def journeys(ds, start: dt.date, end: dt.date, cfg=None):
 # --------------------------------------------------------------------------
 
 def _period_stats(ds, start: dt.date, end: dt.date) -> dict:
-    """Visit counts and moments of ``[start, end)``, computed once per window."""
-    return ds.memo(("consideration_stats", start, end), lambda: _visit_stats(session_table(ds, start, end)))
+    """Visit counts and moments of ``[start, end)``, computed once per window
+    (from the daily figures, :func:`daily_stats`)."""
+    return ds.memo(("consideration_stats", start, end), lambda: _visit_stats(daily_stats(ds, start, end)))
 
 
-def _visit_stats(s) -> dict:
-    row = s.aggregate(
+DAILY_COUNTS = ("sessions", "product_view", "add_to_cart", "checkout_start", "purchase", "pricing")
+
+
+def daily_stats(ds, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """One row per day of ``[start, end)`` (``day``, a date; days without
+    visits hold 0) with the visits that started that day (``sessions``),
+    those reaching each funnel step in order (``product_view``,
+    ``add_to_cart``, ``checkout_start``, ``purchase``) or viewing pricing
+    (``pricing``), and the sums behind the per-visit means: ``pages`` and
+    ``pages2`` (pages per visit, summed and squared), with ``duration_s``
+    also ``dwell``, ``dwell2`` and ``dwell_n`` (visits with a known
+    duration). The clusters of the period-over-period tests."""
+    return ds.memo(("consideration_daily", start, end), lambda: _daily_stats(ds, start, end))
+
+
+def _daily_stats(ds, start: dt.date, end: dt.date) -> pd.DataFrame:
+    s = session_table(ds, start, end)
+    s = s.mutate(_day=s.start.date())
+    aggs = dict(
         sessions=s.count(),
         product_view=s.t_product_view.notnull().cast("int64").sum(),
         add_to_cart=s.t_add_to_cart.notnull().cast("int64").sum(),
         checkout_start=s.t_checkout_start.notnull().cast("int64").sum(),
         purchase=s.t_purchase.notnull().cast("int64").sum(),
         pricing=s.pricing.sum(),
-        pages_mean=s.pages.mean(), pages_sd=s.pages.std(),
-        **({"dwell_mean": s.dwell_s.mean(), "dwell_sd": s.dwell_s.std(), "dwell_n": s.dwell_s.count()}
-           if "dwell_s" in s.columns else {}),
-    ).execute().iloc[0]
-    out = {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
-    for k in ("sessions", "product_view", "add_to_cart", "checkout_start", "purchase", "pricing"):
-        out[k] = out[k] or 0.0
+        pages=s.pages.sum(), pages2=(s.pages * s.pages).sum(),
+    )
+    if "dwell_s" in s.columns:
+        aggs |= dict(dwell=s.dwell_s.sum(), dwell2=(s.dwell_s * s.dwell_s).sum(), dwell_n=s.dwell_s.count())
+    got = s.group_by("_day").aggregate(**aggs).execute()
+    days = pd.DataFrame({"day": pd.date_range(start, end - dt.timedelta(days=1), freq="D").date})
+    got["_day"] = pd.to_datetime(got["_day"]).dt.date
+    out = days.merge(got.rename(columns={"_day": "day"}), on="day", how="left")
+    for k in aggs:
+        out[k] = pd.to_numeric(out[k], errors="coerce").fillna(0.0).astype(float)
+    return out
+
+
+def _moments(total: float, total2: float, n: float) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation from a sum, a sum of squares and a count."""
+    if not n:
+        return None, None
+    m = total / n
+    if n < 2:
+        return m, None
+    return m, max(0.0, (total2 - total * total / n) / (n - 1)) ** 0.5
+
+
+def _visit_stats(d: pd.DataFrame) -> dict:
+    out = {k: float(d[k].sum()) for k in DAILY_COUNTS}
+    out["pages_mean"], out["pages_sd"] = _moments(d["pages"].sum(), d["pages2"].sum(), out["sessions"])
+    if "dwell" in d.columns:
+        n = float(d["dwell_n"].sum())
+        out["dwell_mean"], out["dwell_sd"] = _moments(d["dwell"].sum(), d["dwell2"].sum(), n)
+        out["dwell_n"] = n
     return out
 
 
@@ -398,36 +439,62 @@ def period_values(ds, period, cfg=None) -> dict:
     }
 
 
+def has_last_year(ds, cfg) -> bool:
+    """Whether the events reach back to the same month a year before the
+    period (13 months or more of data): the key figures then show it."""
+    first = ds.first_date("events")
+    return first is not None and first <= cfg.period.shift(-12).start
+
+
 def changes(ds, cfg) -> list[compare.Change]:
-    """This period against the previous month: visits (Poisson rate per
-    day), the visit rates and the visit → purchase user conversion
-    (two-proportion z-tests), pages and time per visit (Welch t-tests; time
-    only with ``duration_s``), the median days to a first purchase (no
-    test; only when it can be measured)."""
+    """This period against the previous month, judged
+    (:func:`journeykit.stats.compare.judge`). Visits cluster within days, so
+    every visit KPI is tested on the daily figures (:func:`daily_stats`):
+    visits as a count (quasi-Poisson, mean per day,
+    :func:`compare.daily_count`), the visit rates as quasi-binomial rates
+    (:func:`compare.clustered_rate`), pages and time per visit as means
+    with a cluster-robust variance (:func:`compare.clustered_mean`; time
+    only with ``duration_s``). The visit → purchase conversion counts each
+    user once: a two-proportion z-test. The median days to a first purchase
+    has no test (only when it can be measured). Each test is also held to
+    the KPI's month-to-month movement over the trend window (:func:`monthly`;
+    :func:`compare.month_variance`). With 13+ months of events, each KPI
+    carries its value a year before."""
     p, q = cfg.period, cfg.period.previous()
     a, b = period_values(ds, p, cfg), period_values(ds, q, cfg)
-    sa, sb = a["_stats"], b["_stats"]
+    da, db = daily_stats(ds, p.start, p.end), daily_stats(ds, q.start, q.end)
     mn = cfg.definitions.min_sample_size
     fa, fb = a["funnel"], b["funnel"]
-    out = [compare.count("sessions", sa["sessions"], p.days, sb["sessions"], q.days, min_n=mn)]
+    trend = monthly(ds, cfg)
+
+    def hist(col, per_day=False):
+        return compare.history(trend, col, p, per_day=per_day, cfg=cfg)
+
+    out = [compare.daily_count("sessions", da["sessions"], db["sessions"], min_n=mn, history=hist("sessions", True))]
     for key, num in (("product_view_rate", "product_view"), ("add_to_cart_rate", "add_to_cart"),
                      ("checkout_rate", "checkout_start"), ("pricing_view_rate", "pricing")):
-        out.append(compare.rate(key, sa[num], sa["sessions"], sb[num], sb["sessions"], min_n=mn,
-                                higher_is_better=None if key == "pricing_view_rate" else True))
+        out.append(compare.clustered_rate(key, da[num], da["sessions"], db[num], db["sessions"], min_n=mn,
+                                          higher_is_better=None if key == "pricing_view_rate" else True,
+                                          history=hist(key)))
     out.append(compare.rate("visit_to_purchase", fa.users.iloc[-1], fa.users.iloc[0],
                             fb.users.iloc[-1], fb.users.iloc[0], min_n=mn))
-    out.append(compare.mean("pages_per_session", sa["pages_mean"], sa["pages_sd"] or 0.0, sa["sessions"],
-                            sb["pages_mean"], sb["pages_sd"] or 0.0, sb["sessions"], min_n=mn,
-                            higher_is_better=None))
-    if "dwell_mean" in sa:
-        out.append(compare.mean("dwell_s", sa["dwell_mean"], sa["dwell_sd"] or 0.0, sa["dwell_n"] or 0,
-                                sb["dwell_mean"], sb["dwell_sd"] or 0.0, sb["dwell_n"] or 0, min_n=mn,
-                                higher_is_better=None))
+    out.append(compare.clustered_mean("pages_per_session", da["pages"], da["sessions"], db["pages"], db["sessions"],
+                                      min_n=mn, higher_is_better=None, history=hist("pages_per_session")))
+    if "dwell" in da.columns:
+        out.append(compare.clustered_mean("dwell_s", da["dwell"], da["dwell_n"], db["dwell"], db["dwell_n"],
+                                          min_n=mn, higher_is_better=None, history=hist("dwell_s")))
     if can_time_first_purchase(ds):
-        da, db = days_to_first_purchase(ds, p)["days"], days_to_first_purchase(ds, q)["days"]
-        out.append(compare.value("days_to_first_purchase", da.median() if len(da) else None,
-                                 db.median() if len(db) else None, higher_is_better=False))
-    return out
+        dd, dp = days_to_first_purchase(ds, p)["days"], days_to_first_purchase(ds, q)["days"]
+        out.append(compare.value("days_to_first_purchase", dd.median() if len(dd) else None,
+                                 dp.median() if len(dp) else None, higher_is_better=False))
+    last = None
+    if has_last_year(ds, cfg):
+        v = period_values(ds, cfg.period.shift(-12), cfg)
+        fy = v["funnel"]
+        last = {k: v.get(k) for k in ("sessions", "product_view_rate", "add_to_cart_rate", "checkout_rate",
+                                      "pricing_view_rate", "pages_per_session", "dwell_s")}
+        last["visit_to_purchase"] = compare.safe_div(fy.users.iloc[-1], fy.users.iloc[0]) if len(fy) else None
+    return compare.with_last_year(compare.judge(out, cfg), last)
 
 
 def monthly(ds, cfg) -> pd.DataFrame:

@@ -730,7 +730,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     (:func:`headline` of :func:`analyse` and :func:`previous`). Model
     outputs have no sampling model: no test (:func:`compare.value`)."""
     a, b = headline(analyse(ds, cfg)), headline(previous(ds, cfg))
-    return [compare.value(k, a[k], b[k], higher_is_better=True) for k in KINDS]
+    return compare.judge([compare.value(k, a[k], b[k], higher_is_better=True) for k in KINDS], cfg)
 
 
 def _model_metrics(fits: dict, holdout: dict) -> dict:

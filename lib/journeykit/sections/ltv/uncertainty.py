@@ -38,7 +38,6 @@ import dataclasses
 import time
 
 import numpy as np
-import pandas as pd
 
 from journeykit.sections.ltv.models import discounted_purchases, fit_spend, fit_transactions
 from journeykit.sections.ltv.summary import fit_sample, triples

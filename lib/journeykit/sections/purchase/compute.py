@@ -36,11 +36,12 @@ import math
 
 import ibis
 import numpy as np
+from ibis import _
 import pandas as pd
 
 from journeykit import facts
 from journeykit.core.periods import Period
-from journeykit.data.query import in_window, month_frame, month_of, trailing_months, ts
+from journeykit.data.query import daily, in_window, month_frame, month_of, trailing_months, ts
 from journeykit.sections import registry
 from journeykit.stats import compare
 
@@ -284,22 +285,91 @@ def period_values(ds, cfg, period: Period) -> dict:
     return {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
 
 
-def changes(ds, cfg) -> list[compare.Change]:
-    """This period against the comparison period, each KPI with its test:
+def daily_values(ds, cfg, period: Period) -> pd.DataFrame:
+    """One row per day of ``period`` (``day``, a date): the day's
+    ``orders``, ``revenue`` (sum of amounts) and ``discount_orders``, and
+    payment attempts ``paid_attempts`` / ``failed_attempts`` (NaN without
+    a payment status): the clusters of the period-over-period tests."""
+    return ds.memo(("purchase_daily", period), lambda: _daily_values(ds, period), cfg)
 
-    orders — Poisson rate per day (:func:`compare.count`); revenue — no test
-    (a sum of amounts has no simple sampling model here); AOV — Welch
-    t-test on per-order amounts (:func:`compare.mean`); conversion, payment
-    success, discount share, trial → paid — two-proportion z-test
+
+def _daily_values(ds, period: Period) -> pd.DataFrame:
+    o = facts.paid_orders(ds)
+    out = daily(o, "ordered_at", period, orders=_.count(), revenue=_.amount.cast("float64").sum(),
+                discount_orders=_.count(where=_._code.notnull()))
+    if facts.has_payment_status(ds):
+        a = daily(facts.attempts(ds), "ordered_at", period, paid_attempts=_.count(where=_._paid & _._status_known),
+                  failed_attempts=_.count(where=_._failed))
+        out[["paid_attempts", "failed_attempts"]] = a[["paid_attempts", "failed_attempts"]].to_numpy()
+    else:
+        out["paid_attempts"] = np.nan
+        out["failed_attempts"] = np.nan
+    return out
+
+
+def order_values_by_customer(ds, cfg, period: Period) -> pd.DataFrame:
+    """Per customer with a priced order in ``period``: the sum of her order
+    amounts (``amount``) and the number of those orders (``orders``) — the
+    clusters of the order-value test (a customer's orders share her spend
+    level, so they are not independent)."""
+    def q():
+        o = in_window(facts.paid_orders(ds), "ordered_at", period.start, period.end)
+        o = o.filter(o.amount.notnull())
+        return o.group_by("customer_id").aggregate(amount=o.amount.cast("float64").sum(), orders=o.count()).execute()
+
+    return ds.memo(("purchase_aov_clusters", period), q, cfg)
+
+
+def has_last_year(ds, cfg) -> bool:
+    """Whether the orders reach back to the same month a year before the
+    period (13 months or more of data): the key figures then show it."""
+    first = ds.first_date("orders")
+    return first is not None and first <= cfg.period.shift(-12).start
+
+
+NEXT_STEPS_ADVICE = {
+    "payment_success_rate": {"down": "purchase_next_payment_down"},
+    "aov": {"down": "purchase_next_aov_down"},
+}
+"""Advice for a significant change (see :data:`journeykit.report.Advice`);
+the conversion advice takes the window in days, see :func:`advice`."""
+
+
+def advice(cfg) -> dict:
+    """The section's advice for significant changes, for the key figures
+    (:func:`journeykit.report.key_figures`) and the record."""
+    return {**NEXT_STEPS_ADVICE, "conversion_rate": {"down": ("purchase_next_conversion_down",
+                                                              {"days": window_days(cfg)})}}
+
+
+def changes(ds, cfg) -> list[compare.Change]:
+    """This period against the comparison period, each KPI with its test,
+    judged (:func:`journeykit.stats.compare.judge`):
+
+    orders and revenue — quasi-Poisson on the daily figures, comparing the
+    mean per day (:func:`compare.daily_count`); AOV — the mean order amount
+    with customers as clusters (:func:`compare.clustered_mean`); payment
+    success and discount share — quasi-binomial on the daily attempts and
+    orders (:func:`compare.clustered_rate`); conversion and trial → paid —
+    customers and trials counted once each: two-proportion z-test
     (:func:`compare.rate`); repeat revenue share (a ratio of amounts) and
     median days to first purchase — no test. A KPI that cannot be measured
     for the client has ``None`` in both periods; ``trial_to_paid_rate`` is
-    included only when the client has trial subscriptions.
+    included only when the client has trial subscriptions. Each test is
+    also held to the KPI's month-to-month movement over the trend window
+    (:func:`monthly`; :func:`compare.month_variance`). With 13+ months of
+    orders each KPI carries its value a year before.
     """
-    f = month_values(ds, cfg, [cfg.period.previous(), cfg.period])
-    prev, cur = f.iloc[0], f.iloc[1]
+    y = cfg.period.shift(-12)
+    ly = has_last_year(ds, cfg)
+    f = month_values(ds, cfg, [y, cfg.period.previous(), cfg.period] if ly else [cfg.period.previous(), cfg.period])
+    prev, cur = f.iloc[-2], f.iloc[-1]
+    da, db = daily_values(ds, cfg, cfg.period), daily_values(ds, cfg, cfg.period.previous())
     n_min = int(cfg.definitions.min_sample_size)
-    days, days_prev = cfg.period.days, cfg.period.previous().days
+    trend = monthly(ds, cfg)
+
+    def hist(col, per_day=False):
+        return compare.history(trend, col, cfg.period, per_day=per_day, cfg=cfg)
 
     def z(v):
         return 0.0 if v is None or pd.isna(v) else float(v)
@@ -307,23 +377,31 @@ def changes(ds, cfg) -> list[compare.Change]:
     def measured(col):
         return not (pd.isna(cur[col]) and pd.isna(prev[col]))
 
-    out = [compare.count("orders", z(cur.orders), days, z(prev.orders), days_prev, min_n=n_min)]
+    out = [compare.daily_count("orders", da["orders"], db["orders"], min_n=n_min, history=hist("orders", True))]
     if facts.has_amounts(ds):
-        out += [compare.value("revenue", cur.revenue if cur.orders else None, prev.revenue if prev.orders else None),
-                compare.mean("aov", cur.aov, z(cur.aov_sd), z(cur.priced_orders), prev.aov, z(prev.aov_sd),
-                             z(prev.priced_orders), min_n=n_min)]
+        ca, cb = order_values_by_customer(ds, cfg, cfg.period), order_values_by_customer(ds, cfg, cfg.period.previous())
+        out += [compare.daily_count("revenue", da["revenue"], db["revenue"], min_n=n_min,
+                                    history=hist("revenue", True))
+                if cur.orders and prev.orders else
+                compare.value("revenue", cur.revenue if cur.orders else None, prev.revenue if prev.orders else None),
+                compare.clustered_mean("aov", ca["amount"], ca["orders"], cb["amount"], cb["orders"],
+                                       cluster="customer", min_n=n_min, history=hist("aov"))]
     else:
         out += [compare.value("revenue", None, None), compare.value("aov", None, None)]
     out.append(compare.rate("conversion_rate", z(cur.converted), z(cur.cohort), z(prev.converted), z(prev.cohort),
-                            min_n=n_min) if measured("cohort") else compare.value("conversion_rate", None, None))
+                            min_n=n_min, history=hist("conversion_rate"))
+               if measured("cohort") else compare.value("conversion_rate", None, None))
     if facts.has_payment_status(ds):
-        out.append(compare.rate("payment_success_rate", z(cur.paid_attempts), z(cur.paid_attempts + cur.failed_attempts),
-                                z(prev.paid_attempts), z(prev.paid_attempts + prev.failed_attempts), min_n=n_min))
+        out.append(compare.clustered_rate("payment_success_rate", da["paid_attempts"],
+                                          da["paid_attempts"] + da["failed_attempts"], db["paid_attempts"],
+                                          db["paid_attempts"] + db["failed_attempts"], min_n=n_min,
+                                          history=hist("payment_success_rate")))
     else:
         out.append(compare.value("payment_success_rate", None, None))
     if "discount_code" in ds.raw("orders").columns:
-        out.append(compare.rate("discount_order_share", z(cur.discount_orders), z(cur.orders),
-                                z(prev.discount_orders), z(prev.orders), min_n=n_min, higher_is_better=None))
+        out.append(compare.clustered_rate("discount_order_share", da["discount_orders"], da["orders"],
+                                          db["discount_orders"], db["orders"], min_n=n_min, higher_is_better=None,
+                                          history=hist("discount_order_share")))
     else:
         out.append(compare.value("discount_order_share", None, None, higher_is_better=None))
     out += [
@@ -334,9 +412,12 @@ def changes(ds, cfg) -> list[compare.Change]:
     ]
     if measured("trials"):
         out.append(compare.rate("trial_to_paid_rate", z(cur.trials_converted), z(cur.trials),
-                                z(prev.trials_converted), z(prev.trials), min_n=n_min))
-    return out
-
+                                z(prev.trials_converted), z(prev.trials), min_n=n_min,
+                                history=hist("trial_to_paid_rate")))
+    last = None
+    if ly:
+        last = {k: (None if pd.isna(v) else float(v)) for k, v in f.iloc[0].items()}
+    return compare.with_last_year(compare.judge(out, cfg), last)
 
 def monthly(ds, cfg) -> pd.DataFrame:
     """One row per month of the trend window (``definitions.trend_periods``
@@ -543,6 +624,7 @@ def days_to_first_purchase(ds, cfg) -> pd.DataFrame:
 
 
 __all__ = ["STABLE_KEYS", "MONEY_KEYS", "DAY_BUCKETS", "OTHER", "UNKNOWN", "orders_from_events", "signup_source",
-           "signups", "window_days", "month_values", "has_trials", "period_values", "changes", "monthly", "metrics",
+           "signups", "window_days", "month_values", "has_trials", "period_values", "daily_values",
+           "order_values_by_customer", "has_last_year", "advice", "changes", "monthly", "metrics",
            "by_device", "by_channel", "discount_split", "discount_codes", "new_vs_repeat", "first_purchase_days",
            "days_to_first_purchase"]

@@ -308,17 +308,19 @@ def next_steps(ds, cfg, chs: list[compare.Change] | None = None) -> list[str]:
 
     1. a device with ``min_sample_size`` attempts whose payment failure
        rate is above 5% and more than twice the overall rate;
-    2. payment success fell significantly;
-    3. first-purchase conversion fell significantly, or (otherwise) is
-       below 50% on a cohort of ``min_sample_size``;
-    4. AOV fell significantly;
-    5. orders with a code are at least 10% smaller than orders without one
+    2. first-purchase conversion is below 50% on a cohort of
+       ``min_sample_size``;
+    3. orders with a code are at least 10% smaller than orders without one
        (both with ``min_sample_size`` orders);
-    6. repeat orders bring under 30% of revenue (with ``min_sample_size``
+    4. repeat orders bring under 30% of revenue (with ``min_sample_size``
        orders);
-    7. trial → paid conversion under 50% (with ``min_sample_size`` trials).
+    5. trial → paid conversion under 50% (with ``min_sample_size`` trials).
 
-    When none fires, one sentence says nothing stands out.
+    Advice that follows a significant change (payment success, conversion or
+    order value fell) is part of the key figures
+    (:func:`journeykit.sections.purchase.compute.advice`), so it agrees with
+    the report's verdicts. When no rule fires, one sentence says nothing
+    stands out.
     """
     lang = cfg.language
     n_min = int(cfg.definitions.min_sample_size)
@@ -334,17 +336,9 @@ def next_steps(ds, cfg, chs: list[compare.Change] | None = None) -> list[str]:
             out.append(i18n.t("purchase_next_device", lang, device=group_name(r["device"], cfg),
                               rate=report.fmt_pct(r["failure_rate"]), overall=report.fmt_pct(overall),
                               failed=report.fmt_int(r["failed"])))
-    pay = ch["payment_success_rate"]
-    if pay.significant and pay.direction == "down":
-        out.append(i18n.t("purchase_next_payment_down", lang, delta=report.fmt_delta(pay, "pct", cfg)))
     conv = ch["conversion_rate"]
-    if conv.significant and conv.direction == "down":
-        out.append(i18n.t("purchase_next_conversion_down", lang, days=W, delta=report.fmt_delta(conv, "pct", cfg)))
-    elif conv.value is not None and conv.n and conv.n >= n_min and conv.value < 0.5:
+    if conv.value is not None and conv.n and conv.n >= n_min and conv.value < 0.5:
         out.append(i18n.t("purchase_next_low_conversion", lang, days=W, rate=report.fmt_pct(conv.value)))
-    aov = ch["aov"]
-    if aov.significant and aov.direction == "down":
-        out.append(i18n.t("purchase_next_aov_down", lang, delta=report.fmt_delta(aov, "money", cfg)))
     split = compute.discount_split(ds, cfg)
     if split is not None:
         w, wo = split.iloc[0], split.iloc[1]

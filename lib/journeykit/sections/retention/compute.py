@@ -31,17 +31,18 @@ import math
 
 import ibis
 import pandas as pd
+from ibis import _
 
 from journeykit import facts
 from journeykit.core.periods import Period
-from journeykit.data.query import in_window, trailing_months, ts
+from journeykit.data.query import daily, in_window, trailing_months, ts
 from journeykit.sections import registry
 from journeykit.stats import compare
 
 STABLE_KEYS = registry.get("40_retention").stable_keys
 """The metrics.json keys of this section that are a stable interface (each also with ``_prev``)."""
 
-EXTRA_KEYS = ("mrr_churn", "session_minutes", "inter_purchase_days")
+EXTRA_KEYS = ("dau", "mrr_churn", "session_minutes", "inter_purchase_days")
 """Further metrics.json keys (each also with ``_prev``)."""
 
 OTHER = facts.OTHER
@@ -361,6 +362,46 @@ def inter_purchase(ds, cfg, period: Period) -> dict:
     return out
 
 
+def clusters(ds, cfg, period: Period) -> dict:
+    """The figures per day (or per customer) behind the period-over-period
+    tests of :func:`changes_from`, for the KPIs whose units cluster:
+
+    - ``active_daily``: distinct active customers on each day of the period
+      (active customers per day of the month: compares months of any length);
+    - ``tickets_daily``: tickets opened on each day (``None`` without tickets);
+    - ``session_daily``: per day, ``(minutes summed, sessions)`` of the
+      sessions that started that day (``None`` without sessions);
+    - ``inter_purchase_customers``: per customer, ``(days summed, repeat
+      purchases)`` of the period's repeat purchases (a customer's gaps share
+      her purchase rate).
+    """
+    out: dict = {"active_daily": None, "tickets_daily": None, "session_daily": None,
+                 "inter_purchase_customers": None}
+    a = facts.activity_days(ds)
+    if a is not None:
+        out["active_daily"] = daily(a, "day", period, n=_.customer_id.nunique())["n"].tolist()
+    if ds.has("tickets"):
+        out["tickets_daily"] = daily(ds.table("tickets"), "created_at", period, n=_.count())["n"].tolist()
+    e = facts.customer_events(ds)
+    if e is not None and "session_id" in e.columns:
+        e = e.filter(e.session_id.notnull())
+        dur = e.duration_s.cast("float64").fill_null(0) if "duration_s" in e.columns else ibis.literal(0.0)
+        e = e.mutate(t0=e.occurred_at.epoch_seconds(), t1=e.occurred_at.epoch_seconds() + dur)
+        sess = e.group_by("session_id").aggregate(t0=e.t0.min(), t1=e.t1.max(), start=e.occurred_at.min())
+        sess = sess.mutate(minutes=(sess.t1 - sess.t0) / 60.0)
+        d = daily(sess, "start", period, minutes=_.minutes.sum(), n=_.count())
+        out["session_daily"] = (d["minutes"].tolist(), d["n"].tolist())
+    p = facts.purchases(ds)
+    if p is not None:
+        w = ibis.window(group_by="customer_id", order_by="at")
+        g = p.mutate(prev=p.at.lag().over(w))
+        g = in_window(g.filter(g.prev.notnull()), "at", period.start, period.end)
+        g = g.mutate(days=(g.at.epoch_seconds() - g.prev.epoch_seconds()) / 86400.0)
+        c = g.group_by("customer_id").aggregate(days=g.days.sum(), n=g.count()).execute()
+        out["inter_purchase_customers"] = (c["days"].astype(float).tolist(), c["n"].astype(float).tolist())
+    return out
+
+
 def period_values(ds, cfg, period: Period) -> dict:
     """Every retention KPI of one month, with the counts behind each (for
     the tests of :func:`changes`). Rates are 0–1, ``None`` when their
@@ -377,7 +418,7 @@ def _period_values(ds, cfg, period: Period) -> dict:
     tk, cs = tickets(ds, cfg, period), csat(ds, cfg, period)
     sl, ip = session_length(ds, cfg, period), inter_purchase(ds, cfg, period)
     subs = ds.has("subscriptions")
-    return {
+    return {**clusters(ds, cfg, period),
         "active_customers": active_customers(ds, cfg, period),
         "mau": st["mau"], "dau": st["dau"], "wau": st["wau"],
         "dau_mau": st["dau_mau"], "dau_mau_sd": st["sd"], "dau_mau_n": st["n"],
@@ -411,50 +452,129 @@ def _per100(key: str, tk: int | None, cust: int | None, tk0: int | None, cust0: 
                                test="Poisson rate test (per customer)", n=float(cust), n_prev=float(cust0))
 
 
-def changes_from(v: dict, v0: dict, cfg) -> list[compare.Change]:
+ADVICE = {
+    "month1_retention": {"down": "retention_next_month1"},
+    "churn_rate": {"up": "retention_next_churn"},
+}
+"""Advice for a significant change, shown in the key figures (see
+:data:`journeykit.report.Advice`)."""
+
+
+def changes_from(v: dict, v0: dict, cfg, trend: pd.DataFrame | None = None) -> list[compare.Change]:
     """The period-over-period changes from two :func:`period_values` dicts
-    (this period's and the comparison period's)."""
+    (this period's and the comparison period's), judged
+    (:func:`journeykit.stats.compare.judge`).
+
+    - active customers and MAU are stocks of customers whose size depends
+      on the window (MAU on the month's length): shown, not tested; what
+      they count is tested as **active customers per day** (``dau``:
+      quasi-Poisson on the daily counts, :func:`compare.daily_count`) and
+      as shares of a defined base (month-k retention, churn);
+    - rates of customers counted once (retention, repeat purchase, churn,
+      renewal): two-proportion z-test (:func:`compare.rate`);
+    - stickiness and CSAT, means over customers and tickets: Welch;
+    - tickets per 100 customers: quasi-Poisson on the daily tickets, per
+      active customer (:func:`compare.daily_count` with the customer base as
+      exposure);
+    - session length (sessions within days) and days between purchases
+      (purchases within customers): means with a cluster-robust variance
+      (:func:`compare.clustered_mean`);
+    - MRR churn (a ratio of amounts): no test.
+
+    Without the daily figures (a dict made by hand) the totals-only tests
+    are used: Poisson for tickets, Welch for the means; ``dau`` untested.
+    With ``trend`` (:func:`monthly`), each test is also held to the KPI's
+    month-to-month movement (:func:`compare.month_variance`).
+    """
     n = cfg.definitions.min_sample_size
-    days, days0 = cfg.period.days, cfg.period.previous().days
+    if trend is not None and {"dau_mau", "mau"} <= set(trend.columns):
+        trend = trend.assign(dau=trend["dau_mau"] * trend["mau"])
+    if trend is not None and "tickets_per_100_customers" in trend.columns:
+        # tested per customer and day (see _tickets_change)
+        trend = trend.assign(_tickets_per_customer=trend["tickets_per_100_customers"] / 100)
 
-    def counted(key):
-        if v[key] is None:
-            return compare.value(key, None, None)
-        return compare.count(key, v[key] or 0, days, v0[key] or 0, days0, min_n=n)
+    def hist(col, per_day=False):
+        return compare.history(trend, col, cfg.period, per_day=per_day, cfg=cfg)
 
+    def clustered_mean(key, pair, pair0, m, sd, cnt, hib, cluster):
+        if v.get(pair) is not None and v0.get(pair) is not None:
+            return compare.clustered_mean(key, *v[pair], *v0[pair0], cluster=cluster, min_n=n, higher_is_better=hib,
+                                          history=hist(key))
+        return compare.mean(key, v[m], v[sd], v[cnt], v0[m], v0[sd], v0[cnt], min_n=n, higher_is_better=hib,
+                            history=hist(key))
+
+    if v.get("active_daily") is not None and v0.get("active_daily") is not None:
+        dau = compare.daily_count("dau", v["active_daily"], v0["active_daily"], min_n=n, history=hist("dau"))
+    else:
+        dau = compare.value("dau", v.get("dau"), v0.get("dau"))
     out = [
-        counted("active_customers"), counted("mau"),
+        compare.value("active_customers", v["active_customers"], v0["active_customers"], described="stock"),
+        compare.value("mau", v["mau"], v0["mau"], described="stock"),
+        # the KPI is itself per day: shown as the mean per day it tests
+        dataclasses.replace(dau, value=dau.tested_value, prev=dau.tested_prev, tested=None, basis=None)
+        if dau.kind == "count" else dau,
         compare.mean("dau_mau", v["dau_mau"], v["dau_mau_sd"], v["dau_mau_n"], v0["dau_mau"], v0["dau_mau_sd"],
-                     v0["dau_mau_n"], min_n=n),
-        compare.rate("month1_retention", *v["month1"], *v0["month1"], min_n=n),
-        compare.rate("month3_retention", *v["month3"], *v0["month3"], min_n=n),
-        compare.rate("repeat_purchase_rate", *v["repeat"], *v0["repeat"], min_n=n),
-        compare.rate("churn_rate", *v["churn"], *v0["churn"], min_n=n, higher_is_better=False),
+                     v0["dau_mau_n"], min_n=n, history=hist("dau_mau")),
+        compare.rate("month1_retention", *v["month1"], *v0["month1"], min_n=n, history=hist("month1_retention")),
+        compare.rate("month3_retention", *v["month3"], *v0["month3"], min_n=n, history=hist("month3_retention")),
+        compare.rate("repeat_purchase_rate", *v["repeat"], *v0["repeat"], min_n=n,
+                     history=hist("repeat_purchase_rate")),
+        compare.rate("churn_rate", *v["churn"], *v0["churn"], min_n=n, higher_is_better=False,
+                     history=hist("churn_rate")),
     ]
     if v["renewal_rate"] is not None or v0["renewal_rate"] is not None:
-        out.append(compare.rate("renewal_rate", *v["renewal"], *v0["renewal"], min_n=n))
+        out.append(compare.rate("renewal_rate", *v["renewal"], *v0["renewal"], min_n=n, history=hist("renewal_rate")))
     else:
         out.append(compare.value("renewal_rate", None, None))
     out += [
         compare.value("mrr_churn", v["mrr_churn"], v0["mrr_churn"], higher_is_better=False),
-        _per100("tickets_per_100_customers", v["tickets"], v["ticket_customers"], v0["tickets"],
-                v0["ticket_customers"], n),
-        compare.mean("csat", v["csat"], v["csat_sd"], v["csat_n"], v0["csat"], v0["csat_sd"], v0["csat_n"], min_n=n),
-        compare.mean("session_minutes", v["session_minutes"], v["session_sd"], v["session_n"],
-                     v0["session_minutes"], v0["session_sd"], v0["session_n"], min_n=n, higher_is_better=None),
-        compare.mean("inter_purchase_days", v["inter_purchase_days"], v["inter_purchase_sd"], v["inter_purchase_n"],
-                     v0["inter_purchase_days"], v0["inter_purchase_sd"], v0["inter_purchase_n"], min_n=n,
-                     higher_is_better=False),
+        _tickets_change(v, v0, n, hist("_tickets_per_customer", per_day=True)),
+        compare.mean("csat", v["csat"], v["csat_sd"], v["csat_n"], v0["csat"], v0["csat_sd"], v0["csat_n"], min_n=n,
+                     history=hist("csat")),
+        clustered_mean("session_minutes", "session_daily", "session_daily", "session_minutes", "session_sd",
+                       "session_n", None, "day"),
+        clustered_mean("inter_purchase_days", "inter_purchase_customers", "inter_purchase_customers",
+                       "inter_purchase_days", "inter_purchase_sd", "inter_purchase_n", False, "customer"),
     ]
-    return out
+    return compare.judge(out, cfg)
+
+
+def _tickets_change(v: dict, v0: dict, min_n: int, history=None) -> compare.Change:
+    """Tickets per 100 active customers (per month, as shown), tested per
+    customer and day: quasi-Poisson on the daily tickets with the customer
+    base as exposure; without daily figures, :func:`_per100`."""
+    key = "tickets_per_100_customers"
+    tk, cust, tk0, cust0 = v["tickets"], v["ticket_customers"], v0["tickets"], v0["ticket_customers"]
+    if v.get("tickets_daily") is None or v0.get("tickets_daily") is None or tk is None or not cust \
+            or tk0 is None or not cust0:
+        return _per100(key, tk, cust, tk0, cust0, min_n)
+    c = compare.daily_count(key, v["tickets_daily"], v0["tickets_daily"], min_n=min_n, higher_is_better=False,
+                            exposure=float(cust), exposure_prev=float(cust0),
+                            shown=(100 * tk / cust, 100 * tk0 / cust0), history=history)
+    # shown and tested per 100 customers: per month as shown, per day as tested
+    return dataclasses.replace(c, tested=tuple(None if x is None else 100 * x for x in c.tested))
 
 
 def changes(ds, cfg) -> list[compare.Change]:
     """Every retention KPI, this period against the comparison period, with
-    its test (counts: Poisson rate per day; rates: two-proportion z-test;
-    means: Welch; tickets per 100 customers: Poisson rate per customer; MRR
-    churn: untested ratio of totals)."""
-    return changes_from(period_values(ds, cfg, cfg.period), period_values(ds, cfg, cfg.period.previous()), cfg)
+    its test (see :func:`changes_from`); with 13+ months of activity data
+    each KPI carries its value a year before."""
+    chs = changes_from(period_values(ds, cfg, cfg.period), period_values(ds, cfg, cfg.period.previous()), cfg,
+                       monthly(ds, cfg))
+    if not has_last_year(ds, cfg):
+        return chs
+    y = period_values(ds, cfg, cfg.period.shift(-12))
+    last = {c.key: y.get(c.key) for c in chs}
+    if y.get("active_daily"):
+        last["dau"] = sum(y["active_daily"]) / len(y["active_daily"])
+    return compare.with_last_year(chs, last)
+
+
+def has_last_year(ds, cfg) -> bool:
+    """Whether the activity data reaches back to the same month a year
+    before the period (13 months or more): the key figures then show it."""
+    first = trend_start(ds)
+    return first is not None and first <= cfg.period.shift(-12).start
 
 
 def metrics(ds, cfg, chs: list[compare.Change] | None = None) -> dict:
@@ -752,7 +872,7 @@ def tickets_by_category(ds, cfg) -> pd.DataFrame | None:
 __all__ = [
     "STABLE_KEYS", "EXTRA_KEYS", "OTHER", "UNKNOWN", "trend_start", "trend_months", "orders_from_events",
     "active_customers", "mau", "stickiness", "month_k_retention", "repeat_purchase", "churn_flags", "churn",
-    "renewals", "mrr_churn", "tickets", "csat", "session_length", "inter_purchase", "period_values", "changes_from",
+    "renewals", "mrr_churn", "tickets", "csat", "session_length", "inter_purchase", "clusters", "period_values", "ADVICE", "has_last_year", "changes_from",
     "changes", "metrics", "monthly", "cohort_matrix", "lifecycle", "feature_usage", "churn_by",
     "subscription_periods", "tickets_by_category",
 ]

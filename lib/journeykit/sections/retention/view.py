@@ -18,7 +18,7 @@ from journeykit.core import i18n
 from journeykit.report import plots
 from journeykit.sections.retention import compute
 
-KINDS = {"active_customers": "int", "mau": "int", "dau_mau": "pct", "month1_retention": "pct",
+KINDS = {"active_customers": "int", "mau": "int", "dau": "num", "dau_mau": "pct", "month1_retention": "pct",
          "month3_retention": "pct", "repeat_purchase_rate": "pct", "churn_rate": "pct", "renewal_rate": "pct",
          "mrr_churn": "pct", "tickets_per_100_customers": "num", "csat": "num", "session_minutes": "num",
          "inter_purchase_days": "num"}
@@ -224,25 +224,20 @@ def insights(ds, cfg) -> list[str]:
 def pointers(chs, churn_groups: pd.DataFrame | None, ticket_groups: pd.DataFrame | None, cfg) -> list[str]:
     """Generated pointers, most urgent first:
 
-    1. month-1 retention fell significantly → the newest customers' first weeks;
-    2. churn rose significantly → the segment and prediction sections;
-    3. the acquisition channel (not "other") whose churn rate is highest and at
+    1. the acquisition channel (not "other") whose churn rate is highest and at
        least 1.25 × the overall rate;
-    4. the ticket category (not "other") with the lowest CSAT, when it is below
+    2. the ticket category (not "other") with the lowest CSAT, when it is below
        4.0 on at least ``min_sample_size`` responses.
+
+    The pointers that follow a significant change (month-1 retention fell,
+    churn rose) are in the key figures (:data:`.compute.ADVICE`), so they
+    agree with the report's verdicts; ``chs`` is kept for callers.
 
     A default sentence when none applies. ``churn_groups`` and
     ``ticket_groups`` are :func:`.compute.churn_by` and
     :func:`.compute.tickets_by_category` (``None`` when not available)."""
     lang = cfg.language
-    by = {c.key: c for c in chs}
     out = []
-    m1 = by.get("month1_retention")
-    if m1 is not None and m1.significant and m1.direction == "down":
-        out.append(i18n.t("retention_next_month1", lang, prev=report.fmt_pct(m1.prev), value=report.fmt_pct(m1.value)))
-    ch = by.get("churn_rate")
-    if ch is not None and ch.significant and ch.direction == "up":
-        out.append(i18n.t("retention_next_churn", lang, prev=report.fmt_pct(ch.prev), value=report.fmt_pct(ch.value)))
     named = (compute.OTHER, compute.UNKNOWN)
     if churn_groups is not None and not churn_groups.empty and churn_groups["base"].sum():
         overall = churn_groups["churned"].sum() / churn_groups["base"].sum()

@@ -5,7 +5,6 @@ log-rank comparison in words — built from :mod:`.survival`."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from journeykit import report

@@ -32,8 +32,14 @@ STABLE_KEYS = registry.get("60_segmentation").stable_keys
 """The section's stable ``metrics.json`` keys (each also with ``_prev``)."""
 
 
+ADVICE = {"unhealthy_share": {"up": "health_next_unhealthy_up"}}
+"""Advice for a significant change, shown in the key figures (see
+:data:`journeykit.report.Advice`)."""
+
+
 def changes(ds, cfg) -> list[compare.Change]:
-    """This period end against the comparison period end:
+    """This period end against the comparison period end, judged
+    (:func:`journeykit.stats.compare.judge`):
 
     - ``rfm_customers``: buyers in the RFM window (stock; no test);
     - ``live_customers``: customers not churned (stock; no test);
@@ -56,14 +62,14 @@ def changes(ds, cfg) -> list[compare.Change]:
     sc, sc0 = segments.segment_counts(ds, cfg), segments.segment_counts(ds, cfg, prev_end)
     if sc is not None:
         n, n0 = sum(sc.values()), sum(sc0.values())
-        out.append(compare.value("rfm_customers", n, n0))
+        out.append(compare.value("rfm_customers", n, n0, described="stock"))
         out.append(compare.rate("champions_share", sc.get("champions", 0), n, sc0.get("champions", 0), n0, min_n=min_n))
         risk = sc.get("at_risk", 0) + sc.get("cant_lose", 0)
         risk0 = sc0.get("at_risk", 0) + sc0.get("cant_lose", 0)
         out.append(compare.rate("at_risk_share", risk, n, risk0, n0, min_n=min_n, higher_is_better=False))
     lc, lc0 = lifecycle.lifecycle_counts(ds, cfg), lifecycle.lifecycle_counts(ds, cfg, prev_end)
     out.append(compare.value("live_customers", sum(v for k, v in lc.items() if k != "churned"),
-                             sum(v for k, v in lc0.items() if k != "churned")))
+                             sum(v for k, v in lc0.items() if k != "churned"), described="stock"))
     hb, hb0 = health.band_counts(ds, cfg), health.band_counts(ds, cfg, prev_end)
     n, n0 = sum(hb.values()), sum(hb0.values())
     if n or n0:
@@ -73,6 +79,34 @@ def changes(ds, cfg) -> list[compare.Change]:
     t10, t10_0 = segments.top10pct_revenue_share(ds, cfg), segments.top10pct_revenue_share(ds, cfg, prev_end)
     if t10 is not None or t10_0 is not None:
         out.append(compare.value("top10pct_revenue_share", t10, t10_0, higher_is_better=None))
+    last = values_at(ds, cfg, cfg.period.shift(-12).end) if has_last_year(ds, cfg) else None
+    return compare.with_last_year(compare.judge(out, cfg), last)
+
+
+def has_last_year(ds, cfg) -> bool:
+    """Whether the orders reach back to the same month a year before the
+    period (13 months or more): the key figures then show it."""
+    first = ds.first_date("orders")
+    return first is not None and first <= cfg.period.shift(-12).start
+
+
+def values_at(ds, cfg, end) -> dict[str, float | None]:
+    """The KPIs of :func:`changes` at the period end ``end`` (a date), from
+    the data before it: the same-month-last-year column of the key figures."""
+    out: dict[str, float | None] = {}
+    sc = segments.segment_counts(ds, cfg, end)
+    if sc is not None:
+        n = sum(sc.values())
+        out["rfm_customers"] = float(n)
+        out["champions_share"] = compare.safe_div(sc.get("champions", 0), n)
+        out["at_risk_share"] = compare.safe_div(sc.get("at_risk", 0) + sc.get("cant_lose", 0), n)
+    lc = lifecycle.lifecycle_counts(ds, cfg, end)
+    out["live_customers"] = float(sum(v for k, v in lc.items() if k != "churned"))
+    hb = health.band_counts(ds, cfg, end)
+    n = sum(hb.values())
+    out["healthy_share"] = compare.safe_div(hb["healthy"], n)
+    out["unhealthy_share"] = compare.safe_div(hb["unhealthy"], n)
+    out["top10pct_revenue_share"] = segments.top10pct_revenue_share(ds, cfg, end)
     return out
 
 
@@ -107,4 +141,4 @@ def metrics(ds, cfg) -> dict[str, Any]:
         "health_validation": health.validation(ds, cfg)}
 
 
-__all__ = ["STABLE_KEYS", "changes", "metrics"]
+__all__ = ["STABLE_KEYS", "ADVICE", "changes", "has_last_year", "values_at", "metrics"]

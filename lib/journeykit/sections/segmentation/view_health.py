@@ -474,9 +474,7 @@ def playbook_note(cfg, exported: list):
 def next_steps(ds, cfg, changes) -> list[str]:
     """"What to look at next", most urgent first. Rules (each independent):
 
-    1. the Unhealthy share rose significantly (``changes``: the section's
-       :func:`~journeykit.sections.segmentation.compute.changes`), or
-       (otherwise) is at least 15% of the scored customers (with
+    1. the Unhealthy share is at least 15% of the scored customers (with
        ``min_sample_size`` scored) — the outreach advice only when the score
        has not failed its check against later churn
        (:func:`journeykit.sections.segmentation.health.validation`); when it
@@ -486,17 +484,16 @@ def next_steps(ds, cfg, changes) -> list[str]:
        have no paid order yet;
     4. the top 10% of buyers bring at least half of the revenue.
 
-    One sentence that nothing stands out when none fires.
+    One sentence that nothing stands out when none fires. A significant rise
+    of the Unhealthy share has its advice in the key figures
+    (:data:`journeykit.sections.segmentation.compute.ADVICE`), so it agrees
+    with the report's verdicts; ``changes`` is kept for callers.
     """
     lang = cfg.language
     n_min = int(cfg.definitions.min_sample_size)
-    ch = {c.key: c for c in changes}
     out: list[str] = []
     h = _scored(H.health(ds, cfg))
-    un = ch.get("unhealthy_share")
-    if un is not None and un.significant and un.direction == "up":
-        out.append(i18n.t("health_next_unhealthy_up", lang, delta=report.fmt_delta(un, "pct", cfg)))
-    elif len(h) >= n_min:
+    if len(h) >= n_min:
         k = int((h["band"] == "unhealthy").sum())
         if k / len(h) >= 0.15:
             v = H.validation(ds, cfg)

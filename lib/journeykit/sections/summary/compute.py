@@ -4,7 +4,7 @@ Nothing here recomputes a KPI. The summary reads what the sections recorded
 (:func:`journeykit.report.run_results`: their metrics, the period-over-period
 tests they showed, and the trends they charted) and arranges it: the
 scorecard of the KPIs each section declares in the registry, the journey
-from impressions to promoters, the largest significant movements, health
+from impressions to promoters, the significant movements by business impact, health
 and lifecycle shifts, the top playbook actions, the churn outlook and the
 data caveats. This module returns data; :mod:`.view` words and draws it.
 """
@@ -25,10 +25,11 @@ missing, not available or did not record it is left out."""
 
 
 def _change_from_record(rec: dict) -> compare.Change:
-    """Rebuild the :class:`compare.Change` a section recorded (no recomputation)."""
-    return compare.Change(rec["key"], rec.get("value"), rec.get("prev"), rec.get("kind") or "value",
-                          rec.get("p_value"), rec.get("test"), rec.get("verdict") != "too_little_data",
-                          rec.get("higher_is_better", True))
+    """Rebuild the :class:`compare.Change` a section recorded, verdict
+    included (no recomputation; :func:`journeykit.report.results.change_from_record`)."""
+    from journeykit.report.results import change_from_record
+
+    return change_from_record(rec)
 
 
 @dataclass
@@ -60,10 +61,23 @@ def scorecard(sections: dict, cfg: RunConfig | None = None) -> list[Row]:
     return rows
 
 
+def impact_rank(rec: dict, ch: compare.Change) -> tuple:
+    """The sort key of a significant change by business impact: changes
+    in money first (revenue, order value: ``|Δ| × base`` in the client's
+    currency), then the others by the customers, sessions or events they
+    move (``|Δ| × base``, :func:`journeykit.stats.compare.impact`); the
+    larger first."""
+    money = (rec.get("kind") == "money")
+    return (0 if money else 1, -(compare.impact(ch) or 0.0))
+
+
 def significant_changes(sections: dict, limit: int = 6) -> list[tuple[str, dict, compare.Change]]:
-    """The largest significant movements across all sections, as
-    ``(section, recorded change, Change)``: smallest p-value first, one KPI
-    reported by two sections (visits, sessions) once, at most ``limit``."""
+    """The significant movements across all sections, as ``(section,
+    recorded change, Change)``, ranked by business impact
+    (:func:`impact_rank`; not by p-value: a tiny p-value on a huge sample
+    says nothing of size), one KPI reported by two sections (visits,
+    sessions) once, at most ``limit``. The verdicts are the report's (the
+    runner judged every section's tests together)."""
     found = []
     for name, sec in sections.items():
         if sec.get("status") != "ok":
@@ -71,7 +85,7 @@ def significant_changes(sections: dict, limit: int = 6) -> list[tuple[str, dict,
         for rec in sec.get("changes") or []:
             ch = _change_from_record(rec)
             if ch.significant:
-                found.append((ch.p_value, name, rec, ch))
+                found.append((impact_rank(rec, ch), name, rec, ch))
     found.sort(key=lambda t: (t[0], t[1], t[2]["key"]))
     seen, top = set(), []
     for _, name, rec, ch in found:
@@ -233,5 +247,5 @@ def metrics(sections: dict, cfg: RunConfig) -> dict:
             "significant_down": sum(r.change.direction == "down" for r in sig)}
 
 
-__all__ = ["HEADLINES", "Row", "scorecard", "significant_changes", "journey", "health_shifts", "actions",
+__all__ = ["HEADLINES", "Row", "scorecard", "impact_rank", "significant_changes", "journey", "health_shifts", "actions",
            "churn_outlook", "caveat_facts", "previous_report", "since_last_report", "metrics"]

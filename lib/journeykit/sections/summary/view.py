@@ -156,7 +156,7 @@ class Scorecard:
 
 
 def what_changed(sections: dict, cfg: RunConfig, limit: int = 6) -> list[str]:
-    """Sentences for the largest significant movements across all sections
+    """Sentences for the significant movements across all sections, largest business impact first
     (:func:`~journeykit.sections.summary.compute.significant_changes`), in the client's language."""
     top = compute.significant_changes(sections, limit)
     if not top:
