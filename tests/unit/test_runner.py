@@ -131,7 +131,8 @@ def test_run_records_each_section_status(first_run):
     }
     assert doc["sections"]["10_na"]["needs"] == ["surveys", "tickets"]
     assert sorted(p.name for p in target.iterdir()) == [
-        "00_ok.html", "10_na.html", "20_flag.html", "index.html", "metrics.json", "notebooks", "run.log"]   # pdf: false
+        "00_ok.html", "10_na.html", "20_flag.html", "index.html", "metrics.json", "notebooks", "run.json",
+        "run.log"]   # pdf: false
     assert sorted(p.name for p in (target / "notebooks").iterdir()) == ["00_ok.ipynb", "10_na.ipynb", "20_flag.ipynb"]
     # the executed notebook got the run's parameters
     executed = nbformat.read(target / "notebooks" / "00_ok.ipynb", as_version=4)

@@ -122,6 +122,10 @@ TEXT: dict[str, dict[str, str]] = {
     "repair_unknown_customers_why": {
         "en": "their activity is real; they are added with signup = first activity (customer exports usually lag)",
         "ko": "실제 활동이 있는 고객이므로 첫 활동일을 가입일로 하여 추가 (고객 명단은 대개 늦게 갱신됨)"},
+    "repair_masked_personal_data": {"en": "masked personal data in {detail}", "ko": "{detail}의 개인정보 가림"},
+    "repair_masked_personal_data_why": {
+        "en": "e-mail addresses, phone numbers and URL query strings in names are never shown",
+        "ko": "이름에 들어 있는 이메일 주소, 전화번호, URL 쿼리 문자열은 표시하지 않습니다"},
     "repair_empty_table": {"en": "header-only file", "ko": "헤더만 있는 파일"},
     "repair_empty_table_why": {"en": "no rows: the table is treated as not supplied",
                                "ko": "행이 없어 미제공 테이블로 처리"},

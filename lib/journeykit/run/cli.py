@@ -1,9 +1,12 @@
 """The ``journeykit`` command.
 
 Exit codes: 0 everything succeeded (or was already up to date); 1 a report
-was produced but a section failed, another run of the same client and
-period holds its lock, or (``batch``) a client failed; 2 the configuration
-or the data is wrong (the message says what to fix); 3 a bug in journeykit.
+was produced but a section failed or its PDF could not be made, another
+run of the same client and period holds its lock, or (``batch``) a client
+failed; 2 the configuration, the data or the machine (disk full, a folder
+not writable, a name too long) is wrong (the message says what to fix);
+3 a bug in journeykit; 128 + the signal's number when stopped by SIGINT
+(130), SIGTERM (143) or SIGHUP (129).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 
 EXIT_CODES = """exit codes:
   0  success (or the report was already up to date)
-  1  a section or a client failed, or another run of the same client and period is going on
-  2  the configuration or the data is wrong: the message says what to fix
-  3  a bug in journeykit (please report it with the traceback)"""
+  1  a section or a client failed, the PDF could not be made, or another run of the same client and period
+     is going on
+  2  the configuration, the data or the machine (disk full, folder not writable, name too long) is wrong:
+     the message says what to fix
+  3  a bug in journeykit (please report it with the traceback)
+  130, 143  stopped by Ctrl-C (SIGINT) or SIGTERM: nothing was published, the previous report is untouched"""
 
 
 def _root(args) -> Path:
@@ -91,6 +97,10 @@ def cmd_run(args) -> int:
     where = result.report_dir
     if result.ok:
         print(f"report: {where}/index.html")
+        if result.pdf_missing:
+            for w in result.warnings:
+                _err(w)
+            return EXIT_FAILED
         return EXIT_OK
     if result.published:
         print(f"report with failed sections: {where}/index.html", file=sys.stderr)
@@ -151,7 +161,10 @@ def _outcome(result, bug: str | None) -> tuple[str, str, int]:
         return "up to date", str(result.report_dir), EXIT_OK
     if result.ok:
         n_na = sum(s.status == "not_available" for s in result.sections)
-        return "ok", f"{len(result.sections)} sections" + (f", {n_na} not available" if n_na else ""), EXIT_OK
+        detail = f"{len(result.sections)} sections" + (f", {n_na} not available" if n_na else "")
+        if result.pdf_missing:
+            return "ok without PDF", detail + ": no Chromium (make sysdeps), HTML only", EXIT_FAILED
+        return "ok", detail, EXIT_OK
     failed = [f"{s.name} ({s.error})" for s in result.sections if s.status == "failed"]
     return "failed", "failed: " + "; ".join(failed), EXIT_FAILED
 
@@ -406,15 +419,34 @@ def main(argv: list[str] | None = None) -> int:
     except JourneykitError as e:
         _err(e.render())
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
-    except Exception as e:  # a bug: say so plainly, keep the traceback for the log
-        import traceback
+    except KeyboardInterrupt as e:
+        import signal
 
-        _err(f"journeykit {__version__} hit an internal error: {type(e).__name__}: {e}")
-        traceback.print_exc(file=sys.stderr)
-        return EXIT_BUG
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # one line, however many more arrive
+            signal.signal(s, signal.SIG_IGN)
+        name = getattr(e, "name", "SIGINT")
+        _err(f"interrupted ({name}): the run was stopped and its sections killed; "
+             "nothing was published, the previous report is untouched")
+        return getattr(e, "exit_code", 130)
+    except OSError as e:
+        from journeykit.core.errors import operational
+
+        err = operational(e, f"journeykit {args.command}")
+        if err is None:
+            return _bug(e)
+        _err(err.render())
+        return EXIT_INPUT
+    except Exception as e:  # a bug: say so plainly, keep the traceback for the log
+        return _bug(e)
+
+
+def _bug(e: BaseException) -> int:
+    """Report a bug: one line, then the traceback (for the log and the issue)."""
+    import traceback
+
+    _err(f"journeykit {__version__} hit an internal error: {type(e).__name__}: {e}")
+    traceback.print_exception(e, file=sys.stderr)
+    return EXIT_BUG
 
 
 if __name__ == "__main__":

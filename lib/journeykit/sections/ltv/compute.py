@@ -670,7 +670,8 @@ def metrics(ds, cfg) -> dict:
       ``null`` when amounts are unknown.
 
     Also (not stable): ``customers``, ``p_alive_mean``,
-    ``expected_purchases_mean``, ``fit_seconds``, ``triples``.
+    ``expected_purchases_mean``, ``triples``. How long the fits took is in
+    :func:`timings` (run.json: it differs from run to run).
     """
     d = cfg.definitions
     out: dict = {}
@@ -691,10 +692,15 @@ def metrics(ds, cfg) -> dict:
             f"customers{suffix}": h["customers"], f"p_alive_mean{suffix}": h["p_alive_mean"],
             f"expected_purchases_mean{suffix}": h["expected_purchases_mean"],
         }
-    a = analyse(ds, cfg)
-    out["fit_seconds"] = round(a.fit_seconds, 3)
-    out["triples"] = a.n_triples
+    out["triples"] = analyse(ds, cfg).n_triples
     return out
+
+
+def timings(ds, cfg) -> dict:
+    """``fit_seconds``: the seconds the period's model fits took (every
+    model, with its retry), for run.json (:func:`journeykit.report.record`'s
+    ``timings``)."""
+    return {"fit_seconds": round(analyse(ds, cfg).fit_seconds, 3)}
 
 
 def findings(ds, cfg) -> list[dict]:
@@ -756,4 +762,4 @@ __all__ = ["STABLE_KEYS", "KINDS", "MODELS", "UNIT_DAYS", "PENALIZER", "MIN_REPE
            "analyse", "previous", "by_segment", "by_channel", "by_cohort", "clv_quantiles", "has_acquisition",
            "customers_derived", "has_cac", "cac_window", "acquisition_costs", "payback_curve", "ltv_cac",
            "ranked_channels", "top_customers", "at_risk_customers", "write_exports", "monthly", "headline", "changes",
-           "metrics", "findings"]
+           "metrics", "timings", "findings"]
