@@ -38,8 +38,10 @@ PHONE = (r"\+[0-9]{1,3}[ .-]?\(?[0-9]{1,4}\)?(?:(?:[ .-]?[0-9]{3,4}){2}|(?:[ .-]
          r"|\b01[016789][0-9]{7,8}\b"                                                           # 01012345678
          r"|\(?\b[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}\b")                                      # (415) 555-0100
 """A phone number, Korean or international."""
-PATTERNS: tuple[tuple[str, str], ...] = ((QUERY, ""), (EMAIL, "[email]"), (PHONE, "[phone]"))
-"""(pattern, replacement), applied in this order."""
+PATTERNS: tuple[tuple[str, str], ...] = ((EMAIL, "[email]"), (PHONE, "[phone]"), (QUERY, ""))
+"""(pattern, replacement), applied in this order: addresses and numbers
+first (a phone number may hold spaces, where a query string ends), then
+the query strings."""
 REMOVED = "[removed]"
 """What is left of a text that held nothing but a query string."""
 HINT = r"[?@+]|%40|[0-9]{3}[ .)-]|[0-9]{7}"

@@ -12,6 +12,7 @@ not writable, a name too long) is wrong (the message says what to fix);
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -77,8 +78,35 @@ def _run_one(args, client: str, period: str):
                       log_format=args.log_format)
 
 
+def _save_result(result, path: str) -> None:
+    """``batch --jobs N``: a client's run hands its :class:`RunResult` to the batch as JSON."""
+    import dataclasses
+    import json
+
+    data = dataclasses.asdict(result)
+    for s in data["sections"]:
+        s["body_html"] = ""
+    data["report_dir"] = str(result.report_dir) if result.report_dir else None
+    Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _load_result(path: Path):
+    import json
+
+    from journeykit.report.results import SectionResult
+    from journeykit.run.runner import RunResult
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["sections"] = [SectionResult(**s) for s in data["sections"]]
+    data["plan"] = [tuple(x) for x in data["plan"]]
+    data["report_dir"] = Path(data["report_dir"]) if data["report_dir"] else None
+    return RunResult(**data)
+
+
 def cmd_run(args) -> int:
     result = _run_one(args, args.client, args.period)
+    if getattr(args, "result_json", None):
+        _save_result(result, args.result_json)
     if result.busy:
         _err(result.error)
         return EXIT_FAILED
@@ -184,11 +212,7 @@ def cmd_batch(args) -> int:
                   "(name clients with --clients, or add the key to their client files)")
             return EXIT_OK
     if args.jobs > 1 and len(clients) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as pool:
-            outcomes = list(pool.map(_batch_one, [args] * len(clients), clients, [period] * len(clients)))
+        outcomes = _batch_parallel(args, clients, period)
     else:
         outcomes = [_batch_one(args, c, period) for c in clients]
     codes = []
@@ -202,6 +226,72 @@ def cmd_batch(args) -> int:
     if EXIT_INPUT in codes:
         return EXIT_INPUT
     return EXIT_FAILED if EXIT_FAILED in codes else EXIT_OK
+
+
+def _batch_parallel(args, clients: list[str], period: str | None) -> list:
+    """``batch --jobs N`` over several clients: each client's run is a
+    ``journeykit run`` process of its own session, N at once, handing back
+    its result as JSON. A stop signal to the batch (Ctrl-C, SIGTERM) is
+    passed on to the running clients as SIGTERM: each stops its sections
+    and cleans up, then the batch stops."""
+    import os
+    import signal
+    import subprocess
+    import tempfile
+
+    from journeykit.core import config
+    from journeykit.core.periods import Period
+    from journeykit.run.runner import RunResult, stop_on_signals
+
+    root = _root(args)
+    todo, running, outcomes = list(clients), {}, {}
+    with tempfile.TemporaryDirectory(prefix="jk-batch-") as tmp, stop_on_signals():
+        try:
+            while todo or running:
+                while todo and len(running) < args.jobs:
+                    client = todo.pop(0)
+                    t0 = time.perf_counter()
+                    try:
+                        p = period
+                        if p is None:
+                            tz = config.load(client, Period.last_complete(), root=root).timezone
+                            p = str(Period.last_complete(timezone=tz))
+                    except JourneykitError as e:
+                        outcomes[client] = (client, period or "?", RunResult(client=client, period=period or "?",
+                                                                             error=e.render()), None, 0.0)
+                        continue
+                    out = Path(tmp) / f"{client}.json"
+                    cmd = [sys.executable, "-m", "journeykit", "--root", str(root), "run", "--client", client,
+                           "--period", p, "--jobs", str(args.jobs), "--log-format", args.log_format,
+                           "--result-json", str(out)]
+                    cmd += [x for kv in (args.set or []) for x in ("--set", kv)]
+                    cmd += ["--no-pdf"] * bool(args.no_pdf) + ["--force"] * bool(args.force) + \
+                        ["--dry-run"] * bool(args.dry_run)
+                    running[client] = (subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL),
+                                       p, out, t0)
+                for client, (proc, p, out, t0) in list(running.items()):
+                    if proc.poll() is None:
+                        continue
+                    del running[client]
+                    secs = time.perf_counter() - t0
+                    if out.exists():
+                        outcomes[client] = (client, p, _load_result(out), None, secs)
+                    else:
+                        outcomes[client] = (client, p, None, f"its run exited {proc.returncode} without a result "
+                                                             "(see its messages above)", secs)
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            for proc, *_ in running.values():
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGTERM)   # each run stops its sections and cleans up
+            for proc, *_ in running.values():
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(OSError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    return [outcomes[c] for c in clients]
 
 
 def _scheduled(root: Path, client: str) -> bool:
@@ -366,6 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     period_arg(sp, True, "")
     sp.add_argument("--sections", nargs="+", metavar="PREFIX",
                     help="only these sections, by number prefix (e.g. 00 40); merged into the published report")
+    sp.add_argument("--result-json", metavar="FILE", help=argparse.SUPPRESS)   # batch --jobs: the run's result
     run_options(sp)
     sp.set_defaults(func=cmd_run)
 
