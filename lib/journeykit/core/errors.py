@@ -7,6 +7,7 @@ bug in journeykit.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Sequence
 
 
@@ -46,15 +47,22 @@ _OS_FIXES = {
 }
 
 
-def operational(e: OSError, doing: str) -> "OperationalError | None":
-    """The :class:`OperationalError` for an ``OSError`` a user can fix (full
+def operational(e: BaseException, doing: str) -> "OperationalError | None":
+    """The :class:`OperationalError` for a failure a user can fix (full
     disk, read-only or forbidden folder, name too long), or ``None`` for any
-    other (a bug). ``doing`` says what journeykit was doing."""
-    known = _OS_FIXES.get(e.errno or -1)
-    if known is None:
+    other (a bug). ``e`` is an ``OSError``, or an engine's error whose text
+    carries the system's message (DuckDB: ``Could not write file …: No space
+    left on device``). ``doing`` says what journeykit was doing."""
+    code = e.errno if isinstance(e, OSError) else None
+    if code not in _OS_FIXES:
+        text = str(e)
+        code = next((c for c in _OS_FIXES if os.strerror(c) in text), None)
+    if code is None:
         return None
-    what, fix = known
+    what, fix = _OS_FIXES[code]
     where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+    if not where and not isinstance(e, OSError):
+        where = f" ({str(e).strip().splitlines()[0][:200]})"
     return OperationalError(f"{doing}: {what}{where}", fix=fix)
 
 

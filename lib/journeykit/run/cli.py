@@ -519,16 +519,14 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"interrupted ({name}): the run was stopped and its sections killed; "
              "nothing was published, the previous report is untouched")
         return getattr(e, "exit_code", 130)
-    except OSError as e:
+    except Exception as e:  # a full disk, a read-only folder … is the machine's; anything else a bug
         from journeykit.core.errors import operational
 
         err = operational(e, f"journeykit {args.command}")
         if err is None:
-            return _bug(e)
+            return _bug(e)  # say so plainly, keep the traceback for the log
         _err(err.render())
         return EXIT_INPUT
-    except Exception as e:  # a bug: say so plainly, keep the traceback for the log
-        return _bug(e)
 
 
 def _bug(e: BaseException) -> int:

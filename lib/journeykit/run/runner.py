@@ -699,7 +699,7 @@ def preflight(cfg: RunConfig) -> list[str]:
     return warnings
 
 
-def _operational(e: OSError, doing: str) -> JourneykitError | None:
+def _operational(e: BaseException, doing: str) -> JourneykitError | None:
     from journeykit.core.errors import operational
 
     return operational(e, doing)
@@ -831,14 +831,14 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
             coverage = check_coverage(cfg, load_report)
             if not dry_run:
                 result.warnings += preflight(cfg)
-        except OSError as e:
-            err = _operational(e, f"cannot prepare client '{client}''s data")
+        except JourneykitError as e:
+            result.error = e.render()
+            return result
+        except Exception as e:  # a full disk or a read-only folder (OSError, or DuckDB's error saying so)
+            err = _operational(e, f"cannot prepare the data of client '{client}'")
             if err is None:
                 raise
             result.error = err.render()
-            return result
-        except JourneykitError as e:
-            result.error = e.render()
             return result
         for w in result.warnings:
             say(f"{client} {cfg.period}: warning: {w}")
@@ -915,7 +915,7 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
         if isinstance(e, JourneykitError):
             result.error = e.render()
             return result
-        if isinstance(e, OSError) and (err := _operational(e, f"cannot write the report of {client} {cfg.period}")):
+        if isinstance(e, Exception) and (err := _operational(e, f"cannot write the report of {client} {cfg.period}")):
             result.error = err.render()
             return result
         raise
