@@ -298,7 +298,7 @@ def test_a_killed_run_takes_its_workers_along_and_the_next_run_cleans_up(project
     assert "an earlier run was stopped: removed .tmp-2026-10-" in capsys.readouterr().err
     assert not list(target.parent.glob(".tmp-*"))                         # … the next run removes
     assert not (run_dirs() - dirs)
-    assert json.loads((target / "metrics.json").read_text())["sections"]["10_b"]["metrics"] == {"orders": 2}
+    assert json.loads((target / "metrics.json").read_text())["sections"]["10_b"]["metrics"] == {"orders": 3}
 
 
 def test_a_publish_cut_in_two_is_repaired_by_the_next_run(project):
@@ -338,14 +338,15 @@ def test_a_section_over_its_time_limit_is_stopped_failed_and_the_run_goes_on(tmp
     root = make_project(tmp_path, {**quick("00_a", "20_c"), **slow("10_stuck", seconds=600)})
     mark = uuid.uuid4().hex
     t0 = time.monotonic()
-    proc = start(root, "--jobs", "2", "--set", "report.section_timeout_minutes=0.1", mark=mark)   # 6 s
-    _, err = proc.communicate(timeout=120)
-    assert time.monotonic() - t0 < 90
+    # 30 s: the quick sections finish well within it, even on a loaded machine
+    proc = start(root, "--jobs", "2", "--set", "report.section_timeout_minutes=0.5", mark=mark)
+    _, err = proc.communicate(timeout=180)
+    assert time.monotonic() - t0 < 150
     assert proc.returncode == 1, err                     # a section failed; the others were rendered
     out = root / "reports" / "acme" / PERIOD             # the first report of the period: published
     doc = json.loads((out / "metrics.json").read_text())
     stuck = doc["sections"]["10_stuck"]
-    assert stuck["status"] == "failed" and stuck["error"].startswith("timed out: stopped after 0.1 minutes")
+    assert stuck["status"] == "failed" and stuck["error"].startswith("timed out: stopped after 0.5 minutes")
     assert doc["sections"]["00_a"]["status"] == doc["sections"]["20_c"]["status"] == "ok"
     ran = json.loads((out / "run.json").read_text())
     assert ran["sections"]["10_stuck"]["timed_out"] is True
@@ -399,7 +400,7 @@ def test_validate_during_a_run_never_pulls_the_data_from_under_it(tmp_path, caps
     assert proc.returncode == 0, err
     doc = json.loads((root / "reports" / "acme" / PERIOD / "metrics.json").read_text())
     for name in ("10_a", "20_b"):
-        assert doc["sections"][name]["metrics"] == {"orders": 2, "again": 2, "customers": 2}
+        assert doc["sections"][name]["metrics"] == {"orders": 3, "again": 3, "customers": 2}
     # once the run is over, its entry is no longer held: the next validate removes it
     assert cli.main(["--root", str(root), "validate", "--client", "acme"]) == 0
     assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
@@ -416,7 +417,7 @@ def test_an_entry_in_use_is_never_swept_and_a_free_one_is(tmp_path):
         first = ds.path
         newer = loader.entry(cfg, refresh=True)           # validate's rebuild, while ds is open
         assert first.exists() and newer != first
-        assert ds.table("orders").count().execute() == 2
+        assert ds.table("orders").count().execute() == 3
         assert loader.sweep(first.parent, keep={newer}) == []
     assert loader.sweep(first.parent, keep={newer}) == [first]          # closed: nobody holds it
     assert loader.cached(cfg) == newer
@@ -494,7 +495,7 @@ def test_a_disk_that_fills_while_the_cache_is_built_is_a_message_not_a_bug(tmp_p
         code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", PERIOD])
         err = capsys.readouterr().err
         assert code == 2, err
-        assert "cannot prepare the data of client 'acme': no space left on the disk" in err
+        assert "no space left on the disk" in err and "fix: free space" in err
         assert "Traceback" not in err and "internal error" not in err
         code = cli.main(["--root", str(root), "validate", "--client", "acme"])
         err = capsys.readouterr().err

@@ -451,6 +451,7 @@ class _TableLoader:
             else:
                 self._run_csv(lambda select: f"CREATE TABLE {self.raw} AS {select}", paths)
         except duckdb.Error as e:
+            _not_the_data(e, f"cannot load table '{self.table}' of client '{self.cfg.client}'")
             lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
             detail = "; ".join(lines[:2]) if lines and lines[0].startswith("CSV Error") else (lines or [""])[0]
             if "unicode" in detail.lower():
@@ -705,6 +706,7 @@ class _TableLoader:
             finally:
                 self.con.execute("DETACH _jk_source")
         except duckdb.Error as e:
+            _not_the_data(e, f"cannot load table '{self.table}' of client '{self.cfg.client}'")
             raise self.error(None, f"cannot read table '{name}' from {_redact(source)} ({path}): "
                                    f"{str(e).splitlines()[0]}",
                              f"check data.source and data.tables.{self.table}.table") from None
@@ -1352,6 +1354,18 @@ class _TableLoader:
 
     def _columns(self) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {_q(self.table)}").fetchall()]
+
+
+def _not_the_data(e: BaseException, doing: str) -> None:
+    """Raise the :class:`~journeykit.core.errors.OperationalError` when the
+    engine failed because of the machine (a full disk, a read-only folder),
+    not because of the data: such a failure must not be explained as a
+    broken export ("check the delimiter and quoting")."""
+    from journeykit.core.errors import operational
+
+    err = operational(e, doing)
+    if err is not None:
+        raise err from None
 
 
 def _blank(v) -> bool:
