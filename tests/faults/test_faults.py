@@ -313,6 +313,22 @@ def test_a_publish_cut_in_two_is_repaired_by_the_next_run(project):
     assert sorted(p.name for p in target.parent.iterdir()) == [PERIOD]
 
 
+def test_a_run_also_removes_what_dead_runs_of_other_periods_left(project):
+    from journeykit.core import config
+
+    folder = project / "reports" / "acme"
+    (folder / ".tmp-2026-08-0badc0de").mkdir()       # its run is dead: removed
+    (folder / ".tmp-2026-09-5ca1ab1e").mkdir()       # its run is alive (holds the lock): kept
+    alive = runner.RunLock(project, "acme", "2026-09")
+    assert alive.acquire() is None
+    try:
+        done = runner._clean_other_periods(config.load("acme", PERIOD, root=project))
+    finally:
+        alive.release()
+    assert done == [("2026-08", "removed .tmp-2026-08-0badc0de")]
+    assert sorted(p.name for p in folder.iterdir()) == [".tmp-2026-09-5ca1ab1e", PERIOD]
+
+
 def test_a_stopped_batch_stops_every_client_run(project):
     clients = project / "params" / "clients"
     shutil.copy(clients / "acme.yaml", clients / "beta.yaml")

@@ -424,3 +424,21 @@ def test_batch_period_defaults_to_last_month_in_the_clients_time_zone():
     assert str(Period.last_complete(seoul)) == "2026-10" and str(Period.last_complete(new_york)) == "2026-09"
     assert str(Period.last_complete(timezone="Asia/Seoul")) == str(
         Period.last_complete(_dt.datetime.now(__import__("zoneinfo").ZoneInfo("Asia/Seoul")).date()))
+
+
+def test_batch_with_jobs_runs_each_client_in_its_own_process_and_reports_each(tmp_path, capsys):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    clients = root / "params" / "clients"
+    acme = (clients / "acme.yaml").read_text(encoding="utf-8")
+    (clients / "beta.yaml").write_text(acme, encoding="utf-8")
+    (clients / "broken.yaml").write_text(acme.replace("orders.csv", "nope.csv"), encoding="utf-8")
+    rc = cli.main(["--root", str(root), "batch", "--period", "2026-09", "--clients", "acme", "beta", "broken",
+                   "--jobs", "2"])
+    out = capsys.readouterr().out
+    assert rc == 2
+    assert re.search(r"^acme 2026-09: ok in [\d.]+ s: 1 sections", out, re.M)
+    assert re.search(r"^beta 2026-09: ok in [\d.]+ s: 1 sections", out, re.M)
+    assert re.search(r"^broken 2026-09: input error in [\d.]+ s: .*nope\.csv.* \| fix: ", out, re.M)
+    for c in ("acme", "beta"):
+        doc = json.loads((root / "reports" / c / "2026-09" / "metrics.json").read_text(encoding="utf-8"))
+        assert doc["sections"]["00_ok"]["status"] == "ok"

@@ -267,6 +267,29 @@ def clean_leftovers(target: Path) -> list[str]:
     return done
 
 
+def _clean_other_periods(cfg: RunConfig) -> list[tuple[str, str]]:
+    """:func:`clean_leftovers` for the client's other periods whose runs
+    died (their lock is free), so a killed run's staging folder does not
+    wait for a run of the same period."""
+    import re
+
+    done = []
+    folder = cfg.report_dir.parent
+    if not folder.is_dir():
+        return done
+    periods = {m.group(1) for d in folder.iterdir()
+               if (m := re.match(r"^\.(?:tmp|old)-(\d{4}-\d{2})-", d.name)) and m.group(1) != str(cfg.period)}
+    for period in sorted(periods):
+        lock = RunLock(cfg.root, cfg.client, period)
+        if lock.acquire() is not None:
+            continue  # that run is alive
+        try:
+            done += [(period, what) for what in clean_leftovers(folder / period)]
+        finally:
+            lock.release()
+    return done
+
+
 def expected_seconds(cfg: RunConfig, paths: list[Path]) -> dict[str, float]:
     """Each section's time in the client's most recent report (``seconds``
     in its run.json, or in the metrics.json of a report from before
@@ -792,6 +815,8 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
     if not dry_run:
         for what in clean_leftovers(target):
             say(f"{client} {cfg.period}: an earlier run was stopped: {what}")
+        for period, what in _clean_other_periods(cfg):
+            say(f"{client} {cfg.period}: an earlier run of {period} was stopped: {what}")
     try:
         digest = inputs_digest(cfg, notebooks(cfg.root))
     except JourneykitError as e:
