@@ -329,6 +329,23 @@ def test_a_run_also_removes_what_dead_runs_of_other_periods_left(project):
     assert sorted(p.name for p in folder.iterdir()) == [".tmp-2026-09-5ca1ab1e", PERIOD]
 
 
+def test_a_runs_temporary_folder_goes_with_it_or_with_the_next_run(tmp_path):
+    live = workers.RunFolder(tmp_path)
+    dead = tmp_path / (workers.PREFIX + "dead0000")        # its run was killed: its lock is free
+    (dead / "runtime").mkdir(parents=True)
+    (dead / "owner.lock").touch()
+    (dead / "runtime" / "kernel-1.json").write_text("{}")
+    assert workers.sweep(tmp_path) == [dead]
+    assert live.path.is_dir()                               # a live run's folder is locked: kept
+    env = live.env()
+    assert env["JUPYTER_RUNTIME_DIR"] == str(live.path / "runtime") and env["TMPDIR"] == str(live.path / "tmp")
+    assert env["JUPYTER_PATH"].split(os.pathsep)[0] == str(live.path)
+    spec = json.loads((live.path / "kernels" / "python3" / "kernel.json").read_text())
+    assert spec["argv"][:3] == [sys.executable, "-m", "journeykit.run.kernel"]
+    live.close()
+    assert not live.path.exists()
+
+
 def test_a_stopped_batch_stops_every_client_run(project):
     clients = project / "params" / "clients"
     shutil.copy(clients / "acme.yaml", clients / "beta.yaml")

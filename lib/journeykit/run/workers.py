@@ -54,10 +54,10 @@ PREFIX = "jk-run-"
 # The run's temporary folder
 # --------------------------------------------------------------------------
 
-def _try_lock(path: Path) -> int | None:
+def _try_lock(path: Path, create: bool = False) -> int | None:
     """An exclusive lock on ``path`` if nobody holds it (the descriptor), else ``None``."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
     except OSError:
         return None
     try:
@@ -76,7 +76,7 @@ def sweep(base: Path | None = None) -> list[Path]:
     for d in sorted(base.glob(PREFIX + "*")):
         if not d.is_dir():
             continue
-        fd = _try_lock(d / "owner.lock")
+        fd = _try_lock(d / "owner.lock")  # never created here: a folder appears with its lock held
         if fd is None:
             continue  # a live run's
         try:
@@ -100,10 +100,13 @@ class RunFolder:
     def __init__(self, base: Path | None = None):
         base = Path(base or tempfile.gettempdir())
         sweep(base)
-        self.path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
-        fd = _try_lock(self.path / "owner.lock")
+        # made under another name, locked, then renamed: a sweep never sees it unlocked
+        new = Path(tempfile.mkdtemp(prefix=".jk-new-", dir=base))
+        fd = _try_lock(new / "owner.lock", create=True)
         if fd is None:  # cannot happen: the folder is new
-            raise RuntimeError(f"cannot lock {self.path}")
+            raise RuntimeError(f"cannot lock {new}")
+        self.path = base / (PREFIX + new.name[len(".jk-new-"):])
+        new.rename(self.path)
         self._fd = fd
         for sub in ("runtime", "tmp", "results"):
             (self.path / sub).mkdir()
@@ -277,13 +280,20 @@ class Pool:
         finishes."""
         pending = list(tasks)
         busy = 0
+        refused = 0
         while pending or busy:
             while pending and busy < self.jobs:
                 idle = next((w for w in self.workers if w.task is None), None) or self._spawn()
                 try:
                     self._assign(idle, pending[0])
-                except OSError:  # the worker died before its first task: another one
+                    refused = 0
+                except OSError:  # the worker died before its first task: another one, twice at most
                     self._kill(idle)
+                    refused += 1
+                    if refused >= 3:
+                        task = pending.pop(0)
+                        done(task, _failed(task, "no section worker could be started (see the messages above)"))
+                        refused = 0
                     continue
                 task = pending.pop(0)
                 busy += 1
