@@ -117,7 +117,7 @@ def report_run(root: Path, size: str, jobs: int) -> dict:
         proc.wait()
         sampler.stop()
         wall, cpu = time.perf_counter() - t0, _cpu_children() - cpu0
-        doc_path = work / "reports" / client / PERIOD / "metrics.json"
+        doc_path = work / "reports" / client / PERIOD / "run.json"   # timings: run.json, not metrics.json
         sections = {}
         if doc_path.exists():
             doc = json.loads(doc_path.read_text(encoding="utf-8"))

@@ -67,8 +67,19 @@ MONTHS = 24
 DEFAULT_END = "2026-10"
 """The demo data's last month; the demo report's default period."""
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bumped whenever the same seed would write different data."""
+
+PLANTED_PII = ("hong.gildong@example.com", "010-9876-5432", "+82 10-2468-1357")
+"""Personal data planted in the first rows of category values, the way real
+exports carry it: a channel or page with a URL query
+(``search?email=…&tel=…``), an event name and a campaign with one. The
+loader masks it (:mod:`journeykit.core.privacy`: the query goes, so the value
+becomes the plain ``search`` again and every count stays as it was); no
+report, export or executed notebook may show it (the end-to-end tests
+check)."""
+_PLANT_QUERY = f"?email={PLANTED_PII[0]}&tel={PLANTED_PII[1]}"
+_PLANT_OTHER = f"?utm_source=crm&phone={PLANTED_PII[2].replace(' ', '%20')}&contact={PLANTED_PII[2]}"
 
 CHANNELS = ("search", "social", "display", "email", "organic", "referral")
 PAID_CHANNELS = ("search", "social", "display", "email")
@@ -333,6 +344,20 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     return pc.binary_join_element_wise(prefix, s, "")
 
 
+def _plant(arr: pa.Array, where: np.ndarray, suffix: str, k: int = 3) -> pa.Array:
+    """``arr`` with ``suffix`` (personal data in a URL query, :data:`PLANTED_PII`)
+    appended to its first ``k`` values where ``where``; uses no random
+    numbers, so every other value of the data stays the same."""
+    import pyarrow.compute as pc
+
+    rows = np.flatnonzero(where)[:k]
+    if not rows.size:
+        return arr
+    mask = np.zeros(len(arr), bool)
+    mask[rows] = True
+    return pc.replace_with_mask(arr, pa.array(mask), pa.array([v + suffix for v in arr.take(rows).to_pylist()]))
+
+
 def _take(values, idx: np.ndarray) -> pa.Array:
     """``values[idx]`` as a string array, null where idx < 0."""
     idx = np.asarray(idx, np.int64)
@@ -424,7 +449,7 @@ def generate(out_dir: str | Path, size: str = "demo", seed: int = 7, end: str = 
         for chunk, offset in enumerate(range(0, n_total, CHUNK)):
             n = min(CHUNK, n_total - offset)
             rng = np.random.default_rng([seed, chunk])
-            _chunk(rng, w, clock, first, day_w, n, offset, stats, P, planted)
+            _chunk(rng, w, clock, first, day_w, n, offset, stats, P, planted, pii=chunk == 0)
         _marketing(np.random.default_rng([seed, 1_000_003]), w, clock, first, day_w, n_total, P, planted)
         w.close()
         truth = _truth(size, seed, end, first, after, w, stats, P)
@@ -482,7 +507,7 @@ class _Stats:
 
 
 def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset: int, stats: _Stats,
-           P: dict = PARAMS, planted: dict | None = None) -> None:
+           P: dict = PARAMS, planted: dict | None = None, pii: bool = False) -> None:
     END = float(clock.days)
     # ---- customers -------------------------------------------------------
     day = np.sort(rng.choice(clock.days, size=n, p=day_w))
@@ -599,12 +624,15 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     status = np.concatenate([np.zeros(n_orders, int), np.ones(f_idx.size, int)])
     srt = np.argsort(all_t, kind="stable")
     all_idx, all_t, status = all_idx[srt], all_t[srt], status[srt]
+    o_channel = _take(SESSION_CHANNELS, o_chan[all_idx])
+    if pii:
+        o_channel = _plant(o_channel, o_chan[all_idx] == SESSION_CHANNELS.index("search"), _PLANT_QUERY)
     w.orders.write(pa.table({
         "id": _ids("O", w.next_ids("order", all_idx.size), 9),
         "cust": _take(cid, o_cust[all_idx]),
         "t": clock.ts(all_t),
         "amount": pa.array(amount[all_idx].astype(np.int64)),
-        "channel": _take(SESSION_CHANNELS, o_chan[all_idx]),
+        "channel": o_channel,
         "device": _take(DEVICES, o_dev[all_idx]),
         "discount": _take(tuple(d), disc[all_idx]),
         "status": _take(("paid", "failed"), status),
@@ -829,15 +857,19 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     e_dur = np.where(page_like & (e_name != E_VISIT), dwell, np.nan)
     sess_ids = _ids("S", w.next_ids("session", n_s), 10)
     order = np.argsort(e_t, kind="stable")
+    e_names, e_pages = _take(EVENT_NAMES, e_name[order]), _take(PAGES, e_page[order])
+    if pii:
+        e_names = _plant(e_names, e_name[order] == E_APP_OPEN, _PLANT_QUERY)
+        e_pages = _plant(e_pages, e_page[order] == PAGES.index("/menu"), _PLANT_OTHER)
     ev = pa.table({
         "cookie": _take(cookies, s_cookie[e_sess][order]),
         "customer_id": _take(cid, s_cust[e_sess][order]),
         "ts": pa.array(clock.ts(e_t[order], "ms")),
-        "name": _take(EVENT_NAMES, e_name[order]),
+        "name": e_names,
         "session_id": sess_ids.take(pa.array(e_sess[order])),
         "channel": _take(SESSION_CHANNELS, s_chan[e_sess][order]),
         "device": _take(DEVICES, s_dev[e_sess][order]),
-        "page": _take(PAGES, e_page[order]),
+        "page": e_pages,
         "duration_s": pa.array(e_dur[order], mask=np.isnan(e_dur[order])),
         "feature": _take(FEATURES, e_feat[order]),
         "value": pa.array(e_val[order], mask=np.isnan(e_val[order])),
@@ -881,7 +913,7 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     }))
 
     # ---- CRM messages --------------------------------------------------------
-    _messages(rng, w, clock, first, cid, signup, death, o_cust, o_t[:], paid_ok, n, P)
+    _messages(rng, w, clock, first, cid, signup, death, o_cust, o_t[:], paid_ok, n, P, pii=pii)
 
     # ---- experiments -----------------------------------------------------------
     fs = P["experiments"]["free_shipping_banner"]
@@ -917,10 +949,13 @@ def _chunk(rng, w: _Writer, clock: _Clock, first: dt.date, day_w, n: int, offset
     emails = [f"{_ROMAN[b]}{k}@example.com" for b, k in zip(g.tolist(), num.tolist())]
     phones = [f"010-{a:04d}-{b:04d}" for a, b in ph.tolist()]
     member = usage_rate * 7 > P["consideration"]["usage_sessions_per_week_mean"]
+    acq = _take(CHANNELS, channel)
+    if pii:
+        acq = _plant(acq, channel == CHANNELS.index("search"), _PLANT_OTHER)
     w.customers.write(pa.table({
         "id": cid,
         "signup": clock.ts(signup),
-        "channel": _take(CHANNELS, channel),
+        "channel": acq,
         "referred_by": _take(cid, referred_by),
         "country": _take(tuple(P["acquisition"]["country_share"]), country),
         "plan": _take(("free", "member"), member.astype(int)),
@@ -990,7 +1025,7 @@ def _anon_channel(rng, n: int) -> np.ndarray:
 
 
 def _messages(rng, w: _Writer, clock: _Clock, first: dt.date, cid, signup, death, o_cust, o_t, paid_ok, n,
-              P: dict = PARAMS) -> None:
+              P: dict = PARAMS, pii: bool = False) -> None:
     cm = P["campaigns"]
     END = float(clock.days)
     camp_names: list[str] = ["welcome"]
@@ -1059,10 +1094,13 @@ def _messages(rng, w: _Writer, clock: _Clock, first: dt.date, cid, signup, death
     srt = np.argsort(mt, kind="stable")
     mc, mt, mk, mch, mv, opened, clicked, open_t, click_t = (a[srt] for a in
                                                            (mc, mt, mk, mch, mv, opened, clicked, open_t, click_t))
+    campaign = _take(camp_names, mk)
+    if pii:
+        campaign = _plant(campaign, mk == 0, _PLANT_QUERY)   # the welcome e-mail
     w.messages.write(pa.table({
         "id": _ids("M", w.next_ids("message", mc.size), 10),
         "cust": _take(cid, mc),
-        "campaign": _take(camp_names, mk),
+        "campaign": campaign,
         "channel": _take(("email", "push", "sms"), mch),
         "variant": _take(("A", "B"), mv),
         "sent": clock.ts(mt),
@@ -1128,6 +1166,7 @@ def _truth(size, seed, end, first, after, w: _Writer, stats: _Stats, P: dict = P
         "surveys.csv": w.surveys.rows, "messages.csv": w.messages.rows, "experiments.csv": w.experiments.rows,
     }
     return {
+        "planted_pii": list(PLANTED_PII),
         "meta": {"generator_version": GENERATOR_VERSION, "size": size, "seed": seed, "end": end,
                  "start": first.isoformat(), "end_exclusive": after.isoformat(), "months": MONTHS,
                  "timezone": "Asia/Seoul", "currency": "KRW", "rows": rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from journeykit.core.config import CLIENT_RE, client_path
+from journeykit.core.config import check_client_name, client_path
 from journeykit.core.errors import ConfigError
 
 TEMPLATE = """\
@@ -48,9 +48,7 @@ def new_client(root: Path, client: str, *, name: str | None = None, language: st
 
     Refuses to overwrite an existing client file.
     """
-    if not CLIENT_RE.match(client):
-        raise ConfigError(f"client name {client!r} is not valid",
-                          fix="use lower-case letters, digits, '-' and '_'")
+    client = check_client_name(client)
     path = client_path(root, client)
     if path.exists():
         raise ConfigError(f"{path.relative_to(root)} already exists", fix="edit it, or choose another name")

@@ -35,8 +35,10 @@ def _run(project: Path, *extra: str) -> int:
 
 
 def _pii_values(tiny: Path) -> list[str]:
-    """Emails, names, phones and survey comments planted in the tiny exports."""
-    values = []
+    """Emails, names, phones and survey comments planted in the tiny exports,
+    and the personal data planted in category values (a channel, a page, an
+    event name, a campaign: ``truth.json``'s ``planted_pii``)."""
+    values = list(json.loads((tiny / "truth.json").read_text(encoding="utf-8"))["planted_pii"])
     with open(tiny / "customers.csv", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             values += [row["email"], row["phone"]]
@@ -110,6 +112,19 @@ def test_no_pii_in_any_output(full_run: Path, tiny_data: Path):
     out = full_run / "reports" / "tiny" / PERIOD
     planted = _pii_values(tiny_data)
     assert len(planted) > 100
+    # the category values really carry it (as URL queries: search?email=…&tel=…)
+    import pyarrow.parquet as pq
+
+    exports = (tiny_data / "orders.csv").read_bytes().decode("cp949") + \
+        (tiny_data / "messages.csv").read_text(encoding="utf-8") + \
+        (tiny_data / "customers.csv").read_text(encoding="utf-8")
+    events = pq.read_table(tiny_data / "events.parquet", columns=["name", "page"]).to_pylist()
+    in_values = [v for v in json.loads((tiny_data / "truth.json").read_text(encoding="utf-8"))["planted_pii"]]
+    assert all(v in exports for v in in_values[:2]) and in_values[2] in exports
+    assert any("?email=" in r["name"] for r in events) and any("?utm_source=" in (r["page"] or "") for r in events)
+    doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    # masked at load, the values are the plain ones again: nothing was split off
+    assert doc["sections"]["00_data_quality"]["metrics"]["unmapped_event_types"] == 1
     files = [p for p in out.rglob("*") if p.is_file()]
     assert any(p.suffix == ".pdf" for p in files) and any(p.suffix == ".ipynb" for p in files)
     for path in files:
@@ -119,6 +134,25 @@ def test_no_pii_in_any_output(full_run: Path, tiny_data: Path):
             text = path.read_text(encoding="utf-8", errors="ignore")
         leaked = [v for v in planted if v in text]
         assert not leaked, f"{path.name} contains PII, e.g. {leaked[:3]}"
+
+
+@pytest.mark.e2e
+def test_two_runs_on_the_same_inputs_write_the_same_metrics_json_but_generated_at(
+        full_run: Path, tmp_path_factory, tiny_data: Path, project_factory):
+    # another project, another day: the same data, settings, notebooks and journeykit
+    other = project_factory(tmp_path_factory.mktemp("again"), tiny_data)
+    assert cli.main(["--root", str(other), "run", "--client", "tiny", "--period", PERIOD, "--jobs", "2"]) == 0
+    first = (full_run / "reports" / "tiny" / PERIOD / "metrics.json").read_text(encoding="utf-8")
+    second = (other / "reports" / "tiny" / PERIOD / "metrics.json").read_text(encoding="utf-8")
+
+    def without_generated_at(text: str) -> str:
+        return re.sub(r'"generated_at": "[^"]*"', '"generated_at": ""', text)
+
+    assert json.loads(first)["generated_at"] != "" and "fit_seconds" not in first and '"seconds"' not in first
+    assert without_generated_at(first) == without_generated_at(second)
+    # the timings are in run.json
+    ran = json.loads((other / "reports" / "tiny" / PERIOD / "run.json").read_text(encoding="utf-8"))
+    assert ran["sections"]["80_ltv"]["timings"]["fit_seconds"] > 0 and ran["sections"]["80_ltv"]["seconds"] > 0
 
 
 @pytest.mark.e2e
@@ -174,7 +208,8 @@ def test_orders_only_client_gets_purchase_and_retention_and_not_available_for_th
         # the stable keys are still there, as null
         assert sec["metrics"] == registry.get(section).null_metrics(), section
         # decided from the registry before any kernel started: no notebook was executed
-        assert sec["seconds"] == 0 and not (out / "notebooks" / f"{section}.ipynb").exists(), section
+        ran = json.loads((out / "run.json").read_text(encoding="utf-8"))["sections"][section]
+        assert ran["seconds"] == 0 and not (out / "notebooks" / f"{section}.ipynb").exists(), section
         page = (out / f"{section}.html").read_text(encoding="utf-8")
         assert "Not available for this client" in page and tables[0] in page
     for section in ("30_purchase", "40_retention", "60_segmentation", "70_prediction", "80_ltv"):

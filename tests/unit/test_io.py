@@ -624,8 +624,10 @@ def test_cache_rebuilt_when_the_mapping_changes_or_on_refresh(tmp_path):
 
     cfg = config.load("acme", PERIOD, root=root)
     with io.load(cfg, refresh=True) as ds:
-        assert ds.path == first[0]                          # same key …
-        assert _fingerprint(ds)[1:3] != first[1:3]          # … but a new database file
+        # same key, but a new entry beside the first (entries never change once written) …
+        assert ds.path != first[0] and ds.path.name.split("-")[0] == first[0].name.split("-")[0]
+        assert _fingerprint(ds)[1:3] != first[1:3]          # … with its own database file
+    assert not first[0].exists()                            # the first, unused, is removed
 
     (root / "params" / "clients" / "acme.yaml").write_text(
         textwrap.dedent(ORDERS_YAML).replace("{file: orders.csv}", "{file: orders.csv, columns: {amount: total}}"),

@@ -241,11 +241,35 @@ def test_metrics_document_matches_the_schema(cfg):
     assert list(s) == ["00_data_quality", "30_purchase", "50_advocacy", "70_prediction"]
     assert {k: v["status"] for k, v in s.items()} == {
         "00_data_quality": "ok", "30_purchase": "ok", "50_advocacy": "not_available", "70_prediction": "failed"}
-    assert s["30_purchase"]["metrics"] == {"conversion_rate": 0.75, "payment_success_rate": 2 / 3, "aov": None}
+    # 10 significant digits: the 16th differs between two runs (parallel sums)
+    assert s["30_purchase"]["metrics"] == {"conversion_rate": 0.75, "payment_success_rate": 0.6666666667, "aov": None}
     assert s["50_advocacy"]["metrics"] is None and s["50_advocacy"]["needs"] == ["surveys"]
     assert s["70_prediction"]["metrics"] is None      # a failed section's partial numbers are not published
-    assert s["70_prediction"]["error"] == "ValueError: boom" and s["70_prediction"]["retried"] is True
-    assert "error" not in s["00_data_quality"] and "retried" not in s["00_data_quality"]
+    assert s["70_prediction"]["error"] == "ValueError: boom"
+    assert "error" not in s["00_data_quality"]
+    # how the run went (seconds, retries) is in run.json, not in metrics.json
+    assert not any(k in sec for sec in s.values() for k in ("seconds", "retried", "timings"))
+
+
+def test_run_document_holds_what_differs_from_run_to_run(cfg):
+    result = runner.RunResult("acme", "2026-10", sections=results(), warnings=["no Chromium"], pdf_missing=True)
+    result.sections[0].timings = {"fit_seconds": 0.5}
+    doc = runner.run_document(cfg, result, "2026-11-01T06:00:00+09:00", jobs=2, seconds=12.345, render_seconds=1.0)
+    assert doc["seconds"] == 12.35 and doc["jobs"] == 2 and doc["pdf"] is False and doc["warnings"] == ["no Chromium"]
+    assert doc["sections"]["70_prediction"] == {"status": "failed", "seconds": 3.0, "retried": True}
+    assert doc["sections"]["00_data_quality"] == {"status": "ok", "seconds": 1.25, "timings": {"fit_seconds": 0.5}}
+
+
+def test_rounded_keeps_whole_numbers_and_ten_significant_digits():
+    from journeykit.report.results import rounded
+
+    noisy = {"sd": [20252.83262968077, 20252.832629680775], "p": 0.025321525348389128, "n": 1500.0,
+             "big": 109264097.87070101, "k": 3, "none": None, "tiny": 1.2345678901234e-30}
+    r = rounded(noisy)
+    assert r["sd"] == [20252.83263, 20252.83263]          # the two runs' values agree once rounded
+    assert r["p"] == 0.02532152535 and r["big"] == 109264097.9
+    assert r["n"] == 1500.0 and r["k"] == 3 and r["none"] is None   # whole numbers stay exact
+    assert r["tiny"] == 1.23456789e-30
 
 
 def test_rates_in_metrics_json_are_fractions(cfg):
@@ -260,7 +284,7 @@ def test_rates_in_metrics_json_are_fractions(cfg):
 
     found = dict(rates(doc["sections"]))
     assert found == {".30_purchase.metrics.conversion_rate": 0.75,
-                     ".30_purchase.metrics.payment_success_rate": 2 / 3}
+                     ".30_purchase.metrics.payment_success_rate": 0.6666666667}   # 2 of 3, 10 digits
     assert all(0 <= v <= 1 for v in found.values())
 
 

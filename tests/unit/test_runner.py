@@ -131,7 +131,8 @@ def test_run_records_each_section_status(first_run):
     }
     assert doc["sections"]["10_na"]["needs"] == ["surveys", "tickets"]
     assert sorted(p.name for p in target.iterdir()) == [
-        "00_ok.html", "10_na.html", "20_flag.html", "index.html", "metrics.json", "notebooks", "run.log"]   # pdf: false
+        "00_ok.html", "10_na.html", "20_flag.html", "index.html", "metrics.json", "notebooks", "run.json",
+        "run.log"]   # pdf: false
     assert sorted(p.name for p in (target / "notebooks").iterdir()) == ["00_ok.ipynb", "10_na.ipynb", "20_flag.ipynb"]
     # the executed notebook got the run's parameters
     executed = nbformat.read(target / "notebooks" / "00_ok.ipynb", as_version=4)
@@ -452,3 +453,21 @@ def test_last_months_new_report_makes_this_month_out_of_date(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-10"]) == 0
     assert "(up to date)" not in capsys.readouterr().out
+
+
+def test_batch_with_jobs_runs_each_client_in_its_own_process_and_reports_each(tmp_path, capsys):
+    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+    clients = root / "params" / "clients"
+    acme = (clients / "acme.yaml").read_text(encoding="utf-8")
+    (clients / "beta.yaml").write_text(acme, encoding="utf-8")
+    (clients / "broken.yaml").write_text(acme.replace("orders.csv", "nope.csv"), encoding="utf-8")
+    rc = cli.main(["--root", str(root), "batch", "--period", "2026-09", "--clients", "acme", "beta", "broken",
+                   "--jobs", "2"])
+    out = capsys.readouterr().out
+    assert rc == 2
+    assert re.search(r"^acme 2026-09: ok in [\d.]+ s: 1 sections", out, re.M)
+    assert re.search(r"^beta 2026-09: ok in [\d.]+ s: 1 sections", out, re.M)
+    assert re.search(r"^broken 2026-09: input error in [\d.]+ s: .*nope\.csv.* \| fix: ", out, re.M)
+    for c in ("acme", "beta"):
+        doc = json.loads((root / "reports" / c / "2026-09" / "metrics.json").read_text(encoding="utf-8"))
+        assert doc["sections"]["00_ok"]["status"] == "ok"

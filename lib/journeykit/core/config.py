@@ -35,6 +35,9 @@ TableName = Literal[
 ]
 
 CLIENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+CLIENT_MAX = 64
+"""Longest client name: it names files and folders (``params/clients/<client>.yaml``,
+``reports/<client>/``, cache entries, locks), and file systems refuse names over 255 bytes."""
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -236,6 +239,9 @@ class ChangeSettings(_Strict):
 class ReportConfig(_Strict):
     sections: list[str] = Field(default_factory=list)
     pdf: bool = True
+    section_timeout_minutes: float = Field(60, gt=0)
+    """A section still running after this many minutes is stopped (its
+    kernel killed) and recorded as failed; the run goes on with the others."""
 
 
 class RunContext(_Strict):
@@ -253,6 +259,11 @@ class RunContext(_Strict):
     ``sections`` of metrics.json): the summary reads them."""
     spark_remote: str | None = None
     """The run's Spark Connect server (``engine.backend: spark``)."""
+    cache: Path | None = None
+    """The cache entry of the client's data the run loaded and validated:
+    every section opens this one (:func:`journeykit.data.loader.load`), so a
+    changed export or a ``journeykit validate`` meanwhile cannot mix two
+    versions of the data in one report."""
 
 
 class RunConfig(_Strict):
@@ -311,7 +322,8 @@ class RunConfig(_Strict):
         computed from the data depends on besides the data itself. The
         dataset's memo keys results on it, so a changed setting is never
         answered from a result computed under another."""
-        return hashlib.blake2b(self.model_dump_json(exclude={"run"}).encode(), digest_size=8).hexdigest()
+        # not the project folder: the same client file and data give the same results wherever they sit
+        return hashlib.blake2b(self.model_dump_json(exclude={"run", "root"}).encode(), digest_size=8).hexdigest()
 
     def updated(self, **changes: Any) -> "RunConfig":
         """A copy with ``changes`` merged in (nested mappings key by key) and
@@ -471,6 +483,30 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def check_client_name(client: str) -> str:
+    """``client`` stripped, when it can name the client's files: lower-case
+    letters, digits, ``-`` and ``_``, at most :data:`CLIENT_MAX` characters.
+
+    Raises
+    ------
+    ConfigError
+        Saying which rule the name breaks.
+    """
+    client = str(client).strip()
+    if len(client) > CLIENT_MAX:
+        raise ConfigError(
+            f"client name {client[:40]!r}… is {len(client)} characters long: at most {CLIENT_MAX} are allowed",
+            fix="use a short name (it names params/clients/<client>.yaml and the report folders); "
+                "the client file's `name:` holds the display name, of any length",
+        )
+    if not CLIENT_RE.match(client):
+        raise ConfigError(
+            f"client name {client!r} is not valid",
+            fix="use lower-case letters, digits, '-' and '_' (it names params/clients/<client>.yaml)",
+        )
+    return client
+
+
 def client_path(root: Path, client: str) -> Path:
     return root / "params" / "clients" / f"{client}.yaml"
 
@@ -586,12 +622,7 @@ def load(
     if resolved:
         return read_resolved(resolved, client, period)
     root = Path(root).resolve() if root else find_root()
-    client = str(client).strip()
-    if not CLIENT_RE.match(client):
-        raise ConfigError(
-            f"client name {client!r} is not valid",
-            fix="use lower-case letters, digits, '-' and '_' (it names params/clients/<client>.yaml)",
-        )
+    client = check_client_name(client)
     path = client_path(root, client)
     if not path.is_file():
         known = list_clients(root)

@@ -6,6 +6,8 @@ bug in journeykit.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Sequence
 
 
@@ -26,6 +28,42 @@ class JourneykitError(Exception):
 
 class ConfigError(JourneykitError):
     """A client file, the defaults or a command-line override is wrong."""
+
+
+class OperationalError(JourneykitError):
+    """The machine is in the way: a full disk, a read-only or forbidden
+    folder, a path too long for the file system. :func:`operational`
+    turns the ``OSError`` into one that names the path and the fix."""
+
+
+_OS_FIXES = {
+    errno.ENOSPC: ("no space left on the disk", "free space on that disk (old reports, data/.cache), then run again"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free space within your quota, then run again"),
+    errno.EROFS: ("the file system is read-only", "make the folder writable (or point the project at a writable one)"),
+    errno.EACCES: ("permission denied", "give this user write access to the folder (chmod/chown), or run as its owner"),
+    errno.EPERM: ("operation not permitted", "give this user write access to the folder (chmod/chown), or run as its owner"),
+    errno.ENAMETOOLONG: ("a file name is too long for the file system",
+                         "use a shorter client name or project path"),
+}
+
+
+def operational(e: BaseException, doing: str) -> "OperationalError | None":
+    """The :class:`OperationalError` for a failure a user can fix (full
+    disk, read-only or forbidden folder, name too long), or ``None`` for any
+    other (a bug). ``e`` is an ``OSError``, or an engine's error whose text
+    carries the system's message (DuckDB: ``Could not write file …: No space
+    left on device``). ``doing`` says what journeykit was doing."""
+    code = e.errno if isinstance(e, OSError) else None
+    if code not in _OS_FIXES:
+        text = str(e)
+        code = next((c for c in _OS_FIXES if os.strerror(c) in text), None)
+    if code is None:
+        return None
+    what, fix = _OS_FIXES[code]
+    where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+    if not where and not isinstance(e, OSError):
+        where = f" ({str(e).strip().splitlines()[0][:200]})"
+    return OperationalError(f"{doing}: {what}{where}", fix=fix)
 
 
 def _examples(values: Sequence[object], limit: int = 5) -> str:

@@ -164,6 +164,10 @@ TEXT: dict[str, dict[str, str]] = {
     "repair_visitor_orders_why": {
         "en": "purchase events without a customer id (before a login) are orders of their visitor; dropping them would understate orders and revenue",
         "ko": "고객 ID가 없는(로그인 전) 구매 이벤트는 해당 방문자의 주문으로 봄. 제외하면 주문과 매출이 과소 집계됨"},
+    "repair_masked_personal_data": {"en": "masked personal data in {detail}", "ko": "{detail}의 개인정보 가림"},
+    "repair_masked_personal_data_why": {
+        "en": "e-mail addresses, phone numbers and URL query strings in names are never shown",
+        "ko": "이름에 들어 있는 이메일 주소, 전화번호, URL 쿼리 문자열은 표시하지 않습니다"},
     "repair_empty_table": {"en": "header-only file", "ko": "헤더만 있는 파일"},
     "repair_empty_table_why": {"en": "no rows: the table is treated as not supplied",
                                "ko": "행이 없어 미제공 테이블로 처리"},

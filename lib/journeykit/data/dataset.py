@@ -5,13 +5,15 @@ read-only) or, with ``engine.backend: spark``, a Spark session reading its
 Parquet export, and hands out the canonical tables as Ibis expressions
 restricted to the run's period. It also owns the memo of computed results
 (:meth:`Dataset.memo`), keyed on the question asked *and* the settings it
-was asked with.
+was asked with. While open it holds a shared lock on its cache entry
+(:func:`hold`), so nothing removes the entry under it.
 """
 
 from __future__ import annotations
 
 import atexit
 import datetime as dt
+import fcntl
 import hashlib
 import os
 import shutil
@@ -24,7 +26,7 @@ from typing import Any
 import duckdb
 
 from journeykit.core.config import RunConfig
-from journeykit.core.errors import ConfigError
+from journeykit.core.errors import ConfigError, JourneykitError
 from journeykit.data import schemas
 from journeykit.data.load_report import LoadReport
 
@@ -37,9 +39,28 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+class CacheEntryGone(JourneykitError):
+    """The cache entry a dataset was to open has been removed (only an
+    entry nobody holds is: see :func:`journeykit.data.loader.sweep`)."""
+
+
 ENGINES_OPENED: set[str] = set()
 """The engines this process's datasets ran on (``duckdb``, ``spark``):
 :func:`journeykit.report.record` notes them in the section's results."""
+
+
+def hold(entry: Path) -> int | None:
+    """A shared lock on the cache entry ``entry`` (the descriptor; closing it
+    releases the lock), or ``None`` when the entry is gone or incomplete."""
+    try:
+        fd = os.open(Path(entry) / ".users", os.O_RDONLY)
+    except OSError:
+        return None
+    fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a sweeper moves the entry away
+    if not (Path(entry) / "load_report.json").is_file():  # moved away meanwhile
+        os.close(fd)
+        return None
+    return fd
 
 
 def parquet_export(path: Path) -> Path:
@@ -141,15 +162,29 @@ class Dataset:
     def __init__(self, cfg: RunConfig, path: Path):
         self.cfg = cfg
         self.path = path
-        self.report = LoadReport.from_json((path / "load_report.json").read_text(encoding="utf-8"))
+        self._closed = True
+        # A shared lock on the entry for the dataset's life: nothing removes it meanwhile.
+        self._hold = hold(path)
+        if self._hold is None:
+            raise CacheEntryGone(f"the data cache entry {path} is gone",
+                                 fix="run the report (or load the data) again: a new entry is built")
+        try:
+            self.report = LoadReport.from_json((path / "load_report.json").read_text(encoding="utf-8"))
+        except BaseException:
+            os.close(self._hold)
+            raise
         self.engine = cfg.engine.backend
         self._views: dict[str, str] = {}
         self._memo: dict[Any, Any] = {}
+        try:
+            if self.engine == "spark":
+                self.con = self._open_spark()
+            else:
+                self.con = _duckdb_connection(path / "data.duckdb", cfg.engine.memory_limit)
+        except BaseException:
+            os.close(self._hold)
+            raise
         self._closed = False
-        if self.engine == "spark":
-            self.con = self._open_spark()
-        else:
-            self.con = _duckdb_connection(path / "data.duckdb", cfg.engine.memory_limit)
         ENGINES_OPENED.add(self.engine)
 
     def memo(self, key: Any, compute: Callable[[], Any], settings: RunConfig | None = None) -> Any:
@@ -281,6 +316,12 @@ class Dataset:
             return
         self._closed = True
         self._memo.clear()
+        try:
+            self._close_engine()
+        finally:
+            os.close(self._hold)
+
+    def _close_engine(self) -> None:
         for t in self.__dict__.pop("_materialized", []):
             try:
                 t.release()

@@ -12,7 +12,8 @@ class Repair:
     """Rows changed or dropped at load, with the reason it is safe.
 
     ``kind`` is stable (``generated_id``, ``missing_required``,
-    ``exact_duplicates``, ``unknown_customers``, ``empty_table``); ``what``
+    ``exact_duplicates``, ``unknown_customers``, ``empty_table``,
+    ``masked_personal_data``); ``what``
     and ``why`` are its English wording, ``detail`` fills the placeholders
     of the translations in :mod:`journeykit.core.i18n`.
     """

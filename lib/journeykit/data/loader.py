@@ -38,8 +38,10 @@ import copy
 import csv
 import datetime as dt
 import difflib
+import fcntl
 import hashlib
 import json
+import os
 import re
 import shutil
 import uuid
@@ -54,10 +56,10 @@ from journeykit.core import i18n
 from journeykit.data import schemas
 from journeykit.core.config import RunConfig, TableConfig
 from journeykit.core.errors import ConfigError, DataError, DataErrors
-from journeykit.data.dataset import Dataset, parquet_export
+from journeykit.data.dataset import CacheEntryGone, Dataset, hold, parquet_export
 from journeykit.data.load_report import Check, LoadReport, Repair, TableLoad
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 CHUNK_ROWS = 1_000_000
 CSV_TO_PARQUET_BYTES = 64 << 20
 """CSV exports of at least this size are converted once to Parquet (in a
@@ -466,6 +468,7 @@ class _TableLoader:
             else:
                 self._run_csv(lambda select: f"CREATE TABLE {self.raw} AS {select}", paths)
         except duckdb.Error as e:
+            _not_the_data(e, f"cannot load table '{self.table}' of client '{self.cfg.client}'")
             lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
             detail = "; ".join(lines[:2]) if lines and lines[0].startswith("CSV Error") else (lines or [""])[0]
             if "unicode" in detail.lower():
@@ -720,6 +723,7 @@ class _TableLoader:
             finally:
                 self.con.execute("DETACH _jk_source")
         except duckdb.Error as e:
+            _not_the_data(e, f"cannot load table '{self.table}' of client '{self.cfg.client}'")
             raise self.error(None, f"cannot read table '{name}' from {_redact(source)} ({path}): "
                                    f"{str(e).splitlines()[0]}",
                              f"check data.source and data.tables.{self.table}.table") from None
@@ -1021,6 +1025,7 @@ class _TableLoader:
         kind = self.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?",
                                 [self.raw]).fetchone()[0]
         self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {self.raw}")
+        self._mask_personal_data(load, exprs)
         if self.table == "events":
             self._unmapped_events(load)
         self._validate(load)
@@ -1264,6 +1269,33 @@ class _TableLoader:
                 fix="ids must identify one record: de-duplicate the export, or map the right id column",
             ))
 
+    def _mask_personal_data(self, load: TableLoad, exprs: dict[str, str]) -> None:
+        """Mask e-mail addresses, phone numbers and URL query strings in the
+        names a report may show (:func:`journeykit.data.schemas.shown_text_columns`:
+        channels, campaigns, pages, event types, …), counted as a repair.
+        Each distinct value is masked once and the rows holding a changed
+        one are updated: on 10 M rows this costs half a second, a masking
+        expression over every row fifteen times that."""
+        from journeykit.core import privacy
+
+        t = _q(self.table)
+        for col in schemas.shown_text_columns(self.table):
+            if col not in exprs:
+                continue
+            c = _q(col)
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _mask AS SELECT v, {privacy.mask_sql('v')} AS w FROM "
+                f"(SELECT DISTINCT {c} AS v FROM {t} WHERE {c} IS NOT NULL) WHERE {privacy.hint_sql('v')}")
+            self.con.execute("DELETE FROM _mask WHERE w IS NOT DISTINCT FROM v")
+            n_values = self.con.execute("SELECT count(*) FROM _mask").fetchone()[0]
+            if n_values:
+                rows = self.con.execute(f"SELECT count(*) FROM {t} JOIN _mask m ON {t}.{c} = m.v").fetchone()[0]
+                self.con.execute(f"UPDATE {t} SET {c} = m.w FROM _mask m WHERE {t}.{c} = m.v")
+                load.repairs.append(Repair(
+                    "masked_personal_data", f"masked personal data in {col}", int(rows),
+                    "e-mail addresses, phone numbers and URL query strings in names are never shown", col))
+            self.con.execute("DROP TABLE _mask")
+
     def _unmapped_events(self, load: TableLoad) -> None:
         canon = ", ".join(_lit(c) for c in schemas.EVENT_TYPES)
         rows = self.con.execute(
@@ -1339,6 +1371,18 @@ class _TableLoader:
 
     def _columns(self) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {_q(self.table)}").fetchall()]
+
+
+def _not_the_data(e: BaseException, doing: str) -> None:
+    """Raise the :class:`~journeykit.core.errors.OperationalError` when the
+    engine failed because of the machine (a full disk, a read-only folder),
+    not because of the data: such a failure must not be explained as a
+    broken export ("check the delimiter and quoting")."""
+    from journeykit.core.errors import operational
+
+    err = operational(e, doing)
+    if err is not None:
+        raise err from None
 
 
 def _blank(v) -> bool:
@@ -1531,10 +1575,16 @@ def _relations(con: duckdb.DuckDBPyConnection, cfg: RunConfig, report: LoadRepor
 # Build and open
 # --------------------------------------------------------------------------
 
-def _build(cfg: RunConfig, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = target.parent / f".build-{uuid.uuid4().hex[:8]}"
+def _build(cfg: RunConfig, folder: Path, key: str) -> Path:
+    """Load, validate and write a new cache entry of the client's data into
+    ``folder`` (``data/.cache/<client>``); returns it. The entry is built in
+    a ``.build-*`` folder locked by this process and appears under its final
+    name complete (one rename); then every other entry of the client that no
+    process uses is removed (:func:`sweep`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    work = folder / f".build-{uuid.uuid4().hex[:8]}"
     work.mkdir()
+    lock = _lock_new(work)
     try:
         con = duckdb.connect(str(work / "data.duckdb"))
         try:
@@ -1574,20 +1624,104 @@ def _build(cfg: RunConfig, target: Path) -> None:
             f.unlink()
         con.execute("CHECKPOINT")
         con.close()
+        shutil.rmtree(work / "spill", ignore_errors=True)
         (work / "load_report.json").write_text(report.to_json(), encoding="utf-8")
-        try:
-            work.rename(target)
-        except OSError:
-            if not (target / "load_report.json").exists():
-                raise
-            shutil.rmtree(work)  # another process built the same key first
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        target = folder / f"{key}-{stamp}-{uuid.uuid4().hex[:4]}"
+        work.rename(target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    # Older cache entries of this client are no longer needed.
-    for old in target.parent.iterdir():
-        if old != target and not old.name.startswith(".") and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        os.close(lock)
+    sweep(folder, keep={target})
+    return target
+
+
+# --------------------------------------------------------------------------
+# Cache entries: immutable, removed only when nobody uses them
+# --------------------------------------------------------------------------
+#
+# An entry is a folder ``data/.cache/<client>/<key>-<build>/`` (``key``: see
+# cache_key) with the database, the load report and ``.users``, a lock file:
+# every process reading the entry (a run, a section's kernel, an analyst's
+# dataset) holds a shared lock on it (hold), and an entry is removed only
+# under an exclusive one (sweep), so ``journeykit validate`` or a newer build
+# never pulls an entry from under a run. An entry is never changed once
+# written (``shared/`` and ``parquet/`` only gain files, each written whole);
+# rebuilding (``refresh``) writes a new entry beside it.
+
+def _lock_new(folder: Path) -> int:
+    """Create ``folder/.users`` already locked exclusively (written under
+    another name, locked, then renamed: a sweeper never sees it unlocked)."""
+    tmp = folder / f".users-{uuid.uuid4().hex[:6]}"
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(tmp, folder / ".users")
+    return fd
+
+
+def sweep(folder: Path, keep: set[Path] | frozenset = frozenset()) -> list[Path]:
+    """Remove the entries of ``folder`` (one client's cache) that no process
+    holds, except ``keep``, and builds whose process died; returns them."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for d in sorted(folder.iterdir()):
+        if d in keep or not d.is_dir():
+            continue
+        if d.name.startswith(".trash-"):
+            shutil.rmtree(d, ignore_errors=True)
+            continue
+        if d.name.startswith(".") and not d.name.startswith(".build-"):
+            continue
+        try:
+            fd = os.open(d / ".users", os.O_RDONLY)
+        except FileNotFoundError:
+            if (d / "load_report.json").is_file():  # an entry of an older journeykit (no lock file)
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+            continue  # a build that has not locked yet
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # in use
+        try:
+            trash = folder / f".trash-{uuid.uuid4().hex[:8]}"
+            d.rename(trash)  # readers that open it after this see it gone
+            shutil.rmtree(trash, ignore_errors=True)
+            removed.append(d)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _entries(folder: Path, key: str) -> list[Path]:
+    """The complete entries of ``key`` in ``folder``, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(d for d in folder.glob(f"{key}-*") if (d / "load_report.json").is_file())
+
+
+def cached(cfg: RunConfig) -> Path | None:
+    """The newest complete cache entry of the client's data as it is now
+    (its :func:`cache_key`), or ``None`` when it would have to be built."""
+    found = _entries(_cache_root(cfg) / cfg.client, cache_key(cfg))
+    return found[-1] if found else None
+
+
+def entry(cfg: RunConfig, *, refresh: bool = False) -> Path:
+    """The cache entry of the client's data as it is now: the newest entry
+    of its :func:`cache_key`, built when there is none or when ``refresh``
+    (a new entry; the older one stays until nobody uses it)."""
+    if not refresh and (found := cached(cfg)) is not None:
+        return found
+    return _build(cfg, _cache_root(cfg) / cfg.client, cache_key(cfg))
 
 
 def prepare(cfg: RunConfig, *, refresh: bool = False) -> LoadReport:
@@ -1595,32 +1729,27 @@ def prepare(cfg: RunConfig, *, refresh: bool = False) -> LoadReport:
     on it (the runner, before its section kernels start); with
     ``engine.backend: spark`` also write the Parquet export Spark reads.
     Returns the load report."""
-    target = _built(cfg, refresh)
+    target = entry(cfg, refresh=refresh)
     if cfg.engine.backend == "spark":
         parquet_export(target)
     return LoadReport.from_json((target / "load_report.json").read_text(encoding="utf-8"))
 
 
-def _built(cfg: RunConfig, refresh: bool) -> Path:
-    """The current cache entry of the client's data, built if needed."""
-    target = _cache_root(cfg) / cfg.client / cache_key(cfg)
-    if refresh and target.exists():
-        shutil.rmtree(target, ignore_errors=True)
-    if not (target / "load_report.json").exists():
-        _build(cfg, target)
-    return target
-
-
 def load(cfg: RunConfig, *, refresh: bool = False) -> "Dataset":
     """Load, validate and cache the client's data; return a :class:`Dataset`.
+
+    Inside a report run (``cfg.run``) the dataset opens the cache entry the
+    run pinned, so every section reads the same data even when the exports
+    change or ``journeykit validate`` rebuilds the cache meanwhile.
 
     Parameters
     ----------
     cfg : RunConfig
         From :func:`journeykit.core.config.load`.
     refresh : bool
-        Rebuild the cache even when it is current (always done for database
-        sources by the runner, whose data can change under the same key).
+        Build a new cache entry even when one is current (always done for
+        database sources by the runner, whose data can change under the
+        same key).
 
     Raises
     ------
@@ -1628,8 +1757,16 @@ def load(cfg: RunConfig, *, refresh: bool = False) -> "Dataset":
         When the data breaks the contract; each names the client, table,
         column, rows, examples and the fix.
     """
-    return Dataset(cfg, _built(cfg, refresh))
+    pinned = cfg.run.cache if cfg.run is not None else None
+    if pinned is not None and not refresh:
+        return Dataset(cfg, Path(pinned))
+    for _ in range(3):
+        try:
+            return Dataset(cfg, entry(cfg, refresh=refresh))
+        except CacheEntryGone:  # removed between choosing and opening it: choose again
+            refresh = False
+    return Dataset(cfg, entry(cfg, refresh=True))
 
 
-__all__ = ["Dataset", "prepare", "LoadReport", "TableLoad", "Repair", "Check", "load", "detect_encoding", "cache_key",
+__all__ = ["Dataset", "prepare", "cached", "entry", "hold", "sweep", "LoadReport", "TableLoad", "Repair", "Check", "load", "detect_encoding", "cache_key",
            "EncodingMismatch", "ZONE_ABBREVIATIONS", "AMBIGUOUS_ZONES", "ZERO_DECIMAL_CURRENCIES"]

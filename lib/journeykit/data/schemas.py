@@ -222,6 +222,20 @@ SPECS: dict[str, TableSpec] = {
     "experiments": TableSpec("assigned_at"),
 }
 
+ID_COLUMNS = ("customer_id", "visitor_id", "session_id", "order_id", "subscription_id", "ticket_id",
+              "response_id", "message_id", "referred_by", "currency")
+"""Text columns that identify a record (or hold a code), not name a category:
+loaded as they are; every other text column is a name a report may show,
+and has personal data masked at load (:func:`journeykit.core.privacy.mask_sql`)."""
+
+
+def shown_text_columns(table: str) -> list[str]:
+    """The text columns of ``table`` whose values a report may show:
+    channels, campaigns, pages, event types, plans, segments, …"""
+    return [c for c in columns(table) if dtype(table, c) == STR and c not in ID_COLUMNS
+            and (table, c) not in CATEGORIES]
+
+
 # Columns computed at load rather than mapped from the client's file.
 DERIVED_COLUMNS = {"surveys": {"has_comment": "comment"}}
 

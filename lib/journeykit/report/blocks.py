@@ -17,7 +17,10 @@ from journeykit.report.formats import fmt_delta, fmt_kpi, fmt_min_effect, format
 class Table:
     """A client-facing table: formatted, escaped, without the index.
 
-    Displays as HTML in notebooks and in the rendered report.
+    Displays as HTML in notebooks and in the rendered report. Text cells and
+    column names pass :func:`journeykit.core.privacy.mask_text` (e-mail
+    addresses, phone numbers and URL queries in a client's names are never
+    shown, even when a name reached the table some other way than the load).
     """
 
     def __init__(self, df: pd.DataFrame, cfg: RunConfig, formats: Mapping[str, str] | None = None,
@@ -29,11 +32,16 @@ class Table:
 
     def cells(self) -> pd.DataFrame:
         """The formatted cell strings (unescaped)."""
+        from journeykit.core.privacy import mask_text
+
         out = {}
         for col in self.df.columns:
             kind = self.formats.get(col, "text")
-            out[col] = [formatter(kind, self.cfg)(v) for v in self.df[col]]
-        return pd.DataFrame(out, columns=self.df.columns)
+            f = formatter(kind, self.cfg)
+            out[col] = [mask_text(f(v)) for v in self.df[col]] if kind == "text" else [f(v) for v in self.df[col]]
+        cells = pd.DataFrame(out, columns=self.df.columns)
+        cells.columns = [mask_text(c) if isinstance(c, str) else c for c in cells.columns]
+        return cells
 
     def _repr_html_(self) -> str:
         cells = self.cells()

@@ -57,8 +57,8 @@ METRICS_SCHEMA: dict[str, Any] = {
                     "error": {"type": "string"},
                     "needs": {"type": "array", "items": {"type": "string"}},
                     "title": {"type": "string"},
-                    "retried": {"type": "boolean"},
-                    "seconds": {"type": "number"},
+                    "retried": {"type": "boolean"},   # before run.json (journeykit 0.x reports)
+                    "seconds": {"type": "number"},    # idem
                     "engine": {"type": "string"},
                 },
             },
@@ -78,9 +78,10 @@ def export(name: str, df: pd.DataFrame, cfg: RunConfig, id_column: str = "custom
     """Write ``exports/<name>.csv`` of the report being rendered.
 
     The ``id_column`` is replaced by keyed-hash pseudonyms
-    (:mod:`journeykit.core.privacy`); a frame with a personal-data column is
-    refused. Outside a report run (an analyst's notebook) nothing is written
-    and ``None`` is returned; inside one, the path written.
+    (:mod:`journeykit.core.privacy`) and every other text passes
+    :func:`~journeykit.core.privacy.mask_text`; a frame with a personal-data
+    column is refused. Outside a report run (an analyst's notebook) nothing
+    is written and ``None`` is returned; inside one, the path written.
     """
     from journeykit.core import privacy
 
@@ -90,6 +91,7 @@ def export(name: str, df: pd.DataFrame, cfg: RunConfig, id_column: str = "custom
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ValueError(f"export name {name!r}: use letters, digits, '_' and '-'")
     out = privacy.pseudonymize_frame(df, cfg, id_column) if id_column in df.columns else df
+    out = privacy.mask_frame(out, skip=[id_column])
     if cfg.run is None:
         return None
     path = Path(cfg.run.exports) / f"{name}.csv"
@@ -127,7 +129,8 @@ def jsonable(value: Any) -> Any:
 
 def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Mapping[str, str] | None = None,
            kinds: Mapping[str, str] | None = None, trend: pd.DataFrame | None = None,
-           advice: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+           advice: Mapping[str, Mapping[str, Any]] | None = None,
+           timings: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Emit a section's results for the runner (and show them to the analyst).
 
     Parameters
@@ -146,18 +149,29 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     trend : DataFrame, optional
         One row per month (column ``month``), a column per KPI: the trend the
         section charted, for the summary's sparklines.
+    timings : mapping, optional
+        How long parts of the section took (seconds, e.g. ``fit_seconds``):
+        kept apart from the metrics, in the run's ``run.json``, since they
+        differ from run to run.
+
+    Text values (and mapping keys) pass :func:`journeykit.core.privacy.mask_text`:
+    an e-mail address, phone number or URL query in a client's category
+    name never reaches metrics.json.
     """
     from IPython.display import display
 
+    from journeykit.core import privacy
     from journeykit.data.dataset import ENGINES_OPENED
 
-    data = {"section": section, "metrics": jsonable(dict(metrics))}
+    data = {"section": section, "metrics": privacy.mask_values(jsonable(dict(metrics)))}
+    if timings:
+        data["timings"] = jsonable(dict(timings))
     if ENGINES_OPENED:
         data["engine"] = ",".join(sorted(ENGINES_OPENED))
     if changes:
-        data["changes"] = [change_record(c, (labels or {}).get(c.key, c.key), (kinds or {}).get(c.key, "num"),
-                                         (advice or {}).get(c.key))
-                           for c in changes]
+        data["changes"] = privacy.mask_values(
+            [change_record(c, (labels or {}).get(c.key, c.key), (kinds or {}).get(c.key, "num"), (advice or {}).get(c.key))
+             for c in changes])
     if trend is not None and len(trend):
         t = trend.sort_values("month")
         data["trend"] = {"month": [pd.Timestamp(m).strftime("%Y-%m") for m in t["month"]],
@@ -287,6 +301,10 @@ class SectionResult:
     retried: bool = False
     engine: str | None = None
     """The engine(s) the section's queries ran on, as its kernel reported."""
+    timings: dict | None = None
+    """How long parts of the section took (seconds), as it recorded them: run.json, not metrics.json."""
+    timed_out: bool = False
+    """Stopped at ``report.section_timeout_minutes``."""
     body_html: str = ""
 
     @property
@@ -294,23 +312,47 @@ class SectionResult:
         return f"{self.name}.html"
 
 
+SIGNIFICANT_DIGITS = 10
+"""Significant digits of the fractional numbers in metrics.json."""
+
+
+def rounded(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """``value`` (plain JSON) with every fractional number rounded to
+    ``digits`` significant digits; whole numbers are kept exact.
+
+    Sums over doubles depend on the order they are added in, and DuckDB adds
+    in parallel: two runs on the same data differ in the 16th digit (a
+    standard deviation, a p-value, a delta). Rounded, metrics.json is the
+    same byte for byte for the same inputs.
+    """
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")) or value.is_integer():
+            return value
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v, digits) for v in value]
+    return value
+
+
 def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at: str) -> dict:
     """The metrics.json document (schema: :data:`METRICS_SCHEMA`): the run's
     client, period, currency and time zone (the unit of every money value
     and the calendar of every period), and each section's status, metrics,
-    the changes it tested and the trend it charted."""
+    the changes it tested and the trend it charted — what the data and the
+    settings determine, numbers :func:`rounded`, so the same inputs give the
+    same document apart from ``generated_at``. How the run went (seconds,
+    retries, time-outs) is in run.json (:func:`journeykit.run.runner.run_document`)."""
     from journeykit import __version__
 
     sections = {}
-    for r in results:
-        entry: dict = {"status": r.status, "title": r.title, "metrics": r.metrics if r.status != "failed" else None,
-                       "seconds": r.seconds}
+    for r in sorted(results, key=lambda r: r.name):
+        entry: dict = {"status": r.status, "title": r.title, "metrics": r.metrics if r.status != "failed" else None}
         if r.error:
             entry["error"] = r.error
         if r.needs:
             entry["needs"] = r.needs
-        if r.retried:
-            entry["retried"] = True
         if r.engine:
             entry["engine"] = r.engine
         if r.status != "failed" and r.changes:
@@ -321,4 +363,4 @@ def metrics_document(cfg: RunConfig, results: list[SectionResult], generated_at:
     return {"client": cfg.client, "client_name": cfg.name, "language": cfg.language, "period": str(cfg.period),
             "currency": cfg.currency, "timezone": cfg.timezone,
             "generated_at": generated_at, "journeykit_version": __version__, "engine": cfg.engine.backend,
-            "sections": sections}
+            "sections": rounded(sections)}

@@ -1,14 +1,18 @@
 """The ``journeykit`` command.
 
 Exit codes: 0 everything succeeded (or was already up to date); 1 a report
-was produced but a section failed, another run of the same client and
-period holds its lock, or (``batch``) a client failed; 2 the configuration
-or the data is wrong (the message says what to fix); 3 a bug in journeykit.
+was produced but a section failed or its PDF could not be made, another
+run of the same client and period holds its lock, or (``batch``) a client
+failed; 2 the configuration, the data or the machine (disk full, a folder
+not writable, a name too long) is wrong (the message says what to fix);
+3 a bug in journeykit; 128 + the signal's number when stopped by SIGINT
+(130), SIGTERM (143) or SIGHUP (129).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -20,9 +24,12 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 
 EXIT_CODES = """exit codes:
   0  success (or the report was already up to date)
-  1  a section or a client failed, or another run of the same client and period is going on
-  2  the configuration or the data is wrong: the message says what to fix
-  3  a bug in journeykit (please report it with the traceback)"""
+  1  a section or a client failed, the PDF could not be made, or another run of the same client and period
+     is going on
+  2  the configuration, the data or the machine (disk full, folder not writable, name too long) is wrong:
+     the message says what to fix
+  3  a bug in journeykit (please report it with the traceback)
+  130, 143  stopped by Ctrl-C (SIGINT) or SIGTERM: nothing was published, the previous report is untouched"""
 
 
 def _root(args) -> Path:
@@ -73,8 +80,35 @@ def _run_one(args, client: str, period: str):
                       log_format=args.log_format)
 
 
+def _save_result(result, path: str) -> None:
+    """``batch --jobs N``: a client's run hands its :class:`RunResult` to the batch as JSON."""
+    import dataclasses
+    import json
+
+    data = dataclasses.asdict(result)
+    for s in data["sections"]:
+        s["body_html"] = ""
+    data["report_dir"] = str(result.report_dir) if result.report_dir else None
+    Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _load_result(path: Path):
+    import json
+
+    from journeykit.report.results import SectionResult
+    from journeykit.run.runner import RunResult
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["sections"] = [SectionResult(**s) for s in data["sections"]]
+    data["plan"] = [tuple(x) for x in data["plan"]]
+    data["report_dir"] = Path(data["report_dir"]) if data["report_dir"] else None
+    return RunResult(**data)
+
+
 def cmd_run(args) -> int:
     result = _run_one(args, args.client, args.period)
+    if getattr(args, "result_json", None):
+        _save_result(result, args.result_json)
     if result.busy:
         _err(result.error)
         return EXIT_FAILED
@@ -93,6 +127,10 @@ def cmd_run(args) -> int:
     where = result.report_dir
     if result.ok:
         print(f"report: {where}/index.html")
+        if result.pdf_missing:
+            for w in result.warnings:
+                _err(w)
+            return EXIT_FAILED
         return EXIT_OK
     if result.published:
         print(f"report with failed sections: {where}/index.html", file=sys.stderr)
@@ -153,7 +191,10 @@ def _outcome(result, bug: str | None) -> tuple[str, str, int]:
         return "up to date", str(result.report_dir), EXIT_OK
     if result.ok:
         n_na = sum(s.status == "not_available" for s in result.sections)
-        return "ok", f"{len(result.sections)} sections" + (f", {n_na} not available" if n_na else ""), EXIT_OK
+        detail = f"{len(result.sections)} sections" + (f", {n_na} not available" if n_na else "")
+        if result.pdf_missing:
+            return "ok without PDF", detail + ": no Chromium (make sysdeps), HTML only", EXIT_FAILED
+        return "ok", detail, EXIT_OK
     failed = [f"{s.name} ({s.error})" for s in result.sections if s.status == "failed"]
     return "failed", "failed: " + "; ".join(failed), EXIT_FAILED
 
@@ -173,11 +214,7 @@ def cmd_batch(args) -> int:
                   "(name clients with --clients, or add the key to their client files)")
             return EXIT_OK
     if args.jobs > 1 and len(clients) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as pool:
-            outcomes = list(pool.map(_batch_one, [args] * len(clients), clients, [period] * len(clients)))
+        outcomes = _batch_parallel(args, clients, period)
     else:
         outcomes = [_batch_one(args, c, period) for c in clients]
     codes = []
@@ -191,6 +228,72 @@ def cmd_batch(args) -> int:
     if EXIT_INPUT in codes:
         return EXIT_INPUT
     return EXIT_FAILED if EXIT_FAILED in codes else EXIT_OK
+
+
+def _batch_parallel(args, clients: list[str], period: str | None) -> list:
+    """``batch --jobs N`` over several clients: each client's run is a
+    ``journeykit run`` process of its own session, N at once, handing back
+    its result as JSON. A stop signal to the batch (Ctrl-C, SIGTERM) is
+    passed on to the running clients as SIGTERM: each stops its sections
+    and cleans up, then the batch stops."""
+    import os
+    import signal
+    import subprocess
+    import tempfile
+
+    from journeykit.core import config
+    from journeykit.core.periods import Period
+    from journeykit.run.runner import RunResult, stop_on_signals
+
+    root = _root(args)
+    todo, running, outcomes = list(clients), {}, {}
+    with tempfile.TemporaryDirectory(prefix="jk-batch-") as tmp, stop_on_signals():
+        try:
+            while todo or running:
+                while todo and len(running) < args.jobs:
+                    client = todo.pop(0)
+                    t0 = time.perf_counter()
+                    try:
+                        p = period
+                        if p is None:
+                            tz = config.load(client, Period.last_complete(), root=root).timezone
+                            p = str(Period.last_complete(timezone=tz))
+                    except JourneykitError as e:
+                        outcomes[client] = (client, period or "?", RunResult(client=client, period=period or "?",
+                                                                             error=e.render()), None, 0.0)
+                        continue
+                    out = Path(tmp) / f"{client}.json"
+                    cmd = [sys.executable, "-m", "journeykit", "--root", str(root), "run", "--client", client,
+                           "--period", p, "--jobs", str(args.jobs), "--log-format", args.log_format,
+                           "--result-json", str(out)]
+                    cmd += [x for kv in (args.set or []) for x in ("--set", kv)]
+                    cmd += ["--no-pdf"] * bool(args.no_pdf) + ["--force"] * bool(args.force) + \
+                        ["--dry-run"] * bool(args.dry_run)
+                    running[client] = (subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL),
+                                       p, out, t0)
+                for client, (proc, p, out, t0) in list(running.items()):
+                    if proc.poll() is None:
+                        continue
+                    del running[client]
+                    secs = time.perf_counter() - t0
+                    if out.exists():
+                        outcomes[client] = (client, p, _load_result(out), None, secs)
+                    else:
+                        outcomes[client] = (client, p, None, f"its run exited {proc.returncode} without a result "
+                                                             "(see its messages above)", secs)
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            for proc, *_ in running.values():
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGTERM)   # each run stops its sections and cleans up
+            for proc, *_ in running.values():
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(OSError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    return [outcomes[c] for c in clients]
 
 
 def _scheduled(root: Path, client: str) -> bool:
@@ -359,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     period_arg(sp, True, "")
     sp.add_argument("--sections", nargs="+", metavar="PREFIX",
                     help="only these sections, by number prefix (e.g. 00 40); merged into the published report")
+    sp.add_argument("--result-json", metavar="FILE", help=argparse.SUPPRESS)   # batch --jobs: the run's result
     run_options(sp)
     sp.set_defaults(func=cmd_run)
 
@@ -412,15 +516,32 @@ def main(argv: list[str] | None = None) -> int:
     except JourneykitError as e:
         _err(e.render())
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
-    except Exception as e:  # a bug: say so plainly, keep the traceback for the log
-        import traceback
+    except KeyboardInterrupt as e:
+        import signal
 
-        _err(f"journeykit {__version__} hit an internal error: {type(e).__name__}: {e}")
-        traceback.print_exc(file=sys.stderr)
-        return EXIT_BUG
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # one line, however many more arrive
+            signal.signal(s, signal.SIG_IGN)
+        name = getattr(e, "name", "SIGINT")
+        _err(f"interrupted ({name}): the run was stopped and its sections killed; "
+             "nothing was published, the previous report is untouched")
+        return getattr(e, "exit_code", 130)
+    except Exception as e:  # a full disk, a read-only folder … is the machine's; anything else a bug
+        from journeykit.core.errors import operational
+
+        err = operational(e, f"journeykit {args.command}")
+        if err is None:
+            return _bug(e)  # say so plainly, keep the traceback for the log
+        _err(err.render())
+        return EXIT_INPUT
+
+
+def _bug(e: BaseException) -> int:
+    """Report a bug: one line, then the traceback (for the log and the issue)."""
+    import traceback
+
+    _err(f"journeykit {__version__} hit an internal error: {type(e).__name__}: {e}")
+    traceback.print_exception(e, file=sys.stderr)
+    return EXIT_BUG
 
 
 if __name__ == "__main__":

@@ -215,7 +215,13 @@ def find_chromium() -> str:
 
 
 def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> None:
-    """Print an HTML file to PDF with headless Chromium (offline, no downloads)."""
+    """Print an HTML file to PDF with headless Chromium (offline, no downloads).
+
+    Chromium and its helper processes run in a session of their own: a
+    Ctrl-C at the terminal reaches the run only, which then kills them all
+    (as it does after ``timeout`` seconds)."""
+    import signal
+
     chromium = find_chromium()
     with tempfile.TemporaryDirectory(prefix="jk-chromium-") as profile:
         cmd = [
@@ -224,9 +230,23 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> None:
             "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}",
             "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri(),
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except BaseException as e:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            proc.wait()
+            if isinstance(e, subprocess.TimeoutExpired):
+                raise JourneykitError(f"Chromium did not print {html_path.name} within {timeout:.0f} s",
+                                      fix="check that `chromium --headless` runs on this machine, "
+                                          "or set report.pdf: false") from None
+            raise
     if proc.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
-        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        tail = (stderr or "").strip().splitlines()[-3:]
         raise JourneykitError(f"Chromium could not print {html_path.name}: {' | '.join(tail) or 'no output'}",
                               fix="check that `chromium --headless` runs on this machine")
 

@@ -8,25 +8,44 @@ available without starting a kernel, executes every other notebook in
 ``run_config``, the run's resolved configuration), judges the sections'
 period-over-period changes together once they have run and before the
 summary (:func:`judge_report`), renders client-facing HTML, ``index.html``,
-``report.pdf`` and ``metrics.json``, all inside a temporary folder next to
-the target. The
-folder replaces ``reports/<client>/<period>/`` only when every section
-succeeded, or when there was no good report there before; otherwise it is
-kept in ``reports/<client>/_failed/<period>/`` and the good report stays.
+``report.pdf`` and
+``metrics.json`` (and ``run.json``: how the run went, its timings), all
+inside a temporary folder next to the target. The folder replaces
+``reports/<client>/<period>/`` only when every section succeeded, or when
+there was no good report there before; otherwise it is kept in
+``reports/<client>/_failed/<period>/`` and the good report stays.
+
+Faults (see :mod:`journeykit.run.workers` for the processes):
+
+- before any section starts, the run checks what it will need: the
+  period's data coverage, Chromium for the PDF (without it the HTML report
+  is still rendered, and the run says how to add the PDF) and the free
+  disk space (:func:`preflight`);
+- SIGINT, SIGTERM and SIGHUP stop the run within seconds: the sections'
+  workers and kernels are killed, the staging folder removed, the
+  published report left as it was (:class:`Interrupted`); a later run of
+  the client and period removes what a killed run left (:func:`clean_leftovers`);
+- a section running longer than ``report.section_timeout_minutes`` is
+  stopped and recorded as failed;
+- a full disk, a read-only or forbidden folder, or a name too long for the
+  file system is an :class:`OperationalError` saying what to fix, never an
+  internal error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import zoneinfo
 import json
 import os
 import shutil
-import sys
+import signal
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,9 +56,10 @@ from journeykit.core import engine
 from journeykit.core import i18n
 from journeykit.data import loader as io
 from journeykit.run import render
+from journeykit.run import workers
 from journeykit import report
 from journeykit.core.config import RunConfig
-from journeykit.core.errors import JourneykitError
+from journeykit.core.errors import ConfigError, JourneykitError
 from journeykit.report.results import SectionResult, metrics_document
 from journeykit.sections import registry
 
@@ -62,6 +82,11 @@ class RunResult:
     """Nothing ran: another run of this client and period holds the lock."""
     plan: list[tuple[str, str]] = field(default_factory=list)
     """With ``dry_run``: each section and what would happen to it."""
+    warnings: list[str] = field(default_factory=list)
+    """What the run could not do although its sections succeeded (e.g. the
+    PDF without Chromium), each with the fix."""
+    pdf_missing: bool = False
+    """``report.pdf`` was asked for but not made (see ``warnings``)."""
 
     @property
     def ok(self) -> bool:
@@ -84,35 +109,17 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError) or any(s in text for s in KERNEL_START_ERRORS)
 
 
-def pin_kernel(folder: Path) -> dict[str, str]:
-    """Environment that makes the ``python3`` kernel this very interpreter.
-
-    Papermill resolves kernels by name; a ``python3`` kernelspec in the
-    user's Jupyter folders may point at another Python without journeykit.
-    A kernelspec written under ``folder`` and put first on ``JUPYTER_PATH``
-    wins over those.
-    """
-    spec_dir = folder / "kernels" / "python3"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    # --log-level: the kernel's own log lines ("KeyboardInterrupt caught in kernel" on every
-    # shutdown) are noise in a run's log; a section's errors reach the runner through papermill.
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--log-level=CRITICAL"],
-            "display_name": "Python 3 (journeykit)", "language": "python",
-            "metadata": {"debugger": False}}
-    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-    old = os.environ.get("JUPYTER_PATH")
-    return {"JUPYTER_PATH": str(folder) + (os.pathsep + old if old else "")}
-
-
 def _ipc_kernel_manager():
-    """A kernel manager that talks to its kernel over Unix sockets.
+    """A kernel manager that talks to its kernel over Unix sockets and tells
+    the runner its kernel's pid (:func:`journeykit.run.workers.kernel_started`).
 
     TCP kernels pick free ports, which races when sections run in parallel
     (papermill #239, #511), and ipykernel warns on every start that TCP is
-    unencrypted. Unix sockets in a private temporary folder avoid both.
+    unencrypted. Unix sockets in the run's private folder
+    (``$JOURNEYKIT_KERNEL_SOCKETS``, see :class:`journeykit.run.workers.RunFolder`)
+    avoid both, and go with the folder.
     """
     import tempfile
-    import uuid
 
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
@@ -124,7 +131,13 @@ def _ipc_kernel_manager():
 
         @default("ip")
         def _default_ip(self):
-            return str(Path(tempfile.gettempdir()) / f"jk-{uuid.uuid4().hex[:12]}")
+            folder = os.environ.get("JOURNEYKIT_KERNEL_SOCKETS") or tempfile.gettempdir()
+            return str(Path(folder) / f"k-{uuid.uuid4().hex[:12]}")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            if self.provisioner is not None and getattr(self.provisioner, "pid", None):
+                workers.kernel_started(self.provisioner.pid)
 
     return IpcKernelManager
 
@@ -136,7 +149,9 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: P
     ``run_config``, the run's resolved configuration (settings, overrides
     and where to write), so a section sees exactly what the run decided.
     A kernel that fails to start is retried once (papermill's kernel start
-    is racy on a loaded machine); the retry is recorded.
+    is racy on a loaded machine); the retry is recorded. Runs in a section
+    worker (:mod:`journeykit.run.workers`), whose environment names the
+    run's kernel and its folder.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -145,41 +160,33 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: P
     source = nbformat.read(nb_path, as_version=4)
     title = render.notebook_title(source, cfg.language, name)
     result = SectionResult(name=name, title=title, status="ok")
-    saved = os.environ.get("JUPYTER_PATH")
-    os.environ.update(pin_kernel(out_path.parent.parent / ".kernel"))
     started = time.perf_counter()
-    try:
-        for attempt in (1, 2):
-            try:
-                pm.execute_notebook(
-                    str(nb_path), str(out_path),
-                    parameters={"client": cfg.client, "period": str(cfg.period), "run_config": str(run_config)},
-                    cwd=str(nb_path.parent), kernel_name="python3", progress_bar=False,
-                    log_output=False, start_timeout=120, language="python",
-                    kernel_manager_class=_ipc_kernel_manager(),
-                )
-                break
-            except PapermillExecutionError as e:
-                if e.ename == "SectionNotAvailable":
-                    result.status = "not_available"
-                    result.needs = _needs_from(e.evalue)
-                else:
-                    result.status = "failed"
-                    result.error = f"{e.ename}: {_first_line(e.evalue)}"
-                break
-            except Exception as e:  # kernel start, nbformat or I/O failure
-                if attempt == 1 and _is_kernel_start_failure(e):
-                    result.retried = True
-                    time.sleep(2)
-                    continue
+    for attempt in (1, 2):
+        try:
+            pm.execute_notebook(
+                str(nb_path), str(out_path),
+                parameters={"client": cfg.client, "period": str(cfg.period), "run_config": str(run_config)},
+                cwd=str(nb_path.parent), kernel_name="python3", progress_bar=False,
+                log_output=False, start_timeout=120, language="python",
+                kernel_manager_class=_ipc_kernel_manager(),
+            )
+            break
+        except PapermillExecutionError as e:
+            if e.ename == "SectionNotAvailable":
+                result.status = "not_available"
+                result.needs = _needs_from(e.evalue)
+            else:
                 result.status = "failed"
-                result.error = f"{type(e).__name__}: {_first_line(str(e))}"
-                break
-    finally:
-        if saved is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = saved
+                result.error = f"{e.ename}: {_first_line(e.evalue)}"
+            break
+        except Exception as e:  # kernel start, nbformat or I/O failure
+            if attempt == 1 and _is_kernel_start_failure(e):
+                result.retried = True
+                time.sleep(2)
+                continue
+            result.status = "failed"
+            result.error = f"{type(e).__name__}: {_first_line(str(e))}"
+            break
     result.seconds = round(time.perf_counter() - started, 2)
     executed = nbformat.read(out_path, as_version=4) if out_path.exists() else None
     if result.status in ("ok", "not_available") and executed is not None:
@@ -189,6 +196,7 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: P
         result.changes = payload.get("changes")
         result.trend = payload.get("trend")
         result.engine = payload.get("engine")
+        result.timings = payload.get("timings")
     if result.status == "ok":
         if result.metrics is None:
             result.status = "failed"
@@ -229,38 +237,80 @@ def _is_good(report_dir: Path) -> bool:
 
 
 def _publish(staging: Path, target: Path) -> None:
-    """Move ``staging`` to ``target``, replacing it in two renames."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:6]}")
-        target.rename(old)
-    staging.rename(target)
+    """Move ``staging`` to ``target``, replacing it in two renames, with
+    SIGINT, SIGTERM and SIGHUP held back meanwhile (a stop between the two
+    would leave no report; :func:`clean_leftovers` repairs even that)."""
+    with _signals_held():
+        old = None
+        if target.exists():
+            old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:6]}")
+            target.rename(old)
+        staging.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _section_worker(run_config: str, nb_path: str, out_path: str, delay: float) -> SectionResult:
-    """One section in a worker process (see :func:`run` with ``jobs``): the
-    run's resolved configuration is read, not built again."""
-    time.sleep(delay)  # stagger kernel starts (papermill #239, #511)
-    cfg = config.read_resolved(run_config)
-    return execute_section(cfg, Path(nb_path), Path(out_path), Path(run_config))
+def clean_leftovers(target: Path) -> list[str]:
+    """What earlier runs of this client and period left beside ``target``
+    when they were killed (the caller holds the run's :class:`RunLock`, so
+    none of it is in use): a report moved aside by a publish that never
+    finished is put back, and staging folders and moved-aside reports are
+    removed. Returns what was done, one phrase each."""
+    done = []
+    parent = target.parent
+    if not parent.is_dir():
+        return done
+    aside = sorted(parent.glob(f".old-{target.name}-*"), key=lambda d: d.stat().st_mtime)
+    if aside and not target.exists():
+        aside.pop().rename(target)
+        done.append(f"restored {target.name} (a publish was interrupted)")
+    for d in aside + sorted(parent.glob(f".tmp-{target.name}-*")):
+        shutil.rmtree(d, ignore_errors=True)
+        done.append(f"removed {d.name}")
+    return done
+
+
+def _clean_other_periods(cfg: RunConfig) -> list[tuple[str, str]]:
+    """:func:`clean_leftovers` for the client's other periods whose runs
+    died (their lock is free), so a killed run's staging folder does not
+    wait for a run of the same period."""
+    import re
+
+    done = []
+    folder = cfg.report_dir.parent
+    if not folder.is_dir():
+        return done
+    periods = {m.group(1) for d in folder.iterdir()
+               if (m := re.match(r"^\.(?:tmp|old)-(\d{4}-\d{2})-", d.name)) and m.group(1) != str(cfg.period)}
+    for period in sorted(periods):
+        lock = RunLock(cfg.root, cfg.client, period)
+        if lock.acquire() is not None:
+            continue  # that run is alive
+        try:
+            done += [(period, what) for what in clean_leftovers(folder / period)]
+        finally:
+            lock.release()
+    return done
 
 
 def expected_seconds(cfg: RunConfig, paths: list[Path]) -> dict[str, float]:
     """Each section's time in the client's most recent report (``seconds``
-    in its metrics.json); sections it lacks, or every section when there is
-    none, get their registry rank (:attr:`journeykit.sections.registry.Section.heavy`)."""
+    in its run.json, or in the metrics.json of a report from before
+    run.json); sections it lacks, or every section when there is none, get
+    their registry rank (:attr:`journeykit.sections.registry.Section.heavy`)."""
     seen: dict[str, float] = {}
     folder = cfg.root / "reports" / cfg.client
-    done = sorted((d for d in folder.glob("*/metrics.json")), key=lambda f: f.stat().st_mtime) \
+    done = sorted((d.parent for d in folder.glob("*/metrics.json")), key=lambda f: f.stat().st_mtime) \
         if folder.is_dir() else []
     if done:
-        try:
-            doc = json.loads(done[-1].read_text(encoding="utf-8"))
-            seen = {k: float(v.get("seconds") or 0) for k, v in doc.get("sections", {}).items()}
-        except (OSError, ValueError, AttributeError):
-            seen = {}
+        for name in ("run.json", "metrics.json"):
+            try:
+                doc = json.loads((done[-1] / name).read_text(encoding="utf-8"))
+                seen = {k: float(v.get("seconds") or 0) for k, v in doc.get("sections", {}).items()}
+            except (OSError, ValueError, AttributeError):
+                seen = {}
+            if any(seen.values()):
+                break
     def rank(name: str) -> float:
         section = registry.get(name)
         return float(section.heavy) if section else 0.0
@@ -270,20 +320,24 @@ def expected_seconds(cfg: RunConfig, paths: list[Path]) -> dict[str, float]:
 
 def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at: str, jobs: int,
                  say: Callable[[str], None], available: dict[str, set[str]],
-                 kept: list[SectionResult] | None = None) -> list[SectionResult]:
+                 kept: list[SectionResult] | None = None,
+                 folder: workers.RunFolder | None = None) -> list[SectionResult]:
     """Execute the section notebooks into ``staging/notebooks``.
 
     A section whose needs the data does not meet (:mod:`journeykit.sections.registry`)
     is recorded as not available at once, without a kernel. The others run
-    in notebook order; with ``jobs > 1`` the independent ones run in that
-    many worker processes (each with its own kernel, its own working folder
-    and a staggered start), the longest expected first
-    (:func:`expected_seconds`). Sections that read the others' results (the
-    summary) run afterwards, one at a time.
+    in section workers (:class:`journeykit.run.workers.Pool`: each its own
+    process and kernel, in the run's temporary ``folder``), ``jobs`` at
+    once with staggered starts, the longest expected first
+    (:func:`expected_seconds`); a section running longer than
+    ``report.section_timeout_minutes`` is stopped and recorded as failed.
+    Sections that read the others' results (the summary) run afterwards,
+    one at a time.
     """
     done: list[SectionResult] = list(kept or [])
     n = len(paths)
     pos = {p: i for i, p in enumerate(paths, 1)}
+    by_name = {p.stem: p for p in paths}
     resolved = Path(cfg.run.folder) / ".run" / "config.json"
 
     def write_results():
@@ -300,6 +354,19 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
         section = registry.get(p.stem)
         return section.reads_results if section else p.stem.endswith("_summary")
 
+    def task(p: Path, delay: float = 0.0) -> workers.Task:
+        return workers.Task(name=p.stem, notebook=str(p), out=str(staging / "notebooks" / p.name),
+                            run_config=str(resolved), delay=delay)
+
+    def on_start(t: workers.Task) -> None:
+        say(f"{cfg.client} {cfg.period}: [{pos[by_name[t.name]]}/{n}] {t.name} running")
+
+    def on_done(t: workers.Task, r: SectionResult) -> None:
+        if r.status == "failed" and not r.body_html:  # the worker could not render its page
+            r.title = render.notebook_title(nbformat.read(t.notebook, as_version=4), cfg.language, t.name)
+            r.body_html = render.section_body(cfg, r)
+        finished(r, by_name[t.name])
+
     runnable = []
     for p in paths:
         section = registry.get(p.stem)
@@ -309,40 +376,26 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
         else:
             runnable.append(p)
     independent = [p for p in runnable if not reads_results(p)]
-    sequential = runnable
-    if jobs > 1 and len(independent) > 1:
-        sequential = [p for p in runnable if reads_results(p)]
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        write_results()
-        cost = expected_seconds(cfg, independent)
-        independent = sorted(independent, key=lambda p: -cost[p.stem])  # stable: ties keep notebook order
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {}
-            for k, p in enumerate(independent):
-                say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} queued")
-                fut = pool.submit(_section_worker, str(resolved), str(p), str(staging / "notebooks" / p.name),
-                                  1.0 * min(k, jobs - 1))
-                futures[fut] = p
-            for fut in as_completed(futures):
-                p = futures[fut]
-                try:
-                    r = fut.result()
-                except Exception as e:  # the worker itself died: record, keep the others
-                    r = SectionResult(name=p.stem, title=p.stem, status="failed",
-                                      error=f"{type(e).__name__}: {_first_line(str(e))}")
-                finished(r, p)
-    judged = False
-    for p in sequential:
-        if reads_results(p) and not judged:
-            judged = True
-            judge_report(cfg, done, staging, say)
-        say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} running")
-        write_results()  # later sections (the summary) read the results of earlier ones
-        finished(execute_section(cfg, p, staging / "notebooks" / p.name, resolved), p)
-    if not judged:
+    sequential = [p for p in runnable if reads_results(p)]
+    timeout = cfg.report.section_timeout_minutes * 60
+    with contextlib.ExitStack() as stack:
+        if folder is None:
+            folder = stack.enter_context(workers.RunFolder())
+        pool = stack.enter_context(workers.Pool(max(1, jobs), folder, timeout=timeout))
+        if independent:
+            write_results()
+            if jobs > 1:
+                cost = expected_seconds(cfg, independent)
+                independent = sorted(independent, key=lambda p: -cost[p.stem])  # stable: ties keep notebook order
+                for p in independent:
+                    say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} queued")
+            # staggered kernel starts (papermill #239, #511): the first sections start a second apart
+            pool.run([task(p, 1.0 * min(k, jobs - 1)) for k, p in enumerate(independent)], on_done, on_start)
+        # every section's tests judged together, before the summary reads them
         judge_report(cfg, done, staging, say)
+        for p in sequential:
+            write_results()  # later sections (the summary) read the results of earlier ones
+            pool.run([task(p)], on_done, on_start)
     return sorted(done, key=lambda r: r.name)
 
 
@@ -408,7 +461,6 @@ def check_coverage(cfg: RunConfig, load_report) -> dict:
     """
     import datetime as _dt
 
-    from journeykit.core.errors import ConfigError
 
     firsts = [t.first_at for t in load_report.tables.values() if t.status != "empty" and t.first_at]
     lasts = [t.last_at for t in load_report.tables.values() if t.status != "empty" and t.last_at]
@@ -445,17 +497,25 @@ def _kept_sections(cfg: RunConfig, previous: dict | None, paths: list[Path], sta
         return []
     target = cfg.report_dir
     chosen = {p.stem for p in paths}
+    try:
+        ran = json.loads((target / "run.json").read_text(encoding="utf-8")).get("sections", {})
+    except (OSError, ValueError):
+        ran = {}
     kept = []
     for name, sec in previous.get("sections", {}).items():
         if name in chosen:
             continue
+        how = {**sec, **(ran.get(name) or {})}   # timings: run.json (metrics.json before it existed)
         r = SectionResult(name=name, title=sec.get("title") or name, status=sec.get("status", "failed"),
                           metrics=sec.get("metrics"), changes=sec.get("changes"), trend=sec.get("trend"),
                           error=sec.get("error"), needs=list(sec.get("needs") or []),
-                          seconds=float(sec.get("seconds") or 0.0), retried=bool(sec.get("retried")),
-                          engine=sec.get("engine"))
+                          seconds=float(how.get("seconds") or 0.0), retried=bool(how.get("retried")),
+                          engine=sec.get("engine"), timings=how.get("timings"), timed_out=bool(how.get("timed_out")))
         nb_path = target / "notebooks" / f"{name}.ipynb"
-        executed = nbformat.read(nb_path, as_version=4) if nb_path.exists() else None
+        try:
+            executed = nbformat.read(nb_path, as_version=4) if nb_path.exists() else None
+        except Exception:  # noqa: BLE001 - a notebook cut short by a killed worker: the page says failed
+            executed = None
         if executed is not None:
             shutil.copy2(nb_path, staging / "notebooks" / nb_path.name)
         r.body_html = render.section_body(cfg, r, executed)
@@ -554,6 +614,182 @@ class RunLock:
             self.fd = None
 
 
+# --------------------------------------------------------------------------
+# Stopping: signals
+# --------------------------------------------------------------------------
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal; ``exit_code`` is 128 + its number."""
+
+    def __init__(self, signum: int):
+        self.signum = int(signum)
+        super().__init__(signal.Signals(self.signum).name)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` in the main
+    thread (the run then cleans up on its way out); further signals are
+    ignored until the cleanup is over, so a second Ctrl-C cannot cut it
+    short. A signal ignored before (``nohup``) stays ignored. Elsewhere
+    than the main thread this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    caught: list[int] = []
+
+    def handler(signum, frame):
+        if caught:
+            return
+        caught.append(signum)
+        raise Interrupted(signum)
+
+    for s, h in old.items():
+        if h is not signal.SIG_IGN:
+            signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP held back (delivered on leaving): for a
+    step that must not be cut in two, such as publishing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+# --------------------------------------------------------------------------
+# Before any section: what the run will need
+# --------------------------------------------------------------------------
+
+MIN_FREE_BYTES = 64 << 20
+"""The least free space a report run asks for, whatever its estimate."""
+
+
+def _tree_bytes(folder: Path) -> int:
+    total = 0
+    for f in folder.rglob("*"):
+        try:
+            if f.is_file() and not f.is_symlink():
+                total += f.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def space_needed(cfg: RunConfig) -> int:
+    """An estimate of the disk space (bytes) a report run of this client
+    writes under ``reports/``: 1.5 times the client's most recent report
+    (executed notebooks, pages and PDF), at least :data:`MIN_FREE_BYTES`."""
+    folder = cfg.root / "reports" / cfg.client
+    done = sorted((d.parent for d in folder.glob("[0-9]*/metrics.json")), key=lambda d: d.stat().st_mtime) \
+        if folder.is_dir() else []
+    last = _tree_bytes(done[-1]) if done else 0
+    return max(MIN_FREE_BYTES, int(last * 1.5))
+
+
+def cache_space_needed(cfg: RunConfig) -> int:
+    """An estimate of the disk space (bytes) building the cache entry of
+    the client's data takes: twice its source files (database, spill,
+    transcoded copies), at least :data:`MIN_FREE_BYTES`; nothing for a
+    database source."""
+    src = cfg.source_path
+    size = _tree_bytes(src) if src is not None and src.is_dir() else 0
+    return max(MIN_FREE_BYTES, 2 * size)
+
+
+def _free_bytes(path: Path) -> int | None:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def check_space(path: Path, needed: int, what: str) -> None:
+    """Raise an :class:`~journeykit.core.errors.OperationalError` when the
+    file system of ``path`` has less than ``needed`` bytes free."""
+    from journeykit.core.errors import OperationalError
+
+    free = _free_bytes(path)
+    if free is not None and free < needed:
+        raise OperationalError(
+            f"not enough disk space for {what} in {path}: about {needed / 2**20:,.0f} MB needed, "
+            f"{free / 2**20:,.0f} MB free",
+            fix="free space on that disk (old reports, reports/*/_failed, data/.cache), then run again")
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Raise an :class:`~journeykit.core.errors.OperationalError` when
+    ``path`` (or the folder that would hold it) cannot be written."""
+    from journeykit.core.errors import operational
+
+    probe_dir = path
+    while not probe_dir.exists() and probe_dir != probe_dir.parent:
+        probe_dir = probe_dir.parent
+    probe = probe_dir / f".jk-write-test-{uuid.uuid4().hex[:6]}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise (operational(e, f"cannot write {what} in {probe_dir}") or e) from None
+
+
+def preflight(cfg: RunConfig) -> list[str]:
+    """What the run needs besides the data, checked before any section
+    starts: ``reports/`` writable with room for the report
+    (:func:`space_needed`), and Chromium when ``report.pdf`` is on. A
+    missing Chromium is not an error: returns the warning to give (the HTML
+    report is rendered without the PDF); a disk or folder problem raises
+    :class:`~journeykit.core.errors.OperationalError`."""
+    reports = cfg.root / "reports"
+    check_writable(reports / cfg.client, "the report")
+    check_space(reports, space_needed(cfg), "the report")
+    warnings = []
+    if cfg.report.pdf:
+        try:
+            render.find_chromium()
+        except JourneykitError:
+            warnings.append(
+                "report.pdf will not be made: no Chromium found (the HTML report is rendered). To add the PDF, "
+                "install Chromium (`make sysdeps`, or `apt-get install chromium`; or set JOURNEYKIT_CHROMIUM to "
+                "its path), then run the same command again; --no-pdf (report.pdf: false) skips it knowingly")
+    return warnings
+
+
+def _operational(e: BaseException, doing: str) -> JourneykitError | None:
+    from journeykit.core.errors import operational
+
+    return operational(e, doing)
+
+
+# --------------------------------------------------------------------------
+# A run
+# --------------------------------------------------------------------------
+
 def run(
     client: str,
     period: str,
@@ -577,8 +813,10 @@ def run(
     a client and period already running elsewhere is refused (``busy``).
     ``dry_run`` says what would run and stops. Each run appends its log to
     ``reports/<client>/<period>/run.log``. Returns a :class:`RunResult`;
-    never raises for a section's failure. Configuration and data-contract
-    errors are returned in ``error`` (no report is written for them).
+    never raises for a section's failure. Configuration, data-contract and
+    operational errors (disk, permissions) are returned in ``error`` (no
+    report is written for them). A stop signal raises :class:`Interrupted`
+    once everything the run started is stopped and removed.
     """
     from journeykit.run.log import RunLog
 
@@ -593,21 +831,34 @@ def run(
     result.period = str(cfg.period)
     log.period = str(cfg.period)
     target = cfg.report_dir
-    lock = RunLock(cfg.root, cfg.client, str(cfg.period))
-    holder = None if dry_run else lock.acquire()
-    if holder is not None:
-        result.busy = True
-        result.error = (f"another run of {client} {cfg.period} is in progress ({holder}); "
-                        f"wait for it to finish, or stop it (lock: {lock.path})")
-        return result
-    try:
-        return _run_locked(cfg, result, say, log, sections=sections, jobs=jobs, force=force, dry_run=dry_run,
-                           overrides=overrides)
-    finally:
-        lock.release()
-        target_log = result.report_dir if result.published else (target if _is_good(target) else None)
-        if not dry_run and target_log is not None:
-            log.append_to(target_log / "run.log")
+    with stop_on_signals():
+        lock = RunLock(cfg.root, cfg.client, str(cfg.period))
+        try:
+            holder = None if dry_run else lock.acquire()
+        except OSError as e:
+            err = _operational(e, "cannot take the run's lock")
+            if err is None:
+                raise
+            result.error = err.render()
+            return result
+        if holder is not None:
+            result.busy = True
+            result.error = (f"another run of {client} {cfg.period} is in progress ({holder}); "
+                            f"wait for it to finish, or stop it (lock: {lock.path})")
+            return result
+        try:
+            return _run_locked(cfg, result, say, log, sections=sections, jobs=jobs, force=force, dry_run=dry_run,
+                               overrides=overrides)
+        except Interrupted as e:
+            log.lines.append(log.format(f"{client} {cfg.period}: interrupted ({e.name}): the run was stopped, "
+                                        "its sections killed and its output removed"))
+            raise
+        finally:
+            lock.release()
+            target_log = result.report_dir if result.published else (target if _is_good(target) else None)
+            if not dry_run and target_log is not None:
+                with contextlib.suppress(OSError):
+                    log.append_to(target_log / "run.log")
 
 
 def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, force, dry_run,
@@ -621,6 +872,11 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
                         + (f"\n  fix: give number prefixes of: {', '.join(known)}" if known else ""))
         return result
     target = cfg.report_dir
+    if not dry_run:
+        for what in clean_leftovers(target):
+            say(f"{client} {cfg.period}: an earlier run was stopped: {what}")
+        for period, what in _clean_other_periods(cfg):
+            say(f"{client} {cfg.period}: an earlier run of {period} was stopped: {what}")
     try:
         digest = inputs_digest(cfg, notebooks(cfg.root))
     except JourneykitError as e:
@@ -628,21 +884,60 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
         return result
     previous = _previous_report(target)
     if (previous and digest and not force and previous.get("inputs_digest") == digest and _is_good(target)
-            and {p.stem for p in paths} <= set(previous.get("sections", {}))):
+            and {p.stem for p in paths} <= set(previous.get("sections", {}))
+            and (not cfg.report.pdf or (target / "report.pdf").is_file())):
         result.skipped = True
         result.report_dir = target
         say(f"{client} {cfg.period}: up to date: the data, settings, notebooks and journeykit are those of the "
             f"report of {previous.get('generated_at', '?')} (--force renders it again)")
         return result
+    held = None
     try:
-        say(f"{client} {cfg.period}: loading and validating data …")
-        t0 = time.perf_counter()
-        load_report = io.prepare(cfg, refresh=cfg.data.is_database)
-        say(f"{client} {cfg.period}: data ready ({time.perf_counter() - t0:.1f} s)")
-        coverage = check_coverage(cfg, load_report)
-    except JourneykitError as e:
-        result.error = e.render()
-        return result
+        try:
+            say(f"{client} {cfg.period}: loading and validating data …")
+            t0 = time.perf_counter()
+            refresh = cfg.data.is_database
+            for _ in range(3):
+                entry = None if refresh else io.cached(cfg)
+                if entry is None:
+                    check_space(cfg.root / "data" / ".cache", cache_space_needed(cfg), "the data cache")
+                    entry = io.entry(cfg, refresh=refresh)
+                held = io.hold(entry)   # this run's entry: nothing removes it until the run ends
+                if held is not None:
+                    break
+                refresh = False  # removed as it was being opened (a newer one was built): take that
+            else:
+                raise JourneykitError(f"the data cache of client '{client}' keeps changing under this run",
+                                      fix="wait for the other runs or `journeykit validate` to finish, then run again")
+            load_report = io.LoadReport.from_json((entry / "load_report.json").read_text(encoding="utf-8"))
+            if cfg.engine.backend == "spark":
+                io.parquet_export(entry)
+            say(f"{client} {cfg.period}: data ready ({time.perf_counter() - t0:.1f} s)")
+            coverage = check_coverage(cfg, load_report)
+            if not dry_run:
+                result.warnings += preflight(cfg)
+        except JourneykitError as e:
+            result.error = e.render()
+            return result
+        except Exception as e:  # a full disk or a read-only folder (OSError, or DuckDB's error saying so)
+            err = _operational(e, f"cannot prepare the data of client '{client}'")
+            if err is None:
+                raise
+            result.error = err.render()
+            return result
+        for w in result.warnings:
+            say(f"{client} {cfg.period}: warning: {w}")
+        return _render(cfg, result, say, paths=paths, sections=sections, jobs=jobs, dry_run=dry_run,
+                       digest=digest, previous=previous, entry=entry, load_report=load_report, coverage=coverage)
+    finally:
+        if held is not None:
+            os.close(held)
+
+
+def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dry_run, digest, previous, entry,
+            load_report, coverage) -> RunResult:
+    client = cfg.client
+    target = cfg.report_dir
     if coverage["partial"]:
         say(f"{client} {cfg.period}: the data ends on {coverage['last']}, inside the period: the report is partial")
     merge = previous if sections else None
@@ -670,56 +965,104 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
                             if name not in {p.stem for p in paths}]
         return result
 
+    pdf = cfg.report.pdf and not any("Chromium" in w for w in result.warnings)
+    result.pdf_missing = cfg.report.pdf and not pdf
+    run_started = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".tmp-{cfg.period}-{uuid.uuid4().hex[:8]}"
-    (staging / "notebooks").mkdir(parents=True)
     generated_at = dt.datetime.now(zoneinfo.ZoneInfo(cfg.timezone)).isoformat(timespec="seconds")  # the client's clock
     spark_server = None
     try:
-        spark_server = _start_spark_server(cfg, say)
-        context = config.RunContext(folder=staging, exports=staging / "exports",
-                                    results=staging / ".run" / "results.json",
-                                    spark_remote=spark_server.url if spark_server else None)
-        run_cfg = cfg.model_copy(update={"run": context})
-        run_cfg.write(staging / ".run" / "config.json")
-        result.sections = _execute_all(run_cfg, paths, staging, generated_at, max(1, jobs), say, available,
-                                       kept=_kept_sections(cfg, merge, paths, staging))
-        shutil.rmtree(staging / ".kernel", ignore_errors=True)
+        (staging / "notebooks").mkdir(parents=True)
+        with workers.RunFolder() as folder:
+            spark_server = _start_spark_server(cfg, say)
+            context = config.RunContext(folder=staging, exports=staging / "exports",
+                                        results=staging / ".run" / "results.json",
+                                        spark_remote=spark_server.url if spark_server else None, cache=entry)
+            run_cfg = cfg.model_copy(update={"run": context})
+            run_cfg.write(staging / ".run" / "config.json")
+            result.sections = _execute_all(run_cfg, paths, staging, generated_at, max(1, jobs), say, available,
+                                           kept=_kept_sections(cfg, merge, paths, staging), folder=folder)
         shutil.rmtree(staging / ".run", ignore_errors=True)
         doc = metrics_document(cfg, result.sections, generated_at)
         doc["inputs_digest"] = digest
         doc["settings_digest"] = cfg.settings_digest
         (staging / "metrics.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False),
                                               encoding="utf-8")
-        say(f"{client} {cfg.period}: rendering HTML{' and PDF' if cfg.report.pdf else ''} …")
-        render.write_report(cfg, staging, result.sections, generated_at[:16].replace("T", " "),
+        say(f"{client} {cfg.period}: rendering HTML{' and PDF' if pdf else ''} …")
+        t_render = time.perf_counter()
+        render_cfg = cfg if pdf == cfg.report.pdf else cfg.model_copy(
+            update={"report": cfg.report.model_copy(update={"pdf": pdf})})
+        render.write_report(render_cfg, staging, result.sections, generated_at[:16].replace("T", " "),
                             data_through=coverage["last"], partial=coverage["partial"])
+        (staging / "run.json").write_text(json.dumps(
+            run_document(cfg, result, generated_at, jobs=max(1, jobs),
+                         seconds=time.perf_counter() - run_started, render_seconds=time.perf_counter() - t_render),
+            ensure_ascii=False, indent=2), encoding="utf-8")
         if (target / "run.log").is_file():
             shutil.copy2(target / "run.log", staging / "run.log")   # the log of earlier runs goes on
     except BaseException as e:
-        shutil.rmtree(staging, ignore_errors=True)
+        with _signals_held():
+            shutil.rmtree(staging, ignore_errors=True)
         if isinstance(e, JourneykitError):
             result.error = e.render()
+            return result
+        if isinstance(e, Exception) and (err := _operational(e, f"cannot write the report of {client} {cfg.period}")):
+            result.error = err.render()
             return result
         raise
     finally:
         if spark_server is not None:
             spark_server.stop()
 
-    if result.ok or not _is_good(target):
-        _publish(staging, target)
-        result.report_dir = target
-        result.published = True
-    else:
-        failed_dir = target.parent / "_failed" / target.name
-        failed_dir.parent.mkdir(parents=True, exist_ok=True)
-        if failed_dir.exists():
-            shutil.rmtree(failed_dir)
-        staging.rename(failed_dir)
-        result.report_dir = failed_dir
-    render.write_reports_index(target.parent.parent)
+    try:
+        if result.ok or not _is_good(target):
+            _publish(staging, target)
+            result.report_dir = target
+            result.published = True
+        else:
+            failed_dir = target.parent / "_failed" / target.name
+            failed_dir.parent.mkdir(parents=True, exist_ok=True)
+            if failed_dir.exists():
+                shutil.rmtree(failed_dir)
+            staging.rename(failed_dir)
+            result.report_dir = failed_dir
+        render.write_reports_index(target.parent.parent)
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        err = _operational(e, f"cannot publish the report of {client} {cfg.period}")
+        if err is None:
+            raise
+        result.error = err.render()
+        return result
     say(f"{client} {cfg.period}: {'done' if result.ok else 'finished with failures'} → {result.report_dir}")
     return result
+
+
+def run_document(cfg: RunConfig, result: RunResult, generated_at: str, *, jobs: int, seconds: float,
+                 render_seconds: float) -> dict:
+    """``run.json``: how the run went, beside its metrics.json (which holds
+    only what the data and settings determine, byte for byte the same for
+    the same inputs): when, how long (the run, rendering, each section),
+    with how many jobs, which sections were retried or timed out, the
+    timings the sections recorded (e.g. the LTV fits' ``fit_seconds``), and
+    the warnings (e.g. a PDF not made)."""
+    from journeykit import __version__
+
+    sections = {}
+    for r in sorted(result.sections, key=lambda r: r.name):
+        entry: dict = {"status": r.status, "seconds": r.seconds}
+        if r.retried:
+            entry["retried"] = True
+        if r.timed_out:
+            entry["timed_out"] = True
+        if r.timings:
+            entry["timings"] = r.timings
+        sections[r.name] = entry
+    return {"client": cfg.client, "period": str(cfg.period), "generated_at": generated_at,
+            "journeykit_version": __version__, "jobs": jobs, "seconds": round(seconds, 2),
+            "render_seconds": round(render_seconds, 2), "pdf": cfg.report.pdf and not result.pdf_missing,
+            "warnings": list(result.warnings), "sections": sections}
 
 
 def status_label(status: str, language: str = "en") -> str:

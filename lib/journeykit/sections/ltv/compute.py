@@ -772,12 +772,13 @@ def metrics(ds, cfg) -> dict:
       ``null`` when amounts are unknown.
 
     Also (not stable): ``customers``, ``p_alive_mean``,
-    ``expected_purchases_mean``, ``fit_seconds``, ``triples``;
+    ``expected_purchases_mean``, ``triples``;
     ``clv_total_ci_low`` / ``clv_total_ci_high`` and ``clv_mean_ci_low`` /
     ``clv_mean_ci_high`` (95% intervals of this period's CLV,
     :func:`clv_intervals`; ``null`` without), ``bootstrap_samples`` (refits
-    behind them) and ``bootstrap_seconds``; ``gross_margin`` (the setting
-    LTV:CAC uses).
+    behind them); ``gross_margin`` (the setting LTV:CAC uses). How long the
+    fits and the bootstrap took is in :func:`timings` (run.json: it differs
+    from run to run).
     """
     d = cfg.definitions
     out: dict = {}
@@ -798,17 +799,24 @@ def metrics(ds, cfg) -> dict:
             f"customers{suffix}": h["customers"], f"p_alive_mean{suffix}": h["p_alive_mean"],
             f"expected_purchases_mean{suffix}": h["expected_purchases_mean"],
         }
-    a = analyse(ds, cfg)
-    out["fit_seconds"] = round(a.fit_seconds, 3)
-    out["triples"] = a.n_triples
+    out["triples"] = analyse(ds, cfg).n_triples
     iv = clv_intervals(ds, cfg) or {}
     for k in ("clv_total", "clv_mean"):
         lo_hi = iv.get(k) or (None, None)
         out[f"{k}_ci_low"], out[f"{k}_ci_high"] = lo_hi
     out["bootstrap_samples"] = iv.get("samples")
-    out["bootstrap_seconds"] = round(iv["seconds"], 3) if iv else None
     out["gross_margin"] = float(cfg.definitions.gross_margin)
     return out
+
+
+def timings(ds, cfg) -> dict:
+    """``fit_seconds``: the seconds the period's model fits took (every
+    model, with its retry), and ``bootstrap_seconds``: the CLV intervals'
+    refits (``None`` without intervals), for run.json
+    (:func:`journeykit.report.record`'s ``timings``)."""
+    iv = clv_intervals(ds, cfg)
+    return {"fit_seconds": round(analyse(ds, cfg).fit_seconds, 3),
+            "bootstrap_seconds": round(iv["seconds"], 3) if iv else None}
 
 
 def findings(ds, cfg) -> list[dict]:
@@ -877,5 +885,6 @@ __all__ = ["STABLE_KEYS", "KINDS", "MODELS", "UNIT_DAYS", "PENALIZER", "MIN_REPE
            # the analysis
            "analyse", "previous", "by_segment", "by_channel", "by_cohort", "clv_quantiles", "has_acquisition",
            "customers_derived", "has_cac", "cac_window", "acquisition_costs", "payback_curve", "ltv_cac",
-           "ltv_cac_draws", "SIGNUP_RESAMPLES", "channel_gap", "bootstrap", "clv_intervals", "ranked_channels", "top_customers", "at_risk_customers", "write_exports", "monthly", "headline", "changes",
-           "metrics", "findings"]
+           "ltv_cac_draws", "SIGNUP_RESAMPLES", "channel_gap", "bootstrap", "clv_intervals", "ranked_channels",
+           "top_customers", "at_risk_customers", "write_exports", "monthly", "headline", "changes", "metrics", "timings",
+           "findings"]

@@ -463,12 +463,42 @@ def outlook_by_silence(ds, cfg) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
+TICKET_CATEGORY_PREFIX = "tickets_cat_"
+"""Features ``tickets_cat_<category>`` carry a client's ticket category in their name."""
+
+
+def fold_rare_drivers(pairs: list[list[tuple[str, Any]]], k: int) -> list[list[tuple[str, Any]]]:
+    """The drivers of a target list with every client-named group that fewer
+    than ``k`` rows of the list carry folded into :data:`journeykit.facts.OTHER`:
+    a category value (the ``channel`` or ``device`` a driver names) and a
+    ticket category (in a ``tickets_cat_<category>`` feature's name). So no
+    label in the exported file singles out fewer than ``k`` customers (the
+    k-anonymity the report's tables keep, for the export's text)."""
+    values: dict[tuple[str, Any], int] = {}
+    names: dict[str, int] = {}
+    for row in pairs:
+        for f, v in set((f, v) for f, v in row if isinstance(v, str)):
+            values[(f, v)] = values.get((f, v), 0) + 1
+        for f in {f for f, _ in row if f.startswith(TICKET_CATEGORY_PREFIX)}:
+            names[f] = names.get(f, 0) + 1
+
+    def fold(f: str, v: Any) -> tuple[str, Any]:
+        if isinstance(v, str) and values.get((f, v), 0) < k:
+            v = facts.OTHER
+        if f.startswith(TICKET_CATEGORY_PREFIX) and names.get(f, 0) < k:
+            f = TICKET_CATEGORY_PREFIX + facts.OTHER
+        return f, v
+
+    return [[fold(f, v) for f, v in row] for row in pairs]
+
+
 def target_list(ds, cfg, target: str) -> pd.DataFrame | None:
     """The top ``top_share`` of the scored customers of a target, highest
     first: ``customer_id`` (the client's id; pseudonymize before showing),
     ``probability``, ``band`` and ``drivers`` (the main drivers, a list of
-    ``(feature, value)`` pairs, strongest first). ``None`` when the model is
-    not available."""
+    ``(feature, value)`` pairs, strongest first; groups fewer than
+    ``k_anonymity`` rows carry folded, :func:`fold_rare_drivers`). ``None``
+    when the model is not available."""
     r = backtest(ds, cfg, target)
     if r.status != "ok":
         return None
@@ -476,8 +506,9 @@ def target_list(ds, cfg, target: str) -> pd.DataFrame | None:
     d = r.drivers.sort_values(["customer_id", "rank"])
     pairs: dict[str, list[tuple[str, Any]]] = {
         cid: list(zip(g["feature"], g["value"])) for cid, g in d.groupby("customer_id")} if len(d) else {}
+    drivers = fold_rare_drivers([pairs.get(c, []) for c in top.index], int(cfg.definitions.k_anonymity))
     return pd.DataFrame({"customer_id": top.index.astype(str), "probability": top["p"].round(4).to_numpy(),
-                         "band": top["band"].to_numpy(), "drivers": [pairs.get(c, []) for c in top.index]})
+                         "band": top["band"].to_numpy(), "drivers": drivers})
 
 
 def driver_summary(ds, cfg, target: str = "churn") -> pd.DataFrame | None:
@@ -503,7 +534,8 @@ def top_driver_customers(ds, cfg, target: str = "churn") -> int:
     return int(r.drivers["customer_id"].nunique()) if r.status == "ok" and r.drivers is not None else 0
 
 
-__all__ = ["TARGETS", "STABLE_KEYS", "MODEL_KEYS", "Result", "VERDICTS", "verdict", "data_start", "days_silent",
-           "lapsed", "SILENCE", "outlook_by_silence", "backtest", "top_count", "results",
+__all__ = ["TARGETS", "STABLE_KEYS", "MODEL_KEYS", "Result", "VERDICTS", "verdict", "TICKET_CATEGORY_PREFIX",
+           "fold_rare_drivers", "data_start", "days_silent", "lapsed", "SILENCE", "outlook_by_silence", "backtest",
+           "top_count", "results",
            "metrics", "trailing_spend", "BANDS", "bands", "churn_outlook", "target_list", "driver_summary",
            "top_driver_customers"]

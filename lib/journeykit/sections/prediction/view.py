@@ -247,7 +247,14 @@ i18n.register({
     "predict_feature_device": {"en": "device", "ko": "기기"},
 })
 
-_CATEGORY_PREFIX = "tickets_cat_"
+_CATEGORY_PREFIX = compute.TICKET_CATEGORY_PREFIX
+
+
+def _category(name: str, cfg) -> str:
+    """A client's category name as shown; a folded group (:data:`journeykit.facts.OTHER`) as "other"."""
+    from journeykit import facts
+
+    return i18n.t("other_group", cfg.language) if name == facts.OTHER else name
 
 
 # --------------------------------------------------------------------------
@@ -281,7 +288,7 @@ def feature_name(feature: str, cfg) -> str:
     lang = cfg.language
     if feature.startswith(_CATEGORY_PREFIX):
         return i18n.t("predict_feature_ticket_category", lang,
-                      category=feature[len(_CATEGORY_PREFIX):].replace("_", " "))
+                      category=_category(feature[len(_CATEGORY_PREFIX):], cfg).replace("_", " "))
     key = f"predict_feature_{feature}"
     return i18n.t(key, lang) if key in i18n.TEXT else feature.replace("_", " ")
 
@@ -292,9 +299,10 @@ def driver_text(feature: str, value: Any, cfg) -> str:
     lang = cfg.language
     if feature.startswith(_CATEGORY_PREFIX):
         return i18n.t("predict_driver_ticket_category", lang, v=float(value or 0),
-                      category=feature[len(_CATEGORY_PREFIX):].replace("_", " "))
+                      category=_category(feature[len(_CATEGORY_PREFIX):], cfg).replace("_", " "))
     if feature in ("channel", "device"):
-        return i18n.t(f"predict_driver_{feature}", lang, category=str(value) if value is not None else "–")
+        return i18n.t(f"predict_driver_{feature}", lang,
+                      category=_category(str(value), cfg) if value is not None else "–")
     key = f"predict_driver_{feature}"
     if report.is_missing(value):
         return i18n.t("predict_driver_missing", lang, feature=feature_name(feature, cfg))
