@@ -221,7 +221,8 @@ class Dataset:
         sc = self.cfg.engine.spark
         con = engine.connect_spark(sc.master, sc.conf, sc.remote or (self.cfg.run.spark_remote if self.cfg.run else None))
         for name in self.tables:
-            view = f"jk_{self.path.name}_{name}"
+            # a cache entry's folder name has '-' (its time stamp): Spark's view names take word characters only
+            view = "jk_" + "".join(ch if ch.isalnum() else "_" for ch in self.path.name) + f"_{name}"
             con._session.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(view)
             self._views[name] = view
         return con
