@@ -420,7 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run up to N independent sections at once, each in its own process (default 1)")
         sp.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="override a setting, e.g. --set definitions.churn_inactivity_days=60 (repeatable)")
-        sp.add_argument("--no-pdf", action="store_true", help="render the HTML report only (no report.pdf)")
+        sp.add_argument("--no-pdf", action="store_true",
+                        help="render the HTML report only: the published report then has no report.pdf (an older "
+                             "PDF would disagree with the new pages, so it is not kept)")
         sp.add_argument("--force", action="store_true",
                         help="render even when the data, settings, notebooks and journeykit are unchanged")
         sp.add_argument("--dry-run", action="store_true",
