@@ -121,9 +121,56 @@ def report_run(root: Path, size: str, jobs: int) -> dict:
         sections = {}
         if doc_path.exists():
             doc = json.loads(doc_path.read_text(encoding="utf-8"))
-            sections = {k: (v.get("status"), v.get("seconds")) for k, v in doc["sections"].items()}
+            sections = {k: (v.get("status"), v.get("seconds"), (v.get("timings") or {}).get("peak_memory_mb"))
+                        for k, v in doc["sections"].items()}
+        # the same command again, nothing changed: the run finds the report up to date
+        t0 = time.perf_counter()
+        again = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        rerun = time.perf_counter() - t0
         return {"wall_s": wall, "cpu_s": cpu, "peak_mb_tree": sampler.peak_kb / 1024,
-                "exit_code": proc.returncode, "sections": sections}
+                "exit_code": proc.returncode, "sections": sections, "rerun_s": rerun, "rerun_exit_code": again}
+
+
+TARGETS = {"demo": {"report_wall_s": 30.0}, "large": {"report_wall_s": 300.0, "peak_mb_tree": 6 * 1024.0}}
+"""The report targets per size (issue 21): wall seconds and peak memory of
+the whole process tree, MB."""
+RERUN_TARGET_S = 5.0
+"""A re-run with unchanged inputs, seconds (every size)."""
+FIT_TARGET_X = 20.0
+"""The weighted BG/NBD fit against lifetimes on every row, times faster (every size)."""
+
+
+def targets(size: str, report: dict | None, fit: dict | None) -> list[tuple[str, str, bool | None]]:
+    """Each target that applies to ``size`` with its figure and whether it
+    is met: ``(target, figure, met)``; ``met`` is ``None`` when the figure
+    is missing (the part was skipped, or the run failed). A report target
+    also needs the run to have succeeded (exit 0)."""
+    out: list[tuple[str, str, bool | None]] = []
+    goal = TARGETS.get(size, {})
+    if report is not None:
+        ok = report.get("exit_code") == 0
+        if "report_wall_s" in goal:
+            w = report["wall_s"]
+            out.append((f"full report ≤ {goal['report_wall_s']:.0f} s", _versus(w, goal["report_wall_s"], "s"),
+                        ok and w <= goal["report_wall_s"]))
+        if "peak_mb_tree" in goal:
+            m = report["peak_mb_tree"]
+            out.append((f"peak memory ≤ {goal['peak_mb_tree'] / 1024:.0f} GiB",
+                        _versus(m / 1024, goal["peak_mb_tree"] / 1024, "GiB"), ok and m <= goal["peak_mb_tree"]))
+        r = report.get("rerun_s")
+        out.append((f"re-run, inputs unchanged ≤ {RERUN_TARGET_S:.0f} s",
+                    "–" if r is None else _versus(r, RERUN_TARGET_S, "s"),
+                    None if r is None else (report.get("rerun_exit_code") == 0 and r <= RERUN_TARGET_S)))
+    if fit is not None and fit.get("weighted_fit_s"):
+        x = fit["every_row_fit_s"] / fit["weighted_fit_s"]
+        out.append((f"BG/NBD fit ≥ {FIT_TARGET_X:.0f}× lifetimes", f"{x:,.1f}×", x >= FIT_TARGET_X))
+    return out
+
+
+def _versus(x: float, goal: float, unit: str) -> str:
+    """``57.0 s (27.0 s over)`` / ``12.3 s (17.7 s to spare)``."""
+    d = x - goal
+    return f"{_fmt(x, unit)} ({_fmt(abs(d), unit)} {'over' if d > 0 else 'to spare'})"
 
 
 def _orders_frame(path: Path):
@@ -232,8 +279,8 @@ def _bench_root(root: Path, size: str) -> Path:
 def _fmt(x, unit="s"):
     if x is None:
         return "–"
-    if not unit:
-        return f"{x:,.0f}"
+    if not unit or unit == "MB":
+        return f"{x:,.0f}" + (f" {unit}" if unit else "")
     return f"{x:,.2f} {unit}" if abs(x) < 10 else f"{x:,.1f} {unit}"
 
 
@@ -260,8 +307,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  full report (--jobs {args.jobs}): wall {_fmt(r['wall_s'])}, CPU {_fmt(r['cpu_s'])}, "
                   f"peak memory {r['peak_mb_tree']:,.0f} MB (runner, workers and kernels together), "
                   f"exit {r['exit_code']}")
-            for name, (status, secs) in r["sections"].items():
-                print(f"    {name:<20} {status:<14} {_fmt(secs)}")
+            for name, (status, secs, peak) in r["sections"].items():
+                print(f"    {name:<20} {status:<14} {_fmt(secs):>9}  peak {_fmt(peak, 'MB'):>10}")
+        else:
+            r = None
         c = rfm_comparison(root, size)
         print(f"  load + validate (once per data version): {_fmt(c['load_and_validate_s'])}")
         print(f"  floor, bare DuckDB scan: orders.csv {_fmt(c['duckdb_scan_orders_s'])}, "
@@ -276,6 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         diff = f"{f['max_param_rel_diff']:.1e}" if f["max_param_rel_diff"] is not None else "–"
         print(f"  BG/NBD fit: {f['patterns']:,} weighted patterns {_fmt(f['weighted_fit_s'])}, "
               f"{f['customers']:,} rows {_fmt(f['every_row_fit_s'])} → {ratio} (largest parameter difference {diff})")
+        floor = c["duckdb_scan_orders_s"] + c["duckdb_scan_events_s"]
+        if r is not None and floor > 0:
+            print(f"  full report / bare scan floor: {r['wall_s'] / floor:,.0f}×")
+        print("  targets:")
+        for name, figure, met in targets(size, r, f):
+            print(f"    {name:<34} {figure:<28} {'–' if met is None else 'met' if met else 'MISSED'}")
     for work in _ROOTS.values():
         shutil.rmtree(work, ignore_errors=True)
     return 0

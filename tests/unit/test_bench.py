@@ -70,3 +70,28 @@ def test_tree_memory_keeps_the_peak():
     proc.wait()
     sampler.stop()
     assert sampler.peak_kb >= 110 << 10
+
+
+def test_targets_say_met_or_missed_with_the_margin():
+    report = {"wall_s": 57.0, "peak_mb_tree": 2048.0, "exit_code": 0, "rerun_s": 1.2, "rerun_exit_code": 0}
+    fit = {"weighted_fit_s": 0.5, "every_row_fit_s": 12.0}
+    got = {name: (figure, met) for name, figure, met in bench.targets("demo", report, fit)}
+    assert got["full report ≤ 30 s"] == ("57.0 s (27.0 s over)", False)
+    assert got["re-run, inputs unchanged ≤ 5 s"] == ("1.20 s (3.80 s to spare)", True)
+    assert got["BG/NBD fit ≥ 20× lifetimes"] == ("24.0×", True)
+    assert not any("memory" in name for name in got)          # the demo has no memory target
+    large = {name: met for name, _, met in bench.targets("large", {**report, "wall_s": 290.0,
+                                                                    "peak_mb_tree": 6.5 * 1024}, None)}
+    assert large == {"full report ≤ 300 s": True, "peak memory ≤ 6 GiB": False,
+                     "re-run, inputs unchanged ≤ 5 s": True}
+    # a failed run meets no report target, however fast
+    failed = bench.targets("demo", {**report, "wall_s": 3.0, "exit_code": 1}, None)
+    assert failed[0][2] is False
+
+
+def test_record_adds_the_kernels_peak_memory():
+    from journeykit import report
+
+    data = report.record("00_x", {"a": 1}, timings={"fit_seconds": 0.5})
+    assert data["timings"]["fit_seconds"] == 0.5
+    assert data["timings"]["peak_memory_mb"] > 10   # a Python process with pandas loaded

@@ -127,6 +127,15 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"metric value of type {type(value).__name__} is not JSON: {value!r}")
 
 
+def peak_memory_mb() -> float:
+    """The peak resident memory of this process so far, in MB (``getrusage``'s
+    ``ru_maxrss``, kB on Linux). In a report run each section runs in a
+    kernel of its own, so at :func:`record` time this is the section's peak."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Mapping[str, str] | None = None,
            kinds: Mapping[str, str] | None = None, trend: pd.DataFrame | None = None,
            advice: Mapping[str, Mapping[str, Any]] | None = None,
@@ -152,7 +161,8 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     timings : mapping, optional
         How long parts of the section took (seconds, e.g. ``fit_seconds``):
         kept apart from the metrics, in the run's ``run.json``, since they
-        differ from run to run.
+        differ from run to run. ``peak_memory_mb`` (:func:`peak_memory_mb`)
+        is always added.
 
     Text values (and mapping keys) pass :func:`journeykit.core.privacy.mask_text`:
     an e-mail address, phone number or URL query in a client's category
@@ -164,8 +174,8 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     from journeykit.data.dataset import ENGINES_OPENED
 
     data = {"section": section, "metrics": privacy.mask_values(jsonable(dict(metrics)))}
-    if timings:
-        data["timings"] = jsonable(dict(timings))
+    # the section's kernel is its own process: its peak resident memory so far is the section's (run.json, bench)
+    data["timings"] = jsonable({**dict(timings or {}), "peak_memory_mb": peak_memory_mb()})
     if ENGINES_OPENED:
         data["engine"] = ",".join(sorted(ENGINES_OPENED))
     if changes:
