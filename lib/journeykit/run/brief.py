@@ -86,7 +86,7 @@ def kpi_rows(sections: dict, currency: str, language: str) -> list[dict]:
     rows = []
     for r in compute.scorecard(sections, None):
         c = r.change
-        f = report.fmt_kpi(r.kind, fcfg)
+        f = report.fmt_kpi(r.kind, fcfg, along=(c.value, c.prev))
         if c.delta is None:
             arrow = ""
         elif c.significant:
