@@ -97,7 +97,7 @@ def test_run_renders_a_complete_report(full_run: Path):
     brief = PdfReader(out / "brief.pdf")
     assert len(brief.pages) == 1 and (out / "brief.png").is_file()
     brief_text = brief.pages[0].extract_text()
-    assert "One-page brief" in brief_text and "Payment success rate" in brief_text and "What to do next" in brief_text
+    assert "Headline KPIs" in brief_text and "Payment success rate" in brief_text and "What to do next" in brief_text
     assert 'href="tiny/2026-10/brief.pdf"' in history and "Payment success rate" in history
 
 
