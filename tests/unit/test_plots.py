@@ -181,6 +181,8 @@ def test_rate_limits():
     assert plots.rate_limits([None, float("nan")], "pct") is None
     assert plots.rate_limits([5, 9], "int") is None and plots.rate_limits([1.3], "ratio") is None
     assert plots.rate_limits([-0.95, 0.99], "nps") == (-1.0, 1.0)
+    assert plots.rate_limits([0.2, 0.4], "nps") == pytest.approx((0.0, 0.44))   # positive: from 0, not below
+    assert plots.rate_limits([0.0], "nps") == (-0.05, 0.05)                     # never an empty axis
 
 
 def test_trends_start_at_the_first_month_with_data(styled):
@@ -221,3 +223,10 @@ def test_a_panel_with_one_point_spans_the_same_months_as_the_others(styled):
     spans = [tuple(matplotlib.dates.num2date(v).strftime("%Y-%m") for v in ax.get_xlim())
              for ax in fig.axes if ax.get_visible()]
     assert spans == [("2026-08", "2026-10"), ("2026-08", "2026-10")]   # not ±2 years around the point
+
+
+def test_from_first_data():
+    df = pd.DataFrame({"month": MONTHS[::-1], "a": [1, 2, None, None, None], "b": [None, None, 3, None, None]})
+    assert plots.from_first_data(df, ["a", "b"])["month"].tolist() == list(MONTHS[2:])   # from August, sorted
+    assert plots.from_first_data(df, ["a"])["month"].tolist() == list(MONTHS[3:])
+    assert plots.from_first_data(df.assign(a=None, b=None), ["a", "b"]).empty

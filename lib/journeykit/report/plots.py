@@ -140,7 +140,20 @@ def rate_limits(values, kind: str, headroom: float = 0.1) -> tuple[float, float]
         top = hi * (1 + headroom) if hi > 0 else 0.05 * full
         return 0.0, min(full, top)
     span = max(abs(lo), abs(hi)) * headroom or 0.05
-    return max(-1.0, min(0.0, lo - span)), min(1.0, max(0.0, hi + span))
+    if lo == hi == 0:
+        return -span, span
+    return (0.0 if lo >= 0 else max(-1.0, lo - span)), (0.0 if hi <= 0 else min(1.0, hi + span))
+
+
+def from_first_data(df: pd.DataFrame, columns, x: str = "month") -> pd.DataFrame:
+    """The rows of ``df`` (sorted by ``x``) from the first one where any of
+    ``columns`` has a value: a trend starts with the data, not with empty
+    months before it. Empty when no row has a value."""
+    d = df.sort_values(x)
+    has = d[list(columns)].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
+    if not has.any():
+        return d.iloc[:0]
+    return d[d[x] >= d.loc[has, x].min()]
 
 
 def _is_only_other(categories) -> bool:
@@ -178,10 +191,7 @@ def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month
         from journeykit.report.blocks import Note
 
         return Note(empty) if empty else None
-    df = df.sort_values(x)
-    has = df[[p[0] for p in panels]].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
-    first = df.loc[has, x].min()
-    df = df[df[x] >= first]
+    df = from_first_data(df, [p[0] for p in panels], x)
     n = len(panels)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
