@@ -93,6 +93,12 @@ def test_run_renders_a_complete_report(full_run: Path):
     assert not list(project.glob("reports/tiny/.tmp-*")), "staging folder left behind"
     history = (project / "reports" / "index.html").read_text(encoding="utf-8")
     assert 'href="tiny/2026-10/index.html"' in history and "Demo Coffee (tiny sample)" in history
+    # the one-page brief beside it, linked from the portfolio page with the headline KPIs
+    brief = PdfReader(out / "brief.pdf")
+    assert len(brief.pages) == 1 and (out / "brief.png").is_file()
+    brief_text = brief.pages[0].extract_text()
+    assert "Headline KPIs" in brief_text and "Payment success rate" in brief_text and "What to do next" in brief_text
+    assert 'href="tiny/2026-10/brief.pdf"' in history and "Payment success rate" in history
 
 
 @pytest.mark.e2e

@@ -478,17 +478,20 @@ def test_without_chromium_the_html_report_is_rendered_and_the_fix_given(tmp_path
     target = root / "reports" / "acme" / PERIOD
     assert (target / "index.html").is_file() and (target / "00_a.html").is_file()
     assert not (target / "report.pdf").exists() and 'href="report.pdf"' not in (target / "index.html").read_text()
+    assert not (target / "brief.pdf").exists() and not (target / "brief.png").exists()   # no brief either
     assert "no Chromium found" in err and "make sysdeps" in err and "run the same command again" in err
     # said before any section started
     progress = err.splitlines()
-    assert next(i for i, ln in enumerate(progress) if "warning: report.pdf will not be made" in ln) < \
+    assert next(i for i, ln in enumerate(progress) if "warning: report.pdf, brief.pdf and brief.png will not be made" in ln) < \
         next(i for i, ln in enumerate(progress) if "00_a" in ln)
     assert json.loads((target / "run.json").read_text())["pdf"] is False
     # with Chromium back, the same command renders again (a report without its PDF is not up to date)
     monkeypatch.undo()
     if shutil.which("chromium") or os.environ.get("JOURNEYKIT_CHROMIUM"):
         assert cli.main(["--root", str(root), "run", "--client", "acme", "--period", PERIOD]) == 0
-        assert (target / "report.pdf").is_file()
+        assert (target / "report.pdf").is_file() and (target / "brief.pdf").is_file()   # and the one-page brief
+        assert (target / "brief.png").is_file() or not shutil.which("pdftoppm")
+        assert 'href="acme/2026-10/brief.pdf"' in (root / "reports" / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not MOUNT, reason="needs root to mount a small tmpfs")

@@ -595,3 +595,24 @@ def test_a_period_without_responses(make_dataset):
     assert text.count("Too few responses to show this breakdown.") == 1
     m = adv.metrics(d, d.cfg, s)
     assert m["nps"] is None and m["responses"] == 0 and m["nps_prev"] is None
+
+
+def test_nps_charts_start_with_the_first_month_with_answers_and_keep_0_on_the_axis(ds):
+    # June and July had no survey answer: both charts start in August; NPS +20…+40 (interval up to +55)
+    # is drawn on an axis from 0, never past +100
+    import types
+
+    import matplotlib.dates as mdates
+
+    months = pd.to_datetime(["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01"])
+    monthly = pd.DataFrame({"month": months, "nps": [None, None, 0.2, 0.4, 0.3],
+                            "ci_low": [None, None, 0.05, 0.25, 0.1], "ci_high": [None, None, 0.35, 0.55, 0.5],
+                            "promoter_share": [None, None, 0.4, 0.5, 0.45], "passive_share": [None, None, 0.4, 0.4, 0.4],
+                            "detractor_share": [None, None, 0.2, 0.1, 0.15]})
+    s = types.SimpleNamespace(skipped=[], monthly=monthly)
+    ax = adv_view.nps_chart(s, ds.cfg).axes[0]
+    assert ax.get_ylim() == pytest.approx((0.0, 0.55 * 1.1))
+    first = mdates.num2date(ax.lines[0].get_xdata(orig=False)[0]).strftime("%Y-%m")
+    assert first == "2026-08"
+    mix = adv_view.mix_chart(s, ds.cfg).axes[0]
+    assert [t.get_text() for t in mix.get_xticklabels()] == ["26-08", "26-09", "26-10"]

@@ -129,3 +129,104 @@ def test_tick_decimals_follow_the_spacing():
     assert tick_decimals([0.95, 0.955, 0.96], 100) == 1  # 95.0%, 95.5%, 96.0%
     assert tick_decimals([12, 12.5, 13]) == 1
     assert tick_decimals([7]) == 0
+
+
+MONTHS = pd.to_datetime(["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01"])
+
+
+def _ticks(ax, axis="y") -> list[str]:
+    ax.figure.canvas.draw()
+    labels = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    locs = ax.get_yticks() if axis == "y" else ax.get_xticks()
+    return [t.get_text() for t, v in zip(labels, locs) if t.get_text() and lo - 1e-9 <= v <= hi + 1e-9]
+
+
+def _pct(text: str) -> float:
+    return float(text.rstrip("%").replace(",", ""))
+
+
+def test_rate_trends_start_at_zero_and_never_pass_100_percent(styled):
+    # payment success 95.7–97.3 % drew an axis of 94–97.5 % (and, with headroom, up to 104 %);
+    # stickiness of 9.2–10 % an axis of 9.2–10 %: both now from 0, the first ending at exactly 100 %
+    df = pd.DataFrame({"month": MONTHS, "pay": [0.957, 0.962, 0.973, 0.967, 1.0],
+                       "dau_mau": [0.092, 0.095, 0.1, 0.094, 0.097], "orders": [100, 120, 150, 140, 160]})
+    fig = plots.trends(df, [("pay", "Payment success", "pct"), ("dau_mau", "Stickiness", "pct"),
+                            ("orders", "Orders", "int")])
+    pay, stick, orders = [ax for ax in fig.axes if ax.get_visible()]
+    assert pay.get_ylim() == (0.0, 1.0)                     # 1.0 × 1.1 capped at 100 %
+    assert stick.get_ylim() == pytest.approx((0.0, 0.11))   # 10 % + 10 % headroom
+    for ax in (pay, stick):
+        ticks = [_pct(t) for t in _ticks(ax)]
+        assert ticks[0] == 0 and max(ticks) <= 100
+    assert _ticks(pay)[-1] == "100%"
+    assert orders.get_ylim()[0] > 0                         # counts keep matplotlib's limits
+
+
+def test_per_mille_and_nps_trends_include_zero(styled):
+    df = pd.DataFrame({"month": MONTHS, "ctr": [7.9, 8.3, 8.0, 8.2, 8.1], "nps": [0.1, 0.3, 0.2, 0.25, 0.05],
+                       "nps_neg": [-0.4, -0.2, -0.3, -0.1, -0.25]})
+    fig = plots.trends(df, [("ctr", "CTR ‰", "per_mille"), ("nps", "NPS", "nps"), ("nps_neg", "NPS", "nps")])
+    ctr, nps, neg = [ax for ax in fig.axes if ax.get_visible()]
+    assert ctr.get_ylim() == pytest.approx((0.0, 8.3 * 1.1))
+    assert nps.get_ylim() == pytest.approx((0.0, 0.33))     # 0.3 + 10 % of 0.3
+    assert neg.get_ylim() == pytest.approx((-0.44, 0.0))
+    assert "0" in _ticks(nps) and max(float(t) for t in _ticks(nps)) <= 100
+
+
+def test_rate_limits():
+    assert plots.rate_limits([0.5, 0.8], "pct") == pytest.approx((0.0, 0.88))
+    assert plots.rate_limits([0.99], "pct") == (0.0, 1.0)
+    assert plots.rate_limits([0.0, 0.0], "pct") == (0.0, 0.05)   # an all-zero rate still gets an axis
+    assert plots.rate_limits([None, float("nan")], "pct") is None
+    assert plots.rate_limits([5, 9], "int") is None and plots.rate_limits([1.3], "ratio") is None
+    assert plots.rate_limits([-0.95, 0.99], "nps") == (-1.0, 1.0)
+    assert plots.rate_limits([0.2, 0.4], "nps") == pytest.approx((0.0, 0.44))   # positive: from 0, not below
+    assert plots.rate_limits([0.0], "nps") == (-0.05, 0.05)                     # never an empty axis
+
+
+def test_trends_start_at_the_first_month_with_data(styled):
+    df = pd.DataFrame({"month": MONTHS, "rate": [None, None, 0.2, 0.3, 0.25]})
+    fig = plots.trends(df, [("rate", "Rate", "pct")])
+    ax = fig.axes[0]
+    xs = [matplotlib.dates.num2date(x).strftime("%Y-%m") for x in ax.lines[0].get_xdata(orig=False)]
+    assert xs[0] == "2026-08"                               # June and July had no value
+
+
+def test_share_bars_end_at_100_percent_ratio_bars_may_pass_it(styled):
+    df = pd.DataFrame({"device": ["mobile", "desktop"], "rate": [0.97, 1.0]})
+    h = plots.bars(df, "device", "rate", "Payment success by device", kind="pct").axes[0]
+    assert h.get_xlim() == (0.0, 1.0) and _pct(_ticks(h, "x")[-1]) <= 100
+    v = plots.bars(df, "device", "rate", "Share", kind="pct", horizontal=False).axes[0]
+    assert v.get_ylim() == (0.0, 1.0)
+    r = plots.bars(pd.DataFrame({"hour": ["7", "8"], "rel": [0.8, 1.4]}), "hour", "rel", "Relative open rate",
+                   kind="ratio", horizontal=False).axes[0]
+    assert r.get_ylim()[1] > 1.4 and "140.0%" in [t.get_text() for t in r.texts]
+
+
+def test_bars_of_only_the_other_group_draw_nothing(styled):
+    from journeykit.report.blocks import Note
+
+    only_other = pd.DataFrame({"channel": ["other"], "cac": [25262.0]})
+    assert plots.bars(only_other, "channel", "cac", "CAC by channel", kind="money") is None
+    note = plots.bars(only_other.assign(channel=["기타"]), "channel", "cac", "CAC", kind="money",
+                      empty="All channels are too small to show.")
+    assert isinstance(note, Note) and "too small" in note.text
+    assert plots.bars(only_other.iloc[:0], "channel", "cac", "CAC") is None
+    two = pd.DataFrame({"channel": ["search", "other"], "cac": [1.0, 2.0]})
+    assert isinstance(plots.bars(two, "channel", "cac", "CAC", kind="money"), Figure)
+
+
+def test_a_panel_with_one_point_spans_the_same_months_as_the_others(styled):
+    df = pd.DataFrame({"month": MONTHS[-2:], "churn": [None, 0.5], "mau": [1, 2]})
+    fig = plots.trends(df, [("churn", "Churn", "pct"), ("mau", "MAU", "int")])
+    spans = [tuple(matplotlib.dates.num2date(v).strftime("%Y-%m") for v in ax.get_xlim())
+             for ax in fig.axes if ax.get_visible()]
+    assert spans == [("2026-08", "2026-10"), ("2026-08", "2026-10")]   # not ±2 years around the point
+
+
+def test_from_first_data():
+    df = pd.DataFrame({"month": MONTHS[::-1], "a": [1, 2, None, None, None], "b": [None, None, 3, None, None]})
+    assert plots.from_first_data(df, ["a", "b"])["month"].tolist() == list(MONTHS[2:])   # from August, sorted
+    assert plots.from_first_data(df, ["a"])["month"].tolist() == list(MONTHS[3:])
+    assert plots.from_first_data(df.assign(a=None, b=None), ["a", "b"]).empty

@@ -350,3 +350,20 @@ def test_a_change_from_a_zero_or_tiny_base_is_not_a_percentage(cfg):
     assert report.fmt_delta(compare.value("x", 150.0, 100.0), "int", cfg) == "+50.0%"
     assert report.fmt_delta(compare.value("x", 1100.0, 100.0), "num", cfg) == "+1,000.0%"   # ten-fold: still a %
     assert report.fmt_delta(compare.value("x", 1300.0, 100.0), "money", cfg) == "+₩1,200"  # beyond: the difference
+
+
+def test_rates_shown_together_share_one_precision(cfg):
+    # regression: "MRR churn moved from 3.07% to 20.3%": one sentence, two precisions
+    from journeykit.stats import compare
+    from journeykit.report.formats import pct_digits
+
+    assert pct_digits([0.0307, 0.203]) == 2 and pct_digits([0.203, 0.19]) == 1 and pct_digits([None, 0.5]) == 1
+    ch = compare.value("mrr_churn", 0.203, 0.0307)
+    [sentence] = report.describe_changes([ch], {"mrr_churn": "MRR churn"}, {"mrr_churn": "pct"}, cfg)
+    assert "from 3.07% to 20.30%" in sentence
+    f = report.fmt_kpi("pct", cfg)                     # alone, each value keeps its own precision
+    assert (f(0.0307), f(0.203)) == ("3.07%", "20.3%")
+    row = report.kpi_table([ch], {"mrr_churn": "MRR churn"}, {"mrr_churn": "pct"}, cfg).df.iloc[0].tolist()
+    assert row[1:3] == ["20.30%", "3.07%"]              # one row of the table: one precision
+    wide = compare.value("churn", 0.203, 0.19)
+    assert "from 19.0% to 20.3%" in report.describe_changes([wide], {"churn": "Churn"}, {"churn": "pct"}, cfg)[0]

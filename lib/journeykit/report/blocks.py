@@ -115,7 +115,7 @@ def kpi_table(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg:
     rows = []
     for c in changes:
         kind = kinds.get(c.key, "num")
-        f = fmt_kpi(kind, cfg)
+        f = fmt_kpi(kind, cfg, along=(c.value, c.prev, getattr(c, "value_last_year", None)))
         marker = " ▲" if c.significant and c.direction == "up" else (" ▼" if c.significant and c.direction == "down" else "")
         row = {"kpi": labels.get(c.key, c.key), "value": f(c.value), "prev": f(c.prev),
                "change": fmt_delta(c, kind, cfg) + marker, "sig": significance_text(c, cfg)}
@@ -139,7 +139,7 @@ def _sentence_values(c, kind: str, label: str, cfg: RunConfig) -> dict:
         f = fmt_kpi("num", cfg)
         return {"label": i18n.t("per_day_label", cfg.language, label=label), "prev": f(c.tested_prev),
                 "value": f(c.tested_value), "delta": fmt_delta(c, kind, cfg)}
-    f = fmt_kpi(kind, cfg)
+    f = fmt_kpi(kind, cfg, along=(c.value, c.prev))
     return {"label": label, "prev": f(c.prev), "value": f(c.value), "delta": fmt_delta(c, kind, cfg)}
 
 

@@ -121,10 +121,24 @@ def fmt_min_effect(spec: dict | None, kind: str, cfg: RunConfig) -> str:
     return parts[0] if len(parts) == 1 else i18n.t("min_effect_or", lang, a=parts[0], b=parts[1])
 
 
-def fmt_kpi(kind: str, cfg: RunConfig):
+def pct_digits(values) -> int:
+    """Decimals for rates shown together (one sentence, one table row): two
+    when any of them is under 5 % (so 0.84 % and 0.79 % differ), else one;
+    one precision for all, never "3.07% → 20.3%"."""
+    vals = [abs(float(v)) for v in values if not is_missing(v)]
+    return 2 if any(v < 0.05 for v in vals) else 1
+
+
+def fmt_kpi(kind: str, cfg: RunConfig, along=None):
     """The display function for a KPI of ``kind`` (``nps`` shown ×100;
-    rates under 5 % with two decimals, so 0.84 % and 0.79 % differ)."""
+    rates under 5 % with two decimals, so 0.84 % and 0.79 % differ). With
+    ``along`` (the values shown together with it: this period, the
+    comparison period, a year before), every rate gets the same decimals
+    (:func:`pct_digits`)."""
     if kind == "pct":
+        if along is not None:
+            digits = pct_digits(along)
+            return lambda x: fmt_pct(x, digits)
         return lambda x: fmt_pct(x, 2 if not is_missing(x) and abs(float(x)) < 0.05 else 1)
     if kind == "nps":
         return lambda x: "–" if is_missing(x) else f"{float(x) * 100:.1f}"

@@ -108,8 +108,8 @@ def _tick_formatter(axis, kind: str):
     """A formatter for ``axis`` whose decimals follow the tick spacing."""
     from matplotlib.ticker import FuncFormatter
 
-    scale = 100.0 if kind in ("pct", "nps") else 1.0
-    suffix = "%" if kind == "pct" else ""
+    scale = 100.0 if kind in ("pct", "ratio", "nps") else 1.0
+    suffix = "%" if kind in ("pct", "ratio") else ""
 
     def fmt(v, _pos):
         d = tick_decimals(axis.get_majorticklocs(), scale)
@@ -120,6 +120,51 @@ def _tick_formatter(axis, kind: str):
 
 def _axis_format(ax, kind: str) -> None:
     ax.yaxis.set_major_formatter(_tick_formatter(ax.yaxis, kind))
+
+
+def rate_limits(values, kind: str, headroom: float = 0.1) -> tuple[float, float] | None:
+    """Honest value-axis limits for a chart of ``values`` of ``kind``: a
+    share (``pct``, 0–1) from 0 to at most 1 (100 %), a rate per thousand
+    (``per_mille``, 0–1000, shown as is) from 0 to at most 1000, a score shown
+    −100…100 (``nps``, −1…1) including 0 and within −1…1, each with
+    ``headroom`` (a fraction of the largest magnitude) above the data;
+    ``None`` for other kinds (counts, money, ratios keep matplotlib's
+    limits) or without a value. A share near 100 % gets an axis ending at
+    exactly 100 %, never 104 %; a stickiness of 9–10 % an axis from 0."""
+    vals = pd.to_numeric(pd.Series(list(values), dtype="float64"), errors="coerce").dropna()
+    if kind not in ("pct", "per_mille", "nps") or vals.empty:
+        return None
+    lo, hi = float(vals.min()), float(vals.max())
+    if kind in ("pct", "per_mille"):
+        full = 1.0 if kind == "pct" else 1000.0
+        top = hi * (1 + headroom) if hi > 0 else 0.05 * full
+        return 0.0, min(full, top)
+    span = max(abs(lo), abs(hi)) * headroom or 0.05
+    if lo == hi == 0:
+        return -span, span
+    return (0.0 if lo >= 0 else max(-1.0, lo - span)), (0.0 if hi <= 0 else min(1.0, hi + span))
+
+
+def from_first_data(df: pd.DataFrame, columns, x: str = "month") -> pd.DataFrame:
+    """The rows of ``df`` (sorted by ``x``) from the first one where any of
+    ``columns`` has a value: a trend starts with the data, not with empty
+    months before it. Empty when no row has a value."""
+    d = df.sort_values(x)
+    has = d[list(columns)].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
+    if not has.any():
+        return d.iloc[:0]
+    return d[d[x] >= d.loc[has, x].min()]
+
+
+def _is_only_other(categories) -> bool:
+    """Whether a breakdown is one group and that group is "other" (the
+    small groups folded together, :data:`journeykit.facts.OTHER`)."""
+    from journeykit import facts
+    from journeykit.core import i18n
+
+    names = {str(facts.OTHER).lower(), *(i18n.t("other_group", lang).lower() for lang in i18n.LANGUAGES)}
+    cats = [str(c).strip().lower() for c in categories]
+    return len(cats) == 1 and cats[0] in names
 
 
 def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month", group: str | None = None,
@@ -136,18 +181,17 @@ def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month
     df : DataFrame
         One row per month (and per ``group``), a column per KPI.
     panels : list of (column, title, kind)
-        ``kind`` is ``pct`` (0–1 rates shown as %), ``nps`` (−1…1 shown as
-        −100…100), ``money``, ``int`` or ``num``.
+        ``kind`` is ``pct`` (0–1 rates shown as %), ``per_mille`` (a rate
+        per 1,000, shown as is), ``nps`` (−1…1 shown as −100…100),
+        ``money``, ``int`` or ``num``. Rate axes start at zero and end at
+        100 % at most (:func:`rate_limits`).
     """
     panels = [p for p in panels if p[0] in df.columns and pd.to_numeric(df[p[0]], errors="coerce").notna().any()]
     if not panels or df.empty:
         from journeykit.report.blocks import Note
 
         return Note(empty) if empty else None
-    df = df.sort_values(x)
-    has = df[[p[0] for p in panels]].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
-    first = df.loc[has, x].min()
-    df = df[df[x] >= first]
+    df = from_first_data(df, [p[0] for p in panels], x)
     n = len(panels)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
@@ -162,6 +206,14 @@ def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month
             if len(last):
                 ax.plot(last[x], last[col], marker="o", markersize=5, color=line.get_color())
         ax.set_title(label, fontsize=10)
+        limits = rate_limits(data[col], kind)
+        if limits is not None:
+            ax.set_ylim(*limits)
+        # every panel spans the same months, from the first with data: a panel with one point would
+        # otherwise get matplotlib's ±2 years around it
+        if pd.api.types.is_datetime64_any_dtype(data[x]):
+            pad = pd.Timedelta(days=12)
+            ax.set_xlim(pd.Timestamp(data[x].min()) - pad, pd.Timestamp(data[x].max()) + pad)
         _axis_format(ax, kind)
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
         ax.tick_params(axis="y", labelsize=8)
@@ -180,10 +232,19 @@ def trends(df: pd.DataFrame, panels: list[tuple[str, str, str]], x: str = "month
     return fig
 
 
-def bars(df: pd.DataFrame, category: str, value: str, title: str, kind: str = "num", horizontal: bool = True):
-    """A bar per category (a breakdown), values labelled."""
+def bars(df: pd.DataFrame, category: str, value: str, title: str, kind: str = "num", horizontal: bool = True,
+         empty: str | None = None):
+    """A bar per category (a breakdown), values labelled, the value axis
+    from zero (a share, ``pct``, ending at 100 % at most; ``ratio`` is a
+    ratio shown in % that may pass 100 %). A breakdown of nothing, or of
+    one "other" group only (every group was too small to show), is no
+    chart: the sentence ``empty`` (a note), or ``None``."""
+    if df.empty or _is_only_other(df[category]):
+        from journeykit.report.blocks import Note
+
+        return Note(empty) if empty else None
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(df) + 1.0) if horizontal else (7, 3.4))
-    fmt = {"pct": lambda v: f"{v * 100:.1f}%", "nps": lambda v: f"{v * 100:.0f}",
+    fmt = {"pct": lambda v: f"{v * 100:.1f}%", "ratio": lambda v: f"{v * 100:.1f}%", "nps": lambda v: f"{v * 100:.0f}",
            "int": lambda v: f"{v:,.0f}", "money": lambda v: f"{v:,.0f}"}.get(kind, lambda v: f"{v:,.2f}")
     cats = df[category].astype(str).tolist()
     vals = df[value].astype(float).fillna(0).tolist()
@@ -198,6 +259,9 @@ def bars(df: pd.DataFrame, category: str, value: str, title: str, kind: str = "n
         _axis_format(ax, kind)
     ax.set_title(title)
     ax.margins(x=0.15) if horizontal else ax.margins(y=0.15)
+    limits = rate_limits(vals, kind, headroom=0.15)
+    if limits is not None:
+        (ax.set_xlim if horizontal else ax.set_ylim)(*limits)
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -55,7 +55,7 @@ from journeykit.core import config
 from journeykit.core import engine
 from journeykit.core import i18n
 from journeykit.data import loader as io
-from journeykit.run import render
+from journeykit.run import brief, portfolio, render
 from journeykit.run import workers
 from journeykit import report
 from journeykit.core.config import RunConfig
@@ -774,7 +774,8 @@ def preflight(cfg: RunConfig) -> list[str]:
             render.find_chromium()
         except JourneykitError:
             warnings.append(
-                "report.pdf will not be made: no Chromium found (the HTML report is rendered). To add the PDF, "
+                "report.pdf, brief.pdf and brief.png will not be made: no Chromium found (the HTML report is "
+                "rendered). To add the PDF and the brief, "
                 "install Chromium (`make sysdeps`, or `apt-get install chromium`; or set JOURNEYKIT_CHROMIUM to "
                 "its path), then run the same command again; --no-pdf (report.pdf: false) skips it knowingly")
     return warnings
@@ -885,7 +886,7 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
     previous = _previous_report(target)
     if (previous and digest and not force and previous.get("inputs_digest") == digest and _is_good(target)
             and {p.stem for p in paths} <= set(previous.get("sections", {}))
-            and (not cfg.report.pdf or (target / "report.pdf").is_file())):
+            and (not cfg.report.pdf or ((target / "report.pdf").is_file() and (target / "brief.pdf").is_file()))):
         result.skipped = True
         result.report_dir = target
         say(f"{client} {cfg.period}: up to date: the data, settings, notebooks and journeykit are those of the "
@@ -995,6 +996,8 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
             update={"report": cfg.report.model_copy(update={"pdf": pdf})})
         render.write_report(render_cfg, staging, result.sections, generated_at[:16].replace("T", " "),
                             data_through=coverage["last"], partial=coverage["partial"])
+        if pdf:   # the one-page brief, printed like report.pdf (and not without it)
+            result.warnings += brief.write_brief(render_cfg, staging, doc, generated_at[:16].replace("T", " "))
         (staging / "run.json").write_text(json.dumps(
             run_document(cfg, result, generated_at, jobs=max(1, jobs),
                          seconds=time.perf_counter() - run_started, render_seconds=time.perf_counter() - t_render),
@@ -1027,7 +1030,7 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
                 shutil.rmtree(failed_dir)
             staging.rename(failed_dir)
             result.report_dir = failed_dir
-        render.write_reports_index(target.parent.parent)
+        portfolio.write_portfolio(target.parent.parent)
     except OSError as e:
         shutil.rmtree(staging, ignore_errors=True)
         err = _operational(e, f"cannot publish the report of {client} {cfg.period}")

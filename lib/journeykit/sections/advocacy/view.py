@@ -373,9 +373,9 @@ def nps_chart(s: Advocacy, cfg):
 
     if "nps" in s.skipped:
         return None
-    d = s.monthly.sort_values("month")
-    if d["nps"].isna().all():
-        return report.Note(i18n.t("advocacy_no_trend", cfg.language, n=len(d)))
+    if s.monthly["nps"].isna().all():
+        return report.Note(i18n.t("advocacy_no_trend", cfg.language, n=len(s.monthly)))
+    d = plots.from_first_data(s.monthly, ["nps"])   # from the first month with a response
     fig, ax = plt.subplots(figsize=(8, 3.4))
     ax.fill_between(d["month"], d["ci_low"], d["ci_high"], alpha=0.2, linewidth=0)
     ax.plot(d["month"], d["nps"], marker="o", markersize=3, linewidth=1.6)
@@ -384,6 +384,7 @@ def nps_chart(s: Advocacy, cfg):
     ax.axhline(0, color="#8c8c8c", linewidth=0.8)
     ax.set_title(i18n.t("advocacy_chart_nps", cfg.language))
     ax.set_ylabel(i18n.t("advocacy_axis_nps", cfg.language))
+    ax.set_ylim(*plots.rate_limits(pd.concat([d["nps"], d["ci_low"], d["ci_high"]]), "nps"))   # 0 in, ±100 at most
     plots._axis_format(ax, "nps")
     ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(interval=max(1, len(d) // 12)))
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%y-%m"))
@@ -398,9 +399,9 @@ def mix_chart(s: Advocacy, cfg):
     nothing without responses in the trend (:func:`nps_chart` says so)."""
     import matplotlib.pyplot as plt
 
-    d = s.monthly.sort_values("month")
-    if "nps" in s.skipped or d["nps"].isna().all():
+    if "nps" in s.skipped or s.monthly["nps"].isna().all():
         return None
+    d = plots.from_first_data(s.monthly, ["nps"])   # from the first month with a response
     lang = cfg.language
     x = list(range(len(d)))
     fig, ax = plt.subplots(figsize=(8, 3.4))

@@ -208,7 +208,7 @@ def trend(monthly: pd.DataFrame, cfg):
     instead when no month has any."""
     m = monthly.copy()
     m["ctr"] = 1000 * m["ctr"]
-    lb, kinds = labels(cfg) | {"ctr": i18n.t("awareness_ctr_per_mille", cfg.language)}, KINDS | {"ctr": "num"}
+    lb, kinds = labels(cfg) | {"ctr": i18n.t("awareness_ctr_per_mille", cfg.language)}, KINDS | {"ctr": "per_mille"}
     panels = [(k, lb[k], kinds[k]) for k in TREND_KEYS]
     return plots.trends(m, panels, title=i18n.t("awareness_trend_title", cfg.language, n=len(m)),
                         empty=i18n.t("awareness_trend_empty", cfg.language))
@@ -248,6 +248,8 @@ def ctr_chart(media: pd.DataFrame, cfg):
     d = d.assign(channel=[channel_label(c, cfg) for c in d.channel], ctr_pct=100 * d.ctr)
     fig = plots.bars(d, "channel", "ctr_pct", i18n.t("awareness_ctr_title", cfg.language,
                                                      period=cfg.period.label(cfg.language)), kind="num")
+    if fig is None:   # only the "other" group: no chart (the table shows it)
+        return None
     fig.axes[0].set_xlabel(i18n.t("awareness_ctr_axis", cfg.language))
     return fig
 

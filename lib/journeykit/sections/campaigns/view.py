@@ -568,7 +568,9 @@ def _open_bars(df: pd.DataFrame, category: str, title: str, xlabel: str, cfg):
     if d.empty:
         return None
     fig = plots.bars(d.assign(**{category: d[category].astype(str)}), category, "relative_open_rate", title,
-                     kind="pct", horizontal=False)
+                     kind="ratio", horizontal=False)   # a ratio to the average: may pass 100 %
+    if fig is None:   # only the "other" group: no chart
+        return None
     ax = fig.axes[0]
     ax.axhline(1.0, color="#8c8c8c", linewidth=1, linestyle="--")
     if len(d) > 10:

@@ -138,8 +138,8 @@ class Scorecard:
         ths = "".join(f'<th class="{c}">{esc(h)}</th>' for c, h in zip(cls, head))
         trs = []
         for r in self.rows:
-            f = report.fmt_kpi(r.kind, cfg)
             c = r.change
+            f = report.fmt_kpi(r.kind, cfg, along=(c.value, c.prev))
             mark = ""
             if c.significant:
                 good = c.good
@@ -192,7 +192,7 @@ def shifts_table(rows: list[dict], cfg: RunConfig):
     lang = cfg.language
     out = []
     for r in rows:
-        f = report.fmt_kpi(r["kind"], cfg)
+        f = report.fmt_kpi(r["kind"], cfg, along=(r["value"], r["prev"]))
         ch = compare.value(r["key"], r["value"], r["prev"])
         delta = report.fmt_delta(ch, r["kind"], cfg) if r["kind"] == "pct" else (
             "–" if ch.delta is None else f"{ch.delta:+,.0f}")
@@ -280,7 +280,7 @@ def since_last_report(sections: dict, cfg: RunConfig, before: dict | None) -> li
         return [i18n.t("summary_since_nothing", lang, prev=prev)]
     out = []
     for r in rows:
-        f = report.fmt_kpi(r["kind"], cfg)
+        f = report.fmt_kpi(r["kind"], cfg, along=(r["value"], r["value_then"]))
         out.append(i18n.t(f"summary_since_{r['what']}", lang, label=r["label"], value=f(r["value"]),
                           value_then=f(r["value_then"]),
                           dir=i18n.t(f"summary_dir_{r['direction']}", lang),
