@@ -55,6 +55,15 @@ def test_register_makes_the_plain_text_of_a_figure_its_description():
     ax.set_title("Visits")
     data, _ = shell.display_formatter.format(fig)
     assert data["text/plain"] == "Chart: Visits"
+    # choosing figure formats (the report's chart style does) drops it; the next cell has it again
+    from IPython.core.pylabtools import select_figure_formats
+
+    select_figure_formats(shell, {"png"})
+    assert shell.display_formatter.format(fig)[0]["text/plain"].startswith("<Figure")
+    shell.run_cell("pass")
+    assert shell.display_formatter.format(fig)[0]["text/plain"] == "Chart: Visits"
+    assert alt.register(shell)      # registering twice adds no second hook
+    assert sum(getattr(cb, "__name__", "") == "again" for cb in shell.events.callbacks["pre_run_cell"]) == 1
     plt.close("all")
 
 

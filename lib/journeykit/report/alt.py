@@ -57,8 +57,9 @@ def _plain(fig, p, cycle) -> None:
 
 def register(ip=None) -> bool:
     """Make the plain-text form of every matplotlib figure its description
-    (:func:`describe_figure`) in the running IPython (or ``ip``); returns
-    whether there was one. Does not import matplotlib."""
+    (:func:`describe_figure`) in the running IPython (or ``ip``), again
+    before every cell; returns whether there was a shell. Does not import
+    matplotlib."""
     if ip is None:
         try:
             from IPython import get_ipython
@@ -67,5 +68,15 @@ def register(ip=None) -> bool:
         ip = get_ipython()
     if ip is None:
         return False
-    ip.display_formatter.formatters["text/plain"].for_type_by_name("matplotlib.figure", "Figure", _plain)
+    formatter = ip.display_formatter.formatters["text/plain"]
+
+    def again(*_args) -> None:
+        # choosing figure formats (IPython's select_figure_formats, which the report's chart style
+        # calls) drops every formatter of Figure, this one included: put it back before each cell
+        formatter.for_type_by_name("matplotlib.figure", "Figure", _plain)
+
+    again()
+    if not getattr(ip, "_jk_alt_registered", False):
+        ip.events.register("pre_run_cell", again)
+        ip._jk_alt_registered = True
     return True
