@@ -253,3 +253,21 @@ def test_pdf_of_a_client_with_one_section_has_no_empty_section_page(tmp_path):
     assert re.search(r"Purchase\s*\.*\s*3\b", contents), contents      # the page Purchase starts on
     assert "Advocacy: not available" in contents and "Lifetime value: not available" in contents
     assert "MODEL-PARAMETERS" in pages[3] and "p 0.003" in pages[3]
+
+
+@pytest.mark.parametrize("text, clean", [
+    ("B was opened by 11.9% against 11.6% for A (+0.3 pp, p = 0.901). Next", "B was opened by 11.9% against 11.6% for A (+0.3 pp). Next"),
+    ("differ by signup quarter (log-rank test, χ² = 4.3, 5 df, p = 0.505).", "differ by signup quarter (log-rank test)."),
+    ("NPS rose (p < 0.001) this month", "NPS rose this month"),
+    ("B가 A보다 높았습니다 (+0.3%p, p = 0.901).", "B가 A보다 높았습니다 (+0.3%p)."),
+    ("see p. 3 (pp, per day)", "see p. 3 (pp, per day)"),          # nothing statistical: unchanged
+])
+def test_scrub_statistics_keeps_the_words(text, clean):
+    assert render.scrub_statistics(text) == clean
+
+
+def test_client_part_scrubs_statistics_from_sentences_only():
+    body = ('<ul class="jk-narrative"><li>Orders rose (+3.0%, p = 0.010).</li></ul>'
+            '<table><tr><td>p = 0.010</td></tr></table>')
+    client, _ = render.split_body(body, "en")
+    assert "<li>Orders rose (+3.0%).</li>" in client and "<td>p = 0.010</td>" in client

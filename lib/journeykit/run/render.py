@@ -357,12 +357,31 @@ def keep_together(soup) -> None:
         i += 1
 
 
+_P_VALUE = r"[pq]\s*(?:=|<|>|≤)\s*[0-9][0-9.eE−-]*"
+_STAT_PATTERNS = (
+    re.compile(r"\s*\(\s*" + _P_VALUE + r"(?:\s*,\s*" + _P_VALUE + r")*\s*\)"),     # " (p = 0.003)"
+    re.compile(r"\s*[,;]\s*χ²\s*=\s*[0-9.]+(?:\s*,\s*\d+\s*df)?(?=\s*[,;)])"),      # ", χ² = 4.3, 5 df"
+    re.compile(r"\s*[,;]\s*" + _P_VALUE + r"(?=\s*[);,])"),                            # ", p = 0.901)"
+)
+
+
+def scrub_statistics(text: str) -> str:
+    """A generated sentence without its test statistics: ``(p = 0.003)``
+    and ``, p < 0.001`` / ``, χ² = 4.3, 5 df`` inside parentheses are
+    dropped, the words around them kept (``(+0.3 pp, p = 0.901)`` →
+    ``(+0.3 pp)``)."""
+    for pattern in _STAT_PATTERNS:
+        text = pattern.sub("", text)
+    return text
+
+
 def split_body(body_html: str, language: str) -> tuple[str, str]:
     """A section body as its two audiences read it: ``(client, appendix)``.
 
     The client part keeps verdict words and arrows and loses the test
-    statistics (``.jk-stat``: p and q values) and the method notes
-    (``.jk-method``); a significance column is headed "Verdict". The
+    statistics (``.jk-stat``: p and q values; those in generated sentences,
+    :func:`scrub_statistics`) and the method notes (``.jk-method``); a
+    significance column is headed "Verdict". The
     appendix part holds the section's key-figure tables with their tests,
     the method notes, and the cells tagged :data:`METHOD_TAG`. Headings are
     tidied (:func:`tidy_headings`) and charts kept with their headings
@@ -382,6 +401,12 @@ def split_body(body_html: str, language: str) -> tuple[str, str]:
         el.decompose()
     for th in soup.select(f"th.{SIG_CLASS}"):
         th.string = i18n.t("col_verdict", language)
+    from bs4 import NavigableString
+
+    for node in soup.select("ul.jk-narrative li, p.jk-note"):
+        for text in list(node.find_all(string=True)):
+            if isinstance(text, NavigableString) and (clean := scrub_statistics(str(text))) != str(text):
+                text.replace_with(clean)
     tidy_headings(soup)
     keep_together(soup)
     appendix = ""
