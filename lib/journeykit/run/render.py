@@ -228,11 +228,11 @@ def logo_data_uri(path: Path) -> str:
 
 def css_string(text: str) -> str:
     """``text`` as a CSS string literal that no character of it can end
-    (every character but letters, digits and spaces hex-escaped), for the
-    PDF's page margins."""
+    (every character but ASCII letters and digits hex-escaped, spaces too:
+    CSS swallows one space after an escape), for the PDF's page margins."""
     out = []
     for ch in text:
-        out.append(ch if (ch.isalnum() and ord(ch) < 128) or ch == " " else f"\\{ord(ch):06x}")
+        out.append(ch if ch.isalnum() and ord(ch) < 128 else f"\\{ord(ch):06x}")
     return '"' + "".join(out) + '"'
 
 
