@@ -271,3 +271,20 @@ def test_client_part_scrubs_statistics_from_sentences_only():
             '<table><tr><td>p = 0.010</td></tr></table>')
     client, _ = render.split_body(body, "en")
     assert "<li>Orders rose (+3.0%).</li>" in client and "<td>p = 0.010</td>" in client
+
+
+def test_definitions_say_the_client_rules_in_words(tmp_path):
+    cfg = make_cfg(tmp_path, name="ACME").updated(
+        definitions={"churn_inactivity_days": 60, "funnel_window": "days", "funnel_window_days": 3,
+                     "ltv_horizon_months": 12, "ltv_discount_rate_monthly": 0.01, "gross_margin": 0.4},
+        changes={"fdr": 0.1})
+    en = render.definitions_html(cfg)
+    assert "after 60 days without any activity" in en and "<code>definitions.churn_inactivity_days</code>" in en
+    assert "follows each visit for 3 days" in en
+    assert "next 12 months, discounted at 1% a month, at a gross margin of 40%" in en
+    assert "is at most 0.1 and" in en
+    ko = render.definitions_html(cfg.updated(language="ko"))
+    assert "60일 동안 활동" in ko and "<h1>정의</h1>" in ko
+    body = render.combined_body(cfg, _results(cfg), "x")
+    assert 'href="#jk-definitions"' in body and 'id="jk-definitions"' in body
+    assert "jk-definitions" not in render.combined_body(cfg.updated(report={"appendix": False}), _results(cfg), "x")

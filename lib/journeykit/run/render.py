@@ -420,6 +420,68 @@ def split_body(body_html: str, language: str) -> tuple[str, str]:
     return str(soup), appendix
 
 
+i18n.register({
+    "appendix_definitions": {"en": "Definitions", "ko": "정의"},
+    "appendix_definitions_lead": {
+        "en": "The business rules behind this report's numbers, as set in the client file (params/defaults.yaml "
+              "holds the defaults).",
+        "ko": "이 리포트의 수치에 적용된 업무 규칙입니다(고객사 설정 파일 기준, 기본값은 params/defaults.yaml)."},
+    "def_col_rule": {"en": "Rule", "ko": "규칙"},
+    "def_col_setting": {"en": "Setting", "ko": "설정 키"},
+    "def_churn": {"en": "A customer has churned after {v} days without any activity (an event or an order).",
+                  "ko": "{v}일 동안 활동(이벤트나 주문)이 없으면 이탈한 고객으로 봅니다."},
+    "def_first_purchase": {"en": "First-purchase conversion counts a first paid order within {v} days of signing up.",
+                           "ko": "가입 후 {v}일 이내의 첫 결제 주문을 첫 구매 전환으로 셉니다."},
+    "def_funnel_session": {"en": "The funnel follows each visit within its session.",
+                           "ko": "퍼널은 각 방문을 같은 세션 안에서 따라갑니다."},
+    "def_funnel_days": {"en": "The funnel follows each visit for {v} days.",
+                        "ko": "퍼널은 각 방문을 {v}일 동안 따라갑니다."},
+    "def_attribution": {"en": "A message converts when its customer buys within {v} days of receiving it.",
+                        "ko": "메시지를 받은 뒤 {v}일 이내에 구매하면 전환으로 셉니다."},
+    "def_experiment": {"en": "An experiment converts on a purchase within {v} days of assignment.",
+                       "ko": "실험 배정 후 {v}일 이내의 구매를 전환으로 셉니다."},
+    "def_ltv": {"en": "CLV covers the next {h} months, discounted at {r} a month, at a gross margin of {m}.",
+                "ko": "CLV는 향후 {h}개월을 월 {r}로 할인해 계산하며, 매출총이익률은 {m}입니다."},
+    "def_groups": {"en": "Breakdown groups smaller than {v} are folded into \"other\".",
+                   "ko": "{v}보다 작은 분류 그룹은 \"기타\"로 묶습니다."},
+    "def_k": {"en": "Client-facing tables suppress groups of fewer than {v} customers.",
+              "ko": "고객용 표에서는 고객이 {v}명 미만인 그룹을 표시하지 않습니다."},
+    "def_fdr": {"en": "A change is significant when its q value (Benjamini–Hochberg over all the report's tests) is "
+                      "at most {v} and it reaches its minimum meaningful size.",
+                "ko": "q값(리포트 전체 검정에 대한 Benjamini–Hochberg 보정)이 {v} 이하이고 의미 있는 최소 크기에 "
+                      "이르면 유의한 변화로 봅니다."},
+})
+
+
+def definitions_html(cfg: RunConfig) -> str:
+    """The appendix's definitions: each business rule behind the numbers
+    in words, with its value and its key in the client file."""
+    lang = cfg.language
+    d = cfg.definitions
+    esc = html.escape
+    pct = lambda x: f"{x * 100:.1f}%".replace(".0%", "%")  # noqa: E731
+    funnel = (i18n.t("def_funnel_session", lang) if d.funnel_window == "session"
+              else i18n.t("def_funnel_days", lang, v=d.funnel_window_days))
+    rows = [
+        (i18n.t("def_churn", lang, v=d.churn_inactivity_days), "definitions.churn_inactivity_days"),
+        (i18n.t("def_first_purchase", lang, v=d.first_purchase_window_days), "definitions.first_purchase_window_days"),
+        (funnel, "definitions.funnel_window"),
+        (i18n.t("def_attribution", lang, v=d.attribution_window_days), "definitions.attribution_window_days"),
+        (i18n.t("def_experiment", lang, v=d.experiment_window_days), "definitions.experiment_window_days"),
+        (i18n.t("def_ltv", lang, h=d.ltv_horizon_months, r=pct(d.ltv_discount_rate_monthly), m=pct(d.gross_margin)),
+         "definitions.ltv_horizon_months, ltv_discount_rate_monthly, gross_margin"),
+        (i18n.t("def_groups", lang, v=d.min_group_size), "definitions.min_group_size"),
+        (i18n.t("def_k", lang, v=d.k_anonymity), "definitions.k_anonymity"),
+        (i18n.t("def_fdr", lang, v=f"{cfg.changes.fdr:g}"), "changes.fdr, changes.min_effect"),
+    ]
+    body = "".join(f'<tr><td class="txt">{esc(text)}</td><td class="txt"><code>{esc(key)}</code></td></tr>'
+                   for text, key in rows)
+    return (f'<h1>{esc(i18n.t("appendix_definitions", lang))}</h1>'
+            f'<p>{esc(i18n.t("appendix_definitions_lead", lang))}</p>'
+            f'<table class="jk-table definitions"><thead><tr><th class="txt">{esc(i18n.t("def_col_rule", lang))}</th>'
+            f'<th class="txt">{esc(i18n.t("def_col_setting", lang))}</th></tr></thead><tbody>{body}</tbody></table>')
+
+
 def _is_appendix(result: SectionResult) -> bool:
     section = registry.get(result.name)
     return bool(section and section.appendix)
@@ -566,7 +628,8 @@ def combined_body(cfg: RunConfig, results: list[SectionResult], generated_at: st
                   pages: dict[str, int] | None = None) -> str:
     """The PDF's document: cover, contents (with the page each part starts
     on, from ``pages``: anchor → page), the client sections (summary first),
-    then the appendix: data quality and each section's methods. A section
+    then the appendix: data quality, each section's methods and the
+    definitions (:func:`definitions_html`). A section
     not available or failed has no page, only its line in the contents."""
     lang = cfg.language
     esc = html.escape
@@ -583,6 +646,8 @@ def combined_body(cfg: RunConfig, results: list[SectionResult], generated_at: st
     appendix_toc = [entry(r.name, display_title(r.title)) for r in parts["appendix"]]
     appendix_toc += [entry("methods-" + r.name, i18n.t("appendix_methods_of", lang, section=display_title(r.title)))
                      for r, _ in parts["methods"]]
+    if cfg.report.appendix:
+        appendix_toc.append(entry("definitions", i18n.t("appendix_definitions", lang)))
     contents = f'<ol class="toc">{"".join(toc)}</ol>'
     if missing:
         contents += f'<ul class="toc-missing">{missing}</ul>'
@@ -593,7 +658,7 @@ def combined_body(cfg: RunConfig, results: list[SectionResult], generated_at: st
            f'<section class="section-break contents"><h1>{esc(i18n.t("contents", lang))}</h1>{contents}</section>']
     for r, client, _ in parts["client"]:
         out.append(f'<section class="section-break" id="{anchor(r.name)}">{client}</section>')
-    if parts["appendix"] or parts["methods"]:
+    if cfg.report.appendix:
         out.append(f'<section class="section-break appendix-title"><div class="kicker">'
                    f'{esc(i18n.t("appendix", lang))}</div><p>{esc(i18n.t("appendix_lead", lang))}</p></section>')
         first = True
@@ -608,6 +673,7 @@ def combined_body(cfg: RunConfig, results: list[SectionResult], generated_at: st
             title = i18n.t("appendix_methods_of", lang, section=display_title(r.title))
             out.append(f'<section class="methods-part" id="{anchor("methods-" + r.name)}">'
                        f"<h1>{esc(title)}</h1>{appendix}</section>")
+        out.append(f'<section class="methods-part" id="{anchor("definitions")}">{definitions_html(cfg)}</section>')
     return "\n".join(out)
 
 
