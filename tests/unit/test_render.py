@@ -180,7 +180,7 @@ def test_write_report_html_pages_and_a_multi_page_pdf(tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
-    assert pages == 3                     # cover, contents, 1 section; the one not available has a line only
+    assert pages == 4     # cover, contents, 1 section (the one not available has a line only), appendix (definitions)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "에이크미 커피" in text          # Hangul survived (a font with the glyphs was used)
     assert "전환과 결제" in text and "How well they convert" not in text
