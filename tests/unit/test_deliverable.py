@@ -288,3 +288,16 @@ def test_definitions_say_the_client_rules_in_words(tmp_path):
     body = render.combined_body(cfg, _results(cfg), "x")
     assert 'href="#jk-definitions"' in body and 'id="jk-definitions"' in body
     assert "jk-definitions" not in render.combined_body(cfg.updated(report={"appendix": False}), _results(cfg), "x")
+
+
+def test_status_lines_say_what_would_unlock_a_section(tmp_path):
+    cfg = make_cfg(tmp_path, name="ACME")
+    na = SectionResult("50_advocacy", "50 · Advocacy", "not_available", needs=["surveys", "tickets"])
+    failed = SectionResult("70_prediction", "70 · Prediction", "failed", error="x")
+    assert render.status_line(cfg, na) == "Advocacy: not available — needs the surveys, support tickets table(s)"
+    assert render.status_line(cfg, na, with_title=False) == "not available — needs the surveys, support tickets table(s)"
+    assert render.status_line(cfg, failed) == "Prediction: could not be produced in this run"
+    ko = cfg.updated(language="ko")
+    assert render.status_line(ko, na) == "Advocacy: 제공되지 않음 — 설문, 상담 티켓 테이블이 있으면 볼 수 있습니다"
+    index = render.index_body(cfg, [na], has_pdf=False)
+    assert '<span class="why">not available — needs the surveys, support tickets table(s)</span>' in index

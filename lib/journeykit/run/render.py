@@ -190,9 +190,10 @@ i18n.register({
               "모델 적합과 검증, 수치의 정의를 담았습니다."},
     "appendix_methods_of": {"en": "Methods: {section}", "ko": "방법: {section}"},
     "appendix_tests": {"en": "Tests behind the key figures", "ko": "주요 지표의 검정"},
-    "toc_not_available": {"en": "{section}: not available — needs the {tables} table(s)",
-                          "ko": "{section}: 제공되지 않음 — {tables} 테이블이 있으면 볼 수 있습니다"},
-    "toc_failed": {"en": "{section}: could not be produced in this run", "ko": "{section}: 이번 실행에서 생성하지 못함"},
+    "why_not_available": {"en": "not available — needs the {tables} table(s)",
+                          "ko": "제공되지 않음 — {tables} 테이블이 있으면 볼 수 있습니다"},
+    "why_failed": {"en": "could not be produced in this run", "ko": "이번 실행에서 생성하지 못함"},
+    "status_line": {"en": "{section}: {why}", "ko": "{section}: {why}"},
     "cover_period": {"en": "Period", "ko": "기간"},
     "cover_comparison": {"en": "Compared with", "ko": "비교 기간"},
     "cover_data_last": {"en": "Data through", "ko": "데이터 기준일"},
@@ -266,15 +267,16 @@ def page(cfg: RunConfig, title: str, body: str, *, index_href: str | None = "ind
     )
 
 
-def status_line(cfg: RunConfig, result: SectionResult) -> str:
+def status_line(cfg: RunConfig, result: SectionResult, with_title: bool = True) -> str:
     """One line saying why a section has no pages: the data that would
-    unlock a section not available, or that it failed."""
+    unlock a section not available, or that it failed; after the section's
+    title unless ``with_title`` is false."""
     lang = cfg.language
-    title = display_title(result.title)
     if result.status == "not_available":
-        return i18n.t("toc_not_available", lang, section=title,
-                      tables=registry.needs_text(result.needs, lang) or "?")
-    return i18n.t("toc_failed", lang, section=title)
+        why = i18n.t("why_not_available", lang, tables=registry.needs_text(result.needs, lang) or "?")
+    else:
+        why = i18n.t("why_failed", lang)
+    return i18n.t("status_line", lang, section=display_title(result.title), why=why) if with_title else why
 
 
 def status_body(cfg: RunConfig, result: SectionResult) -> str:
@@ -568,7 +570,7 @@ def index_body(cfg: RunConfig, results: list[SectionResult], *, has_pdf: bool) -
 
     ordered = reading_order(results)
     main = [item(r) for r in ordered if r.status == "ok" and not _is_appendix(r)]
-    main += [item(r, f'<span class="why">{esc(status_line(cfg, r))}</span>') for r in ordered if r.status != "ok"]
+    main += [item(r, f'<span class="why">{esc(status_line(cfg, r, with_title=False))}</span>') for r in ordered if r.status != "ok"]
     appendix = [item(r) for r in ordered if r.status == "ok" and _is_appendix(r)] if cfg.report.appendix else []
     pdf = (f'<p><a href="report.pdf">{esc(i18n.t("download_pdf", lang))}</a></p>' if has_pdf else "")
     extra = (f"<h2>{esc(i18n.t('appendix', lang))}</h2><ul class=\"sections\">{''.join(appendix)}</ul>"
