@@ -71,6 +71,18 @@ def test_run_renders_a_complete_report(full_run: Path):
         for forbidden in ("Traceback", "quality.", "import journeykit", ">nan<", "NaN", ">None<"):
             assert forbidden not in section, (name, forbidden)
     assert "Data quality" in (out / "00_data_quality.html").read_text(encoding="utf-8")
+    # every image has an alt text; charts are described by their own title and axis labels
+    alts = []
+    for page in out.glob("*.html"):
+        for img in re.findall(r"<img\b[^>]*>", page.read_text(encoding="utf-8")):
+            alt = re.search(r'\balt="([^"]*)"', img)
+            assert alt and alt.group(1).strip() and "No description" not in alt.group(1), (page.name, img[:80])
+            alts.append(alt.group(1))
+    assert alts and sum("(x: " in a or "y: " in a for a in alts) > len(alts) / 2, alts[:5]
+    # the client part reads verdicts, not test statistics; the appendix keeps them
+    purchase = (out / "30_purchase.html").read_text(encoding="utf-8")
+    client_part, _, appendix_part = purchase.partition('<section class="jk-appendix">')
+    assert ">Verdict</th>" in client_part and "(p " not in client_part and "(p " in appendix_part
     # the executive summary runs last (it reads the others) but is read first
     assert index.index('href="90_summary.html"') < index.index('href="00_data_quality.html"')
     summary_page = (out / "90_summary.html").read_text(encoding="utf-8")
@@ -88,6 +100,9 @@ def test_run_renders_a_complete_report(full_run: Path):
     assert len(pdf.pages) >= 3 + len(STAGES)  # cover, contents, a page or more per section
     text = "\n".join(p.extract_text() for p in pdf.pages)
     assert "Data quality" in text and "Awareness" in text and "Advocacy" in text
+    contents = pdf.pages[1].extract_text()
+    assert "Appendix" in contents and re.search(r"Executive summary\s*3\b", contents), contents
+    assert "90 ·" not in text
 
     assert (out / "notebooks" / "00_data_quality.ipynb").is_file()
     assert not list(project.glob("reports/tiny/.tmp-*")), "staging folder left behind"

@@ -261,6 +261,10 @@ def test_run_document_holds_what_differs_from_run_to_run(cfg):
     assert doc["seconds"] == 12.35 and doc["jobs"] == 2 and doc["pdf"] is False and doc["warnings"] == ["no Chromium"]
     assert doc["sections"]["70_prediction"] == {"status": "failed", "seconds": 3.0, "retried": True}
     assert doc["sections"]["00_data_quality"] == {"status": "ok", "seconds": 1.25, "timings": {"fit_seconds": 0.5}}
+    assert doc["pdf_prints"] == {}
+    doc = runner.run_document(cfg, result, "x", jobs=1, seconds=1, render_seconds=1,
+                              pdf_prints={"pdf_seconds": 2.345, "toc_seconds": 3.0})
+    assert doc["pdf_prints"] == {"pdf_seconds": 2.35, "toc_seconds": 3.0}   # the second print numbers the contents
 
 
 def test_rounded_keeps_whole_numbers_and_ten_significant_digits():

@@ -236,9 +236,46 @@ class ChangeSettings(_Strict):
     kpis: dict[str, MinEffect] = Field(default_factory=dict)
 
 
+class BrandingConfig(_Strict):
+    """Who the deliverable comes from and for: shown on the cover and in
+    every page's header and footer. Logo files are PNG, JPEG or SVG, given
+    relative to the project folder (or absolute); a missing file is a
+    configuration error naming it."""
+
+    client_logo: str | None = None
+    """The client's logo (top of the cover and of each page)."""
+    consultancy: str | None = None
+    """The name of the consultancy delivering the report."""
+    consultancy_logo: str | None = None
+    """The consultancy's logo (cover)."""
+    prepared_by: str | None = None
+    """Who prepared the report (a person or a team), on the cover."""
+    confidentiality: str | None = None
+    """A confidentiality line on the cover and in every page's footer,
+    e.g. "Confidential — prepared for ACME Coffee only"."""
+
+    LOGO_KEYS: typing.ClassVar[tuple[str, ...]] = ("client_logo", "consultancy_logo")
+    LOGO_SUFFIXES: typing.ClassVar[dict[str, str]] = {
+        ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+
+    @field_validator("client_logo", "consultancy_logo")
+    @classmethod
+    def _logo_kind(cls, v: str | None) -> str | None:
+        if v is not None and Path(v).suffix.lower() not in cls.LOGO_SUFFIXES:
+            raise ValueError(f"logo {v!r} is not a .png, .jpg or .svg file")
+        return v
+
+
 class ReportConfig(_Strict):
     sections: list[str] = Field(default_factory=list)
     pdf: bool = True
+    appendix: bool = True
+    """``true``: the deliverable ends with an appendix for analysts (data
+    quality, methods: tests with p and q values, model parameters and
+    validation, definitions); ``false``: the client part only. The executed
+    notebooks and metrics.json keep everything either way."""
+    branding: BrandingConfig = Field(default_factory=BrandingConfig)
+    """Logos, consultancy, "prepared by" and confidentiality line (:class:`BrandingConfig`)."""
     section_timeout_minutes: float = Field(60, gt=0)
     """A section still running after this many minutes is stopped (its
     kernel killed) and recorded as failed; the run goes on with the others."""
@@ -360,6 +397,16 @@ class RunConfig(_Strict):
         if not self.data.source or self.data.is_database:
             return None
         p = Path(self.data.source)
+        return p if p.is_absolute() else self.root / p
+
+    def logo_path(self, key: str) -> Path | None:
+        """The file of ``report.branding.<key>`` (``client_logo`` or
+        ``consultancy_logo``), relative paths taken from the project folder;
+        ``None`` when not set."""
+        value = getattr(self.report.branding, key)
+        if not value:
+            return None
+        p = Path(value)
         return p if p.is_absolute() else self.root / p
 
     @property
@@ -654,6 +701,14 @@ def load(
             f"{path.relative_to(root)}: data.tables names no table",
             fix="map at least one table (orders or events) under data.tables",
         )
+    for key in BrandingConfig.LOGO_KEYS:
+        logo = cfg.logo_path(key)
+        if logo is not None and not logo.is_file():
+            raise ConfigError(
+                f"{path.relative_to(root)}: report.branding.{key}: the file {logo} does not exist",
+                fix="put the logo there (PNG, JPEG or SVG), give its path relative to the project folder, "
+                    f"or remove report.branding.{key}",
+            )
     return cfg
 
 

@@ -24,11 +24,13 @@ class Table:
     """
 
     def __init__(self, df: pd.DataFrame, cfg: RunConfig, formats: Mapping[str, str] | None = None,
-                 caption: str | None = None):
+                 caption: str | None = None, significance: str | None = None):
         self.df = df
         self.cfg = cfg
         self.formats = dict(formats or {})
         self.caption = caption
+        self.significance = significance
+        """The column holding significance texts (:func:`significance_html`), if any."""
 
     def cells(self) -> pd.DataFrame:
         """The formatted cell strings (unescaped)."""
@@ -47,10 +49,14 @@ class Table:
         cells = self.cells()
         cls = {c: "num" if k in ("int", "num", "num2", "pct", "money", "numtext") else "date" if k == "date" else "txt"
                for c, k in self.formats.items()}
+        if self.significance is not None:
+            cls[self.significance] = cls.get(self.significance, "txt") + " " + SIG_CLASS
         head = "".join(f'<th class="{cls.get(c, "txt")}">{html.escape(str(c))}</th>' for c in cells.columns)
         rows = []
         for rec in cells.itertuples(index=False):
-            tds = "".join(f'<td class="{cls.get(c, "txt")}">{html.escape(v)}</td>' for c, v in zip(cells.columns, rec))
+            tds = "".join(f'<td class="{cls.get(c, "txt")}">'
+                          f'{significance_html(v) if c == self.significance else html.escape(v)}</td>'
+                          for c, v in zip(cells.columns, rec))
             rows.append(f"<tr>{tds}</tr>")
         cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
         return (f'<table class="jk-table">{cap}<thead><tr>{head}</tr></thead>'
@@ -58,6 +64,28 @@ class Table:
 
     def __repr__(self) -> str:
         return self.cells().to_string(index=False)
+
+
+SIG_CLASS = "jk-sig"
+"""The class of a significance column's cells: the client part of the
+report shows its verdict words only (:func:`significance_html`)."""
+STAT_CLASS = "jk-stat"
+"""The class of test statistics (p and q values, test details) that the
+client part of the report leaves to the appendix."""
+METHOD_CLASS = "jk-method"
+"""The class of a block about method (how verdicts were judged, model
+internals) that the client part of the report leaves to the appendix."""
+
+
+def significance_html(text: str) -> str:
+    """A significance text (:func:`journeykit.report.formats.significance_text`)
+    as HTML: the verdict words, then the statistics in parentheses marked
+    :data:`STAT_CLASS`, e.g. ``significant<span class="jk-stat"> (p 0.003,
+    q 0.012)</span>``; a text without statistics is only escaped."""
+    i = text.find(" (")
+    if i <= 0 or not text.endswith(")"):
+        return html.escape(text)
+    return f'{html.escape(text[:i])}<span class="{STAT_CLASS}">{html.escape(text[i:])}</span>'
 
 
 def table(df: pd.DataFrame, cfg: RunConfig, formats: Mapping[str, str] | None = None,
@@ -69,12 +97,15 @@ def table(df: pd.DataFrame, cfg: RunConfig, formats: Mapping[str, str] | None = 
 class Note:
     """A short paragraph of generated text (HTML-escaped)."""
 
-    def __init__(self, text: str, kind: str = "info"):
+    def __init__(self, text: str, kind: str = "info", method: bool = False):
         self.text = text
         self.kind = kind
+        self.method = method
+        """About method (how something was judged): left to the report's appendix."""
 
     def _repr_html_(self) -> str:
-        return f'<p class="jk-note jk-{self.kind}">{html.escape(self.text)}</p>'
+        extra = f" {METHOD_CLASS}" if self.method else ""
+        return f'<p class="jk-note jk-{self.kind}{extra}">{html.escape(self.text)}</p>'
 
     def _repr_markdown_(self) -> str:
         return self.text
@@ -129,7 +160,7 @@ def kpi_table(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg:
     formats = {this: "numtext", prev: "numtext", i18n.t("col_change", lang): "numtext"}
     if last_year:
         formats[ly] = "numtext"
-    return Table(df, cfg, formats)
+    return Table(df, cfg, formats, significance=i18n.t("col_significance", lang))
 
 
 def _sentence_values(c, kind: str, label: str, cfg: RunConfig) -> dict:
@@ -231,7 +262,8 @@ def judged_note(changes, cfg: RunConfig) -> Note | None:
         return None
     c = scoped[0]
     key = "judged_report" if c.scope == "report" else "judged_section"
-    return Note(i18n.t(key, cfg.language, m=c.family_size or len(scoped), fdr=f"{c.alpha:g}"), "info")
+    return Note(i18n.t(key, cfg.language, m=c.family_size or len(scoped), fdr=f"{c.alpha:g}"), "info",
+                method=True)
 
 
 class Narrative:

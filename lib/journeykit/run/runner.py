@@ -994,13 +994,14 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
         t_render = time.perf_counter()
         render_cfg = cfg if pdf == cfg.report.pdf else cfg.model_copy(
             update={"report": cfg.report.model_copy(update={"pdf": pdf})})
-        render.write_report(render_cfg, staging, result.sections, generated_at[:16].replace("T", " "),
-                            data_through=coverage["last"], partial=coverage["partial"])
+        prints = render.write_report(render_cfg, staging, result.sections, generated_at[:16].replace("T", " "),
+                                     data_through=coverage["last"], partial=coverage["partial"])
         if pdf:   # the one-page brief, printed like report.pdf (and not without it)
             result.warnings += brief.write_brief(render_cfg, staging, doc, generated_at[:16].replace("T", " "))
         (staging / "run.json").write_text(json.dumps(
             run_document(cfg, result, generated_at, jobs=max(1, jobs),
-                         seconds=time.perf_counter() - run_started, render_seconds=time.perf_counter() - t_render),
+                         seconds=time.perf_counter() - run_started, render_seconds=time.perf_counter() - t_render,
+                         pdf_prints=prints),
             ensure_ascii=False, indent=2), encoding="utf-8")
         if (target / "run.log").is_file():
             shutil.copy2(target / "run.log", staging / "run.log")   # the log of earlier runs goes on
@@ -1043,12 +1044,14 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
 
 
 def run_document(cfg: RunConfig, result: RunResult, generated_at: str, *, jobs: int, seconds: float,
-                 render_seconds: float) -> dict:
+                 render_seconds: float, pdf_prints: dict | None = None) -> dict:
     """``run.json``: how the run went, beside its metrics.json (which holds
     only what the data and settings determine, byte for byte the same for
     the same inputs): when, how long (the run, rendering, each section),
     with how many jobs, which sections were retried or timed out, the
-    timings the sections recorded (e.g. the LTV fits' ``fit_seconds``), and
+    timings the sections recorded (e.g. the LTV fits' ``fit_seconds``), the
+    seconds of each print of the PDF (``pdf_prints``: ``pdf_seconds`` the
+    first, ``toc_seconds`` the one with the contents' page numbers), and
     the warnings (e.g. a PDF not made)."""
     from journeykit import __version__
 
@@ -1064,7 +1067,9 @@ def run_document(cfg: RunConfig, result: RunResult, generated_at: str, *, jobs: 
         sections[r.name] = entry
     return {"client": cfg.client, "period": str(cfg.period), "generated_at": generated_at,
             "journeykit_version": __version__, "jobs": jobs, "seconds": round(seconds, 2),
-            "render_seconds": round(render_seconds, 2), "pdf": cfg.report.pdf and not result.pdf_missing,
+            "render_seconds": round(render_seconds, 2),
+            "pdf_prints": {k: round(v, 2) for k, v in (pdf_prints or {}).items()},
+            "pdf": cfg.report.pdf and not result.pdf_missing,
             "warnings": list(result.warnings), "sections": sections}
 
 

@@ -114,8 +114,10 @@ class RunFolder:
         spec_dir.mkdir(parents=True)
         # --log-level: the kernel's own log lines ("KeyboardInterrupt caught in kernel" on every
         # shutdown) are noise in a run's log; a section's errors reach the runner through papermill.
+        # exec_lines: figures carry their title and axis labels as plain text (the report's alt texts)
         spec = {"argv": [sys.executable, "-m", "journeykit.run.kernel", "-f", "{connection_file}",
-                         "--log-level=CRITICAL"],
+                         "--log-level=CRITICAL",
+                         "--IPKernelApp.exec_lines=__import__('journeykit.report.alt', fromlist=['register']).register();"],
                 "display_name": "Python 3 (journeykit)", "language": "python",
                 "metadata": {"debugger": False}}
         (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")

@@ -62,6 +62,9 @@ class Section:
     """Expected cost rank (higher starts first when sections run in parallel)."""
     reads_results: bool = False
     """Reads the other sections' results: runs after them (the summary)."""
+    appendix: bool = False
+    """Belongs to the deliverable's appendix for analysts (e.g. data
+    quality), not to its client part (:mod:`journeykit.run.render`)."""
 
     def keys(self) -> list[str]:
         """Every stable ``metrics.json`` key, ``_prev`` twins included."""
@@ -88,7 +91,7 @@ def _holds(need: str, available: dict[str, set[str]]) -> bool:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("00_data_quality", "data_quality", stable_keys=("tables_loaded",), prev=False,
+    Section("00_data_quality", "data_quality", stable_keys=("tables_loaded",), prev=False, appendix=True,
             headline="tables_loaded"),
     Section("10_awareness", "awareness", needs=("marketing",),
             optional={"marketing": ("spend",), "customers": ("acquisition_channel",),

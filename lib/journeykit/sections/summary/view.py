@@ -134,7 +134,7 @@ class Scorecard:
         head = [i18n.t("summary_col_section", lang), i18n.t("col_kpi", lang), cfg.period.label(lang),
                 cfg.period.previous().label(lang), i18n.t("col_change", lang), i18n.t("col_significance", lang),
                 i18n.t("summary_col_trend", lang)]
-        cls = ["txt", "txt", "num", "num", "num", "txt", "txt"]
+        cls = ["txt", "txt", "num", "num", "num", f"txt {report.blocks.SIG_CLASS}", "txt"]
         ths = "".join(f'<th class="{c}">{esc(h)}</th>' for c, h in zip(cls, head))
         trs = []
         for r in self.rows:
@@ -146,7 +146,7 @@ class Scorecard:
                 tone = "good" if good else ("bad" if good is False else "neutral")
                 mark = f' <span class="mark {tone}">{"▲" if c.direction == "up" else "▼"}</span>'
             cells = [esc(r.title.split("·")[-1].strip()), esc(r.label), esc(f(c.value)), esc(f(c.prev)),
-                     esc(report.fmt_delta(c, r.kind, cfg)) + mark, esc(report.significance_text(c, cfg)),
+                     esc(report.fmt_delta(c, r.kind, cfg)) + mark, report.blocks.significance_html(report.significance_text(c, cfg)),
                      sparkline(r.trend)]
             trs.append("<tr>" + "".join(f'<td class="{k}">{v}</td>' for k, v in zip(cls, cells)) + "</tr>")
         return f'<table class="jk-table scorecard"><thead><tr>{ths}</tr></thead><tbody>{"".join(trs)}</tbody></table>'
