@@ -176,8 +176,16 @@ class Dataset:
         self.engine = cfg.engine.backend
         self._views: dict[str, str] = {}
         self._memo: dict[Any, Any] = {}
+        self.warehouse = None
+        """With ``data.mode: in_place``: the client's database, where the
+        canonical tables stay (:class:`journeykit.data.warehouse.Warehouse`)."""
         try:
-            if self.engine == "spark":
+            if (path / "in_place.json").is_file():
+                from journeykit.data import warehouse
+
+                self.warehouse = warehouse.open_entry(cfg, path)
+                self.con = self.warehouse.backend
+            elif self.engine == "spark":
                 self.con = self._open_spark()
             else:
                 self.con = _duckdb_connection(path / "data.duckdb", cfg.engine.memory_limit)
@@ -258,6 +266,8 @@ class Dataset:
         """Every loaded row of ``name`` (including after the period end)."""
         if name not in self.tables:
             raise KeyError(f"table {name!r} is not available for client {self.cfg.client!r}")
+        if self.warehouse is not None:
+            return self.warehouse.table(name)
         return self.con.table(self._views.get(name, name))
 
     def table(self, name: str, until: dt.date | None = None):
@@ -276,8 +286,9 @@ class Dataset:
     def materialize(self, expr):
         """``expr`` computed once into a temporary table of the engine (DuckDB)
         that later queries read; released when the dataset closes. On Spark
-        the expression is returned as is."""
-        if self.engine != "duckdb":
+        and on a client's database (``data.mode: in_place``) the expression
+        is returned as is."""
+        if self.engine != "duckdb" or self.warehouse is not None:
             return expr
         t = expr.cache()
         self.__dict__.setdefault("_materialized", []).append(t)
@@ -290,9 +301,10 @@ class Dataset:
         (``shared/<name>-<hash of its query>.parquet``), and every later one,
         in this run or the next, reads that file instead of recomputing it
         from the raw rows (DuckDB scans the Parquet file
-        directly, so it costs no memory while unused). On Spark it is
-        computed where it is used."""
-        if self.engine != "duckdb":
+        directly, so it costs no memory while unused). On Spark and on a
+        client's database (``data.mode: in_place``) it is computed where it
+        is used."""
+        if self.engine != "duckdb" or self.warehouse is not None:
             return expr
         import ibis
 
@@ -322,6 +334,9 @@ class Dataset:
             os.close(self._hold)
 
     def _close_engine(self) -> None:
+        if self.warehouse is not None:
+            self.warehouse.close()
+            return
         for t in self.__dict__.pop("_materialized", []):
             try:
                 t.release()
