@@ -285,11 +285,19 @@ class Dataset:
 
     def materialize(self, expr):
         """``expr`` computed once into a temporary table of the engine (DuckDB)
-        that later queries read; released when the dataset closes. On Spark
-        and on a client's database (``data.mode: in_place``) the expression
-        is returned as is."""
-        if self.engine != "duckdb" or self.warehouse is not None:
+        that later queries read; released when the dataset closes. On a
+        client's database (``data.mode: in_place``) the temporary table is
+        the database's (its rows stay there), and where the database refuses
+        temporary tables the expression is returned as is, as on Spark."""
+        if self.engine != "duckdb":
             return expr
+        if self.warehouse is not None:
+            try:
+                t = expr.cache()
+            except Exception:  # no right to create temporary tables: only slower, never different
+                return expr
+            self.__dict__.setdefault("_materialized", []).append(t)
+            return t
         t = expr.cache()
         self.__dict__.setdefault("_materialized", []).append(t)
         return t
@@ -301,10 +309,13 @@ class Dataset:
         (``shared/<name>-<hash of its query>.parquet``), and every later one,
         in this run or the next, reads that file instead of recomputing it
         from the raw rows (DuckDB scans the Parquet file
-        directly, so it costs no memory while unused). On Spark and on a
-        client's database (``data.mode: in_place``) it is computed where it
-        is used."""
-        if self.engine != "duckdb" or self.warehouse is not None:
+        directly, so it costs no memory while unused). On Spark it is
+        computed where it is used; on a client's database (``data.mode:
+        in_place``) it is kept for this dataset in a temporary table there
+        (:meth:`materialize`): nothing of it is written on the host."""
+        if self.warehouse is not None:
+            return self.materialize(expr)
+        if self.engine != "duckdb":
             return expr
         import ibis
 
@@ -334,14 +345,14 @@ class Dataset:
             os.close(self._hold)
 
     def _close_engine(self) -> None:
-        if self.warehouse is not None:
-            self.warehouse.close()
-            return
         for t in self.__dict__.pop("_materialized", []):
             try:
                 t.release()
             except Exception:  # already dropped with its connection
                 pass
+        if self.warehouse is not None:
+            self.warehouse.close()
+            return
         if self.engine == "spark":
             for view in self._views.values():  # the session may be shared: leave it running
                 self.con._session.catalog.dropTempView(view)

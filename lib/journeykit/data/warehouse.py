@@ -95,7 +95,7 @@ class Warehouse:
         self.file = duckdb_file(cfg)
         if self.file is not None:
             if not self.file.is_file():
-                raise DataError(client=cfg.client, table=None, column=None,
+                raise DataError(client=cfg.client, table=", ".join(cfg.data.tables) or "-", column=None,
                                 problem=f"the database file {self.file} of data.source does not exist",
                                 fix="check data.source in the client file")
             self.backend = _duckdb_connection(self.file, cfg.engine.memory_limit)
@@ -107,7 +107,7 @@ class Warehouse:
             except Exception as e:  # backend errors have no common base class
                 from journeykit.data.loader import _redact
 
-                raise DataError(client=cfg.client, table=None, column=None,
+                raise DataError(client=cfg.client, table=", ".join(cfg.data.tables) or "-", column=None,
                                 problem=f"cannot connect to {_redact(str(cfg.data.source))}: {type(e).__name__}: {e}",
                                 fix="check data.source, the credentials in the environment and that the "
                                     "Ibis backend for this database is installed (see the README)") from None
@@ -558,7 +558,6 @@ class _InPlaceTable(_TableLoader):
             failing = kept.filter(bad)
             if column is not None:
                 examples = failing.select(v=failing[column]).distinct().order_by("v").limit(5).execute()["v"].tolist()
-                examples = [int(e) if float(e).is_integer() else float(e) for e in examples]
             else:
                 rows = failing.select(*cols).order_by(list(cols)).limit(5).execute()
                 examples = [dict(zip(cols, (str(v) for v in r))) for r in rows.itertuples(index=False)]
