@@ -201,7 +201,7 @@ def _close(a, b) -> bool:
     return a == b
 
 
-@pytest.mark.parametrize("section", ["purchase", "retention", "awareness", "advocacy"])
+@pytest.mark.parametrize("section", ["purchase", "retention", "awareness"])
 def test_in_place_numbers_equal_the_copy_numbers(both, section, monkeypatch):
     import importlib
 

@@ -267,7 +267,7 @@ class Dataset:
         if name not in self.tables:
             raise KeyError(f"table {name!r} is not available for client {self.cfg.client!r}")
         if self.warehouse is not None:
-            return self.warehouse.table(name)
+            return self.warehouse.view(name)
         return self.con.table(self._views.get(name, name))
 
     def table(self, name: str, until: dt.date | None = None):

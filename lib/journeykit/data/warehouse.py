@@ -112,6 +112,7 @@ class Warehouse:
                                 fix="check data.source, the credentials in the environment and that the "
                                     "Ibis backend for this database is installed (see the README)") from None
         self._tables: dict[str, Any] = {}
+        self._views: dict[str, tuple[str | None, Any]] = {}
         self._closed = False
 
     def table(self, name: str):
@@ -129,6 +130,25 @@ class Warehouse:
                 raise KeyError(name)
         return self._tables[name]
 
+    def view(self, name: str):
+        """:meth:`table` as a temporary view of the warehouse session, so
+        that the sections' queries name the view instead of repeating its
+        expression (compiling a query over the full expression took most of
+        a section's time on the tiny data); the expression itself where the
+        database has no temporary views (BigQuery)."""
+        if name not in self._views:
+            import ibis
+
+            expr = self.table(name)
+            view = f"jk_{uuid.uuid4().hex[:12]}_{name}"
+            try:
+                sql = ibis.to_sql(expr, dialect=self.backend.name)
+                self._sql(f"CREATE TEMPORARY VIEW {view} AS {sql}")
+                self._views[name] = (view, self.backend.table(view))
+            except Exception:  # no temporary views here: the expression is as right, only slower to compile
+                self._views[name] = (None, expr)
+        return self._views[name][1]
+
     def _customers(self):
         first = first_seen(self, [t for t in self.plan.get("customer_sources", [])])
         if self.plan["customers"] == "derived":
@@ -139,11 +159,23 @@ class Warehouse:
         """The client's own ``customers`` table, before unknown customers are added."""
         return _InPlaceTable(self, name, self.cfg.data.tables[name]).canonical(self.plan["tables"][name])
 
+    def _sql(self, statement: str) -> None:
+        cur = self.backend.raw_sql(statement)
+        # DuckDB hands back its connection itself: only a cursor is closed.
+        if cur is not getattr(self.backend, "con", None) and hasattr(cur, "close"):
+            cur.close()
+
     def close(self) -> None:
         """Release the connection (a shared DuckDB one: its share)."""
         if self._closed:
             return
         self._closed = True
+        for view, _ in self._views.values():
+            if view is not None:
+                try:
+                    self._sql(f"DROP VIEW IF EXISTS {view}")
+                except Exception:  # the session may be gone already; its temporary views went with it
+                    pass
         if self.file is not None:
             from journeykit.data.dataset import _release
 
