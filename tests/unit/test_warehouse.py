@@ -290,6 +290,14 @@ def test_value_checks_and_shared_ids_on_the_warehouse_say_what_they_say_for_a_fi
     assert {e.problem.split(" ")[1] for e in wh_errors} >= {"value", "rows", "row"}   # text, shared id, negative
 
 
+def test_decimals_in_a_currency_without_minor_units_on_the_warehouse_say_what_they_say_for_a_file(tmp_path):
+    csv = "cust,ts,amt,cur\nc1,2026-10-01 10:00:00,1.234,KRW\nc2,2026-10-02 11:00:00,12.50,USD\nc3,2026-10-02 11:00:00,1.5,\n"
+    root, _ = _file_and_warehouse(tmp_path, csv, "{customer_id: cust, ordered_at: ts, amount: amt, currency: cur}")
+    (f,), (w,) = _errors(root, "acme"), _errors(root, "wh")
+    assert _said(w) == _said(f)
+    assert w.n_rows == 1 and w.examples == ["1.234"] and "KRW has no minor unit" in w.problem   # blank: the client's USD
+
+
 def test_repairs_on_the_warehouse_are_filters_counted_by_a_query(tmp_path):
     csv = ("cust,ts,amt\nc1,2026-10-01 10:00:00,10\nc1,2026-10-01 10:00:00,10\n"
            ",2026-10-02 11:00:00,20\nc2,2026-10-03 12:00:00,30\n")

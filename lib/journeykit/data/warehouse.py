@@ -419,7 +419,7 @@ class _InPlaceTable(_TableLoader):
     def _scan(self, load: TableLoad, exprs: dict, chosen: dict[str, str]) -> None:
         """Values that cannot be cast, decimals in a currency without minor
         units, and required columns without a single value: one query."""
-        from journeykit.data.loader import _MONEY_COLUMNS, ZERO_DECIMAL_CURRENCIES, _n_values
+        from journeykit.data.loader import _DOTTED_THOUSANDS, _MONEY_COLUMNS, ZERO_DECIMAL_CURRENCIES, _n_values
 
         aggs: dict[str, Any] = {}
         cast = [c for c in exprs if c in chosen and schemas.dtype(self.table, c) not in ("str", "bool")]
@@ -454,21 +454,30 @@ class _InPlaceTable(_TableLoader):
                 self.errors.append(self.error(
                     c, f"{_n_values(n)} in column '{chosen[c]}' {'is not a number' if n == 1 else 'are not numbers'}",
                     n_rows=n, examples=examples,
-                    fix="export plain numbers (no currency signs or units); check that the mapping names the right column"))
+                    fix="export plain numbers (no currency signs or units"
+                        + ("; dots are not thousands separators: write 1234567 or 1,234,567, not 1.234.567"
+                           if any(re.fullmatch(_DOTTED_THOUSANDS, str(e).strip()) for e in examples) else "")
+                        + "); check that the mapping names the right column"))
         for i, c in enumerate(cast):
             if c in decimals and int(got[f"dec{i}"]):
                 n = int(got[f"dec{i}"])
                 failing = self.src.filter(decimals[c])
                 examples = sorted(failing.select(v=failing[chosen[c]].cast("string")).distinct().limit(5).execute()["v"].tolist())
+                if "currency" in chosen:
+                    cur = failing[chosen["currency"]].cast("string").strip().upper().nullif("").fill_null(self.cfg.currency)
+                    codes = sorted({str(v).strip().upper() for v in
+                                    failing.select(v=cur).distinct().limit(5).execute()["v"].tolist()})
+                else:
+                    codes = [self.cfg.currency.upper()]
                 self.errors.append(self.error(
                     c, f"{_n_values(n)} in column '{chosen[c]}' {'has' if n == 1 else 'have'} decimals, but "
-                       f"{self.cfg.currency.upper() if 'currency' not in chosen else 'the currency'} has no minor unit: "
-                       "amounts are whole numbers (a value such as 1.234 is usually 1,234 written with a European "
-                       "thousands separator)",
+                       f"{' and '.join(codes)} {'has' if len(codes) == 1 else 'have'} no minor unit: amounts are whole "
+                       "numbers (a value such as 1.234 is usually 1,234 written with a European thousands separator)",
                     n_rows=n, examples=examples,
                     fix="remove the thousands separators from the amounts in the export (1234, not 1.234 or 1.234,00); "
                         f"if the decimals are real, check that data.tables.{self.table}.columns.{c} names the amount "
-                        f"column and that the client's currency ({self.cfg.currency}) is right"))
+                        f"column (not a rate or a price in another currency) and that the client's currency "
+                        f"({self.cfg.currency}) is right"))
         for i, c in enumerate(blank):
             if not int(got[f"blank{i}"]):
                 self.errors.append(self._blank_error(c, chosen[c], load.rows_read))
@@ -499,7 +508,7 @@ class _InPlaceTable(_TableLoader):
             mapping = self.value_map(canon)
             v = self.src[chosen[canon]].cast("string").strip().nullif("")
             q = self.src.select(v=v).group_by("v").aggregate(n=ibis._.count())
-            rows = q.order_by([ibis.desc("n"), ibis.asc("v", nulls_first=True)]).execute()
+            rows = q.order_by([ibis.desc("n"), ibis.asc("v")]).execute()
             listed, unmapped = [], []
             for value, n in zip(rows["v"], rows["n"]):
                 if value is None or (not isinstance(value, str)):
