@@ -215,6 +215,22 @@ def test_in_place_numbers_equal_the_copy_numbers(both, section, monkeypatch):
     assert log.bulk == [] and max(log.rows) <= in_place.report.tables["customers"].rows_loaded
 
 
+@pytest.mark.parametrize("language, says", [("en", "no row was copied"), ("ko", "복사된 행은 없습니다")])
+def test_data_quality_says_the_data_stayed_in_the_database(both, language, says):
+    from journeykit.sections.data_quality import compute as quality
+    from journeykit.sections.data_quality import view
+
+    in_place, cfg_in, copied, _ = both
+    assert quality.coverage(in_place)["in_place"] and not quality.coverage(copied)["in_place"]
+    in_place.cfg = cfg_in.updated(language=language)
+    try:
+        texts = [b.text for b in view.coverage_view(in_place).blocks]
+    finally:
+        in_place.cfg = cfg_in
+    assert sum(says in t for t in texts) == 1
+    assert not any(says in b.text for b in view.coverage_view(copied).blocks)
+
+
 # --------------------------------------------------------------------------
 # The contract on the warehouse: the same messages as for files
 # --------------------------------------------------------------------------
