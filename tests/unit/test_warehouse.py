@@ -215,6 +215,27 @@ def test_in_place_numbers_equal_the_copy_numbers(both, section, monkeypatch):
     assert log.bulk == [] and max(log.rows) <= in_place.report.tables["customers"].rows_loaded
 
 
+def test_sections_read_temporary_views_or_the_expressions_where_views_are_refused(wh_project, monkeypatch):
+    import ibis.expr.operations as ops
+
+    cfg = config.load("wh", PERIOD, root=wh_project)
+    with io.load(cfg) as ds:
+        orders = ds.raw("orders")
+        assert isinstance(orders.op(), ops.DatabaseTable)                 # a view on the warehouse
+        assert orders.op().name.startswith("jk_") and orders.op().name.endswith("_orders")
+        n = int(orders.count().execute())
+    backend = type(ds.warehouse.backend)
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError("permission denied to create temporary views")
+
+    monkeypatch.setattr(backend, "raw_sql", refused)
+    with io.load(cfg) as ds:
+        orders = ds.raw("orders")
+        assert not isinstance(orders.op(), ops.DatabaseTable)             # the full expression instead
+        assert int(orders.count().execute()) == n == 7697
+
+
 @pytest.mark.parametrize("language, says", [("en", "no row was copied"), ("ko", "복사된 행은 없습니다")])
 def test_data_quality_says_the_data_stayed_in_the_database(both, language, says):
     from journeykit.sections.data_quality import compute as quality
