@@ -378,6 +378,34 @@ def test_source_url_reads_credentials_from_the_environment(tmp_path, monkeypatch
         warehouse.source_url(cfg)
 
 
+def test_a_connection_error_never_shows_the_password(tmp_path, monkeypatch):
+    root = small_project(tmp_path, """
+        data:
+          source: notadatabase://analyst:${JK_TEST_PW}@nowhere/shop
+          mode: in_place
+          tables:
+            orders: {table: orders}
+        """)
+    monkeypatch.setenv("JK_TEST_PW", "hunter2-secret")
+    with pytest.raises(DataError) as info:
+        io.load(config.load("acme", PERIOD, root=root))
+    assert "cannot connect to notadatabase://analyst:***@nowhere/shop" in info.value.problem
+    assert "hunter2" not in str(info.value)
+
+
+def test_a_missing_database_file_is_a_clear_error_and_not_created(tmp_path):
+    root = small_project(tmp_path, f"""
+        data:
+          source: duckdb://{tmp_path / 'nope.duckdb'}
+          mode: in_place
+          tables:
+            orders: {{table: orders}}
+        """)
+    with pytest.raises(DataError, match="nope.duckdb of data.source does not exist"):
+        io.load(config.load("acme", PERIOD, root=root))
+    assert not (tmp_path / "nope.duckdb").exists()
+
+
 def test_duckdb_file_is_relative_to_the_project(tmp_path):
     root = small_project(tmp_path, """
         data:

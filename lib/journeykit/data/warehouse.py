@@ -71,6 +71,16 @@ def source_url(cfg: RunConfig) -> str:
     return _ENV_REF.sub(value, url)
 
 
+def _scrub(text: str, cfg: RunConfig) -> str:
+    """``text`` (a backend's error) without the values of the environment
+    variables ``data.source`` names: a password never reaches a log."""
+    for name in _ENV_REF.findall(str(cfg.data.source)):
+        value = os.environ.get(name)
+        if value:
+            text = text.replace(value, "***")
+    return text
+
+
 def duckdb_file(cfg: RunConfig) -> Path | None:
     """The database file of a ``duckdb://`` source (relative paths against
     the project folder, as the copy mode reads them), else ``None``."""
@@ -108,7 +118,8 @@ class Warehouse:
                 from journeykit.data.loader import _redact
 
                 raise DataError(client=cfg.client, table=", ".join(cfg.data.tables) or "-", column=None,
-                                problem=f"cannot connect to {_redact(str(cfg.data.source))}: {type(e).__name__}: {e}",
+                                problem=f"cannot connect to {_redact(str(cfg.data.source))}: {type(e).__name__}: "
+                                        f"{_scrub(str(e), cfg)}",
                                 fix="check data.source, the credentials in the environment and that the "
                                     "Ibis backend for this database is installed (see the README)") from None
         self._tables: dict[str, Any] = {}
