@@ -391,6 +391,9 @@ def test_a_connection_error_never_shows_the_password(tmp_path, monkeypatch):
         io.load(config.load("acme", PERIOD, root=root))
     assert "cannot connect to notadatabase://analyst:***@nowhere/shop" in info.value.problem
     assert "hunter2" not in str(info.value)
+    with pytest.raises(DataError) as info:                                  # the copy mode too
+        io.load(config.load("acme", PERIOD, root=root, overrides=["data.mode=copy"]))
+    assert "cannot read table 'orders'" in info.value.problem and "hunter2" not in str(info.value)
 
 
 def test_a_missing_database_file_is_a_clear_error_and_not_created(tmp_path):

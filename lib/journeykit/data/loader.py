@@ -671,14 +671,17 @@ class _TableLoader:
                     "quotes, e.g. 'sales.\"orders.2026\"'")
         if self.cfg.data.source.startswith("duckdb://"):
             return self._read_duckdb_file(name, parts)
-        from journeykit.data.warehouse import source_url
+        from journeykit.data.warehouse import _scrub, source_url
 
         try:
             backend = ibis.connect(source_url(self.cfg))
             database = None if len(parts) == 1 else parts[0] if len(parts) == 2 else tuple(parts[:-1])
             expr = backend.table(parts[-1], database=database)
+        except ConfigError:
+            raise
         except Exception as e:  # backend errors have no common base class
-            raise self.error(None, f"cannot read table '{name}' from {_redact(self.cfg.data.source)}: {e}",
+            raise self.error(None, f"cannot read table '{name}' from {_redact(self.cfg.data.source)}: "
+                                   f"{_scrub(str(e), self.cfg)}",
                              f"check data.source and data.tables.{self.table}.table") from None
         reader = expr.to_pyarrow_batches(chunk_size=CHUNK_ROWS)
         self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM reader")
