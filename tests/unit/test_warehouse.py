@@ -305,6 +305,22 @@ def test_text_timestamp_with_a_zone_is_refused_in_place_not_misread(tmp_path):
         assert ds.report.tables["orders"].time_zones == {"ordered_at": {"PST": 1}}
 
 
+def test_text_numbers_and_timestamps_in_place_are_read_only_when_they_are_plain(tmp_path):
+    csv = ("cust,ts,amt\nc1,2026-10-01,\"1,234\"\nc2,2026-10-02T11:30:00,12.5\nc3,2026-10-03 12:00:00.250, 7 \n"
+           "c4,2026/10/04 10:00,1e3\nc5,2026-10-05 10:00,1.234.567\n")
+    root, _ = _file_and_warehouse(tmp_path, csv, "{customer_id: cust, ordered_at: ts, amount: amt}")
+    errors = {e.column: e for e in _errors(root, "wh")}
+    assert errors["ordered_at"].examples == ["2026/10/04 10:00"]            # ISO 8601 only, in place
+    assert errors["amount"].examples == ["1.234.567"] and "dots are not thousands separators" in errors["amount"].fix
+    ok = csv.replace("2026/10/04", "2026-10-04").replace("1.234.567", "5")
+    root, _ = _file_and_warehouse(tmp_path / "ok", ok, "{customer_id: cust, ordered_at: ts, amount: amt}")
+    with io.load(config.load("wh", PERIOD, root=root)) as ds:
+        got = ds.table("orders").order_by("customer_id").to_pandas()
+    assert got["amount"].tolist() == [1234.0, 12.5, 7.0, 1000.0, 5.0]
+    assert [str(t) for t in got["ordered_at"]] == ["2026-10-01 00:00:00", "2026-10-02 11:30:00", "2026-10-03 12:00:00.250000",
+                                                   "2026-10-04 10:00:00", "2026-10-05 10:00:00"]
+
+
 def test_events_only_client_in_place_gets_orders_and_customers_derived(tmp_path):
     db = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(db))

@@ -44,6 +44,11 @@ from journeykit.data.loader import _TableLoader
 PLAN_FILE = "in_place.json"
 """The file of a cache entry that marks it as in place and holds its plan."""
 
+_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+"""Text the in-place load casts to a number (after removing thousands commas)."""
+_ISO_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?)?$"
+"""Text the in-place load casts to a timestamp: ISO 8601 without a zone."""
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -293,7 +298,10 @@ class _InPlaceTable(_TableLoader):
                 return col.cast("float64")
             s = col.cast("string").strip()
             plain = ibis.cases((s.re_search(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"), s.replace(",", "")), else_=s)
-            return plain.try_cast("float64")
+            # Cast only what reads as a number: PostgreSQL's cast has no
+            # TRY_ form, and one bad value would fail the whole query
+            # instead of being counted and shown.
+            return ibis.cases((plain.re_search(_NUMBER), plain.try_cast("float64")), else_=ibis.null("float64"))
         if kind.startswith("datetime"):
             if t.is_timestamp():
                 if t.timezone is not None:
@@ -304,12 +312,11 @@ class _InPlaceTable(_TableLoader):
                 return col.cast("timestamp")
             if t.is_date():
                 return col.cast("timestamp")
-            from journeykit.data.loader import _ZONE_ANY
-
             s = col.cast("string").strip()
             # A zone or offset would need the copy mode's conversion: such a
-            # value is not read (and is reported) rather than read wrongly.
-            return ibis.cases((s.re_search(_ZONE_ANY), ibis.null("timestamp")), else_=s.try_cast("timestamp"))
+            # value is not read (and is reported) rather than read wrongly;
+            # only ISO 8601 text is cast (see _NUMBER for why).
+            return ibis.cases((s.re_search(_ISO_TIMESTAMP), s.try_cast("timestamp")), else_=ibis.null("timestamp"))
         raise AssertionError(f"no cast for {kind}")
 
     def _failing(self, canon: str, src: str, expr):
