@@ -205,7 +205,10 @@ class Warehouse:
 
 def _n(cond):
     """The number of rows where ``cond`` holds (an Ibis aggregate)."""
-    return cond.fill_null(False).cast("int64").sum().fill_null(0)
+    import ibis
+
+    # Not cond.cast(int): PostgreSQL cannot cast a boolean to a bigint.
+    return ibis.ifelse(cond.fill_null(False), 1, 0).sum().fill_null(0)
 
 
 def _count(expr) -> int:
