@@ -351,6 +351,30 @@ def test_events_only_client_in_place_gets_orders_and_customers_derived(tmp_path)
         assert str(customers["signup_at"].iloc[1]) == "2026-09-20 10:00:00"
 
 
+def test_derive_orders_and_with_unknown_on_expressions():
+    import ibis
+
+    events = ibis.memtable(pd.DataFrame({
+        "customer_id": ["a", None, "a", "b"],
+        "visitor_id": ["v1", "v2", "v1", None],
+        "occurred_at": pd.to_datetime(["2026-10-02", "2026-10-01", "2026-10-03", "2026-10-04"]),
+        "event_type": ["purchase", "purchase", "payment_failed", "visit"],
+        "value": [10.0, 4.0, None, None],
+    }))
+    orders = warehouse.derive_orders(events).order_by("order_id").to_pandas()
+    assert orders["order_id"].tolist() == ["ev-1", "ev-2", "ev-3"]            # by time: v2 on the 1st first
+    assert orders["customer_id"].tolist() == ["v2", "a", "a"]
+    assert orders["payment_status"].tolist() == ["paid", "paid", "failed"]   # the visit is no order
+    customers = ibis.memtable(pd.DataFrame({"customer_id": ["a"], "signup_at": pd.to_datetime(["2026-01-01"]),
+                                            "plan": ["pro"]}))
+    first = ibis.memtable(pd.DataFrame({"customer_id": ["a", "z"], "signup_at": pd.to_datetime(["2026-10-02", "2026-10-05"])}))
+    both, unknown = warehouse.with_unknown(customers, first)
+    got = both.order_by("customer_id").to_pandas()
+    assert got["customer_id"].tolist() == ["a", "z"] and got["plan"].tolist()[0] == "pro" and pd.isna(got["plan"].iloc[1])
+    assert str(got["signup_at"].iloc[0]) == "2026-01-01 00:00:00"            # a keeps her own signup
+    assert unknown.count().execute() == 1
+
+
 def test_customers_unknown_to_the_customers_table_are_added_in_place(tmp_path):
     db = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(db))
