@@ -135,6 +135,11 @@ class TableConfig(_Strict):
 class DataConfig(_Strict):
     source: str | None = None
     tables: dict[TableName, TableConfig] = Field(default_factory=dict)
+    mode: Literal["copy", "in_place"] = "copy"
+    """Database sources only. ``copy``: the mapped columns are streamed into
+    the local DuckDB cache and validated there. ``in_place``: the contract's
+    checks run as queries on the database itself and the sections query it
+    there; no row is copied to the host (see :mod:`journeykit.data.warehouse`)."""
 
     @property
     def is_database(self) -> bool:

@@ -140,6 +140,11 @@ TEXT: dict[str, dict[str, str]] = {
     "no_events": {"en": "No events table: event mapping does not apply.", "ko": "이벤트 테이블이 없어 이벤트 매핑은 해당되지 않습니다."},
     "nothing_dropped": {"en": "Every column in the exports was used.", "ko": "원본의 모든 컬럼이 사용되었습니다."},
     "all_tables_supplied": {"en": "Every canonical table was supplied.", "ko": "모든 표준 테이블이 제공되었습니다."},
+    "dq_in_place": {
+        "en": "The data was checked and is queried where it lives, in the client's database: no row was copied "
+              "to the machine that made this report.",
+        "ko": "데이터는 고객사 데이터베이스 안에서 검사하고 조회했습니다. 이 리포트를 만든 서버로 복사된 행은 없습니다.",
+    },
     "tables_missing": {
         "en": "Not supplied: {tables}. Sections that need them say so instead of showing numbers.",
         "ko": "미제공 테이블: {tables}. 이 테이블이 필요한 섹션은 수치 대신 안내 문구를 표시합니다.",

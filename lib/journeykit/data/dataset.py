@@ -176,8 +176,16 @@ class Dataset:
         self.engine = cfg.engine.backend
         self._views: dict[str, str] = {}
         self._memo: dict[Any, Any] = {}
+        self.warehouse = None
+        """With ``data.mode: in_place``: the client's database, where the
+        canonical tables stay (:class:`journeykit.data.warehouse.Warehouse`)."""
         try:
-            if self.engine == "spark":
+            if (path / "in_place.json").is_file():
+                from journeykit.data import warehouse
+
+                self.warehouse = warehouse.open_entry(cfg, path)
+                self.con = self.warehouse.backend
+            elif self.engine == "spark":
                 self.con = self._open_spark()
             else:
                 self.con = _duckdb_connection(path / "data.duckdb", cfg.engine.memory_limit)
@@ -259,6 +267,8 @@ class Dataset:
         """Every loaded row of ``name`` (including after the period end)."""
         if name not in self.tables:
             raise KeyError(f"table {name!r} is not available for client {self.cfg.client!r}")
+        if self.warehouse is not None:
+            return self.warehouse.view(name)
         return self.con.table(self._views.get(name, name))
 
     def table(self, name: str, until: dt.date | None = None):
@@ -276,10 +286,19 @@ class Dataset:
 
     def materialize(self, expr):
         """``expr`` computed once into a temporary table of the engine (DuckDB)
-        that later queries read; released when the dataset closes. On Spark
-        the expression is returned as is."""
+        that later queries read; released when the dataset closes. On a
+        client's database (``data.mode: in_place``) the temporary table is
+        the database's (its rows stay there), and where the database refuses
+        temporary tables the expression is returned as is, as on Spark."""
         if self.engine != "duckdb":
             return expr
+        if self.warehouse is not None:
+            try:
+                t = expr.cache()
+            except Exception:  # no right to create temporary tables: only slower, never different
+                return expr
+            self.__dict__.setdefault("_materialized", []).append(t)
+            return t
         t = expr.cache()
         self.__dict__.setdefault("_materialized", []).append(t)
         return t
@@ -292,7 +311,11 @@ class Dataset:
         in this run or the next, reads that file instead of recomputing it
         from the raw rows (DuckDB scans the Parquet file
         directly, so it costs no memory while unused). On Spark it is
-        computed where it is used."""
+        computed where it is used; on a client's database (``data.mode:
+        in_place``) it is kept for this dataset in a temporary table there
+        (:meth:`materialize`): nothing of it is written on the host."""
+        if self.warehouse is not None:
+            return self.materialize(expr)
         if self.engine != "duckdb":
             return expr
         import ibis
@@ -328,6 +351,9 @@ class Dataset:
                 t.release()
             except Exception:  # already dropped with its connection
                 pass
+        if self.warehouse is not None:
+            self.warehouse.close()
+            return
         if self.engine == "spark":
             for view in self._views.values():  # the session may be shared: leave it running
                 self.con._session.catalog.dropTempView(view)

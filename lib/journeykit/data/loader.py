@@ -671,12 +671,17 @@ class _TableLoader:
                     "quotes, e.g. 'sales.\"orders.2026\"'")
         if self.cfg.data.source.startswith("duckdb://"):
             return self._read_duckdb_file(name, parts)
+        from journeykit.data.warehouse import _scrub, source_url
+
         try:
-            backend = ibis.connect(self.cfg.data.source)
+            backend = ibis.connect(source_url(self.cfg))
             database = None if len(parts) == 1 else parts[0] if len(parts) == 2 else tuple(parts[:-1])
             expr = backend.table(parts[-1], database=database)
+        except ConfigError:
+            raise
         except Exception as e:  # backend errors have no common base class
-            raise self.error(None, f"cannot read table '{name}' from {_redact(self.cfg.data.source)}: {e}",
+            raise self.error(None, f"cannot read table '{name}' from {_redact(self.cfg.data.source)}: "
+                                   f"{_scrub(str(e), self.cfg)}",
                              f"check data.source and data.tables.{self.table}.table") from None
         reader = expr.to_pyarrow_batches(chunk_size=CHUNK_ROWS)
         self.con.execute(f"CREATE TABLE {self.raw} AS SELECT * FROM reader")
@@ -976,15 +981,29 @@ class _TableLoader:
                                "mapped_by": hit[1] if hit else None})
             load.values[canon] = listed
             if unmapped:
-                total = sum(n for _, n in unmapped)
-                example = ", ".join(f"{v}: <{'|'.join(allowed)}>" for v, _ in unmapped[:3])
-                self.errors.append(self.error(
-                    canon, f"{len(unmapped)} value{'s' if len(unmapped) > 1 else ''} of column "
-                           f"'{chosen[canon]}' {'are' if len(unmapped) > 1 else 'is'} not mapped to a canonical "
-                           f"{canon} ({', '.join(allowed)})",
-                    n_rows=total, examples=[f"{v} ({n:,} row{'s' if n != 1 else ''})" for v, n in unmapped[:5]],
-                    fix=f"say what each value means under data.tables.{self.table}.values.{canon} in "
-                        f"params/clients/{self.cfg.client}.yaml, e.g. {{{example}}}"))
+                self.errors.append(self._unmapped_error(canon, chosen[canon], unmapped, allowed))
+
+    def _unmapped_error(self, canon: str, source: str, unmapped: list[tuple[str, int]],
+                        allowed: tuple[str, ...]) -> DataError:
+        """The error for values of ``canon`` (client column ``source``) that
+        map to no canonical value: (value, rows), most rows first."""
+        total = sum(n for _, n in unmapped)
+        example = ", ".join(f"{v}: <{'|'.join(allowed)}>" for v, _ in unmapped[:3])
+        return self.error(
+            canon, f"{len(unmapped)} value{'s' if len(unmapped) > 1 else ''} of column "
+                   f"'{source}' {'are' if len(unmapped) > 1 else 'is'} not mapped to a canonical "
+                   f"{canon} ({', '.join(allowed)})",
+            n_rows=total, examples=[f"{v} ({n:,} row{'s' if n != 1 else ''})" for v, n in unmapped[:5]],
+            fix=f"say what each value means under data.tables.{self.table}.values.{canon} in "
+                f"params/clients/{self.cfg.client}.yaml, e.g. {{{example}}}")
+
+    def _blank_error(self, canon: str, source: str, rows_read: int) -> DataError:
+        """The error for a required column without a single value."""
+        return self.error(
+            canon, f"column '{source}' is empty in all {rows_read:,} rows, and {canon} is required",
+            n_rows=rows_read,
+            fix=f"check that data.tables.{self.table}.columns.{canon} names the right column, "
+                "or re-export the table with it filled")
 
     def _time_range(self, load: TableLoad) -> None:
         col = _q(self.spec.time_column)
@@ -1073,11 +1092,7 @@ class _TableLoader:
             if kind == "decimals" and n:
                 self._explain_decimals(c, n, exprs, chosen)
             elif kind == "blank" and not n:
-                self.errors.append(self.error(
-                    c, f"column '{chosen[c]}' is empty in all {load.rows_read:,} rows, and {c} is required",
-                    n_rows=load.rows_read,
-                    fix=f"check that data.tables.{self.table}.columns.{c} names the right column, "
-                        "or re-export the table with it filled"))
+                self.errors.append(self._blank_error(c, chosen[c], load.rows_read))
 
     def _failing(self, canon: str, exprs: dict[str, str], chosen: dict[str, str]) -> str:
         src = _q(chosen[canon])
@@ -1263,11 +1278,15 @@ class _TableLoader:
             dups = self.con.execute(
                 f"SELECT {k}, count(*) AS n FROM {t} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC, {k} LIMIT 5"
             ).fetchall()
-            self.errors.append(self.error(
-                "+".join(key), f"{n:,} rows share an id with a different row ({'+'.join(key)} must be unique)",
-                n_rows=n, examples=[r[0] if len(key) == 1 else tuple(r[:-1]) for r in dups],
-                fix="ids must identify one record: de-duplicate the export, or map the right id column",
-            ))
+            self.errors.append(self._shared_id_error(key, n, [r[0] if len(key) == 1 else tuple(r[:-1]) for r in dups]))
+
+    def _shared_id_error(self, key: list[str], n: int, examples: list) -> DataError:
+        """The error for ``n`` rows sharing an id (``key``) with a different row."""
+        return self.error(
+            "+".join(key), f"{n:,} rows share an id with a different row ({'+'.join(key)} must be unique)",
+            n_rows=n, examples=examples,
+            fix="ids must identify one record: de-duplicate the export, or map the right id column",
+        )
 
     def _mask_personal_data(self, load: TableLoad, exprs: dict[str, str]) -> None:
         """Mask e-mail addresses, phone numbers and URL query strings in the
@@ -1347,12 +1366,16 @@ class _TableLoader:
                 column = next((c for c in schema.columns if check.startswith(c + "_")), None)
             else:
                 exs = examples.get((check, column), [])
-            self.errors.append(self.error(
-                column, f"{n:,} row{'s' if n > 1 else ''} fail{'s' if n == 1 else ''} the check "
-                        f"'{i18n.check_label(check, column)}'",
-                n_rows=n, examples=exs,
-                fix=_CHECK_FIXES.get(check, "correct or remove these rows in the export"),
-            ))
+            self.errors.append(self._check_error(check, column, n, exs))
+
+    def _check_error(self, check: str, column: str | None, n: int, examples: list) -> DataError:
+        """The error for ``n`` rows failing the contract's value check ``check``."""
+        return self.error(
+            column, f"{n:,} row{'s' if n > 1 else ''} fail{'s' if n == 1 else ''} the check "
+                    f"'{i18n.check_label(check, column)}'",
+            n_rows=n, examples=examples,
+            fix=_CHECK_FIXES.get(check, "correct or remove these rows in the export"),
+        )
 
     def _row_examples(self, rows: set[int], check: str) -> list:
         cols = {"clicks_le_impressions": ("impressions", "clicks")}.get(check)
@@ -1581,6 +1604,10 @@ def _build(cfg: RunConfig, folder: Path, key: str) -> Path:
     a ``.build-*`` folder locked by this process and appears under its final
     name complete (one rename); then every other entry of the client that no
     process uses is removed (:func:`sweep`)."""
+    if cfg.data.mode == "in_place":  # validated on the database; the entry holds no rows
+        from journeykit.data import warehouse
+
+        return warehouse.build(cfg, folder, key)
     folder.mkdir(parents=True, exist_ok=True)
     work = folder / f".build-{uuid.uuid4().hex[:8]}"
     work.mkdir()
@@ -1730,7 +1757,7 @@ def prepare(cfg: RunConfig, *, refresh: bool = False) -> LoadReport:
     ``engine.backend: spark`` also write the Parquet export Spark reads.
     Returns the load report."""
     target = entry(cfg, refresh=refresh)
-    if cfg.engine.backend == "spark":
+    if cfg.engine.backend == "spark" and cfg.data.mode != "in_place":
         parquet_export(target)
     return LoadReport.from_json((target / "load_report.json").read_text(encoding="utf-8"))
 

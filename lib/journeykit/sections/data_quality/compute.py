@@ -135,11 +135,14 @@ def coverage(ds: Dataset) -> dict:
     ``last_date`` (the earliest and latest timestamp in any loaded table,
     all rows), and ``period_partial``: True when the data ends inside the
     period (the last data date is before the period's last day), so the
-    month's counts are incomplete."""
+    month's counts are incomplete; and ``in_place``: True when the data was
+    checked and is queried on the client's database (``data.mode:
+    in_place``), no row copied to the machine that renders the report."""
     first, last = ds.first_date(), ds.last_date()
     end = ds.cfg.period.end
     return {"first_date": first, "last_date": last,
-            "period_partial": bool(last is not None and last < end - dt.timedelta(days=1))}
+            "period_partial": bool(last is not None and last < end - dt.timedelta(days=1)),
+            "in_place": getattr(ds, "warehouse", None) is not None}
 
 
 def monthly_rows(ds: Dataset, months: int = 24) -> pd.DataFrame:

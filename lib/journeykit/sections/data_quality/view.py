@@ -168,7 +168,8 @@ def values_view(ds: Dataset):
 
 def coverage_view(ds: Dataset):
     """The data's first and last date, a warning when the period is only
-    partly covered, and how orders were derived when the client sent none."""
+    partly covered, that the data stayed in the client's database (in
+    place), and how orders were derived when the client sent none."""
     cov = coverage(ds)
     lang = ds.cfg.language
     blocks = []
@@ -178,6 +179,8 @@ def coverage_view(ds: Dataset):
     if cov["period_partial"]:
         blocks.append(report.Note(i18n.t("dq_partial", lang, last=report.fmt_date(cov["last_date"]),
                                          period=ds.cfg.period.label(lang)), "warn"))
+    if cov["in_place"]:
+        blocks.append(report.Note(i18n.t("dq_in_place", lang)))
     derived = derived_orders(ds)
     if derived is not None:
         blocks.append(report.Note(i18n.t("dq_orders_derived", lang, paid=f"{derived['paid']:,}",
