@@ -102,8 +102,11 @@ i18n.register({
     # notes and sentences
     "ltv_no_purchases": {"en": "No customer has a paid order up to the period end: lifetime value cannot be estimated.",
                          "ko": "기간 말까지 결제 완료 주문이 있는 고객이 없어 생애 가치를 추정할 수 없습니다."},
-    "ltv_no_model": {"en": "None of the purchase models gave usable estimates on this data: expected purchases and CLV are not shown.",
-                     "ko": "이 데이터에서는 어떤 구매 모델도 쓸 수 있는 추정치를 내지 못해 기대 구매와 CLV를 표시하지 않습니다."},
+    "ltv_no_model": {"en": "No purchase model is good enough for this data: none of the three gave credible estimates that held up where they could be checked, so expected purchases and CLV are not shown.",
+                     "ko": "이 데이터에 충분히 맞는 구매 모델이 없습니다: 세 모델 모두 검증할 수 있는 범위에서 믿을 만한 추정치를 내지 못해 기대 구매와 CLV를 표시하지 않습니다."},
+    "ltv_reason_predictions": {"en": "predictions not finite", "ko": "예측값이 유한하지 않음"},
+    "ltv_reason_log_likelihood": {"en": "log-likelihood not finite", "ko": "로그우도가 유한하지 않음"},
+    "ltv_reason_ridge": {"en": "{bound}: every customer's dropout rate alike", "ko": "{bound}: 모든 고객의 이탈률이 같음"},
     "ltv_no_holdout": {
         "en": "The history is too short for the {days}-day holdout (definitions.ltv_holdout_days): no customer made a repeat purchase before it, so the models cannot be checked on purchases they did not see.",
         "ko": "{days}일 홀드아웃(definitions.ltv_holdout_days)을 두기에는 데이터 기간이 짧습니다: 홀드아웃 이전에 재구매한 고객이 없어 모델을 보지 않은 구매로 검증할 수 없습니다."},
@@ -128,8 +131,8 @@ i18n.register({
     "ltv_selection_sentence": {
         "en": "The {model} model predicts the holdout best: its error is {rmse} purchases per customer (root mean square), against {others}. Its predictions are used below.",
         "ko": "홀드아웃을 가장 잘 예측한 모델은 {model}입니다: 고객당 오차(RMSE)가 {rmse}회로, {others}보다 작습니다. 아래 예측에는 이 모델을 사용합니다."},
-    "ltv_selection_ll": {"en": "The {model} model has the highest log-likelihood and is used below.",
-                         "ko": "로그우도가 가장 높은 {model} 모델을 아래 예측에 사용합니다."},
+    "ltv_selection_ll": {"en": "The {model} model has the highest log-likelihood and is used below, unchecked on a holdout: read its predictions as rough.",
+                         "ko": "로그우도가 가장 높은 {model} 모델을 아래 예측에 사용하지만, 홀드아웃으로 검증하지 못했으므로 예측은 대략적인 값으로 보세요."},
     "ltv_holdout_sentence": {
         "en": "Calibration: {n} customers who bought by {cal_end}; holdout: {start} to {end} ({days} days), in which they made {actual} purchases; {model} predicted {predicted} ({error}).",
         "ko": "보정 기간: {cal_end}까지 구매한 고객 {n}명, 홀드아웃: {start}–{end} ({days}일). 홀드아웃 실제 구매는 {actual}회, {model} 예측은 {predicted}회입니다 ({error})."},
@@ -226,6 +229,9 @@ i18n.register({
     "ltv_next_correlation": {
         "en": "Frequency and spend are correlated ({r}): consider modelling spend by segment before using CLV for budgets.",
         "ko": "구매 빈도와 지출이 상관되어 있습니다 ({r}): CLV를 예산에 쓰기 전에 세그먼트별 지출 모델을 검토하세요."},
+    "ltv_next_nothing_unchecked": {
+        "en": "Nothing in lifetime value stands out this month, but the model could not be checked on a holdout: re-check when the history is longer.",
+        "ko": "이번 달 생애 가치에서 눈에 띄는 점은 없지만, 모델을 홀드아웃으로 검증하지 못했습니다: 데이터 기간이 길어지면 다시 확인하세요."},
     "ltv_next_nothing": {
         "en": "Nothing in lifetime value stands out this month: the models validate well and no group of valuable customers is lapsing.",
         "ko": "이번 달 생애 가치에서 눈에 띄는 점은 없습니다: 모델 검증 결과가 양호하고 이탈 중인 고가치 고객 집단도 없습니다."},
@@ -260,6 +266,23 @@ def group_label(kind: str, key, cfg) -> str:
     if kind == "channel" and key == UNKNOWN:
         return i18n.t("ltv_unknown", cfg.language)
     return str(key)
+
+
+_REASONS = {"predictions not finite": "ltv_reason_predictions", "log-likelihood not finite": "ltv_reason_log_likelihood"}
+
+
+def reason(why: str | None, cfg) -> str:
+    """Why a fit is degenerate (:attr:`journeykit.sections.ltv.models.Fit.degenerate`),
+    in the client's language: the fixed reasons are translated, a
+    Pareto/NBD stopped on its ridge (``s > 30``) says what that means, and
+    a parameter value (``a = 1e-11``) is shown as it is."""
+    if why is None:
+        return ""
+    if why in _REASONS:
+        return i18n.t(_REASONS[why], cfg.language)
+    if why.startswith("s > "):
+        return i18n.t("ltv_reason_ridge", cfg.language, bound=why)
+    return why
 
 
 def _money(x, cfg) -> str:
@@ -361,7 +384,7 @@ def model_notes(ds, cfg) -> list[str]:
             out.append(i18n.t("ltv_penalized_note", lang, model=model_name(name, cfg), c=PENALIZER))
     if degenerate:
         out.append(i18n.t("ltv_degenerate_note", lang,
-                          models=", ".join(f"{model_name(n, cfg)} ({why})" for n, why in degenerate.items())))
+                          models=", ".join(f"{model_name(n, cfg)} ({reason(why, cfg)})" for n, why in degenerate.items())))
     days = int(cfg.definitions.ltv_holdout_days)
     if a.calibration is None:
         out.append(i18n.t("ltv_no_holdout", lang, days=days))
@@ -413,7 +436,7 @@ def spend_notes(ds, cfg) -> list[str]:
         if gg is None:
             why = i18n.t("ltv_gg_why_few", lang, n=MIN_REPEAT_CUSTOMERS)
         elif gg.status == "degenerate":
-            why = i18n.t("ltv_gg_why_degenerate", lang, why=gg.degenerate)
+            why = i18n.t("ltv_gg_why_degenerate", lang, why=reason(gg.degenerate, cfg))
         else:
             why = i18n.t("ltv_gg_why_failed", lang)
         out.append(i18n.t("ltv_gg_fallback", lang, why=why, mean=_money(a.spend_fallback, cfg)))
@@ -453,12 +476,16 @@ def next_steps(ds, cfg) -> list[str]:
             out.append(i18n.t("ltv_next_model", lang, error=_signed_pct(f["error"])))
         elif rule == "correlation":
             out.append(i18n.t("ltv_next_correlation", lang, r=f"{f['r']:.2f}"))
-    return out or [i18n.t("ltv_next_nothing", lang)]
+    if out:
+        return out
+    return [i18n.t("ltv_next_nothing" if compute.analyse(ds, cfg).selected_by == "holdout" else "ltv_next_nothing_unchecked",
+                   lang)]
 
 
 def closing(ds, cfg):
     """Fit time and patterns, and how fitting scales with customers (a
-    note); ``None`` without purchases."""
+    note for the analyst: the notebook shows it in a cell the client's
+    HTML and PDF leave out); ``None`` without purchases."""
     a = compute.analyse(ds, cfg)
     if a.customers.empty:
         return None
@@ -767,7 +794,7 @@ def clv_chart(ds, cfg):
     return fig
 
 
-__all__ = ["labels", "model_name", "group_label", "insights", "model_notes", "spend_notes", "next_steps", "closing",
+__all__ = ["labels", "model_name", "reason", "group_label", "insights", "model_notes", "spend_notes", "next_steps", "closing",
            "model_table", "segment_table", "channel_table", "cohort_table", "quantile_table", "cac_table",
            "cac_notes", "exports_note", "trend_chart", "holdout_chart", "tracking_chart", "histogram_chart",
            "clv_chart"]
