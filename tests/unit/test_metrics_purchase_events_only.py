@@ -109,7 +109,7 @@ def test_purchase_view_without_amounts(make_dataset):
         "event or order)."]
     kpis = list(report.kpi_table(P.changes(ds, cfg), PV.labels(cfg), PV.KINDS, cfg).df.iloc[:, 0])
     assert kpis == ["Orders", "First-purchase conversion (30 days)", "Payment success rate",
-                    "Median days to first purchase"]
+                    "Days from signup to first purchase (median)"]
     # the trend draws no money panel
     fig = PV.trend_chart(ds, cfg)
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]

@@ -117,7 +117,9 @@ def kpi_table(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg:
         kind = kinds.get(c.key, "num")
         f = fmt_kpi(kind, cfg)
         marker = " ▲" if c.significant and c.direction == "up" else (" ▼" if c.significant and c.direction == "down" else "")
-        row = {"kpi": labels.get(c.key, c.key), "value": f(c.value), "prev": f(c.prev),
+        before = c.test == "no_earlier_data" and c.prev is None
+        row = {"kpi": labels.get(c.key, c.key), "value": f(c.value),
+               "prev": i18n.t("prev_no_data", lang) if before else f(c.prev),
                "change": fmt_delta(c, kind, cfg) + marker, "sig": significance_text(c, cfg)}
         if last_year:
             row["ly"] = f(c.value_last_year)

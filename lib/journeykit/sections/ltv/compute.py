@@ -745,7 +745,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     (:func:`headline` of :func:`analyse` and :func:`previous`). Model
     outputs have no sampling model: no test (:func:`compare.value`)."""
     a, b = headline(analyse(ds, cfg)), headline(previous(ds, cfg))
-    return compare.judge([compare.value(k, a[k], b[k], higher_is_better=True) for k in KINDS], cfg)
+    return compare.judge([compare.value(k, a[k], b[k], higher_is_better=True) for k in KINDS], cfg, first_date=ds.first_date())
 
 
 def _model_metrics(fits: dict, holdout: dict) -> dict:

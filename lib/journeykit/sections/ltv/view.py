@@ -47,7 +47,7 @@ i18n.register({
     "ltv_col_total_error": {"en": "Error in total holdout purchases", "ko": "홀드아웃 총 구매 오차"},
     "ltv_col_status": {"en": "Fit", "ko": "적합 상태"},
     "ltv_status_ok": {"en": "converged", "ko": "수렴"},
-    "ltv_status_penalized": {"en": "converged with penalizer {c}", "ko": "벌점 {c}로 수렴"},
+    "ltv_status_penalized": {"en": "converged with penalizer {c}", "ko": "벌점 {c}(으)로 수렴"},
     "ltv_status_degenerate": {"en": "degenerate estimates: not used", "ko": "비정상 추정치: 사용 안 함"},
     "ltv_status_failed": {"en": "did not converge: not used", "ko": "수렴 실패: 사용 안 함"},
     "ltv_selected_mark": {"en": " (selected)", "ko": " (선택)"},
@@ -138,21 +138,21 @@ i18n.register({
         "ko": "보정 기간: {cal_end}까지 구매한 고객 {n}명, 홀드아웃: {start}–{end} ({days}일). 홀드아웃 실제 구매는 {actual}회, {model} 예측은 {predicted}회입니다 ({error})."},
     "ltv_penalized_note": {
         "en": "{model} did not converge without regularisation and was refitted with a small penalizer ({c}); its parameters are slightly shrunk.",
-        "ko": "{model}은 정규화 없이 수렴하지 않아 작은 벌점({c})으로 다시 적합했으며, 모수가 약간 축소되어 있습니다."},
+        "ko": "{model}은(는) 정규화 없이 수렴하지 않아 작은 벌점({c})으로 다시 적합했으며, 모수가 약간 축소되어 있습니다."},
     "ltv_failed_note": {"en": "{model} did not converge, even with a penalizer: it is left out.",
-                        "ko": "{model}은 벌점을 주어도 수렴하지 않아 제외했습니다."},
+                        "ko": "{model}은(는) 벌점을 주어도 수렴하지 않아 제외했습니다."},
     "ltv_gg_sentence": {
         "en": "Spend per purchase day follows the Gamma-Gamma model (p = {p}, q = {q}, v = {v}), fitted on the {n} customers with repeat purchases: its mean spend is {mean} per purchase day (observed: {observed}).",
         "ko": "구매일당 지출은 재구매 고객 {n}명에게 적합한 Gamma-Gamma 모델(p = {p}, q = {q}, v = {v})을 따르며, 모델의 평균 지출은 구매일당 {mean}입니다 (실제: {observed})."},
     "ltv_corr_ok": {
         "en": "The model assumes that how often a customer buys and how much she spends are unrelated: here their correlation is {r} (repeat customers), small enough for the assumption to hold.",
-        "ko": "이 모델은 구매 빈도와 지출 금액이 서로 무관하다고 가정합니다. 재구매 고객의 상관계수는 {r}로, 가정이 성립한다고 볼 만큼 작습니다."},
+        "ko": "이 모델은 구매 빈도와 지출 금액이 서로 무관하다고 가정합니다. 재구매 고객의 상관계수는 {r}(으)로, 가정이 성립한다고 볼 만큼 작습니다."},
     "ltv_corr_bad": {
         "en": "The model assumes that how often a customer buys and how much she spends are unrelated, but here their correlation is {r}: the spend side of CLV is less reliable, read it with care.",
         "ko": "이 모델은 구매 빈도와 지출 금액이 서로 무관하다고 가정하지만, 여기서는 상관계수가 {r}입니다: CLV의 지출 부분은 신뢰도가 낮으니 주의해서 보세요."},
     "ltv_gg_fallback": {
         "en": "Gamma-Gamma could not be used ({why}): CLV uses the average spend per purchase day of all customers, {mean}.",
-        "ko": "Gamma-Gamma 모델을 쓸 수 없어({why}) CLV에는 전체 고객의 구매일당 평균 지출 {mean}을 사용합니다."},
+        "ko": "Gamma-Gamma 모델을 쓸 수 없어({why}) CLV에는 전체 고객의 구매일당 평균 지출 {mean}을(를) 사용합니다."},
     "ltv_gg_why_few": {"en": "fewer than {n} customers with repeat purchases", "ko": "재구매 고객이 {n}명 미만"},
     "ltv_gg_why_failed": {"en": "it did not converge", "ko": "수렴하지 않음"},
     "ltv_gg_why_degenerate": {"en": "its estimates are degenerate: {why}", "ko": "추정치가 비정상: {why}"},
@@ -200,7 +200,7 @@ i18n.register({
         "ko": "{months}개월 가치의 95% 구간: {low}~{high} (고객당 {mean_low}~{mean_high}), 고객을 복원 추출해 모델을 {n}번 다시 적합한 결과입니다. 모델 모수의 불확실성만 반영하며 구매 자체의 우연성은 포함하지 않습니다."},
     "ltv_clv_unstable": {
         "en": "No interval for this value: refitted on customers drawn with replacement, {model} broke down (no convergence, or degenerate estimates) on {failed} of {tries} tries. On so little or so irregular a history the model's parameters are not pinned down: read the CLV figures as rough.",
-        "ko": "이 가치에는 구간을 제시하지 않습니다: 고객을 복원 추출해 다시 적합했을 때 {model}이 {tries}번 중 {failed}번 실패(수렴 실패 또는 비정상 추정치)했습니다. 이렇게 적거나 불규칙한 이력에서는 모델 모수가 정해지지 않으므로 CLV 수치는 대략적인 값으로 보세요."},
+        "ko": "이 가치에는 구간을 제시하지 않습니다: 고객을 복원 추출해 다시 적합했을 때 {model}이(가) {tries}번 중 {failed}번 실패(수렴 실패 또는 비정상 추정치)했습니다. 이렇게 적거나 불규칙한 이력에서는 모델 모수가 정해지지 않으므로 CLV 수치는 대략적인 값으로 보세요."},
     "ltv_clv_interval_stopped": {
         "en": "The refits stopped at the time budget (definitions.ltv_bootstrap_seconds) after {n} of {requested}.",
         "ko": "재적합은 시간 한도(definitions.ltv_bootstrap_seconds)에 따라 {requested}회 중 {n}회 후 멈췄습니다."},
@@ -213,16 +213,16 @@ i18n.register({
         "ko": "이탈 중일 가능성이 높은 구매 빈도 상위 고객 {n}명(P(alive) {alive} 미만, 과거 구매일 수 상위 20%)을 되찾으세요. 목록은 exports에 있습니다."},
     "ltv_next_concentration": {
         "en": "The top 10% of customers hold {share} of the expected value: protect them first (service, early access, loyalty offers).",
-        "ko": "상위 10% 고객이 기대 가치의 {share}를 차지합니다: 이들을 먼저 지키세요 (서비스, 우선 혜택, 로열티 제안)."},
+        "ko": "상위 10% 고객이 기대 가치의 {share}을(를) 차지합니다: 이들을 먼저 지키세요 (서비스, 우선 혜택, 로열티 제안)."},
     "ltv_next_channel": {
         "en": "Shift acquisition budget towards {best}: its LTV:CAC is {best_ratio}, against {worst_ratio} for {worst} (95% interval of the difference {gap_low} to {gap_high}, at a gross margin of {margin}).",
-        "ko": "획득 예산을 {best} 쪽으로 옮기는 것을 검토하세요: LTV:CAC가 {best_ratio}로 {worst}({worst_ratio})보다 높습니다 (차이의 95% 구간 {gap_low}~{gap_high}, 매출총이익률 {margin} 기준)."},
+        "ko": "획득 예산을 {best} 쪽으로 옮기는 것을 검토하세요: LTV:CAC가 {best_ratio}(으)로 {worst}({worst_ratio})보다 높습니다 (차이의 95% 구간 {gap_low}~{gap_high}, 매출총이익률 {margin} 기준)."},
     "ltv_next_channel_uncertain": {
         "en": "{best} shows a higher LTV:CAC than {worst} ({best_ratio} against {worst_ratio}), but the 95% interval of the difference includes no difference: not enough evidence yet to move budget between them.",
         "ko": "{best}의 LTV:CAC가 {worst}보다 높아 보이지만({best_ratio} 대 {worst_ratio}), 차이의 95% 구간이 0을 포함합니다: 아직 예산을 옮길 근거가 충분하지 않습니다."},
     "ltv_next_unprofitable": {
         "en": "{channel} does not earn its acquisition cost back within {months} months (LTV:CAC {ratio}, the whole 95% interval below 1, at a gross margin of {margin}): review its spend.",
-        "ko": "{channel}은 {months}개월 안에 획득 비용을 회수하지 못합니다 (LTV:CAC {ratio}, 95% 구간 전체가 1 미만, 매출총이익률 {margin} 기준): 광고비를 검토하세요."},
+        "ko": "{channel}은(는) {months}개월 안에 획득 비용을 회수하지 못합니다 (LTV:CAC {ratio}, 95% 구간 전체가 1 미만, 매출총이익률 {margin} 기준): 광고비를 검토하세요."},
     "ltv_next_model": {
         "en": "The selected model misses total holdout purchases by {error}: treat individual CLVs as rough and re-check next month.",
         "ko": "선택된 모델의 홀드아웃 총 구매 오차가 {error}입니다: 개별 CLV는 대략적인 값으로 보고 다음 달에 다시 확인하세요."},
