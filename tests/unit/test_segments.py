@@ -432,3 +432,27 @@ def test_korean_rfm_sentence_counts_champions_in_people():
     s = i18n.t("segments_rfm_sentence", "ko", n="300", days=365, top="충성 고객", top_share="20.0%",
                champ=V._people("49", ko), champ_rev="31.0%")
     assert "챔피언은 49명으로 매출의 31.0%를 차지합니다." in s
+
+
+def test_unreachable_lifecycle_states_are_named_and_warned(ds):
+    """Regression: ``segmentation.lifecycle.dormant_days`` at or above
+    ``definitions.churn_inactivity_days`` left the dormant state empty by
+    construction, silently. The typed settings name the states that cannot
+    be reached, and the lifecycle table carries a warning (en and ko)."""
+    from journeykit.core.settings import LifecycleSettings, unreachable_states
+
+    lc = LifecycleSettings()                                           # at risk 30, dormant 60
+    assert unreachable_states(lc, 90) == ()                            # the defaults: every state reachable
+    assert unreachable_states(lc, 61) == ()
+    assert unreachable_states(lc, 60) == ("dormant",)                  # [60, 60) is empty
+    assert unreachable_states(lc, 30) == ("at_risk", "dormant")
+    assert V.lifecycle_settings_note(ds.cfg) is None
+    assert isinstance(V.lifecycle_table(ds, ds.cfg), report.Table)
+    cfg = ds.cfg.updated(definitions={"churn_inactivity_days": 60})
+    note = V.lifecycle_settings_note(cfg)
+    assert note.text.startswith("No customer can be Dormant with these settings: "
+                                "segmentation.lifecycle.dormant_days (60) is not below "
+                                "definitions.churn_inactivity_days (60)")
+    assert repr(V.lifecycle_table(ds, cfg)).count("No customer can be Dormant") == 1   # with the table
+    ko = V.lifecycle_settings_note(cfg.updated(language="ko")).text
+    assert "dormant_days(60)이 definitions.churn_inactivity_days(60)보다 작지 않아" in ko

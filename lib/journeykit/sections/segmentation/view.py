@@ -57,6 +57,9 @@ i18n.register({
     "segments_col_cum_share": {"en": "Cumulative share of revenue", "ko": "누적 매출 비중"},
     "segments_col_min_spend": {"en": "Lowest spend in decile", "ko": "구간 최저 구매 금액"},
     "segments_col_nps": {"en": "NPS answer", "ko": "NPS 응답"},
+    "segments_lifecycle_unreachable": {
+        "en": "No customer can be {states} with these settings: segmentation.lifecycle.dormant_days ({dormant}) is not below definitions.churn_inactivity_days ({churn}), so a customer silent that long already counts as churned. Set dormant_days (and at_risk_days) below the churn window in the client file to see these states.",
+        "ko": "현재 설정으로는 {states} 상태인 고객이 있을 수 없습니다: segmentation.lifecycle.dormant_days({dormant})이(가) definitions.churn_inactivity_days({churn})보다 작지 않아, 그만큼 활동이 없는 고객은 이미 이탈로 분류됩니다. 이 상태를 보려면 고객사 파일에서 dormant_days와 at_risk_days를 이탈 기준보다 작게 설정하세요."},
     "segments_col_load": {"en": "Support tickets", "ko": "문의 건수"},
     "segments_col_csat": {"en": "CSAT (mean, 1–5)", "ko": "CSAT (평균, 1–5)"},
     "segments_suppressed": {"en": "< {k}", "ko": "{k}명 미만"},
@@ -545,7 +548,26 @@ def lifecycle_table(ds, cfg):
     states = facts.CUSTOMER_STATES
     df = pd.DataFrame({_col("state", cfg): [facts.label("state", s, cfg) for s in states],
                        per: [suppress(lc[s], cfg) for s in states], prev: [suppress(lc0[s], cfg) for s in states]})
-    return report.table(df, cfg, {per: "numtext", prev: "numtext"})
+    table = report.table(df, cfg, {per: "numtext", prev: "numtext"})
+    warn = lifecycle_settings_note(cfg)
+    return report.Blocks([warn, table]) if warn is not None else table
+
+
+def lifecycle_settings_note(cfg) -> report.Note | None:
+    """A warning when the lifecycle settings leave a state empty by
+    construction (:func:`journeykit.core.settings.unreachable_states`:
+    ``segmentation.lifecycle.dormant_days`` at or above
+    ``definitions.churn_inactivity_days``); ``None`` when every state can
+    be reached."""
+    from journeykit.core.settings import unreachable_states
+
+    lc, churn = cfg.segmentation.lifecycle, int(cfg.definitions.churn_inactivity_days)
+    empty = unreachable_states(lc, churn)
+    if not empty:
+        return None
+    return report.Note(i18n.t("segments_lifecycle_unreachable", cfg.language,
+                              states=", ".join(facts.label("state", s, cfg) for s in empty),
+                              dormant=lc.dormant_days, churn=churn), "warn")
 
 
 def lifecycle_flow_chart(ds, cfg):
@@ -558,7 +580,7 @@ def lifecycle_flow_chart(ds, cfg):
     return transition_heatmap(m, names, i18n.t("segments_chart_flows", lang, prev=prev, period=per), cfg, per, prev)
 
 
-__all__ = ["KINDS", "FEATURE_WORDING", "labels", "suppress", "suppression_note", "insights", "rfm_table", "rfm_chart",
+__all__ = ["KINDS", "FEATURE_WORDING", "labels", "suppress", "suppression_note", "lifecycle_settings_note", "insights", "rfm_table", "rfm_chart",
            "transition_heatmap", "rfm_transition_chart", "pareto_chart", "tiers_table", "describe_cluster",
            "cluster_note", "cluster_table", "cluster_chart", "experience_table", "lifecycle_table",
            "lifecycle_flow_chart"]
