@@ -347,3 +347,24 @@ def test_a_change_from_a_zero_or_tiny_base_is_not_a_percentage(cfg):
     assert report.fmt_delta(compare.value("x", 150.0, 100.0), "int", cfg) == "+50.0%"
     assert report.fmt_delta(compare.value("x", 1100.0, 100.0), "num", cfg) == "+1,000.0%"   # ten-fold: still a %
     assert report.fmt_delta(compare.value("x", 1300.0, 100.0), "money", cfg) == "+₩1,200"  # beyond: the difference
+
+
+def test_record_leaves_no_prev_numbers_when_the_comparison_precedes_the_data(displayed, monkeypatch):
+    """Regression: sections that compute their ``_prev`` metrics apart from
+    their changes (awareness, advocacy, segmentation) recorded 0 for a
+    comparison month before the client's first data. When the changes say
+    "no earlier data", every ``_prev`` number is recorded as null."""
+    import datetime as dt
+
+    from journeykit.core.periods import Period
+    from journeykit.data import dataset as io
+    from journeykit.stats import compare
+
+    monkeypatch.setattr(io, "ENGINES_OPENED", set())
+    c = compare.daily_count("visits", [3] * 31, [0] * 30)
+    metrics = {"visits": 93, "visits_prev": 0, "funnel_prev": [{"step": "visit", "users": 0}], "ctr_prev": 0.0}
+    kept = report.record("10_awareness", metrics, changes=[c])["metrics"]
+    assert kept["visits_prev"] == 0                                   # data in the comparison month: as computed
+    before = compare.before_data([c], Period.parse("2026-10"), dt.date(2026, 10, 2))
+    got = report.record("10_awareness", metrics, changes=before)["metrics"]
+    assert got == {"visits": 93, "visits_prev": None, "funnel_prev": [{"step": "visit", "users": 0}], "ctr_prev": None}

@@ -127,6 +127,18 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"metric value of type {type(value).__name__} is not JSON: {value!r}")
 
 
+def without_prev(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """``metrics`` with every number or text under a ``<key>_prev`` key set
+    to ``None``: what a section records when its comparison period lies
+    wholly before the client's data (its changes say
+    ``no_earlier_data``, :func:`journeykit.stats.compare.before_data`),
+    so a month before the data is "no data" in metrics.json, not 0.
+    Mappings and lists under ``_prev`` keys (funnels, fitted models with
+    their status) are kept: they say themselves what was found."""
+    return {k: (None if k.endswith("_prev") and not isinstance(v, (Mapping, list, tuple)) else v)
+            for k, v in metrics.items()}
+
+
 def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Mapping[str, str] | None = None,
            kinds: Mapping[str, str] | None = None, trend: pd.DataFrame | None = None,
            advice: Mapping[str, Mapping[str, Any]] | None = None,
@@ -154,6 +166,10 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
         kept apart from the metrics, in the run's ``run.json``, since they
         differ from run to run.
 
+    When the changes say the comparison period lies before the data
+    (``no_earlier_data``), the ``_prev`` numbers are recorded as ``None``
+    (:func:`without_prev`), whatever the section computed for that month.
+
     Text values (and mapping keys) pass :func:`journeykit.core.privacy.mask_text`:
     an e-mail address, phone number or URL query in a client's category
     name never reaches metrics.json.
@@ -163,6 +179,8 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     from journeykit.core import privacy
     from journeykit.data.dataset import ENGINES_OPENED
 
+    if changes and any(getattr(c, "test", None) == "no_earlier_data" for c in changes):
+        metrics = without_prev(metrics)
     data = {"section": section, "metrics": privacy.mask_values(jsonable(dict(metrics)))}
     if timings:
         data["timings"] = jsonable(dict(timings))
