@@ -86,8 +86,8 @@ def _everything_shown(ds, cfg) -> list:
     """Every block the notebook shows, in its order."""
     return [report.key_figures(ltv.changes(ds, cfg), view.labels(cfg), ltv.KINDS, cfg),
             report.narrative(view.insights(ds, cfg)), view.model_table(ds, cfg),
-            report.narrative(view.model_notes(ds, cfg)), view.holdout_chart(ds, cfg), view.tracking_chart(ds, cfg),
-            view.histogram_chart(ds, cfg), report.narrative(view.spend_notes(ds, cfg)), view.clv_chart(ds, cfg),
+            report.narrative(view.model_notes(ds, cfg)), view.validation_figure(ds, cfg, "holdout"),
+            view.validation_figure(ds, cfg, "tracking"), view.validation_figure(ds, cfg, "histogram"), report.narrative(view.spend_notes(ds, cfg)), view.clv_chart(ds, cfg),
             view.quantile_table(ds, cfg), view.segment_table(ds, cfg), view.channel_table(ds, cfg),
             view.cohort_table(ds, cfg), view.cac_table(ds, cfg), report.narrative(view.cac_notes(ds, cfg)),
             view.trend_chart(ds, cfg), view.exports_note(ds, cfg), report.narrative(view.next_steps(ds, cfg)),
@@ -1122,3 +1122,22 @@ def test_engineering_closing_note_stays_in_the_notebook():
     cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "CLOSING-NOTE"}, execution_count=1)]
     body, _ = render._exporter("en").from_notebook_node(nb)
     assert "CLOSING-NOTE" not in body
+
+
+def test_holdout_chart_captions_only_with_their_charts(make_dataset, small):
+    """Regression: the notebook's captions of the three holdout charts
+    ("Customers grouped by their repeat purchases before the holdout: …")
+    stayed on the page when the history was too short for a holdout and no
+    chart followed. Each caption now comes with its chart, or not at all."""
+    short = make_dataset({"orders": synthetic_orders(3, n=120)}, language="ko")
+    assert ltv.analyse(short, short.cfg).calibration is None
+    for chart in ("holdout", "tracking", "histogram"):
+        assert view.validation_figure(short, short.cfg, chart) is None
+    html = view.validation_figure(small, small.cfg, "holdout")._repr_html_()
+    assert html.startswith("<p>Customers grouped by their repeat purchases before the holdout")
+    assert '<img src="data:image/png;base64,' in html
+    import nbformat
+
+    nb = nbformat.read(str(Path(__file__).resolve().parents[2] / "notebooks" / "80_ltv.ipynb"), as_version=4)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Customers grouped by" not in md and "How many customers made" not in md

@@ -252,8 +252,20 @@ class Narrative:
 
 
 
+def _figure_html(fig) -> str:
+    """A matplotlib figure as an inline PNG ``<img>`` (as the notebook shows a figure)."""
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
+
+
 class Blocks:
-    """Several blocks shown one after the other (one notebook output)."""
+    """Several blocks shown one after the other (one notebook output): a
+    text is a paragraph, a matplotlib figure an inline PNG, anything else
+    its own HTML."""
 
     def __init__(self, blocks: list):
         self.blocks = [b for b in blocks if b is not None]
@@ -261,7 +273,10 @@ class Blocks:
     def _repr_html_(self) -> str:
         out = []
         for b in self.blocks:
-            out.append(b._repr_html_() if hasattr(b, "_repr_html_") else f"<p>{html.escape(str(b))}</p>")
+            if hasattr(b, "savefig"):
+                out.append(_figure_html(b))
+            else:
+                out.append(b._repr_html_() if hasattr(b, "_repr_html_") else f"<p>{html.escape(str(b))}</p>")
         return "".join(out)
 
     def __repr__(self) -> str:

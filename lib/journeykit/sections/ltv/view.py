@@ -52,6 +52,15 @@ i18n.register({
     "ltv_status_failed": {"en": "did not converge: not used", "ko": "수렴 실패: 사용 안 함"},
     "ltv_selected_mark": {"en": " (selected)", "ko": " (선택)"},
     # validation charts
+    "ltv_caption_holdout": {
+        "en": "Customers grouped by their repeat purchases before the holdout: what they bought in the holdout, and what each model expected.",
+        "ko": "홀드아웃 이전 재구매 횟수로 묶은 고객이 홀드아웃 기간에 실제로 구매한 횟수와 각 모델의 예측입니다."},
+    "ltv_caption_tracking": {
+        "en": "Repeat purchases of the same customers week by week, added up: a model that tracks the actual line after the holdout starts forecasts the business well.",
+        "ko": "같은 고객들의 주별 누적 재구매입니다. 홀드아웃 시작 이후에도 실제 선을 잘 따라가는 모델이 예측력이 좋은 모델입니다."},
+    "ltv_caption_histogram": {
+        "en": "How many customers made 0, 1, 2 … repeat purchases before the holdout, against each model's expectation.",
+        "ko": "홀드아웃 이전에 재구매를 0, 1, 2 … 회 한 고객 수와 각 모델의 기대값입니다."},
     "ltv_chart_holdout": {"en": "Holdout purchases by calibration purchases", "ko": "보정 기간 구매 횟수별 홀드아웃 구매"},
     "ltv_axis_cal_freq": {"en": "Repeat purchases in the calibration period", "ko": "보정 기간 재구매 횟수"},
     "ltv_axis_holdout_mean": {"en": "Mean purchases in the holdout", "ko": "홀드아웃 기간 평균 구매 횟수"},
@@ -680,6 +689,19 @@ def trend_chart(ds, cfg):
     return plots.trends(df, panels, ncols=2, title=i18n.t("ltv_chart_trend", lang, n=len(df)))
 
 
+def validation_figure(ds, cfg, chart: str):
+    """One of the holdout charts — ``holdout`` (:func:`holdout_chart`),
+    ``tracking`` (:func:`tracking_chart`) or ``histogram``
+    (:func:`histogram_chart`) — after the sentence that says how to read
+    it; ``None``, sentence included, when the chart is not drawn (no
+    holdout: said once in :func:`model_notes`), so no caption is left
+    describing a chart that is not there."""
+    fig = {"holdout": holdout_chart, "tracking": tracking_chart, "histogram": histogram_chart}[chart](ds, cfg)
+    if fig is None:
+        return None
+    return report.Blocks([i18n.t(f"ltv_caption_{chart}", cfg.language), fig])
+
+
 def _legend_names(cfg) -> dict:
     return {"actual": i18n.t("ltv_actual", cfg.language)} | {m: model_name(m, cfg) for m in MODELS}
 
@@ -796,5 +818,5 @@ def clv_chart(ds, cfg):
 
 __all__ = ["labels", "model_name", "reason", "group_label", "insights", "model_notes", "spend_notes", "next_steps", "closing",
            "model_table", "segment_table", "channel_table", "cohort_table", "quantile_table", "cac_table",
-           "cac_notes", "exports_note", "trend_chart", "holdout_chart", "tracking_chart", "histogram_chart",
+           "cac_notes", "exports_note", "trend_chart", "validation_figure", "holdout_chart", "tracking_chart", "histogram_chart",
            "clv_chart"]
