@@ -197,6 +197,8 @@ def test_register_requires_both_languages_and_refuses_rewording(monkeypatch):
     ("12.5%(으)로", "12.5%로"),                                             # 퍼센트: a vowel
     ("3(으)로", "3으로"), ("2(으)로", "2로"), ("7(으)로", "7로"),            # 삼, 이, 칠
     ("email(으)로", "email로"), ("BG/NBD이(가)", "BG/NBD가"), ("파레토/NBD은(는)", "파레토/NBD는"),
+    ("big을(를)", "big을"), ("test을(를)", "test를"), ("B이(가)", "B가"), ("B와(과) A", "B와 A"),   # 빅, 테스트, 비
+    ("spring은(는)", "spring은"), ("HTML은(는)", "HTML은"), ("exp1을(를)", "exp1을"),
     ("모델을(를)", "모델을"), ("세그먼트을(를)", "세그먼트를"), ("A와(과) B", "A와 B"), ("구간와(과)", "구간과"),
     ("'휴면'(으)로", "'휴면'으로"),                                         # closing quote skipped
     ("(으)로 시작", "(으)로 시작"),                                         # nothing before: left as it is

@@ -227,6 +227,8 @@ _DIGIT_FINAL = {"0": "ㅇ", "1": "ㄹ", "2": "", "3": "ㅁ", "4": "", "5": "", "
 """The final consonant of each digit read in Sino-Korean (영, 일, 이, 삼 …)."""
 _LATIN_FINAL = {"l": "ㄹ", "r": "ㄹ", "m": "ㅁ", "n": "ㄴ"}
 """Latin letters whose Korean reading ends in a consonant (엘, 알, 엠, 엔); the others end in a vowel."""
+_WORD_FINAL = {"k": "ㄱ", "g": "ㄱ", "c": "ㄱ", "l": "ㄹ", "m": "ㅁ", "n": "ㄴ", "p": "ㅂ", "b": "ㅂ"}
+"""Final letters of an English word whose Korean reading ends in a consonant."""
 _CLOSERS = ")]}'\"’”»」』"
 _PARTICLE_RE = None
 
@@ -235,8 +237,9 @@ def final_consonant(word: str) -> str:
     """The final consonant (받침) the last sound of ``word`` ends in, as a
     jamo (``"ㄱ"`` … ``"ㅎ"``), or ``""`` when it ends in a vowel. Hangul
     syllables are decomposed; digits are read in Sino-Korean (1 일, 3 삼);
-    Latin letters by their Korean names (L 엘, M 엠, N 엔, R 알; others end
-    in a vowel); closing quotes and brackets are skipped, and a trailing
+    an acronym or a single Latin letter by the letters' Korean names (L 엘,
+    M 엠, N 엔, R 알; others end in a vowel: NBD 엔비디); an English word as
+    it is borrowed (big 빅, plan 플랜, email 이메일, test 테스트); closing quotes and brackets are skipped, and a trailing
     ``%`` reads 퍼센트 (a vowel)."""
     w = word.rstrip().rstrip(_CLOSERS)
     if not w:
@@ -247,7 +250,20 @@ def final_consonant(word: str) -> str:
         return "" if jong == 0 else "ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ"[jong - 1]
     if ch.isdigit():
         return _DIGIT_FINAL.get(ch, "")
-    return _LATIN_FINAL.get(ch.lower(), "")
+    if ch.isascii() and ch.isalpha():
+        i = len(w)
+        while i and w[i - 1].isascii() and w[i - 1].isalpha():
+            i -= 1
+        run = w[i:]
+        if len(run) >= 2 and not run.isupper():
+            # an English word, read as Koreans borrow it: big 빅, team 팀, plan 플랜, email 이메일,
+            # ring 링, shop 숍; a final t, s, d, e, r … takes a vowel (test 테스트, user 유저)
+            low = run.lower()
+            if low.endswith("ng"):
+                return "ㅇ"
+            return _WORD_FINAL.get(low[-1], "")
+        return _LATIN_FINAL.get(ch.lower(), "")
+    return ""
 
 
 def particles(text: str) -> str:
