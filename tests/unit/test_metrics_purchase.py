@@ -310,7 +310,7 @@ def test_insights_en_and_ko(make_dataset):
     ko_ds = make_dataset(tables, definitions=defs, language="ko")
     ko = V.insights(ko_ds, ko_ds.cfg)
     assert ko[0].startswith("전환 코호트: 2026-09-01–2026-10-01에 가입해 30일 전환 기간이 2026년 10월에 끝난 고객 3명 중 1명(33.3%)")
-    assert "결제 실패는 tablet에서 가장 많습니다: 시도의 50.0%가 실패했으며, desktop는 0.0%입니다." in ko
+    assert "결제 실패는 tablet에서 가장 많습니다: 시도의 50.0%가 실패했으며, desktop은 0.0%입니다." in ko   # 데스크톱은
     assert V.trials(ko_ds, ko_ds.cfg).text == (
         "2026년 10월에 종료된 체험 2건 중 1건(50.0%)이 같은 고객의 유료 구독으로 이어졌습니다 (전월: 100.0%).")
 
