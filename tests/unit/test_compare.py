@@ -452,3 +452,21 @@ def test_described_kpis_say_why_they_are_not_tested(cfg):
     assert report.significance_text(compare.value("mau", 2, 1, described="stock"), c) == "a stock: not tested"
     assert report.significance_text(compare.value("cpc", 2, 1), c) == "–"
     assert report.significance_text(compare.value("mau", 2, None, described="stock"), cfg("ko")) == "–"
+
+
+def test_a_comparison_month_before_the_data_is_no_data_not_zero():
+    """Regression (first month of a client's data): "주문 수 54 | 0 | +54
+    유의함". A comparison period wholly before the data's first date has no
+    value and no test; one with at least a day of data keeps its test."""
+    import datetime as dt
+
+    from journeykit.core.periods import Period
+
+    oct_ = Period.parse("2026-10")
+    c = compare.daily_count("orders", [2] * 27, [0] * 30, min_n=5)
+    assert c.significant or c.p_value is not None             # what was shown before
+    late = compare.before_data([c], oct_, dt.date(2026, 10, 3))[0]
+    assert late.prev is None and late.p_value is None and late.tested is None
+    assert late.test == compare.NO_EARLIER_DATA and late.verdict == "untested" and late.value == c.value
+    # data from Sep 30 (the comparison month's last day): kept as computed
+    assert compare.before_data([c], oct_, dt.date(2026, 9, 30))[0] == c

@@ -374,7 +374,7 @@ def test_verdicts_en_and_ko(make_dataset):
     assert V.next_steps(ds, ds.cfg, ro)[0] == "Consider rolling out B of big: it converts significantly better (+15.0 pp)."
     ko = _big(make_dataset, 400, 160, 400, 220, language="ko", experiments=PLAN_10PP)
     assert V.verdicts(X.readout(ko, ko.cfg), ko.cfg) == [
-        "big: B이(가) A보다 15.0%p 높습니다 (55.0% 대 40.0%). 1번째 검토에서 통계적으로 유의합니다 "
+        "big: B가 A보다 15.0%p 높습니다 (55.0% 대 40.0%). 1번째 검토에서 통계적으로 유의합니다 "
         "(p = 0.000022; 이번 검토 기준 p < 0.050)."]
 
 
@@ -410,7 +410,7 @@ def test_keep_running_comes_from_the_planned_mde_not_the_observed_lift(make_data
         "이 실험은 +2.0%p의 차이를 검출하도록 계획되었으며, 검정력 80%로 검출하려면 A에 약 9,500명, B에 약 9,500명이 "
         "필요합니다. 현재 각각 60명과 60명입니다.")
     assert V.next_steps(ko, ko.cfg, rko)[0] == (
-        "big을(를) 계속 진행하세요: +2.0%p의 차이를 검출하도록 계획한 규모에 도달하려면 약 19,000명(A 9,500명, "
+        "big을 계속 진행하세요: +2.0%p의 차이를 검출하도록 계획한 규모에 도달하려면 약 19,000명(A 9,500명, "
         "B 9,500명)이 더 필요합니다.")
 
 
@@ -432,7 +432,7 @@ def test_verdict_no_difference(make_dataset):
     assert (lo, hi) == ("−12.4 pp", "+14.3 pp")
     ko = _big(make_dataset, 100, 40, 100, 41, language="ko", experiments=plan)
     assert V.verdicts(X.readout(ko, ko.cfg), ko.cfg) == [
-        "big: B와(과) A 사이에 유의한 차이가 없습니다 (+1.0%p, p = 0.885; 1번째 검토 기준 p < 0.050). +20.0%p의 차이를 "
+        "big: B와 A 사이에 유의한 차이가 없습니다 (+1.0%p, p = 0.885; 1번째 검토 기준 p < 0.050). +20.0%p의 차이를 "
         "검정력 80%로 검출하도록 계획한 고객 수에 도달했으며 (각각 100명, 100명), 데이터로 보아 실제 차이는 −12.4%p에서 "
         "+14.3%p 사이입니다."]
 
@@ -582,7 +582,7 @@ def test_a_plan_for_an_unknown_experiment_is_named(make_dataset):
     assert ("The client file plans experiment epx1, which the experiments table does not name (did you mean exp1?): "
             "its plan is not used.") in texts
     ko = make_dataset({"experiments": ASSIGN, "orders": ORDERS}, language="ko", experiments={"epx1": {"mde": 0.05}})
-    assert ("고객사 설정에 실험 epx1의 계획이 있지만 실험 테이블에 그런 실험이 없어 (exp1을(를) 의도하셨나요?) 계획이 "
+    assert ("고객사 설정에 실험 epx1의 계획이 있지만 실험 테이블에 그런 실험이 없어 (exp1을 의도하셨나요?) 계획이 "
             "적용되지 않았습니다.") in _texts(V.experiment_verdicts(ko, ko.cfg))
 
 

@@ -185,3 +185,50 @@ def test_register_requires_both_languages_and_refuses_rewording(monkeypatch):
         i18n.register({"test_only_en": {"en": "Only English"}})
     with pytest.raises(ValueError, match="test_hello"):
         i18n.register({"test_hello": {"en": "Hi {who}", "ko": "{who}님 안녕"}})
+
+
+@pytest.mark.parametrize("raw, fixed", [
+    ("이탈 고객(으)로 옮겨 갔습니다", "이탈 고객으로 옮겨 갔습니다"),    # 객: ㄱ → 으로
+    ("휴면(으)로", "휴면으로"),                                            # ㄴ
+    ("신규 파일(으)로", "신규 파일로"),                                      # ㄹ takes 로
+    ("챔피언(으)로", "챔피언으로"),
+    ("활성 고객 비율(으)로", "활성 고객 비율로"),
+    ("49명(으)로", "49명으로"),
+    ("12.5%(으)로", "12.5%로"),                                             # 퍼센트: a vowel
+    ("3(으)로", "3으로"), ("2(으)로", "2로"), ("7(으)로", "7로"),            # 삼, 이, 칠
+    ("email(으)로", "email로"), ("BG/NBD이(가)", "BG/NBD가"), ("파레토/NBD은(는)", "파레토/NBD는"),
+    ("big을(를)", "big을"), ("test을(를)", "test를"), ("B이(가)", "B가"), ("B와(과) A", "B와 A"),   # 빅, 테스트, 비
+    ("spring은(는)", "spring은"), ("HTML은(는)", "HTML은"), ("exp1을(를)", "exp1을"),
+    ("모델을(를)", "모델을"), ("세그먼트을(를)", "세그먼트를"), ("A와(과) B", "A와 B"), ("구간와(과)", "구간과"),
+    ("'휴면'(으)로", "'휴면'으로"),                                         # closing quote skipped
+    ("(으)로 시작", "(으)로 시작"),                                         # nothing before: left as it is
+])
+def test_korean_particles_follow_the_last_sound(raw, fixed):
+    assert i18n.particles(raw) == fixed
+
+
+def test_korean_texts_choose_their_particles_and_english_is_untouched():
+    """Regression: "이탈 고객(으)로" was printed raw in a Korean report."""
+    i18n.register({"test_particle": {"en": "{n} went to {dst} (or not)", "ko": "{n}명이 {dst}(으)로 옮겨 갔습니다"}})
+    assert i18n.t("test_particle", "ko", n=3, dst="이탈 고객") == "3명이 이탈 고객으로 옮겨 갔습니다"
+    assert i18n.t("test_particle", "ko", n=3, dst="신규") == "3명이 신규로 옮겨 갔습니다"
+    assert i18n.t("test_particle", "en", n=3, dst="churned") == "3 went to churned (or not)"
+    assert i18n.final_consonant("고객") == "ㄱ" and i18n.final_consonant("고객님이") == ""
+    i18n.TEXT.pop("test_particle")
+
+
+def test_no_korean_text_prints_a_particle_placeholder_after_a_value():
+    """Every Korean text in the package that puts a particle after a
+    ``{placeholder}`` uses the placeholder form (so :func:`i18n.particles`
+    picks it), never a fixed "{x}로" / "{x}을"."""
+    import importlib
+    import pkgutil
+
+    import journeykit.sections as sections
+
+    for m in pkgutil.walk_packages(sections.__path__, "journeykit.sections."):
+        if m.name.split(".")[-1].startswith("view"):
+            importlib.import_module(m.name)            # each view registers its texts
+
+    bad = [k for k, v in i18n.TEXT.items() if re.search(r"\}(로|을|를|은|는|이|가)(?=[\s,.:])", v.get("ko", ""))]
+    assert bad == []

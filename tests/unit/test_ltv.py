@@ -10,6 +10,8 @@ import dataclasses
 import datetime as dt
 import json
 import warnings
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -84,8 +86,8 @@ def _everything_shown(ds, cfg) -> list:
     """Every block the notebook shows, in its order."""
     return [report.key_figures(ltv.changes(ds, cfg), view.labels(cfg), ltv.KINDS, cfg),
             report.narrative(view.insights(ds, cfg)), view.model_table(ds, cfg),
-            report.narrative(view.model_notes(ds, cfg)), view.holdout_chart(ds, cfg), view.tracking_chart(ds, cfg),
-            view.histogram_chart(ds, cfg), report.narrative(view.spend_notes(ds, cfg)), view.clv_chart(ds, cfg),
+            report.narrative(view.model_notes(ds, cfg)), view.validation_figure(ds, cfg, "holdout"),
+            view.validation_figure(ds, cfg, "tracking"), view.validation_figure(ds, cfg, "histogram"), report.narrative(view.spend_notes(ds, cfg)), view.clv_chart(ds, cfg),
             view.quantile_table(ds, cfg), view.segment_table(ds, cfg), view.channel_table(ds, cfg),
             view.cohort_table(ds, cfg), view.cac_table(ds, cfg), report.narrative(view.cac_notes(ds, cfg)),
             view.trend_chart(ds, cfg), view.exports_note(ds, cfg), report.narrative(view.next_steps(ds, cfg)),
@@ -705,7 +707,7 @@ def test_no_paid_orders_gives_nulls_and_one_sentence(make_dataset):
     ds = make_dataset({"orders": _orders([("o1", "A", "2026-10-01 10:00:00", 10, "failed")])})
     m = ltv.metrics(ds, ds.cfg)
     assert all(m[k] is None for k in ("selected_model", "clv_total", "clv_mean", "clv_median"))
-    assert all(v["params"] is None and v["status"] is None for v in m["models"].values())
+    assert all(v["params"] is None and v["status"] == ltv.NOT_FITTED for v in m["models"].values())
     assert view.insights(ds, ds.cfg) == [i18n.t("ltv_no_purchases", "en")]
     shown = _everything_shown(ds, ds.cfg)
     assert _text(shown).count(i18n.t("ltv_no_purchases", "en")) == 1
@@ -996,3 +998,146 @@ def test_budget_advice_needs_an_interval_clear_of_zero(tiny_ds, monkeypatch):
     monkeypatch.setattr(ltv, "ltv_cac", lambda ds, cfg: df)
     monkeypatch.setattr(ltv, "channel_gap", lambda ds, cfg, best, worst: None)
     assert [x["channel"] for x in ltv.findings(tiny_ds, cfg) if x["rule"] == "unprofitable"] == ["y"]
+
+
+# --------------------------------------------------------------------------
+# A small shop (first-time user's findings, issue 16/17 follow-ups)
+# --------------------------------------------------------------------------
+
+def _ridge_triples(n: int = 300, days: int = 120, seed: int = 1) -> pd.DataFrame:
+    """Patterns of a small shop with four months of orders in which every
+    customer's chance of buying again is the same (homogeneous dropout):
+    Pareto/NBD's likelihood then climbs towards s → ∞."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        first = int(rng.integers(0, days))
+        k = int(rng.geometric(0.5))
+        d = {first} | {first + int(rng.integers(0, max(1, days - first))) for _ in range(k - 1)}
+        rows.append((len(d) - 1, (max(d) - first) / 7, (days - first) / 7))
+    s = pd.DataFrame(rows, columns=["frequency", "recency", "T"])
+    s["recency_days"], s["T_days"] = s["recency"] * 7, s["T"] * 7
+    return summary.triples(s.assign(customer_id=[f"C{i}" for i in range(n)]))
+
+
+def test_pareto_nbd_heading_for_homogeneous_dropout_stops_and_is_degenerate(monkeypatch):
+    """Regression: on a small shop's four months, Pareto/NBD crawled towards
+    s → ∞ (each likelihood evaluation slower as s grows: 8.4 s per fit, a
+    106-s LTV section) and ended with a log-likelihood that overflowed.
+    Now the search stops once s passes PARETO_S_MAX, and the fit is
+    degenerate (never used) with that reason."""
+    L = models._lifetimes()
+    calls = []
+    real = L["pareto_nbd"]._negative_log_likelihood
+
+    def counted(params, *a):
+        calls.append(float(params[2]))
+        return real(params, *a)
+
+    monkeypatch.setattr(L["pareto_nbd"], "_negative_log_likelihood", staticmethod(counted))
+    f = models.fit_transactions("pareto_nbd", _ridge_triples())
+    assert f.status == "degenerate" and f.degenerate == f"s > {models.PARETO_S_MAX:g}"
+    assert not f.usable and f.params["s"] > models.PARETO_S_MAX
+    assert f.penalizer == 0.0                      # a boundary is not retried with the penalizer
+    assert max(calls) < 3 * models.PARETO_S_MAX    # the search never went far along the ridge
+    assert view.reason(f.degenerate, SimpleNamespace(language="ko")) == "s > 30: 모든 고객의 이탈률이 같음"
+
+
+def _cal_fits_degenerate(monkeypatch, n_cal: int = 3):
+    """Make the first ``n_cal`` transaction fits (the calibration fits) degenerate."""
+    real = ltv.fit_transactions
+    count = {"n": 0}
+
+    def fit(name, tr, *a, **k):
+        f = real(name, tr, *a, **k)
+        count["n"] += 1
+        if count["n"] <= n_cal and f.converged:
+            f.degenerate = "predictions not finite"
+        return f
+
+    monkeypatch.setattr(ltv, "fit_transactions", fit)
+
+
+def test_no_model_is_selected_when_every_model_failed_the_holdout(make_dataset, some_orders, monkeypatch):
+    """Regression: with every calibration fit degenerate (the holdout
+    existed but no model could be scored on it), the model with the highest
+    log-likelihood on all the data was selected ("MBG/NBD (선택)") and the
+    report said validation was good. Now no model is selected, the report
+    says plainly that none is good enough, and nothing is marked selected."""
+    _cal_fits_degenerate(monkeypatch)
+    ds = make_dataset({"orders": some_orders}, language="ko")
+    cfg = ds.cfg
+    a = ltv.analyse(ds, cfg)
+    assert a.calibration is not None and not a.holdout
+    assert any(f.usable for f in a.fits.values())          # usable on all the data, yet unchecked
+    assert a.selected is None and a.selected_by == "none"
+    assert view.insights(ds, cfg) == [i18n.t("ltv_no_model", "ko")]
+    assert view.next_steps(ds, cfg) == []
+    cells = view.model_table(ds, cfg).cells()
+    assert not cells.iloc[:, 0].str.contains("선택").any()
+    text = _text(_everything_shown(ds, cfg))
+    assert "predictions not finite" not in text and "예측값이 유한하지 않음" in text
+    assert "양호" not in text
+    assert ltv.metrics(ds, cfg)["selected_model"] is None
+
+
+def test_a_model_chosen_without_holdout_never_claims_it_validated(make_dataset, monkeypatch):
+    """Regression: three months of orders (shorter than the 182-day holdout):
+    the model chosen on its log-likelihood was followed by "the models
+    validate well". Now the report says it is unchecked."""
+    ds = make_dataset({"orders": synthetic_orders(3, n=200)})
+    a = ltv.analyse(ds, ds.cfg)
+    assert a.calibration is None
+    if a.ok:
+        assert a.selected_by == "log_likelihood"
+        assert any("unchecked on a holdout" in s for s in view.model_notes(ds, ds.cfg))
+        monkeypatch.setattr(ltv, "findings", lambda ds, cfg: [])
+        assert view.next_steps(ds, ds.cfg) == [i18n.t("ltv_next_nothing_unchecked", "en")]
+    assert "validate well" not in _text(_everything_shown(ds, ds.cfg))
+
+
+def test_models_prev_statuses_are_never_null(make_dataset):
+    """Regression: ``models_prev.<model>.status`` was null when the
+    comparison analysis did not fit the model (the month before the data's
+    first order, or a model other than the selected one)."""
+    orders = synthetic_orders(4, n=150)
+    ds = make_dataset({"orders": orders}, period="2026-07")   # data starts in late June
+    m = ltv.metrics(ds, ds.cfg)
+    for key in ("models", "models_prev"):
+        for name in ltv.MODELS:
+            assert m[key][name]["status"] in (*ltv.METRIC_STATUS.values(), ltv.NOT_FITTED), (key, name)
+    assert {v["status"] for v in m["models_prev"].values()} == {ltv.NOT_FITTED}
+
+
+def test_engineering_closing_note_stays_in_the_notebook():
+    """Regression: "Fitting time grows with …" appeared on the client's
+    page. The closing note's cell is removed from the client's HTML/PDF."""
+    import nbformat
+
+    from journeykit.run import render
+
+    nb = nbformat.read(str(Path(__file__).resolve().parents[2] / "notebooks" / "80_ltv.ipynb"), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "view.closing(" in c.source)
+    assert "remove_cell" in cell.metadata.get("tags", [])
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "CLOSING-NOTE"}, execution_count=1)]
+    body, _ = render._exporter("en").from_notebook_node(nb)
+    assert "CLOSING-NOTE" not in body
+
+
+def test_holdout_chart_captions_only_with_their_charts(make_dataset, small):
+    """Regression: the notebook's captions of the three holdout charts
+    ("Customers grouped by their repeat purchases before the holdout: …")
+    stayed on the page when the history was too short for a holdout and no
+    chart followed. Each caption now comes with its chart, or not at all."""
+    short = make_dataset({"orders": synthetic_orders(3, n=120)}, language="ko")
+    assert ltv.analyse(short, short.cfg).calibration is None
+    for chart in ("holdout", "tracking", "histogram"):
+        assert view.validation_figure(short, short.cfg, chart) is None
+    html = view.validation_figure(small, small.cfg, "holdout")._repr_html_()
+    assert html.startswith("<p>Customers grouped by their repeat purchases before the holdout")
+    assert '<img src="data:image/png;base64,' in html
+    import nbformat
+
+    nb = nbformat.read(str(Path(__file__).resolve().parents[2] / "notebooks" / "80_ltv.ipynb"), as_version=4)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Customers grouped by" not in md and "How many customers made" not in md

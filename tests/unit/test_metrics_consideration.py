@@ -515,3 +515,27 @@ def test_a_period_without_events(make_dataset):
     assert text.count("No visits in this period") == 1 and "No first purchase by a visitor in December 2026" in text
     m = cons.metrics(ds, ds.cfg)
     assert m["sessions"] == 0 and m["product_view_rate"] is None and m["funnel"][0]["users"] == 0
+
+
+def test_a_rate_whose_event_type_is_never_sent_is_not_tracked_not_zero(make_dataset):
+    """Regression: a client with no pricing events at all showed a
+    pricing-view rate of 0.00 %. A visit rate whose event types never occur
+    is ``None`` ("not tracked") in every period, in metrics and on the
+    page, and a note says why; a month without such an event when the
+    client does track it stays 0 (September's pricing rate in ``ds``)."""
+    ds = make_dataset({"events": EVENTS[EVENTS.event_type != "pricing_view"]})
+    assert cons.untracked_rates(ds) == ("pricing_view_rate",)
+    assert cons.pricing_view_rate(ds, OCT) is None and cons.pricing_view_rate(ds, SEP) is None
+    assert cons.product_view_rate(ds, OCT) == pytest.approx(4 / 6)      # the others unchanged
+    c = cons.compute(ds, ds.cfg)
+    assert "untracked_pricing_view" in c.notes
+    assert "pricing_view_rate" not in {ch.key for ch in report.shown(c.changes)}
+    m = cons.metrics(ds, ds.cfg)
+    assert m["pricing_view_rate"] is None and m["pricing_view_rate_prev"] is None
+    assert c.monthly["pricing_view_rate"].isna().all()
+    assert "not tracked" in repr(cons_view.data_note(c.notes, ds.cfg))
+    # no add-to-cart events: the cart and checkout rates (later funnel steps) are not tracked either
+    nocart = make_dataset({"events": EVENTS[EVENTS.event_type != "add_to_cart"]})
+    assert cons.untracked_rates(nocart) == ("add_to_cart_rate", "checkout_rate")
+    tracked = make_dataset({"events": EVENTS})
+    assert cons.untracked_rates(tracked) == () and cons.pricing_view_rate(tracked, SEP) == 0.0

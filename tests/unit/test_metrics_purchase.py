@@ -310,7 +310,7 @@ def test_insights_en_and_ko(make_dataset):
     ko_ds = make_dataset(tables, definitions=defs, language="ko")
     ko = V.insights(ko_ds, ko_ds.cfg)
     assert ko[0].startswith("전환 코호트: 2026-09-01–2026-10-01에 가입해 30일 전환 기간이 2026년 10월에 끝난 고객 3명 중 1명(33.3%)")
-    assert "결제 실패는 tablet에서 가장 많습니다: 시도의 50.0%가 실패했으며, desktop는 0.0%입니다." in ko
+    assert "결제 실패는 tablet에서 가장 많습니다: 시도의 50.0%가 실패했으며, desktop은 0.0%입니다." in ko   # 데스크톱은
     assert V.trials(ko_ds, ko_ds.cfg).text == (
         "2026년 10월에 종료된 체험 2건 중 1건(50.0%)이 같은 고객의 유료 구독으로 이어졌습니다 (전월: 100.0%).")
 
@@ -491,3 +491,39 @@ def test_every_view_runs_without_optional_columns(make_dataset):
     notes = [repr(x) for x in show_everything(ds)[1:12] if isinstance(x, (report.Note, report.Blocks))]
     lines = [line for n in notes for line in n.split("\n\n")]
     assert len(lines) == len(set(lines))                                   # no note twice
+
+
+def test_first_month_of_data_is_not_compared_with_zeros(make_dataset):
+    """Regression: a report whose comparison month precedes the data's
+    first date showed "주문 수 54 | 0 | +54 유의함". Now the previous value
+    is "no data" and the change untested ("no earlier data"), in every
+    section that builds changes (here purchase and LTV) and in metrics."""
+    from journeykit.sections.ltv import compute as L
+
+    rows = [(f"o{i}", f"C{i % 40}", f"2026-10-{1 + i % 28:02d} 10:00:00", 100 + i, "web", "desktop", None, "paid")
+            for i in range(54)]
+    orders = pd.DataFrame(rows, columns=ORDERS.columns)
+    ds = make_dataset({"orders": orders}, language="ko")
+    cfg = ds.cfg
+    ch = {c.key: c for c in P.changes(ds, cfg)}
+    assert ch["orders"].value == 54
+    assert ch["orders"].prev is None and ch["orders"].verdict == "untested" and ch["orders"].test == "no_earlier_data"
+    assert all(c.prev is None for c in ch.values())
+    assert P.metrics(ds, cfg)["orders_prev"] is None
+    row = report.kpi_table(list(ch.values()), {"orders": "주문 수"}, {"orders": "int"}, cfg).cells()
+    row = row[row.iloc[:, 0] == "주문 수"].iloc[0].tolist()
+    assert row[1:] == ["54", "데이터 없음", "–", "이전 데이터 없음"]
+    assert all(c.prev is None for c in L.changes(ds, cfg))
+
+
+def test_days_to_first_purchase_labels_say_from_what(make_dataset):
+    """Regression: 20_consideration (from the first visit) and 30_purchase
+    (from signup) showed two different KPIs under one label. Each label now
+    says where the days start, in en and ko, and the two differ."""
+    from journeykit.sections.consideration import view as CV
+
+    ds = make_dataset({"orders": ORDERS})
+    for lang, signup, visit in (("en", "signup", "first visit"), ("ko", "가입", "첫 방문")):
+        cfg = ds.cfg.updated(language=lang)
+        p, c = V.labels(cfg)["median_days_to_first_purchase"], CV.labels(cfg)["days_to_first_purchase"]
+        assert signup in p and visit in c and p != c

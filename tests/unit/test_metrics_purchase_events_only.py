@@ -109,7 +109,7 @@ def test_purchase_view_without_amounts(make_dataset):
         "event or order)."]
     kpis = list(report.kpi_table(P.changes(ds, cfg), PV.labels(cfg), PV.KINDS, cfg).df.iloc[:, 0])
     assert kpis == ["Orders", "First-purchase conversion (30 days)", "Payment success rate",
-                    "Median days to first purchase"]
+                    "Days from signup to first purchase (median)"]
     # the trend draws no money panel
     fig = PV.trend_chart(ds, cfg)
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
@@ -186,3 +186,19 @@ def test_every_cell_runs(make_dataset, ids, value):
         assert len(notes) == len(set(notes)), notes
     json.dumps(report.jsonable(P.metrics(ds, cfg, pc)))
     json.dumps(R.metrics(ds, cfg, rc))
+
+
+def test_payment_success_is_not_tracked_without_any_payment_failed_event(make_dataset):
+    """Regression (the same pattern as an untracked pricing-view rate): an
+    events-only client that never sends ``payment_failed`` got a payment
+    success rate of 100 %. Without a single failure event, failures are not
+    tracked: no payment status, and the rate is null (not shown)."""
+    ev = clickstream()
+    ds = make_dataset({"events": ev[ev.event_type != "payment_failed"]})
+    assert not facts.has_payment_status(ds)
+    assert "payment_status" not in ds.report.tables["orders"].columns
+    m = P.metrics(ds, ds.cfg)
+    assert (m["orders"], m["orders_prev"]) == (40, 40)
+    assert m["payment_success_rate"] is None and m["payment_success_rate_prev"] is None
+    kpis = list(report.kpi_table(P.changes(ds, ds.cfg), PV.labels(ds.cfg), PV.KINDS, ds.cfg).df.iloc[:, 0])
+    assert "Payment success rate" not in kpis

@@ -843,3 +843,22 @@ def test_tiny_advice_only_from_models_worth_acting_on_regression(tiny, tmp_path)
     strict = cfg.updated(prediction={"min_auc_gain": 0.2})
     assert pr.backtest(tiny, strict, "churn").verdict == "rule"
     assert not any("churn list" in s for s in view.next_steps(tiny, strict))
+
+
+def test_drivers_intro_is_shown_only_with_its_list(hand, monkeypatch):
+    """Regression: the notebook's "…가장 흔한 요인 (고객당 최대 세 가지):"
+    dangled when no list followed. The sentence is now part of the drivers
+    block: shown with the table, gone with it."""
+    cfg = hand.cfg.updated(language="ko")
+    assert view.drivers_table(hand, cfg, "churn") is None            # no model on the hand-built client
+    d = pd.DataFrame({"feature": ["recency_days"], "customers": [12], "share": [0.4]})
+    monkeypatch.setattr(pr, "driver_summary", lambda ds, cfg, target="churn": d)
+    b = view.drivers_table(hand, cfg, "churn")
+    html = b._repr_html_()
+    assert html.startswith("<p>위험이 가장 높은 고객들에게서 가장 흔한 요인 (고객당 최대 세 가지):</p>")
+    assert "40.0%" in html
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / "70_prediction.ipynb").read_text())
+    assert not any("".join(c["source"]).rstrip().endswith(":") for c in nb["cells"] if c["cell_type"] == "markdown")

@@ -371,3 +371,24 @@ def test_rates_shown_together_share_one_precision(cfg):
     assert row[1:3] == ["20.30%", "3.07%"]              # one row of the table: one precision
     wide = compare.value("churn", 0.203, 0.19)
     assert "from 19.0% to 20.3%" in report.describe_changes([wide], {"churn": "Churn"}, {"churn": "pct"}, cfg)[0]
+
+
+def test_record_leaves_no_prev_numbers_when_the_comparison_precedes_the_data(displayed, monkeypatch):
+    """Regression: sections that compute their ``_prev`` metrics apart from
+    their changes (awareness, advocacy, segmentation) recorded 0 for a
+    comparison month before the client's first data. When the changes say
+    "no earlier data", every ``_prev`` number is recorded as null."""
+    import datetime as dt
+
+    from journeykit.core.periods import Period
+    from journeykit.data import dataset as io
+    from journeykit.stats import compare
+
+    monkeypatch.setattr(io, "ENGINES_OPENED", set())
+    c = compare.daily_count("visits", [3] * 31, [0] * 30)
+    metrics = {"visits": 93, "visits_prev": 0, "funnel_prev": [{"step": "visit", "users": 0}], "ctr_prev": 0.0}
+    kept = report.record("10_awareness", metrics, changes=[c])["metrics"]
+    assert kept["visits_prev"] == 0                                   # data in the comparison month: as computed
+    before = compare.before_data([c], Period.parse("2026-10"), dt.date(2026, 10, 2))
+    got = report.record("10_awareness", metrics, changes=before)["metrics"]
+    assert got == {"visits": 93, "visits_prev": None, "funnel_prev": [{"step": "visit", "users": 0}], "ctr_prev": None}

@@ -407,3 +407,52 @@ def test_tiny_lifecycle_agrees_with_truth(tiny_ds, tiny_data):
     assert 1 <= C.n_clusters(tiny_ds, tiny_ds.cfg) <= 6
     # revenue concentration: Gamma-Gamma spend with BG/NBD frequency makes the top decile heavy
     assert 0.3 <= S.top10pct_revenue_share(tiny_ds, tiny_ds.cfg) <= 0.7
+
+
+def test_support_load_is_not_shown_without_a_tickets_table(make_dataset):
+    """Regression: "문의 건수: 없음" for every group when the client sends no
+    tickets table at all: support load is not tracked, so the column is
+    left out (with tickets it stays)."""
+    ds = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "surveys": SURVEYS}, language="ko")
+    df = V.experience_table(ds, ds.cfg).df
+    assert "문의 건수" not in df.columns and "없음" not in df.to_string()
+    with_tickets = make_dataset({"customers": CUSTOMERS, "orders": ORDERS, "tickets": TICKETS, "surveys": SURVEYS})
+    assert "Support tickets" in V.experience_table(with_tickets, with_tickets.cfg).df.columns
+
+
+def test_korean_rfm_sentence_counts_champions_in_people():
+    """Regression: "챔피언은 49로": the count lacked its counter 명 (and
+    the particle after it is chosen from the number's sound)."""
+    from types import SimpleNamespace
+
+    from journeykit.core import i18n
+
+    ko, en = SimpleNamespace(language="ko"), SimpleNamespace(language="en")
+    assert V._people("49", ko) == "49명" and V._people("10명 미만", ko) == "10명 미만" and V._people("49", en) == "49"
+    s = i18n.t("segments_rfm_sentence", "ko", n="300", days=365, top="충성 고객", top_share="20.0%",
+               champ=V._people("49", ko), champ_rev="31.0%")
+    assert "챔피언은 49명으로 매출의 31.0%를 차지합니다." in s
+
+
+def test_unreachable_lifecycle_states_are_named_and_warned(ds):
+    """Regression: ``segmentation.lifecycle.dormant_days`` at or above
+    ``definitions.churn_inactivity_days`` left the dormant state empty by
+    construction, silently. The typed settings name the states that cannot
+    be reached, and the lifecycle table carries a warning (en and ko)."""
+    from journeykit.core.settings import LifecycleSettings, unreachable_states
+
+    lc = LifecycleSettings()                                           # at risk 30, dormant 60
+    assert unreachable_states(lc, 90) == ()                            # the defaults: every state reachable
+    assert unreachable_states(lc, 61) == ()
+    assert unreachable_states(lc, 60) == ("dormant",)                  # [60, 60) is empty
+    assert unreachable_states(lc, 30) == ("at_risk", "dormant")
+    assert V.lifecycle_settings_note(ds.cfg) is None
+    assert isinstance(V.lifecycle_table(ds, ds.cfg), report.Table)
+    cfg = ds.cfg.updated(definitions={"churn_inactivity_days": 60})
+    note = V.lifecycle_settings_note(cfg)
+    assert note.text.startswith("No customer can be Dormant with these settings: "
+                                "segmentation.lifecycle.dormant_days (60) is not below "
+                                "definitions.churn_inactivity_days (60)")
+    assert repr(V.lifecycle_table(ds, cfg)).count("No customer can be Dormant") == 1   # with the table
+    ko = V.lifecycle_settings_note(cfg.updated(language="ko")).text
+    assert "dormant_days(60)이 definitions.churn_inactivity_days(60)보다 작지 않아" in ko

@@ -290,3 +290,23 @@ def test_the_journey_note_names_only_the_sources_the_chart_shows(cfg):
     assert "impressions" not in orders_only and "promoters" not in orders_only
     full = view.journey_note([("impressions", 1e6), ("clicks", 1e4), ("visit", 800.0), ("promoters", 40.0)], c).text
     assert "impressions and clicks from marketing" in full and "promoters" in full and "The sources differ" in full
+
+
+def test_a_kpi_two_stages_report_appears_once_under_its_owner(cfg):
+    """Regression: visits were listed under [인지] (awareness) and again
+    under consideration. Each KPI appears once, under the stage that owns
+    it (consideration's visits); awareness's visits stay only when
+    consideration recorded none."""
+    s = sections()
+    visits = compare.count("visits", 5200, 31, 4000, 30)               # clearly up
+    sessions = compare.count("sessions", 5100, 31, 3950, 30)           # the same visits, counted by 20
+    s["10_awareness"]["changes"].append(rec(visits, "Visits", "int"))
+    s["20_consideration"] = {"status": "ok", "title": "20 · Consideration", "metrics": {},
+                             "changes": [rec(sessions, "Visits", "int")]}
+    top = [(name, r["key"]) for name, r, _ in summary.significant_changes(s)]
+    assert ("20_consideration", "sessions") in top and ("10_awareness", "visits") not in top
+    text = view.what_changed(s, cfg())
+    assert sum("Visits" in t for t in text) == 1 and not any("[Awareness] Visits" in t for t in text)
+    # without consideration, awareness's visits are the only ones: shown there
+    s["20_consideration"] = {"status": "not_available", "title": "20 · Consideration", "metrics": {}}
+    assert ("10_awareness", "visits") in [(n, r["key"]) for n, r, _ in summary.significant_changes(s)]

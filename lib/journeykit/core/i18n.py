@@ -53,6 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
     "verdict_untested": {"en": "not tested", "ko": "검정 없음"},
     "sig_untested_bought": {"en": "bought: not tested", "ko": "구매량: 검정 대상 아님"},
     "sig_untested_stock": {"en": "a stock: not tested", "ko": "누적 규모: 검정 대상 아님"},
+    "sig_untested_no_earlier_data": {"en": "no earlier data", "ko": "이전 데이터 없음"},
+    "prev_no_data": {"en": "no data", "ko": "데이터 없음"},
     "pp": {"en": "{sign}{x} pp", "ko": "{sign}{x}%p"},
     "per_day_delta": {"en": "{delta} per day", "ko": "일평균 {delta}"},
     "per_day_label": {"en": "{label} per day", "ko": "일평균 {label}"},
@@ -61,7 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
     "change_down_sig": {"en": "{label} fell from {prev} to {value} ({delta}); the change is significant.",
                         "ko": "{label} {delta} 하락 ({prev} → {value}), 통계적으로 유의합니다."},
     "change_flat_sig": {"en": "{label} stayed at {value}; the test still finds a difference, too small to show.",
-                        "ko": "{label}은(는) {value}로 같지만, 표시되지 않는 작은 차이가 검정에서 확인됩니다."},
+                        "ko": "{label}은(는) {value}(으)로 같지만, 표시되지 않는 작은 차이가 검정에서 확인됩니다."},
     "change_up_small": {"en": "{label} rose from {prev} to {value} ({delta}): a real change, but below the {min} "
                               "that counts as meaningful.",
                         "ko": "{label} {delta} 상승 ({prev} → {value}): 실제 변화이지만 의미 있는 변화의 기준({min})에 "
@@ -70,7 +72,7 @@ TEXT: dict[str, dict[str, str]] = {
                                 "that counts as meaningful.",
                           "ko": "{label} {delta} 하락 ({prev} → {value}): 실제 변화이지만 의미 있는 변화의 기준({min})에 "
                                 "못 미칩니다."},
-    "change_flat_small": {"en": "{label} stayed at {value}.", "ko": "{label}은(는) {value}로 변화가 없습니다."},
+    "change_flat_small": {"en": "{label} stayed at {value}.", "ko": "{label}은(는) {value}(으)로 변화가 없습니다."},
     "change_untested": {"en": "{label} moved from {prev} to {value} ({delta}).",
                         "ko": "{label}: {prev} → {value} ({delta})."},
     "changes_none_sig": {"en": "No other change is statistically significant: {labels}.",
@@ -152,7 +154,7 @@ TEXT: dict[str, dict[str, str]] = {
     # repairs (io.Repair.kind)
     "repair_generated_id": {"en": "generated {detail}", "ko": "{detail} 생성"},
     "repair_generated_id_why": {"en": "the export has no {detail}: each row is taken as one record",
-                                "ko": "원본에 {detail}가 없어 각 행을 하나의 레코드로 간주"},
+                                "ko": "원본에 {detail}이(가) 없어 각 행을 하나의 레코드로 간주"},
     "repair_missing_required": {"en": "dropped rows missing a required value", "ko": "필수 값이 없는 행 제외"},
     "repair_missing_required_why": {
         "en": "a row without {detail} cannot be placed in time or attributed; the count is shown so a large one is noticed",
@@ -181,10 +183,10 @@ TEXT: dict[str, dict[str, str]] = {
     "check_known_customer": {"en": "every customer in other tables is in customers",
                              "ko": "다른 테이블의 모든 고객이 고객 테이블에 있음"},
     "check_greater_than_or_equal_to": {"en": "{column} ≥ 0", "ko": "{column} ≥ 0"},
-    "check_isin": {"en": "{column} is a whole number 0–10", "ko": "{column}는 0–10 정수"},
-    "check_in_range": {"en": "{column} is between 1 and 5", "ko": "{column}는 1–5 사이"},
+    "check_isin": {"en": "{column} is a whole number 0–10", "ko": "{column}은(는) 0–10 정수"},
+    "check_in_range": {"en": "{column} is between 1 and 5", "ko": "{column}은(는) 1–5 사이"},
     "check_clicks_le_impressions": {"en": "clicks ≤ impressions", "ko": "클릭 수 ≤ 노출 수"},
-    "check_not_before": {"en": "{later} is not before {earlier}", "ko": "{later}가 {earlier}보다 이르지 않음"},
+    "check_not_before": {"en": "{later} is not before {earlier}", "ko": "{later}이(가) {earlier}보다 이르지 않음"},
     "chart_rows_per_month": {"en": "Rows per month by table", "ko": "테이블별 월간 행 수"},
     "axis_rows": {"en": "Rows (log scale)", "ko": "행 수 (로그 스케일)"},
 }
@@ -216,6 +218,80 @@ def register(texts: dict[str, dict[str, str]]) -> None:
         TEXT[key] = entry
 
 
+_PARTICLES = {
+    # placeholder → (after a final consonant, after a vowel, after ㄹ)
+    "(으)로": ("으로", "로", "로"),
+    "을(를)": ("을", "를", "을"),
+    "이(가)": ("이", "가", "이"),
+    "은(는)": ("은", "는", "은"),
+    "와(과)": ("과", "와", "과"),
+    "과(와)": ("과", "와", "과"),
+    "(이)": ("이", "", "이"),
+}
+_DIGIT_FINAL = {"0": "ㅇ", "1": "ㄹ", "2": "", "3": "ㅁ", "4": "", "5": "", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ", "9": ""}
+"""The final consonant of each digit read in Sino-Korean (영, 일, 이, 삼 …)."""
+_LATIN_FINAL = {"l": "ㄹ", "r": "ㄹ", "m": "ㅁ", "n": "ㄴ"}
+"""Latin letters whose Korean reading ends in a consonant (엘, 알, 엠, 엔); the others end in a vowel."""
+_WORD_FINAL = {"k": "ㄱ", "g": "ㄱ", "c": "ㄱ", "l": "ㄹ", "m": "ㅁ", "n": "ㄴ", "p": "ㅂ", "b": "ㅂ"}
+"""Final letters of an English word whose Korean reading ends in a consonant."""
+_CLOSERS = ")]}'\"’”»」』"
+_PARTICLE_RE = None
+
+
+def final_consonant(word: str) -> str:
+    """The final consonant (받침) the last sound of ``word`` ends in, as a
+    jamo (``"ㄱ"`` … ``"ㅎ"``), or ``""`` when it ends in a vowel. Hangul
+    syllables are decomposed; digits are read in Sino-Korean (1 일, 3 삼);
+    an acronym or a single Latin letter by the letters' Korean names (L 엘,
+    M 엠, N 엔, R 알; others end in a vowel: NBD 엔비디); an English word as
+    it is borrowed (big 빅, plan 플랜, email 이메일, test 테스트); closing quotes and brackets are skipped, and a trailing
+    ``%`` reads 퍼센트 (a vowel)."""
+    w = word.rstrip().rstrip(_CLOSERS)
+    if not w:
+        return ""
+    ch = w[-1]
+    if "가" <= ch <= "힣":
+        jong = (ord(ch) - 0xAC00) % 28
+        return "" if jong == 0 else "ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ"[jong - 1]
+    if ch.isdigit():
+        return _DIGIT_FINAL.get(ch, "")
+    if ch.isascii() and ch.isalpha():
+        i = len(w)
+        while i and w[i - 1].isascii() and w[i - 1].isalpha():
+            i -= 1
+        run = w[i:]
+        if len(run) >= 2 and not run.isupper():
+            # an English word, read as Koreans borrow it: big 빅, team 팀, plan 플랜, email 이메일,
+            # ring 링, shop 숍; a final t, s, d, e, r … takes a vowel (test 테스트, user 유저)
+            low = run.lower()
+            if low.endswith("ng"):
+                return "ㅇ"
+            return _WORD_FINAL.get(low[-1], "")
+        return _LATIN_FINAL.get(ch.lower(), "")
+    return ""
+
+
+def particles(text: str) -> str:
+    """``text`` with each Korean particle placeholder — ``(으)로``,
+    ``을(를)``, ``이(가)``, ``은(는)``, ``와(과)``, ``(이)`` — replaced by the
+    form the preceding word takes (:func:`final_consonant`): "이탈
+    고객(으)로" → "이탈 고객으로", "챔피언(으)로" → "챔피언으로", "파일(으)로"
+    → "파일로", "BG/NBD이(가)" → "BG/NBD가". A placeholder at the start of
+    the text or after a space is left as it is."""
+    import re
+
+    global _PARTICLE_RE
+    if _PARTICLE_RE is None:
+        _PARTICLE_RE = re.compile("(?<=\\S)(" + "|".join(re.escape(p) for p in _PARTICLES) + ")")
+
+    def pick(m):
+        cons, vowel, rieul = _PARTICLES[m.group(1)]
+        final = final_consonant(m.string[:m.start()])
+        return vowel if not final else (rieul if final == "ㄹ" else cons)
+
+    return _PARTICLE_RE.sub(pick, text)
+
+
 def t(key: str, language: str = "en", **values: object) -> str:
     """The text for ``key`` in ``language``, with ``{placeholders}`` filled.
 
@@ -228,7 +304,9 @@ def t(key: str, language: str = "en", **values: object) -> str:
         raise ValueError(f"unknown report language {language!r}: use one of {', '.join(LANGUAGES)}")
     entry = TEXT[key]
     text = entry.get(language) or entry["en"]
-    return text.format(**values) if values else text
+    text = text.format(**values) if values else text
+    # Korean particles after a filled-in word are chosen from its last sound
+    return particles(text) if language == "ko" else text
 
 
 def check_label(check: str, column: str | None, language: str = "en") -> str:

@@ -163,6 +163,18 @@ class LifecycleSettings(_Strict):
         return self
 
 
+def unreachable_states(lc: LifecycleSettings, churn_inactivity_days: int) -> tuple[str, ...]:
+    """The lifecycle states no customer can be in under these settings, in
+    state order: ``dormant`` when ``lc.dormant_days`` is at or above
+    ``definitions.churn_inactivity_days`` (a customer silent that long has
+    churned: the dormant window [dormant_days, churn_inactivity_days) is
+    empty), and ``at_risk`` too when ``lc.at_risk_days`` is. Not an error
+    (lowering ``churn_inactivity_days`` alone is a common override): the
+    segmentation section warns about it next to the lifecycle table."""
+    return tuple(state for state, days in (("at_risk", lc.at_risk_days), ("dormant", lc.dormant_days))
+                 if days >= churn_inactivity_days)
+
+
 class HealthWeights(_Strict):
     usage_trend: float = Field(0.15, ge=0)
     recency: float = Field(0.15, ge=0)

@@ -1516,7 +1516,10 @@ def _derive_orders(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
     is never dropped for want of a login, and how many were attributed to
     a visitor id is recorded as a repair. The amount is the event's
     ``value`` when the events have one, else unknown (counts only: revenue,
-    order value and CLV are not measured)."""
+    order value and CLV are not measured). The payment status (paid /
+    failed) exists only when the events contain at least one
+    ``payment_failed``: a client that does not track failed payments gets
+    no payment success rate, rather than 100 %."""
     ev = report.tables.get("events")
     if ev is None or ev.status != "loaded" or ("orders" in report.tables and report.tables["orders"].status != "empty"):
         return
@@ -1528,15 +1531,20 @@ def _derive_orders(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
     who = f"COALESCE({', '.join(ids)})" if len(ids) > 1 else ids[0]
     amount = "CAST(value AS DOUBLE)" if "value" in cols else "CAST(NULL AS DOUBLE)"
     extra = "".join(f", {c}" for c in ("channel", "device") if c in cols)
+    # without a single payment_failed event, failures are not tracked: no
+    # payment status (success rate "not measured"), never a 100 % success rate
+    failures = bool(con.execute("SELECT count(*) FROM events WHERE event_type = 'payment_failed'").fetchone()[0])
+    status = ", CASE event_type WHEN 'purchase' THEN 'paid' ELSE 'failed' END AS payment_status" if failures else ""
     con.execute(
         f"CREATE TABLE orders AS SELECT 'ev-' || CAST(row_number() OVER (ORDER BY occurred_at, {who}, event_type) "
-        f"AS VARCHAR) AS order_id, {who} AS customer_id, occurred_at AS ordered_at, {amount} AS amount, "
-        f"CASE event_type WHEN 'purchase' THEN 'paid' ELSE 'failed' END AS payment_status{extra} "
-        f"FROM events WHERE {kinds} AND {who} IS NOT NULL")
-    n, lo, hi, paid = con.execute("SELECT count(*), min(ordered_at), max(ordered_at), "
-                                  "count(*) FILTER (WHERE payment_status = 'paid') FROM orders").fetchone()
+        f"AS VARCHAR) AS order_id, {who} AS customer_id, occurred_at AS ordered_at, {amount} AS amount"
+        f"{status}{extra} FROM events WHERE {kinds} AND {who} IS NOT NULL")
+    paid_rows = "count(*) FILTER (WHERE payment_status = 'paid')" if failures else "count(*)"
+    n, lo, hi, paid = con.execute(f"SELECT count(*), min(ordered_at), max(ordered_at), {paid_rows} FROM orders").fetchone()
     columns = {"order_id": "(one per event)", "customer_id": " or ".join(f"events.{c}" for c in ids),
-               "ordered_at": "events.occurred_at", "payment_status": "events.event_type"}
+               "ordered_at": "events.occurred_at"}
+    if failures:
+        columns["payment_status"] = "events.event_type"
     if "value" in cols:
         columns["amount"] = "events.value"
     columns.update({c: f"events.{c}" for c in ("channel", "device") if c in cols})

@@ -148,7 +148,9 @@ def kpi_table(changes, labels: Mapping[str, str], kinds: Mapping[str, str], cfg:
         kind = kinds.get(c.key, "num")
         f = fmt_kpi(kind, cfg, along=(c.value, c.prev, getattr(c, "value_last_year", None)))
         marker = " ▲" if c.significant and c.direction == "up" else (" ▼" if c.significant and c.direction == "down" else "")
-        row = {"kpi": labels.get(c.key, c.key), "value": f(c.value), "prev": f(c.prev),
+        before = c.test == "no_earlier_data" and c.prev is None
+        row = {"kpi": labels.get(c.key, c.key), "value": f(c.value),
+               "prev": i18n.t("prev_no_data", lang) if before else f(c.prev),
                "change": fmt_delta(c, kind, cfg) + marker, "sig": significance_text(c, cfg)}
         if last_year:
             row["ly"] = f(c.value_last_year)
@@ -282,8 +284,20 @@ class Narrative:
 
 
 
+def _figure_html(fig) -> str:
+    """A matplotlib figure as an inline PNG ``<img>`` (as the notebook shows a figure)."""
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
+
+
 class Blocks:
-    """Several blocks shown one after the other (one notebook output)."""
+    """Several blocks shown one after the other (one notebook output): a
+    text is a paragraph, a matplotlib figure an inline PNG, anything else
+    its own HTML."""
 
     def __init__(self, blocks: list):
         self.blocks = [b for b in blocks if b is not None]
@@ -291,7 +305,10 @@ class Blocks:
     def _repr_html_(self) -> str:
         out = []
         for b in self.blocks:
-            out.append(b._repr_html_() if hasattr(b, "_repr_html_") else f"<p>{html.escape(str(b))}</p>")
+            if hasattr(b, "savefig"):
+                out.append(_figure_html(b))
+            else:
+                out.append(b._repr_html_() if hasattr(b, "_repr_html_") else f"<p>{html.escape(str(b))}</p>")
         return "".join(out)
 
     def __repr__(self) -> str:

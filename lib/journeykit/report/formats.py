@@ -157,7 +157,12 @@ def significance_text(change, cfg: RunConfig) -> str:
     ``not significant (…)`` / ``too little data`` / ``–`` (untested); ``q``
     is the multiplicity-adjusted p-value (the p-value itself when the change
     was never judged); a KPI shown without a test because the client buys it
-    (``bought``) or because it is a stock of customers (``stock``) says so."""
+    (``bought``) or because it is a stock of customers (``stock``) says so,
+    and so does one whose comparison period precedes the data (``no earlier
+    data``)."""
+    if change.test == "no_earlier_data":
+        # the comparison period lies before the client's data (compare.before_data)
+        return i18n.t("sig_untested_no_earlier_data", cfg.language)
     if change.verdict == "untested" and change.test in ("bought", "stock") and change.delta is not None:
         return i18n.t(f"sig_untested_{change.test}", cfg.language)
     return i18n.t(f"sig_{change.verdict}", cfg.language, p=fmt_p(change.p_value), q=fmt_p(change.q))

@@ -136,6 +136,18 @@ def peak_memory_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def without_prev(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """``metrics`` with every number or text under a ``<key>_prev`` key set
+    to ``None``: what a section records when its comparison period lies
+    wholly before the client's data (its changes say
+    ``no_earlier_data``, :func:`journeykit.stats.compare.before_data`),
+    so a month before the data is "no data" in metrics.json, not 0.
+    Mappings and lists under ``_prev`` keys (funnels, fitted models with
+    their status) are kept: they say themselves what was found."""
+    return {k: (None if k.endswith("_prev") and not isinstance(v, (Mapping, list, tuple)) else v)
+            for k, v in metrics.items()}
+
+
 def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Mapping[str, str] | None = None,
            kinds: Mapping[str, str] | None = None, trend: pd.DataFrame | None = None,
            advice: Mapping[str, Mapping[str, Any]] | None = None,
@@ -164,6 +176,10 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
         differ from run to run. ``peak_memory_mb`` (:func:`peak_memory_mb`)
         is always added.
 
+    When the changes say the comparison period lies before the data
+    (``no_earlier_data``), the ``_prev`` numbers are recorded as ``None``
+    (:func:`without_prev`), whatever the section computed for that month.
+
     Text values (and mapping keys) pass :func:`journeykit.core.privacy.mask_text`:
     an e-mail address, phone number or URL query in a client's category
     name never reaches metrics.json.
@@ -173,6 +189,8 @@ def record(section: str, metrics: Mapping[str, Any], *, changes=None, labels: Ma
     from journeykit.core import privacy
     from journeykit.data.dataset import ENGINES_OPENED
 
+    if changes and any(getattr(c, "test", None) == "no_earlier_data" for c in changes):
+        metrics = without_prev(metrics)
     data = {"section": section, "metrics": privacy.mask_values(jsonable(dict(metrics)))}
     # the section's kernel is its own process: its peak resident memory so far is the section's (run.json, bench)
     data["timings"] = jsonable({**dict(timings or {}), "peak_memory_mb": peak_memory_mb()})

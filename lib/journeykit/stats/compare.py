@@ -81,6 +81,9 @@ many consecutive differences (five months); with fewer, only the test's
 own level of noise applies."""
 
 
+_UNSET = object()
+
+
 def _num(x) -> float | None:
     if x is None:
         return None
@@ -687,16 +690,44 @@ def in_family(change: Change) -> bool:
             and change.prev is not None)
 
 
-def judge(changes, cfg=None, *, scope: str = "section") -> list[Change]:
+NO_EARLIER_DATA = "no_earlier_data"
+"""``Change.test`` of a change whose comparison period ends before the
+client's data begins (:func:`before_data`): no comparison value, no test."""
+
+
+def before_data(changes, period, first_date) -> list[Change]:
+    """The changes, with the comparison period blanked when it lies wholly
+    before the data's first date ``first_date`` (``Dataset.first_date()``):
+    a month before the data is "no data", not zero. Each change then has
+    ``prev = None`` (and no ``n_prev``, ``tested`` pair, p-value or value a
+    year before), ``test`` = :data:`NO_EARLIER_DATA`, and the verdict
+    ``untested``. ``period`` is this report's period (its ``previous()``
+    is the comparison); ``first_date`` ``None`` (no data at all) blanks
+    them too. Changes are returned unchanged when the comparison period
+    has at least one day of data."""
+    changes = list(changes)
+    prev = period.previous()
+    if first_date is not None and prev.end > first_date:
+        return changes
+    return [dataclasses.replace(c, prev=None, n_prev=None, p_value=None, test=NO_EARLIER_DATA, enough_data=True,
+                                tested=None, basis=None, value_last_year=None) for c in changes]
+
+
+def judge(changes, cfg=None, *, scope: str = "section", first_date=_UNSET) -> list[Change]:
     """The changes with their verdicts: q-values by Benjamini–Hochberg over
     the tested changes in ``changes`` (:func:`bh`, :func:`in_family`), the
     minimum meaningful size of each KPI (:func:`min_effect_for`) from
     ``cfg.changes``, and the false discovery rate ``cfg.changes.fdr``.
     ``scope`` records what the family was: ``section`` (a section's own
-    tests, in an analyst's notebook) or ``report``."""
+    tests, in an analyst's notebook) or ``report``. ``first_date``: the
+    data's first date (``ds.first_date()``); a comparison period wholly
+    before it has no data (:func:`before_data`), whatever the section
+    computed for it. Every section passes it."""
     settings = getattr(cfg, "changes", None) if cfg is not None else None
     alpha = settings.fdr if settings is not None else ALPHA
     changes = list(changes)
+    if first_date is not _UNSET and cfg is not None:
+        changes = before_data(changes, cfg.period, first_date)
     fam = [i for i, c in enumerate(changes) if in_family(c)]
     q = bh([changes[i].p_value for i in fam])
     qs = dict(zip(fam, q))
@@ -809,5 +840,5 @@ def to_metrics(*changes: Change) -> dict[str, float | None]:
 __all__ = ["ALPHA", "VERDICTS", "KINDS", "MIN_CLUSTERS", "MIN_MONTHS", "Change", "rate", "clustered_rate",
            "daily_count", "count", "mean", "mean_of", "ratio_mean", "clustered_mean", "nps", "nps_interval", "value",
            "month_variance", "history", "bh", "min_effect_for",
-           "is_meaningful", "in_family", "judge", "judge_records", "impact", "with_last_year", "fold_small",
+           "is_meaningful", "in_family", "NO_EARLIER_DATA", "before_data", "judge", "judge_records", "impact", "with_last_year", "fold_small",
            "safe_div", "to_metrics"]

@@ -449,7 +449,7 @@ def changes(ds, cfg, values: tuple[dict, dict] | None = None, trend: pd.DataFram
         if a[key] is not None:
             out.append(compare.daily_count(key, da[key], db[key], min_n=m, history=hist(key, True)))
     last = period_values(ds, per.shift(-12)) if has_last_year(ds, cfg) else None
-    return compare.with_last_year(compare.judge(out, cfg), last)
+    return compare.with_last_year(compare.judge(out, cfg, first_date=ds.first_date()), last)
 
 
 def _month_key(df: pd.DataFrame) -> pd.DataFrame:

@@ -83,7 +83,7 @@ i18n.register({
         "ko": "NPS가 가장 낮은 접점은 {tp}({nps}점, 응답 {n}건), 가장 높은 접점은 {tp_hi}({nps_hi}점)입니다."},
     "advocacy_referrers": {
         "en": "Customers who referred someone are promoters in {p_ref} of their responses, against {p_other} for other respondents.",
-        "ko": "다른 고객을 추천한 고객의 응답 중 {p_ref}가 추천 고객(9–10점)이며, 그 밖의 응답자는 {p_other}입니다."},
+        "ko": "다른 고객을 추천한 고객의 응답 중 {p_ref}이(가) 추천 고객(9–10점)이며, 그 밖의 응답자는 {p_other}입니다."},
     "advocacy_na_groups": {"en": "Too few responses to show this breakdown.",
                            "ko": "응답이 적어 이 분석을 표시할 수 없습니다."},
     "advocacy_reviews_rate_line": {

@@ -329,7 +329,7 @@ def changes(ds, cfg) -> list[compare.Change]:
                 compare.daily_count("new_visitors", da.new_visitors, db.new_visitors, min_n=mn,
                                     history=hist("new_visitors", True))]
     last = period_values(ds, p.shift(-12)) if has_last_year(ds, cfg) else None
-    return compare.with_last_year(compare.judge(out, cfg), last)
+    return compare.with_last_year(compare.judge(out, cfg, first_date=ds.first_date()), last)
 
 
 # --------------------------------------------------------------------------

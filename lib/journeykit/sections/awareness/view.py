@@ -72,7 +72,7 @@ i18n.register({
     "awareness_next_cac": {
         "en": "Review the budget of {worst}: it takes {share} of spend and a new customer costs {worst_cac} there, "
               "{ratio:.1f}× {best} ({best_cac}).",
-        "ko": "{worst}의 예산을 검토하세요: 광고비의 {share}를 쓰며 신규 고객당 {worst_cac}로 {best}({best_cac})의 {ratio:.1f}배입니다.",
+        "ko": "{worst}의 예산을 검토하세요: 광고비의 {share}을(를) 쓰며 신규 고객당 {worst_cac}(으)로 {best}({best_cac})의 {ratio:.1f}배입니다.",
     },
     "awareness_next_ctr": {
         "en": "Refresh the creative or targeting on {channel}: its click-through rate ({ctr}) is under half the average ({avg}).",

@@ -407,7 +407,7 @@ def changes(ds, cfg) -> list[compare.Change]:
         y = period_values(ds, cfg, cfg.period.shift(-12))
         last = {k: y.get(k) for k in ("messages_sent", "message_open_rate", "message_click_rate",
                                       "message_conversion_rate")}
-    return compare.with_last_year(compare.judge(out, cfg), last)
+    return compare.with_last_year(compare.judge(out, cfg, first_date=ds.first_date()), last)
 
 
 def trend_months(ds, cfg) -> list[Period]:

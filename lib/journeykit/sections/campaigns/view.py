@@ -116,14 +116,14 @@ i18n.register({
         "ko": "{period}에 {campaigns}개 캠페인으로 고객 {customers}명에게 메시지 {sent}건을 발송했습니다."},
     "campaigns_sentence_top": {
         "en": "{campaign} converted best: {rate} of its messages were followed by an order within {days} days ({n} messages).",
-        "ko": "구매 전환율이 가장 높은 캠페인은 {campaign}로, 메시지의 {rate}가 {days}일 이내 주문으로 이어졌습니다 (메시지 {n}건)."},
+        "ko": "구매 전환율이 가장 높은 캠페인은 {campaign}(으)로, 메시지의 {rate}이(가) {days}일 이내 주문으로 이어졌습니다 (메시지 {n}건)."},
     "campaigns_sentence_variant": {
         "en": "{campaign}: variant {b} was opened by {rate_b} against {rate_a} for {a} ({lift}, p {p}){sig}.",
-        "ko": "{campaign}: 변형 {b}의 오픈율은 {rate_b}, {a}는 {rate_a}입니다 ({lift}, p {p}){sig}."},
+        "ko": "{campaign}: 변형 {b}의 오픈율은 {rate_b}, {a}은(는) {rate_a}입니다 ({lift}, p {p}){sig}."},
     "campaigns_sig_suffix": {"en": ", a significant difference", "ko": ", 유의한 차이"},
     "campaigns_sentence_fatigue": {
         "en": "Fatigue: customers who had received {label} messages in the previous 30 days opened {ratio} as often as those who had received none (compared within the same campaign and the same time since last activity; raw open rates {rate_hi} and {rate0}).",
-        "ko": "피로도: 직전 30일간 메시지를 {label}건 받은 고객의 오픈율은 받지 않은 고객의 {ratio} 수준입니다 (같은 캠페인, 같은 마지막 활동 경과 기간끼리 비교; 단순 오픈율은 {rate_hi}와 {rate0})."},
+        "ko": "피로도: 직전 30일간 메시지를 {label}건 받은 고객의 오픈율은 받지 않은 고객의 {ratio} 수준입니다 (같은 캠페인, 같은 마지막 활동 경과 기간끼리 비교; 단순 오픈율은 {rate_hi}와(과) {rate0})."},
     "campaigns_sentence_recency": {
         "en": "Customers active in the week before the message opened {rate_recent}; those inactive for over 90 days opened {rate_old}.",
         "ko": "메시지 발송 전 일주일 내 활동한 고객의 오픈율은 {rate_recent}, 90일 넘게 활동이 없던 고객은 {rate_old}입니다."},
@@ -145,7 +145,7 @@ i18n.register({
         "ko": "{campaign}에서 효과가 있었던 방식을 활용하세요: 변형 {b}의 클릭률이 {a}보다 유의하게 높았습니다 ({lift})."},
     "campaigns_next_hour": {
         "en": "Test sending at {best}:00: over the last {n} months its messages opened at {rate} of the usual rate for their channel and audience, the best of any hour.",
-        "ko": "{best}시 발송을 실험해 보세요: 최근 {n}개월간 이 시각의 오픈율이 같은 채널·고객군 평소의 {rate}로 가장 높았습니다."},
+        "ko": "{best}시 발송을 실험해 보세요: 최근 {n}개월간 이 시각의 오픈율이 같은 채널·고객군 평소의 {rate}(으)로 가장 높았습니다."},
     "campaigns_next_nothing": {
         "en": "Nothing in campaigns and experiments stands out this month.",
         "ko": "이번 달 캠페인과 실험에서 특별히 눈에 띄는 점은 없습니다."},

@@ -62,8 +62,14 @@ BREAKDOWNS = ("device", "channel")
 """The columns the funnel can be split by."""
 STABLE_KEYS = registry.get("20_consideration").stable_keys
 """The stable ``metrics.json`` keys of the section (each also with ``_prev``)."""
-NOTES = ("no_visit_events", "user_day_sessions", "page_types", "no_duration", "no_device", "no_channel",
-         "no_first_purchase")
+RATE_EVENTS = {"product_view_rate": ("product_view",), "add_to_cart_rate": ("product_view", "add_to_cart"),
+               "checkout_rate": ("product_view", "add_to_cart", "checkout_start"), "pricing_view_rate": ("pricing_view",)}
+"""The event types each visit rate needs: a client whose events never
+contain one of them does not track that step, and the rate is ``None``
+("not tracked"), not 0 (:func:`untracked_rates`)."""
+NOTES = ("no_visit_events", "user_day_sessions", "page_types", "no_duration",
+         "untracked_product_view", "untracked_add_to_cart", "untracked_checkout_start", "untracked_pricing_view",
+         "no_device", "no_channel", "no_first_purchase")
 """What :func:`data_notes` may say about the client's events, in order."""
 
 
@@ -85,6 +91,31 @@ def has_visit_events(ds) -> bool:
     return ds.memo(("consideration_has_visit",), check)
 
 
+def event_types(ds) -> frozenset[str]:
+    """The (canonical) event types present in the client's events up to the
+    period end; empty without an events table."""
+    def query():
+        if not ds.has("events"):
+            return frozenset()
+        e = ds.table("events")
+        return frozenset(str(x) for x in e.select("event_type").distinct().execute()["event_type"].dropna())
+
+    return ds.memo(("consideration_event_types",), query)
+
+
+def untracked_rates(ds) -> tuple[str, ...]:
+    """The visit rates (keys of :data:`RATE_EVENTS`) whose event types never
+    occur in the client's events: those steps are not tracked, so the rate
+    is ``None`` in every period, not 0 %."""
+    have = event_types(ds)
+    return tuple(k for k, need in RATE_EVENTS.items() if not set(need) <= have)
+
+
+def _tracked(ds, key: str, value):
+    """``value``, or ``None`` when the rate ``key`` is not tracked."""
+    return None if key in untracked_rates(ds) else value
+
+
 def can_time_first_purchase(ds) -> bool:
     """Whether time from first visit to first purchase can be measured:
     events that carry a ``customer_id`` (to tie visits to a buyer) and
@@ -99,7 +130,8 @@ def data_notes(ds) -> list[str]:
     (``no_visit_events``: every session is a visit; ``user_day_sessions``:
     no ``session_id``, a session is a user's day; ``page_types``: no
     ``page``, page-like event types are counted) and the analyses skipped
-    (``no_duration``: no time on site; ``no_device`` / ``no_channel``: no
+    (``untracked_<event type>``: no such event at all, its rate not shown;
+    ``no_duration``: no time on site; ``no_device`` / ``no_channel``: no
     breakdown; ``no_first_purchase``: no time to first purchase)."""
     cols = _columns(ds)
     out = []
@@ -111,6 +143,9 @@ def data_notes(ds) -> list[str]:
         out.append("page_types")
     if "duration_s" not in cols:
         out.append("no_duration")
+    have = event_types(ds)
+    out += [f"untracked_{t}" for t in ("product_view", "add_to_cart", "checkout_start", "pricing_view")
+            if t not in have]
     out += [f"no_{c}" for c in BREAKDOWNS if c not in cols]
     if not can_time_first_purchase(ds):
         out.append("no_first_purchase")
@@ -299,7 +334,7 @@ def product_view_rate(ds, period) -> float | None:
     began. Numerator: visits with a ``product_view``; denominator: visits.
     Unit: 0–1; ``None`` without visits."""
     v = _period_stats(ds, period.start, period.end)
-    return compare.safe_div(v["product_view"], v["sessions"])
+    return _tracked(ds, "product_view_rate", compare.safe_div(v["product_view"], v["sessions"]))
 
 
 def add_to_cart_rate(ds, period) -> float | None:
@@ -307,7 +342,7 @@ def add_to_cart_rate(ds, period) -> float | None:
     view (in order). Numerator: visits reaching ``add_to_cart``;
     denominator: all visits. Unit: 0–1."""
     v = _period_stats(ds, period.start, period.end)
-    return compare.safe_div(v["add_to_cart"], v["sessions"])
+    return _tracked(ds, "add_to_cart_rate", compare.safe_div(v["add_to_cart"], v["sessions"]))
 
 
 def checkout_rate(ds, period) -> float | None:
@@ -315,15 +350,17 @@ def checkout_rate(ds, period) -> float | None:
     product and adding it to the cart (in order). Numerator: visits
     reaching ``checkout_start``; denominator: all visits. Unit: 0–1."""
     v = _period_stats(ds, period.start, period.end)
-    return compare.safe_div(v["checkout_start"], v["sessions"])
+    return _tracked(ds, "checkout_rate", compare.safe_div(v["checkout_start"], v["sessions"]))
 
 
 def pricing_view_rate(ds, period) -> float | None:
     """Share of the period's visits with a pricing-page view
     (``pricing_view``). Numerator: visits with one; denominator: visits.
-    Unit: 0–1."""
+    Unit: 0–1; ``None`` without visits, or when the client's events have no
+    ``pricing_view`` at all (not tracked, :func:`untracked_rates`; likewise
+    for the other visit rates)."""
     v = _period_stats(ds, period.start, period.end)
-    return compare.safe_div(v["pricing"], v["sessions"])
+    return _tracked(ds, "pricing_view_rate", compare.safe_div(v["pricing"], v["sessions"]))
 
 
 def pages_per_session(ds, period) -> float | None:
@@ -428,10 +465,10 @@ def period_values(ds, period, cfg=None) -> dict:
     n = v["sessions"]
     return {
         "sessions": n,
-        "product_view_rate": compare.safe_div(v["product_view"], n),
-        "add_to_cart_rate": compare.safe_div(v["add_to_cart"], n),
-        "checkout_rate": compare.safe_div(v["checkout_start"], n),
-        "pricing_view_rate": compare.safe_div(v["pricing"], n),
+        "product_view_rate": _tracked(ds, "product_view_rate", compare.safe_div(v["product_view"], n)),
+        "add_to_cart_rate": _tracked(ds, "add_to_cart_rate", compare.safe_div(v["add_to_cart"], n)),
+        "checkout_rate": _tracked(ds, "checkout_rate", compare.safe_div(v["checkout_start"], n)),
+        "pricing_view_rate": _tracked(ds, "pricing_view_rate", compare.safe_div(v["pricing"], n)),
         "pages_per_session": v["pages_mean"] if n else None,
         "dwell_s": v.get("dwell_mean") if n else None,
         "funnel": funnel(ds, period, cfg),
@@ -473,6 +510,9 @@ def changes(ds, cfg) -> list[compare.Change]:
     out = [compare.daily_count("sessions", da["sessions"], db["sessions"], min_n=mn, history=hist("sessions", True))]
     for key, num in (("product_view_rate", "product_view"), ("add_to_cart_rate", "add_to_cart"),
                      ("checkout_rate", "checkout_start"), ("pricing_view_rate", "pricing")):
+        if key in untracked_rates(ds):
+            out.append(compare.value(key, None, None, higher_is_better=None, described="not_tracked"))
+            continue
         out.append(compare.clustered_rate(key, da[num], da["sessions"], db[num], db["sessions"], min_n=mn,
                                           higher_is_better=None if key == "pricing_view_rate" else True,
                                           history=hist(key)))
@@ -494,7 +534,12 @@ def changes(ds, cfg) -> list[compare.Change]:
         last = {k: v.get(k) for k in ("sessions", "product_view_rate", "add_to_cart_rate", "checkout_rate",
                                       "pricing_view_rate", "pages_per_session", "dwell_s")}
         last["visit_to_purchase"] = compare.safe_div(fy.users.iloc[-1], fy.users.iloc[0]) if len(fy) else None
-    return compare.with_last_year(compare.judge(out, cfg), last)
+    return compare.with_last_year(compare.judge(out, cfg, first_date=ds.first_date()), last)
+
+
+RATE_EVENTS_COUNT = {"product_view_rate": "product_view", "add_to_cart_rate": "add_to_cart",
+                     "checkout_rate": "checkout_start", "pricing_view_rate": "pricing"}
+"""The daily-count column (:data:`DAILY_COUNTS`) behind each visit rate."""
 
 
 def monthly(ds, cfg) -> pd.DataFrame:
@@ -503,7 +548,7 @@ def monthly(ds, cfg) -> pd.DataFrame:
     (``product_view_rate``, ``add_to_cart_rate``, ``checkout_rate``,
     ``purchase_rate``, ``pricing_view_rate``), ``pages_per_session`` and,
     with ``duration_s``, ``dwell_s``; months without visits are gaps (rates
-    NaN). Computed month by month from the period figures, so the trend's
+    NaN), and so is a rate the client does not track (:func:`untracked_rates`). Computed month by month from the period figures, so the trend's
     last point is the KPI shown; one query over the whole trend window held
     every session of a year in memory at once."""
     since = ds.first_date("events")
@@ -512,8 +557,10 @@ def monthly(ds, cfg) -> pd.DataFrame:
         st = _period_stats(ds, p.start, p.end)
         n = st["sessions"] or 0.0
 
+        untracked = {RATE_EVENTS_COUNT[k] for k in untracked_rates(ds)}
+
         def rate(k):
-            return st[k] / n if n else float("nan")
+            return st[k] / n if n and k not in untracked else float("nan")
 
         row = {"month": pd.Timestamp(p.start), "sessions": n, "product_view_rate": rate("product_view"),
                "add_to_cart_rate": rate("add_to_cart"), "checkout_rate": rate("checkout_start"),
@@ -653,7 +700,7 @@ def metrics(ds, cfg) -> dict:
     return out
 
 
-__all__ = ["STEPS", "PAGE_TYPES", "OTHER", "UNKNOWN", "BREAKDOWNS", "STABLE_KEYS", "NOTES", "has_visit_events",
+__all__ = ["STEPS", "PAGE_TYPES", "OTHER", "UNKNOWN", "BREAKDOWNS", "STABLE_KEYS", "NOTES", "RATE_EVENTS", "RATE_EVENTS_COUNT", "event_types", "untracked_rates", "has_visit_events",
            "can_time_first_purchase", "data_notes", "session_table", "journeys", "sessions", "product_view_rate",
            "add_to_cart_rate", "checkout_rate", "pricing_view_rate", "pages_per_session", "dwell_time", "funnel",
            "funnel_records", "TTP_BUCKETS", "days_to_first_purchase", "days_to_first_purchase_buckets",

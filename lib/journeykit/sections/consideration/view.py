@@ -21,7 +21,7 @@ i18n.register({
     "consideration_ttp_share": {"en": "Share", "ko": "비율"},
     "consideration_ttp_sentence": {
         "en": "{n} customers bought for the first time in {period}; half of them had first visited {median} days or less before, {same_day} on the same day.",
-        "ko": "{period}에 {n}명이 처음 구매했습니다. 이 중 절반은 첫 방문 후 {median}일 이내에 구매했고, {same_day}는 첫 방문 당일에 구매했습니다."},
+        "ko": "{period}에 {n}명이 처음 구매했습니다. 이 중 절반은 첫 방문 후 {median}일 이내에 구매했고, {same_day}은(는) 첫 방문 당일에 구매했습니다."},
     "consideration_ttp_none": {"en": "No first purchase by a visitor in {period}.",
                                "ko": "{period}에는 방문 기록이 있는 고객의 첫 구매가 없습니다."},
     "consideration_unknown": {"en": "unknown", "ko": "미상"},
@@ -74,7 +74,7 @@ i18n.register({
     "consideration_next_step_gap": {
         "en": "Look at the {step} step on {group}: {rate} of visits go on, against {best_rate} on {best}. "
               "Closing half that gap would add about {gain} {target_step} visits a month.",
-        "ko": "{group}의 {step} 단계를 살펴보세요: 다음 단계 진행률이 {rate}로 {best}({best_rate})보다 낮습니다. "
+        "ko": "{group}의 {step} 단계를 살펴보세요: 다음 단계 진행률이 {rate}(으)로 {best}({best_rate})보다 낮습니다. "
               "차이의 절반만 줄여도 월 {gain}건의 {target_step} 방문이 늘어납니다.",
     },
     "consideration_next_drop": {
@@ -106,6 +106,22 @@ i18n.register({
         "en": "Time on site is not shown: the events have no duration_s column.",
         "ko": "체류 시간은 표시하지 않습니다: 이벤트 데이터에 duration_s 컬럼이 없습니다.",
     },
+    "consideration_note_untracked_product_view": {
+        "en": "Product views are not tracked (no product_view event at all): the product-view, add-to-cart and checkout rates are not shown.",
+        "ko": "상품 조회가 추적되지 않습니다(product_view 이벤트 없음): 상품 조회율, 장바구니 담기율, 결제 시작률은 표시하지 않습니다.",
+    },
+    "consideration_note_untracked_add_to_cart": {
+        "en": "Add-to-cart is not tracked (no add_to_cart event at all): the add-to-cart and checkout rates are not shown.",
+        "ko": "장바구니 담기가 추적되지 않습니다(add_to_cart 이벤트 없음): 장바구니 담기율과 결제 시작률은 표시하지 않습니다.",
+    },
+    "consideration_note_untracked_checkout_start": {
+        "en": "Checkout starts are not tracked (no checkout_start event at all): the checkout rate is not shown.",
+        "ko": "결제 시작이 추적되지 않습니다(checkout_start 이벤트 없음): 결제 시작률은 표시하지 않습니다.",
+    },
+    "consideration_note_untracked_pricing_view": {
+        "en": "Pricing-page views are not tracked (no pricing_view event at all): the pricing-view rate is not shown.",
+        "ko": "가격 페이지 조회가 추적되지 않습니다(pricing_view 이벤트 없음): 가격 페이지 조회율은 표시하지 않습니다.",
+    },
     "consideration_note_no_device": {
         "en": "Drop-off by device is not shown: the events have no device column.",
         "ko": "기기별 이탈은 표시하지 않습니다: 이벤트 데이터에 device 컬럼이 없습니다.",
@@ -126,7 +142,8 @@ KINDS = {"sessions": "int", "product_view_rate": "pct", "add_to_cart_rate": "pct
          "pricing_view_rate": "pct", "visit_to_purchase": "pct", "pages_per_session": "num", "dwell_s": "num",
          "days_to_first_purchase": "num"}
 """Display kind of each KPI."""
-KPI_NOTES = ("no_visit_events", "user_day_sessions", "page_types", "no_duration")
+KPI_NOTES = ("no_visit_events", "user_day_sessions", "page_types", "no_duration", "untracked_product_view",
+             "untracked_add_to_cart", "untracked_checkout_start", "untracked_pricing_view")
 """The data notes shown with the key figures (the others go with their analysis)."""
 
 

@@ -13,8 +13,11 @@ holdout, this module runs the whole analysis and its breakdowns, and
   period end. The models are fitted on the calibration period before it
   (customers whose first purchase falls in it) and judged on how many
   purchase days each of those customers made in the holdout; the lowest
-  error selects the model (the highest log-likelihood when no model could
-  be scored there). A degenerate or failed fit is never selected.
+  error selects the model. Only when the history is too short for a
+  holdout does the highest log-likelihood select it (the report says the
+  model is unchecked); when a holdout exists and no model could be scored
+  on it (every calibration fit degenerate or failed), no model is
+  selected. A degenerate or failed fit is never selected.
 - **CLV**: expected revenue over the next ``definitions.ltv_horizon_months``
   months, discounted monthly at ``definitions.ltv_discount_rate_monthly``:
   ``Σ_m E[spend per purchase] × E[purchases in month m] / (1 + d)^m``,
@@ -85,6 +88,12 @@ UNKNOWN = facts.UNKNOWN
 METRIC_STATUS = {"ok": "converged", "penalized": "penalized", "degenerate": "degenerate", "failed": "failed"}
 """A fit's status as recorded in ``metrics.json`` (``models.<name>.status``)."""
 
+NOT_FITTED = "not_fitted"
+"""``models.<name>.status`` of a model the analysis did not fit: no
+purchases up to its end (e.g. the comparison month before the data's
+first order), or, in ``models_prev``, a model other than this period's
+selected one (the comparison refits only that one)."""
+
 
 # --------------------------------------------------------------------------
 # The whole analysis
@@ -154,8 +163,9 @@ def analyse(ds, cfg=None, *, end: dt.date | None = None, validate: bool = True, 
        a calibration period with repeat buyers, there is no holdout.
     2. Every model is refitted on all the data up to the end. The usable
        fit (converged, not degenerate) with the lowest holdout RMSE is
-       selected, or, when none was scored, the one with the highest
-       log-likelihood. It gives P(alive), expected purchases and CLV per
+       selected; without a holdout (history too short), the one with the
+       highest log-likelihood; with a holdout on which no model could be
+       scored, none (``selected_by == "none"``). It gives P(alive), expected purchases and CLV per
        customer; Gamma-Gamma gives spend (see
        :func:`journeykit.sections.ltv.models.fit_spend`).
 
@@ -229,6 +239,11 @@ def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
     scored = [n for n in usable if n in holdout]
     if scored:
         ranking, by = sorted(scored, key=lambda n: (holdout[n]["rmse"], MODELS.index(n))), "holdout"
+    elif v["calibration"] is not None:
+        # a holdout existed and no model passed it: none is good enough (a
+        # model whose calibration fit was degenerate or failed is never
+        # chosen on its log-likelihood instead)
+        ranking, by = [], "none"
     else:
         ranking, by = sorted(usable, key=lambda n: (-fits[n].log_likelihood, MODELS.index(n))), "log_likelihood"
     selected = None
@@ -730,7 +745,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     (:func:`headline` of :func:`analyse` and :func:`previous`). Model
     outputs have no sampling model: no test (:func:`compare.value`)."""
     a, b = headline(analyse(ds, cfg)), headline(previous(ds, cfg))
-    return compare.judge([compare.value(k, a[k], b[k], higher_is_better=True) for k in KINDS], cfg)
+    return compare.judge([compare.value(k, a[k], b[k], higher_is_better=True) for k in KINDS], cfg, first_date=ds.first_date())
 
 
 def _model_metrics(fits: dict, holdout: dict) -> dict:
@@ -742,7 +757,7 @@ def _model_metrics(fits: dict, holdout: dict) -> dict:
                      "holdout_error": (holdout.get(name) or {}).get("rmse") if ok else None,
                      "converged": bool(ok) if f is not None else None,
                      "penalizer": f.penalizer if ok else None,
-                     "status": METRIC_STATUS[f.status] if f is not None else None}
+                     "status": METRIC_STATUS[f.status] if f is not None else NOT_FITTED}
     return out
 
 
@@ -759,11 +774,12 @@ def metrics(ds, cfg) -> dict:
       per customer, from the calibration fit; ``null`` when that fit was not
       usable), ``converged`` (the optimizer converged), ``penalizer``,
       ``status`` (``converged``, ``penalized``, ``degenerate`` — converged
-      on estimates at the edge of the parameter space, never used — or
-      ``failed``); params and log-likelihood ``null`` for a model that did
-      not converge;
+      on estimates at the edge of the parameter space, never used —,
+      ``failed``, or ``not_fitted`` (:data:`NOT_FITTED`): never ``null``);
+      params and log-likelihood ``null`` for a model that did not converge;
     - ``selected_model``: the model used for predictions (never a
-      degenerate or failed one);
+      degenerate or failed one, nor one whose calibration fit failed the
+      holdout); ``null`` when no model is good enough;
     - ``gamma_gamma``: ``params`` {p, q, v} (v in the client's currency;
       ``null`` unless usable), ``correlation`` (frequency–spend, repeat
       customers), ``customers``, ``status``;
@@ -877,7 +893,7 @@ def findings(ds, cfg) -> list[dict]:
 
 
 __all__ = ["STABLE_KEYS", "KINDS", "MODELS", "UNIT_DAYS", "PENALIZER", "MIN_REPEAT_CUSTOMERS", "CORRELATION_LIMIT",
-           "LOW_ALIVE", "TOP_EXPORT", "NO_SEGMENT", "OTHER", "UNKNOWN", "METRIC_STATUS", "Analysis",
+           "LOW_ALIVE", "TOP_EXPORT", "NO_SEGMENT", "OTHER", "UNKNOWN", "METRIC_STATUS", "NOT_FITTED", "Analysis",
            # the transforms and models, re-exported (bench, golden tests)
            "purchases", "purchase_days", "rfm_summary", "calibration_holdout", "fit_sample", "triples", "unit_days",
            "Fit", "fit_transactions", "fit_spend", "expected_purchases", "p_alive", "discounted_purchases",

@@ -47,11 +47,20 @@ i18n.register({
     "ltv_col_total_error": {"en": "Error in total holdout purchases", "ko": "홀드아웃 총 구매 오차"},
     "ltv_col_status": {"en": "Fit", "ko": "적합 상태"},
     "ltv_status_ok": {"en": "converged", "ko": "수렴"},
-    "ltv_status_penalized": {"en": "converged with penalizer {c}", "ko": "벌점 {c}로 수렴"},
+    "ltv_status_penalized": {"en": "converged with penalizer {c}", "ko": "벌점 {c}(으)로 수렴"},
     "ltv_status_degenerate": {"en": "degenerate estimates: not used", "ko": "비정상 추정치: 사용 안 함"},
     "ltv_status_failed": {"en": "did not converge: not used", "ko": "수렴 실패: 사용 안 함"},
     "ltv_selected_mark": {"en": " (selected)", "ko": " (선택)"},
     # validation charts
+    "ltv_caption_holdout": {
+        "en": "Customers grouped by their repeat purchases before the holdout: what they bought in the holdout, and what each model expected.",
+        "ko": "홀드아웃 이전 재구매 횟수로 묶은 고객이 홀드아웃 기간에 실제로 구매한 횟수와 각 모델의 예측입니다."},
+    "ltv_caption_tracking": {
+        "en": "Repeat purchases of the same customers week by week, added up: a model that tracks the actual line after the holdout starts forecasts the business well.",
+        "ko": "같은 고객들의 주별 누적 재구매입니다. 홀드아웃 시작 이후에도 실제 선을 잘 따라가는 모델이 예측력이 좋은 모델입니다."},
+    "ltv_caption_histogram": {
+        "en": "How many customers made 0, 1, 2 … repeat purchases before the holdout, against each model's expectation.",
+        "ko": "홀드아웃 이전에 재구매를 0, 1, 2 … 회 한 고객 수와 각 모델의 기대값입니다."},
     "ltv_chart_holdout": {"en": "Holdout purchases by calibration purchases", "ko": "보정 기간 구매 횟수별 홀드아웃 구매"},
     "ltv_axis_cal_freq": {"en": "Repeat purchases in the calibration period", "ko": "보정 기간 재구매 횟수"},
     "ltv_axis_holdout_mean": {"en": "Mean purchases in the holdout", "ko": "홀드아웃 기간 평균 구매 횟수"},
@@ -102,8 +111,11 @@ i18n.register({
     # notes and sentences
     "ltv_no_purchases": {"en": "No customer has a paid order up to the period end: lifetime value cannot be estimated.",
                          "ko": "기간 말까지 결제 완료 주문이 있는 고객이 없어 생애 가치를 추정할 수 없습니다."},
-    "ltv_no_model": {"en": "None of the purchase models gave usable estimates on this data: expected purchases and CLV are not shown.",
-                     "ko": "이 데이터에서는 어떤 구매 모델도 쓸 수 있는 추정치를 내지 못해 기대 구매와 CLV를 표시하지 않습니다."},
+    "ltv_no_model": {"en": "No purchase model is good enough for this data: none of the three gave credible estimates that held up where they could be checked, so expected purchases and CLV are not shown.",
+                     "ko": "이 데이터에 충분히 맞는 구매 모델이 없습니다: 세 모델 모두 검증할 수 있는 범위에서 믿을 만한 추정치를 내지 못해 기대 구매와 CLV를 표시하지 않습니다."},
+    "ltv_reason_predictions": {"en": "predictions not finite", "ko": "예측값이 유한하지 않음"},
+    "ltv_reason_log_likelihood": {"en": "log-likelihood not finite", "ko": "로그우도가 유한하지 않음"},
+    "ltv_reason_ridge": {"en": "{bound}: every customer's dropout rate alike", "ko": "{bound}: 모든 고객의 이탈률이 같음"},
     "ltv_no_holdout": {
         "en": "The history is too short for the {days}-day holdout (definitions.ltv_holdout_days): no customer made a repeat purchase before it, so the models cannot be checked on purchases they did not see.",
         "ko": "{days}일 홀드아웃(definitions.ltv_holdout_days)을 두기에는 데이터 기간이 짧습니다: 홀드아웃 이전에 재구매한 고객이 없어 모델을 보지 않은 구매로 검증할 수 없습니다."},
@@ -128,28 +140,28 @@ i18n.register({
     "ltv_selection_sentence": {
         "en": "The {model} model predicts the holdout best: its error is {rmse} purchases per customer (root mean square), against {others}. Its predictions are used below.",
         "ko": "홀드아웃을 가장 잘 예측한 모델은 {model}입니다: 고객당 오차(RMSE)가 {rmse}회로, {others}보다 작습니다. 아래 예측에는 이 모델을 사용합니다."},
-    "ltv_selection_ll": {"en": "The {model} model has the highest log-likelihood and is used below.",
-                         "ko": "로그우도가 가장 높은 {model} 모델을 아래 예측에 사용합니다."},
+    "ltv_selection_ll": {"en": "The {model} model has the highest log-likelihood and is used below, unchecked on a holdout: read its predictions as rough.",
+                         "ko": "로그우도가 가장 높은 {model} 모델을 아래 예측에 사용하지만, 홀드아웃으로 검증하지 못했으므로 예측은 대략적인 값으로 보세요."},
     "ltv_holdout_sentence": {
         "en": "Calibration: {n} customers who bought by {cal_end}; holdout: {start} to {end} ({days} days), in which they made {actual} purchases; {model} predicted {predicted} ({error}).",
         "ko": "보정 기간: {cal_end}까지 구매한 고객 {n}명, 홀드아웃: {start}–{end} ({days}일). 홀드아웃 실제 구매는 {actual}회, {model} 예측은 {predicted}회입니다 ({error})."},
     "ltv_penalized_note": {
         "en": "{model} did not converge without regularisation and was refitted with a small penalizer ({c}); its parameters are slightly shrunk.",
-        "ko": "{model}은 정규화 없이 수렴하지 않아 작은 벌점({c})으로 다시 적합했으며, 모수가 약간 축소되어 있습니다."},
+        "ko": "{model}은(는) 정규화 없이 수렴하지 않아 작은 벌점({c})으로 다시 적합했으며, 모수가 약간 축소되어 있습니다."},
     "ltv_failed_note": {"en": "{model} did not converge, even with a penalizer: it is left out.",
-                        "ko": "{model}은 벌점을 주어도 수렴하지 않아 제외했습니다."},
+                        "ko": "{model}은(는) 벌점을 주어도 수렴하지 않아 제외했습니다."},
     "ltv_gg_sentence": {
         "en": "Spend per purchase day follows the Gamma-Gamma model (p = {p}, q = {q}, v = {v}), fitted on the {n} customers with repeat purchases: its mean spend is {mean} per purchase day (observed: {observed}).",
         "ko": "구매일당 지출은 재구매 고객 {n}명에게 적합한 Gamma-Gamma 모델(p = {p}, q = {q}, v = {v})을 따르며, 모델의 평균 지출은 구매일당 {mean}입니다 (실제: {observed})."},
     "ltv_corr_ok": {
         "en": "The model assumes that how often a customer buys and how much she spends are unrelated: here their correlation is {r} (repeat customers), small enough for the assumption to hold.",
-        "ko": "이 모델은 구매 빈도와 지출 금액이 서로 무관하다고 가정합니다. 재구매 고객의 상관계수는 {r}로, 가정이 성립한다고 볼 만큼 작습니다."},
+        "ko": "이 모델은 구매 빈도와 지출 금액이 서로 무관하다고 가정합니다. 재구매 고객의 상관계수는 {r}(으)로, 가정이 성립한다고 볼 만큼 작습니다."},
     "ltv_corr_bad": {
         "en": "The model assumes that how often a customer buys and how much she spends are unrelated, but here their correlation is {r}: the spend side of CLV is less reliable, read it with care.",
         "ko": "이 모델은 구매 빈도와 지출 금액이 서로 무관하다고 가정하지만, 여기서는 상관계수가 {r}입니다: CLV의 지출 부분은 신뢰도가 낮으니 주의해서 보세요."},
     "ltv_gg_fallback": {
         "en": "Gamma-Gamma could not be used ({why}): CLV uses the average spend per purchase day of all customers, {mean}.",
-        "ko": "Gamma-Gamma 모델을 쓸 수 없어({why}) CLV에는 전체 고객의 구매일당 평균 지출 {mean}을 사용합니다."},
+        "ko": "Gamma-Gamma 모델을 쓸 수 없어({why}) CLV에는 전체 고객의 구매일당 평균 지출 {mean}을(를) 사용합니다."},
     "ltv_gg_why_few": {"en": "fewer than {n} customers with repeat purchases", "ko": "재구매 고객이 {n}명 미만"},
     "ltv_gg_why_failed": {"en": "it did not converge", "ko": "수렴하지 않음"},
     "ltv_gg_why_degenerate": {"en": "its estimates are degenerate: {why}", "ko": "추정치가 비정상: {why}"},
@@ -197,7 +209,7 @@ i18n.register({
         "ko": "{months}개월 가치의 95% 구간: {low}~{high} (고객당 {mean_low}~{mean_high}), 고객을 복원 추출해 모델을 {n}번 다시 적합한 결과입니다. 모델 모수의 불확실성만 반영하며 구매 자체의 우연성은 포함하지 않습니다."},
     "ltv_clv_unstable": {
         "en": "No interval for this value: refitted on customers drawn with replacement, {model} broke down (no convergence, or degenerate estimates) on {failed} of {tries} tries. On so little or so irregular a history the model's parameters are not pinned down: read the CLV figures as rough.",
-        "ko": "이 가치에는 구간을 제시하지 않습니다: 고객을 복원 추출해 다시 적합했을 때 {model}이 {tries}번 중 {failed}번 실패(수렴 실패 또는 비정상 추정치)했습니다. 이렇게 적거나 불규칙한 이력에서는 모델 모수가 정해지지 않으므로 CLV 수치는 대략적인 값으로 보세요."},
+        "ko": "이 가치에는 구간을 제시하지 않습니다: 고객을 복원 추출해 다시 적합했을 때 {model}이(가) {tries}번 중 {failed}번 실패(수렴 실패 또는 비정상 추정치)했습니다. 이렇게 적거나 불규칙한 이력에서는 모델 모수가 정해지지 않으므로 CLV 수치는 대략적인 값으로 보세요."},
     "ltv_clv_interval_stopped": {
         "en": "The refits stopped at the time budget (definitions.ltv_bootstrap_seconds) after {n} of {requested}.",
         "ko": "재적합은 시간 한도(definitions.ltv_bootstrap_seconds)에 따라 {requested}회 중 {n}회 후 멈췄습니다."},
@@ -210,22 +222,25 @@ i18n.register({
         "ko": "이탈 중일 가능성이 높은 구매 빈도 상위 고객 {n}명(P(alive) {alive} 미만, 과거 구매일 수 상위 20%)을 되찾으세요. 목록은 exports에 있습니다."},
     "ltv_next_concentration": {
         "en": "The top 10% of customers hold {share} of the expected value: protect them first (service, early access, loyalty offers).",
-        "ko": "상위 10% 고객이 기대 가치의 {share}를 차지합니다: 이들을 먼저 지키세요 (서비스, 우선 혜택, 로열티 제안)."},
+        "ko": "상위 10% 고객이 기대 가치의 {share}을(를) 차지합니다: 이들을 먼저 지키세요 (서비스, 우선 혜택, 로열티 제안)."},
     "ltv_next_channel": {
         "en": "Shift acquisition budget towards {best}: its LTV:CAC is {best_ratio}, against {worst_ratio} for {worst} (95% interval of the difference {gap_low} to {gap_high}, at a gross margin of {margin}).",
-        "ko": "획득 예산을 {best} 쪽으로 옮기는 것을 검토하세요: LTV:CAC가 {best_ratio}로 {worst}({worst_ratio})보다 높습니다 (차이의 95% 구간 {gap_low}~{gap_high}, 매출총이익률 {margin} 기준)."},
+        "ko": "획득 예산을 {best} 쪽으로 옮기는 것을 검토하세요: LTV:CAC가 {best_ratio}(으)로 {worst}({worst_ratio})보다 높습니다 (차이의 95% 구간 {gap_low}~{gap_high}, 매출총이익률 {margin} 기준)."},
     "ltv_next_channel_uncertain": {
         "en": "{best} shows a higher LTV:CAC than {worst} ({best_ratio} against {worst_ratio}), but the 95% interval of the difference includes no difference: not enough evidence yet to move budget between them.",
         "ko": "{best}의 LTV:CAC가 {worst}보다 높아 보이지만({best_ratio} 대 {worst_ratio}), 차이의 95% 구간이 0을 포함합니다: 아직 예산을 옮길 근거가 충분하지 않습니다."},
     "ltv_next_unprofitable": {
         "en": "{channel} does not earn its acquisition cost back within {months} months (LTV:CAC {ratio}, the whole 95% interval below 1, at a gross margin of {margin}): review its spend.",
-        "ko": "{channel}은 {months}개월 안에 획득 비용을 회수하지 못합니다 (LTV:CAC {ratio}, 95% 구간 전체가 1 미만, 매출총이익률 {margin} 기준): 광고비를 검토하세요."},
+        "ko": "{channel}은(는) {months}개월 안에 획득 비용을 회수하지 못합니다 (LTV:CAC {ratio}, 95% 구간 전체가 1 미만, 매출총이익률 {margin} 기준): 광고비를 검토하세요."},
     "ltv_next_model": {
         "en": "The selected model misses total holdout purchases by {error}: treat individual CLVs as rough and re-check next month.",
         "ko": "선택된 모델의 홀드아웃 총 구매 오차가 {error}입니다: 개별 CLV는 대략적인 값으로 보고 다음 달에 다시 확인하세요."},
     "ltv_next_correlation": {
         "en": "Frequency and spend are correlated ({r}): consider modelling spend by segment before using CLV for budgets.",
         "ko": "구매 빈도와 지출이 상관되어 있습니다 ({r}): CLV를 예산에 쓰기 전에 세그먼트별 지출 모델을 검토하세요."},
+    "ltv_next_nothing_unchecked": {
+        "en": "Nothing in lifetime value stands out this month, but the model could not be checked on a holdout: re-check when the history is longer.",
+        "ko": "이번 달 생애 가치에서 눈에 띄는 점은 없지만, 모델을 홀드아웃으로 검증하지 못했습니다: 데이터 기간이 길어지면 다시 확인하세요."},
     "ltv_next_nothing": {
         "en": "Nothing in lifetime value stands out this month: the models validate well and no group of valuable customers is lapsing.",
         "ko": "이번 달 생애 가치에서 눈에 띄는 점은 없습니다: 모델 검증 결과가 양호하고 이탈 중인 고가치 고객 집단도 없습니다."},
@@ -260,6 +275,23 @@ def group_label(kind: str, key, cfg) -> str:
     if kind == "channel" and key == UNKNOWN:
         return i18n.t("ltv_unknown", cfg.language)
     return str(key)
+
+
+_REASONS = {"predictions not finite": "ltv_reason_predictions", "log-likelihood not finite": "ltv_reason_log_likelihood"}
+
+
+def reason(why: str | None, cfg) -> str:
+    """Why a fit is degenerate (:attr:`journeykit.sections.ltv.models.Fit.degenerate`),
+    in the client's language: the fixed reasons are translated, a
+    Pareto/NBD stopped on its ridge (``s > 30``) says what that means, and
+    a parameter value (``a = 1e-11``) is shown as it is."""
+    if why is None:
+        return ""
+    if why in _REASONS:
+        return i18n.t(_REASONS[why], cfg.language)
+    if why.startswith("s > "):
+        return i18n.t("ltv_reason_ridge", cfg.language, bound=why)
+    return why
 
 
 def _money(x, cfg) -> str:
@@ -361,7 +393,7 @@ def model_notes(ds, cfg) -> list[str]:
             out.append(i18n.t("ltv_penalized_note", lang, model=model_name(name, cfg), c=PENALIZER))
     if degenerate:
         out.append(i18n.t("ltv_degenerate_note", lang,
-                          models=", ".join(f"{model_name(n, cfg)} ({why})" for n, why in degenerate.items())))
+                          models=", ".join(f"{model_name(n, cfg)} ({reason(why, cfg)})" for n, why in degenerate.items())))
     days = int(cfg.definitions.ltv_holdout_days)
     if a.calibration is None:
         out.append(i18n.t("ltv_no_holdout", lang, days=days))
@@ -413,7 +445,7 @@ def spend_notes(ds, cfg) -> list[str]:
         if gg is None:
             why = i18n.t("ltv_gg_why_few", lang, n=MIN_REPEAT_CUSTOMERS)
         elif gg.status == "degenerate":
-            why = i18n.t("ltv_gg_why_degenerate", lang, why=gg.degenerate)
+            why = i18n.t("ltv_gg_why_degenerate", lang, why=reason(gg.degenerate, cfg))
         else:
             why = i18n.t("ltv_gg_why_failed", lang)
         out.append(i18n.t("ltv_gg_fallback", lang, why=why, mean=_money(a.spend_fallback, cfg)))
@@ -453,12 +485,16 @@ def next_steps(ds, cfg) -> list[str]:
             out.append(i18n.t("ltv_next_model", lang, error=_signed_pct(f["error"])))
         elif rule == "correlation":
             out.append(i18n.t("ltv_next_correlation", lang, r=f"{f['r']:.2f}"))
-    return out or [i18n.t("ltv_next_nothing", lang)]
+    if out:
+        return out
+    return [i18n.t("ltv_next_nothing" if compute.analyse(ds, cfg).selected_by == "holdout" else "ltv_next_nothing_unchecked",
+                   lang)]
 
 
 def closing(ds, cfg):
     """Fit time and patterns, and how fitting scales with customers (a
-    note); ``None`` without purchases."""
+    note for the analyst: the notebook shows it in a cell the client's
+    HTML and PDF leave out); ``None`` without purchases."""
     a = compute.analyse(ds, cfg)
     if a.customers.empty:
         return None
@@ -653,6 +689,19 @@ def trend_chart(ds, cfg):
     return plots.trends(df, panels, ncols=2, title=i18n.t("ltv_chart_trend", lang, n=len(df)))
 
 
+def validation_figure(ds, cfg, chart: str):
+    """One of the holdout charts — ``holdout`` (:func:`holdout_chart`),
+    ``tracking`` (:func:`tracking_chart`) or ``histogram``
+    (:func:`histogram_chart`) — after the sentence that says how to read
+    it; ``None``, sentence included, when the chart is not drawn (no
+    holdout: said once in :func:`model_notes`), so no caption is left
+    describing a chart that is not there."""
+    fig = {"holdout": holdout_chart, "tracking": tracking_chart, "histogram": histogram_chart}[chart](ds, cfg)
+    if fig is None:
+        return None
+    return report.Blocks([i18n.t(f"ltv_caption_{chart}", cfg.language), fig])
+
+
 def _legend_names(cfg) -> dict:
     return {"actual": i18n.t("ltv_actual", cfg.language)} | {m: model_name(m, cfg) for m in MODELS}
 
@@ -767,7 +816,7 @@ def clv_chart(ds, cfg):
     return fig
 
 
-__all__ = ["labels", "model_name", "group_label", "insights", "model_notes", "spend_notes", "next_steps", "closing",
+__all__ = ["labels", "model_name", "reason", "group_label", "insights", "model_notes", "spend_notes", "next_steps", "closing",
            "model_table", "segment_table", "channel_table", "cohort_table", "quantile_table", "cac_table",
-           "cac_notes", "exports_note", "trend_chart", "holdout_chart", "tracking_chart", "histogram_chart",
+           "cac_notes", "exports_note", "trend_chart", "validation_figure", "holdout_chart", "tracking_chart", "histogram_chart",
            "clv_chart"]

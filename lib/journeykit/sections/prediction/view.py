@@ -92,7 +92,7 @@ i18n.register({
     # generated sentences
     "predict_sentence_model": {
         "en": "{model}: trained on {n_train} customers at {train_cutoff} and tested on the {n_test} customers of {test_cutoff}, whose outcome over the next {h} days is known. The model ranks a random positive above a random negative {auc} of the time (ROC AUC; baseline {base_auc}); the 10% it ranks highest hold {lift}× the average rate and {capture} of all positives.",
-        "ko": "{model}: {train_cutoff} 기준 고객 {n_train}명으로 학습하고, 이후 {h}일의 결과를 알고 있는 {test_cutoff} 기준 고객 {n_test}명으로 검증했습니다. 무작위로 고른 해당 고객을 비해당 고객보다 높게 평가하는 비율은 {auc}입니다 (ROC AUC, 기준 모델 {base_auc}). 상위 10%에는 평균의 {lift}배 비율로 해당 고객이 모여 있으며 전체 해당 고객의 {capture}를 포착합니다."},
+        "ko": "{model}: {train_cutoff} 기준 고객 {n_train}명으로 학습하고, 이후 {h}일의 결과를 알고 있는 {test_cutoff} 기준 고객 {n_test}명으로 검증했습니다. 무작위로 고른 해당 고객을 비해당 고객보다 높게 평가하는 비율은 {auc}입니다 (ROC AUC, 기준 모델 {base_auc}). 상위 10%에는 평균의 {lift}배 비율로 해당 고객이 모여 있으며 전체 해당 고객의 {capture}을(를) 포착합니다."},
     "predict_sentence_sampled": {
         "en": "With {n_train} customers in the training window, each model was fitted on a random sample of {n_fit} with the same share of positives; every customer of the test window was scored.",
         "ko": "학습 기간 고객이 {n_train}명이어서 각 모델은 해당 고객 비율을 유지한 무작위 표본 {n_fit}명으로 학습했고, 검증 기간의 고객은 모두 평가했습니다."},
@@ -119,7 +119,7 @@ i18n.register({
         "ko": "{model}: 아직 실행에 활용할 만큼 좋지 않습니다. '{rule}' 기준 단순 정렬보다 ROC AUC가 {gain} 높지만, 향상의 95% 구간({glo}~{ghi})이 0을 포함해 이 모델로 목록이나 제안을 만들지 않습니다."},
     "predict_sentence_churn_now": {
         "en": "Of the {n} customers not churned at the end of {period} (active in the last {h} days), the model expects {expected} ({rate}) to go the next {h} days without activity, i.e. to have churned by {date}; they account for {revenue} of the last 12 months' revenue. {high} customers are in the high-risk band.",
-        "ko": "{period} 말 이탈하지 않은 고객(최근 {h}일 내 활동) {n}명 중 {expected}명({rate})이 향후 {h}일 동안 활동하지 않아 {date}까지 이탈할 것으로 예상되며, 이들의 최근 12개월 매출 {revenue}가 위험에 있습니다. 고위험 구간 고객은 {high}명입니다."},
+        "ko": "{period} 말 이탈하지 않은 고객(최근 {h}일 내 활동) {n}명 중 {expected}명({rate})이 향후 {h}일 동안 활동하지 않아 {date}까지 이탈할 것으로 예상되며, 이들의 최근 12개월 매출 {revenue}이(가) 위험에 있습니다. 고위험 구간 고객은 {high}명입니다."},
     "predict_sentence_churn_now_count": {
         "en": "Of the {n} customers not churned at the end of {period} (active in the last {h} days), the model expects {expected} ({rate}) to go the next {h} days without activity, i.e. to have churned by {date}. {high} customers are in the high-risk band.",
         "ko": "{period} 말 이탈하지 않은 고객(최근 {h}일 내 활동) {n}명 중 {expected}명({rate})이 향후 {h}일 동안 활동하지 않아 {date}까지 이탈할 것으로 예상됩니다. 고위험 구간 고객은 {high}명입니다."},
@@ -135,6 +135,9 @@ i18n.register({
     "predict_sentence_upsell_now": {
         "en": "Of the {n} active buyers, the model expects {expected} ({rate}) to spend more than usual (or upgrade) in the next {h} days; the {top} most likely are in the upsell list.",
         "ko": "활성 구매 고객 {n}명 중 {expected}명({rate})이 향후 {h}일 동안 평소보다 더 구매(또는 업그레이드)할 것으로 예상됩니다. 가능성이 가장 높은 {top}명을 추가 구매 목록에 담았습니다."},
+    "predict_drivers_intro": {
+        "en": "The most common reasons among the highest-risk customers (each customer counts for up to three):",
+        "ko": "위험이 가장 높은 고객들에게서 가장 흔한 요인 (고객당 최대 세 가지):"},
     "predict_sentence_drivers": {
         "en": "Among the {n} highest-risk customers, the most common reasons are: {drivers}.",
         "ko": "위험이 가장 높은 고객 {n}명에서 가장 흔한 요인: {drivers}."},
@@ -560,15 +563,18 @@ def silence_table(ds, cfg) -> report.Table | None:
     return _table(df, cfg, cols)
 
 
-def drivers_table(ds, cfg, target: str = "churn") -> report.Table | None:
-    """Drivers of the top-risk customers, aggregated (no customer shown);
-    ``None`` when the model is not available or no group reaches k."""
+def drivers_table(ds, cfg, target: str = "churn") -> report.Blocks | None:
+    """Drivers of the top-risk customers, aggregated (no customer shown),
+    after the sentence that introduces them; ``None`` — the sentence too,
+    so it never ends in a colon with nothing after it — when the model is
+    not available or no group reaches k."""
     d = compute.driver_summary(ds, cfg, target)
     if d is None or not len(d):
         return None
     d = d.assign(driver=[feature_name(f, cfg) for f in d["feature"]])
-    return _table(d, cfg, {"driver": ("predict_col_driver", "text"), "customers": ("predict_col_customers", "int"),
-                           "share": ("predict_col_share_top", "pct")})
+    table = _table(d, cfg, {"driver": ("predict_col_driver", "text"), "customers": ("predict_col_customers", "int"),
+                            "share": ("predict_col_share_top", "pct")})
+    return report.Blocks([i18n.t("predict_drivers_intro", cfg.language), table])
 
 
 # --------------------------------------------------------------------------

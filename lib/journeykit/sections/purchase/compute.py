@@ -417,7 +417,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     last = None
     if ly:
         last = {k: (None if pd.isna(v) else float(v)) for k, v in f.iloc[0].items()}
-    return compare.with_last_year(compare.judge(out, cfg), last)
+    return compare.with_last_year(compare.judge(out, cfg, first_date=ds.first_date()), last)
 
 def monthly(ds, cfg) -> pd.DataFrame:
     """One row per month of the trend window (``definitions.trend_periods``

@@ -37,8 +37,8 @@ i18n.register({
     "purchase_payment_success_rate": {"en": "Payment success rate", "ko": "결제 성공률"},
     "purchase_discount_order_share": {"en": "Orders with a discount code", "ko": "할인 코드 사용 주문 비율"},
     "purchase_repeat_revenue_share": {"en": "Repeat-order share of revenue", "ko": "재구매 매출 비중"},
-    "purchase_median_days_to_first_purchase": {"en": "Median days to first purchase",
-                                               "ko": "첫 구매까지 걸린 일수 (중앙값)"},
+    "purchase_median_days_to_first_purchase": {"en": "Days from signup to first purchase (median)",
+                                               "ko": "가입부터 첫 구매까지 일수(중앙값)"},
     "purchase_trial_to_paid_rate": {"en": "Trial → paid conversion", "ko": "체험 → 유료 전환율"},
     # breakdown columns
     "purchase_col_device": {"en": "Device", "ko": "기기"},
@@ -125,30 +125,30 @@ i18n.register({
                               "ko": "{period}에 {days}일 전환 기간이 끝난 고객이 없습니다."},
     "purchase_device_gap": {
         "en": "Payments fail most often on {worst}: {worst_rate} of attempts failed, against {best_rate} on {best}.",
-        "ko": "결제 실패는 {worst}에서 가장 많습니다: 시도의 {worst_rate}가 실패했으며, {best}는 {best_rate}입니다."},
+        "ko": "결제 실패는 {worst}에서 가장 많습니다: 시도의 {worst_rate}이(가) 실패했으며, {best}은(는) {best_rate}입니다."},
     "purchase_discount_sentence": {
         "en": "{share} of orders used a discount code; those orders averaged {aov_with}, against {aov_without} without a code.",
-        "ko": "주문의 {share}가 할인 코드를 사용했고, 코드 사용 주문의 평균 금액은 {aov_with}, 미사용 주문은 {aov_without}입니다."},
+        "ko": "주문의 {share}이(가) 할인 코드를 사용했고, 코드 사용 주문의 평균 금액은 {aov_with}, 미사용 주문은 {aov_without}입니다."},
     "purchase_discount_share_sentence": {"en": "{share} of orders used a discount code.",
-                                         "ko": "주문의 {share}가 할인 코드를 사용했습니다."},
+                                         "ko": "주문의 {share}이(가) 할인 코드를 사용했습니다."},
     "purchase_first_code_sentence": {
         "en": "The most used code on first orders is {code}: {share} of first orders.",
-        "ko": "첫 주문에서 가장 많이 쓰인 코드는 {code}로, 첫 주문의 {share}에 사용되었습니다."},
+        "ko": "첫 주문에서 가장 많이 쓰인 코드는 {code}(으)로, 첫 주문의 {share}에 사용되었습니다."},
     "purchase_repeat_sentence": {
         "en": "Repeat orders brought {share} of revenue ({repeat} of {total}).",
-        "ko": "재구매 주문이 매출의 {share}를 차지했습니다 ({total} 중 {repeat})."},
+        "ko": "재구매 주문이 매출의 {share}을(를) 차지했습니다 ({total} 중 {repeat})."},
     "purchase_repeat_orders_sentence": {
         "en": "Repeat orders were {share} of orders ({repeat} of {total}).",
         "ko": "재구매 주문이 전체 주문의 {share}입니다 ({total}건 중 {repeat}건)."},
     "purchase_days_sentence": {
         "en": "Half of the {n} first purchases in {period} came within {median} days of signing up; {within} came within {days} days.",
-        "ko": "{period} 첫 구매 {n}건 중 절반이 가입 후 {median}일 이내에 이루어졌고, {within}가 {days}일 이내였습니다."},
+        "ko": "{period} 첫 구매 {n}건 중 절반이 가입 후 {median}일 이내에 이루어졌고, {within}이(가) {days}일 이내였습니다."},
     "purchase_channel_top": {
         "en": "{channel} brought the most revenue: {share} of the total.",
-        "ko": "매출이 가장 많은 채널은 {channel}로, 전체의 {share}입니다."},
+        "ko": "매출이 가장 많은 채널은 {channel}(으)로, 전체의 {share}입니다."},
     "purchase_channel_top_orders": {
         "en": "{channel} brought the most orders: {share} of the total.",
-        "ko": "주문이 가장 많은 채널은 {channel}로, 전체의 {share}입니다."},
+        "ko": "주문이 가장 많은 채널은 {channel}(으)로, 전체의 {share}입니다."},
     # what to look at next
     "purchase_next_device": {
         "en": "Check the payment flow on {device}: its failure rate ({rate}) is more than twice the overall rate ({overall}); failed attempts this month: {failed}.",

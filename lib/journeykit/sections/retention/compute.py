@@ -559,8 +559,9 @@ def changes(ds, cfg) -> list[compare.Change]:
     """Every retention KPI, this period against the comparison period, with
     its test (see :func:`changes_from`); with 13+ months of activity data
     each KPI carries its value a year before."""
-    chs = changes_from(period_values(ds, cfg, cfg.period), period_values(ds, cfg, cfg.period.previous()), cfg,
-                       monthly(ds, cfg))
+    chs = compare.judge(compare.before_data(changes_from(period_values(ds, cfg, cfg.period),
+                                           period_values(ds, cfg, cfg.period.previous()), cfg, monthly(ds, cfg)),
+                              cfg.period, ds.first_date()), cfg)
     if not has_last_year(ds, cfg):
         return chs
     y = period_values(ds, cfg, cfg.period.shift(-12))

@@ -55,10 +55,10 @@ i18n.register({
         "ko": "{by}에 따른 수명 차이는 유의하지 않습니다 (로그순위 검정, χ² = {chi2}, 자유도 {df}, p {p})."},
     "survival_first_purchase": {
         "en": "Counting every new customer — those who have not bought yet until the period end, not left out — half have bought within {median} days of signing up (95% interval {low} to {high}), and {share90} within 90 days. The purchase section's median counts buyers only, so it is shorter.",
-        "ko": "아직 구매하지 않은 고객도 빼지 않고 기간 말까지 반영하면, 신규 고객의 절반이 가입 후 {median}일 안에 구매했고(95% 구간 {low}~{high}) 90일 안에는 {share90}가 구매했습니다. 구매 섹션의 중앙값은 구매 고객만 세므로 더 짧습니다."},
+        "ko": "아직 구매하지 않은 고객도 빼지 않고 기간 말까지 반영하면, 신규 고객의 절반이 가입 후 {median}일 안에 구매했고(95% 구간 {low}~{high}) 90일 안에는 {share90}이(가) 구매했습니다. 구매 섹션의 중앙값은 구매 고객만 세므로 더 짧습니다."},
     "survival_first_purchase_not_reached": {
         "en": "Counting every new customer — those who have not bought yet until the period end — fewer than half have bought within the follow-up; {share90} bought within 90 days of signing up.",
-        "ko": "아직 구매하지 않은 고객도 기간 말까지 반영하면, 관찰 기간 안에 구매한 신규 고객은 절반 미만이며 가입 후 90일 안에는 {share90}가 구매했습니다."},
+        "ko": "아직 구매하지 않은 고객도 기간 말까지 반영하면, 관찰 기간 안에 구매한 신규 고객은 절반 미만이며 가입 후 90일 안에는 {share90}이(가) 구매했습니다."},
 })
 
 

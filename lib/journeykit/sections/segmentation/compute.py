@@ -80,7 +80,7 @@ def changes(ds, cfg) -> list[compare.Change]:
     if t10 is not None or t10_0 is not None:
         out.append(compare.value("top10pct_revenue_share", t10, t10_0, higher_is_better=None))
     last = values_at(ds, cfg, cfg.period.shift(-12).end) if has_last_year(ds, cfg) else None
-    return compare.with_last_year(compare.judge(out, cfg), last)
+    return compare.with_last_year(compare.judge(out, cfg, first_date=ds.first_date()), last)
 
 
 def has_last_year(ds, cfg) -> bool:

@@ -57,6 +57,9 @@ i18n.register({
     "segments_col_cum_share": {"en": "Cumulative share of revenue", "ko": "누적 매출 비중"},
     "segments_col_min_spend": {"en": "Lowest spend in decile", "ko": "구간 최저 구매 금액"},
     "segments_col_nps": {"en": "NPS answer", "ko": "NPS 응답"},
+    "segments_lifecycle_unreachable": {
+        "en": "No customer can be {states} with these settings: segmentation.lifecycle.dormant_days ({dormant}) is not below definitions.churn_inactivity_days ({churn}), so a customer silent that long already counts as churned. Set dormant_days (and at_risk_days) below the churn window in the client file to see these states.",
+        "ko": "현재 설정으로는 {states} 상태인 고객이 있을 수 없습니다: segmentation.lifecycle.dormant_days({dormant})이(가) definitions.churn_inactivity_days({churn})보다 작지 않아, 그만큼 활동이 없는 고객은 이미 이탈로 분류됩니다. 이 상태를 보려면 고객사 파일에서 dormant_days와 at_risk_days를 이탈 기준보다 작게 설정하세요."},
     "segments_col_load": {"en": "Support tickets", "ko": "문의 건수"},
     "segments_col_csat": {"en": "CSAT (mean, 1–5)", "ko": "CSAT (평균, 1–5)"},
     "segments_suppressed": {"en": "< {k}", "ko": "{k}명 미만"},
@@ -150,13 +153,13 @@ i18n.register({
         "ko": "모든 활동 고객의 값이 같아 제외한 지표: {features}."},
     "segments_rfm_sentence": {
         "en": "{n} customers paid for an order in the last {days} days. The largest segment is {top} ({top_share} of buyers); {champ} are Champions, who bring {champ_rev} of revenue.",
-        "ko": "최근 {days}일간 {n}명이 결제를 완료했습니다. 가장 큰 세그먼트는 {top}(구매 고객의 {top_share})이며, 챔피언은 {champ}로 매출의 {champ_rev}를 차지합니다."},
+        "ko": "최근 {days}일간 {n}명이 결제를 완료했습니다. 가장 큰 세그먼트는 {top}(구매 고객의 {top_share})이며, 챔피언은 {champ}(으)로 매출의 {champ_rev}을(를) 차지합니다."},
     "segments_move_sentence": {
         "en": "The largest move since {prev}: {n} customers went from {src} to {dst}.",
         "ko": "{prev} 이후 가장 큰 이동: {n}명이 {src}에서 {dst}(으)로 옮겨 갔습니다."},
     "segments_pareto_sentence": {
         "en": "The top 10% of buyers bring {top10} of revenue, and the top 20% bring {top20}.",
-        "ko": "상위 10% 구매 고객이 매출의 {top10}, 상위 20%가 {top20}를 차지합니다."},
+        "ko": "상위 10% 구매 고객이 매출의 {top10}, 상위 20%가 {top20}을(를) 차지합니다."},
     "segments_life_sentence": {
         "en": "At the end of {period}: {active} active, {new} new and {react} reactivated customers; {risk} at risk and {dormant} dormant; {churned} churned in total ({churned_new} more than at the end of {prev}).",
         "ko": "{period} 말 기준: 활성 {active}명, 신규 {new}명, 복귀 {react}명; 이탈 위험 {risk}명, 휴면 {dormant}명; 누적 이탈 {churned}명 ({prev} 말 대비 {churned_new}명 증가)."},
@@ -191,6 +194,12 @@ def suppress(n: Any, cfg) -> str:
     if 0 < n < k:
         return i18n.t("segments_suppressed", cfg.language, k=k)
     return f"{n:,}"
+
+
+def _people(n: str, cfg) -> str:
+    """A displayed count of customers in a sentence, with the Korean
+    counter 명 ("49명"; "5명 미만" already has it)."""
+    return f"{n}명" if cfg.language == "ko" and n[-1:].isdigit() else n
 
 
 def suppression_note(cfg):
@@ -232,7 +241,7 @@ def insights(ds, cfg) -> list[str]:
         champ_rev = ch.loc["champions", "revenue_share"] if "champions" in ch.index else None
         out.append(i18n.t("segments_rfm_sentence", lang, n=report.fmt_int(len(df)), days=days,
                           top=facts.label("rfm", top["segment"], cfg), top_share=report.fmt_pct(top["share"]),
-                          champ=suppress(champ, cfg), champ_rev=report.fmt_pct(champ_rev)))
+                          champ=_people(suppress(champ, cfg), cfg), champ_rev=report.fmt_pct(champ_rev)))
         mv = largest_move(S.rfm_transitions(ds, cfg))
         if mv and mv[2] >= k:
             out.append(i18n.t("segments_move_sentence", lang, prev=prev, n=report.fmt_int(mv[2]),
@@ -500,8 +509,10 @@ def cluster_chart(ds, cfg):
 
 def experience_table(ds, cfg):
     """Experience segments (table): NPS group × support load, customers,
-    share and mean CSAT; groups under ``k_anonymity`` are suppressed. When
-    there are none, the one-line reason instead."""
+    share and mean CSAT; groups under ``k_anonymity`` are suppressed; no
+    support-load column when the client has no tickets table (not tracked,
+    rather than "none" for everyone). When there are none, the one-line
+    reason instead."""
     lang = cfg.language
     why = X.experience_reason(ds, cfg)
     if why is not None:
@@ -513,9 +524,12 @@ def experience_table(ds, cfg):
     g.loc[small, "csat"] = np.nan
     g["nps_group"] = [i18n.t(f"segments_nps_{x}", lang) for x in g["nps_group"]]
     g["load"] = [i18n.t(f"segments_load_{x}", lang) for x in g["load"]]
-    return _frame(g, cfg, {"nps_group": ("nps", "text"), "load": ("load", "text"),
-                           "customers_txt": ("customers", "numtext"), "share": ("share", "pct"),
-                           "csat": ("csat", "num2")})
+    cols = {"nps_group": ("nps", "text"), "load": ("load", "text"), "customers_txt": ("customers", "numtext"),
+            "share": ("share", "pct"), "csat": ("csat", "num2")}
+    if not ds.has("tickets"):
+        # no tickets table: support load is not tracked, not "none"
+        cols.pop("load")
+    return _frame(g, cfg, cols)
 
 
 # --------------------------------------------------------------------------
@@ -534,7 +548,26 @@ def lifecycle_table(ds, cfg):
     states = facts.CUSTOMER_STATES
     df = pd.DataFrame({_col("state", cfg): [facts.label("state", s, cfg) for s in states],
                        per: [suppress(lc[s], cfg) for s in states], prev: [suppress(lc0[s], cfg) for s in states]})
-    return report.table(df, cfg, {per: "numtext", prev: "numtext"})
+    table = report.table(df, cfg, {per: "numtext", prev: "numtext"})
+    warn = lifecycle_settings_note(cfg)
+    return report.Blocks([warn, table]) if warn is not None else table
+
+
+def lifecycle_settings_note(cfg) -> report.Note | None:
+    """A warning when the lifecycle settings leave a state empty by
+    construction (:func:`journeykit.core.settings.unreachable_states`:
+    ``segmentation.lifecycle.dormant_days`` at or above
+    ``definitions.churn_inactivity_days``); ``None`` when every state can
+    be reached."""
+    from journeykit.core.settings import unreachable_states
+
+    lc, churn = cfg.segmentation.lifecycle, int(cfg.definitions.churn_inactivity_days)
+    empty = unreachable_states(lc, churn)
+    if not empty:
+        return None
+    return report.Note(i18n.t("segments_lifecycle_unreachable", cfg.language,
+                              states=", ".join(facts.label("state", s, cfg) for s in empty),
+                              dormant=lc.dormant_days, churn=churn), "warn")
 
 
 def lifecycle_flow_chart(ds, cfg):
@@ -547,7 +580,7 @@ def lifecycle_flow_chart(ds, cfg):
     return transition_heatmap(m, names, i18n.t("segments_chart_flows", lang, prev=prev, period=per), cfg, per, prev)
 
 
-__all__ = ["KINDS", "FEATURE_WORDING", "labels", "suppress", "suppression_note", "insights", "rfm_table", "rfm_chart",
+__all__ = ["KINDS", "FEATURE_WORDING", "labels", "suppress", "suppression_note", "lifecycle_settings_note", "insights", "rfm_table", "rfm_chart",
            "transition_heatmap", "rfm_transition_chart", "pareto_chart", "tiers_table", "describe_cluster",
            "cluster_note", "cluster_table", "cluster_chart", "experience_table", "lifecycle_table",
            "lifecycle_flow_chart"]

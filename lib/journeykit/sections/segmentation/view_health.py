@@ -108,13 +108,13 @@ i18n.register({
         "ko": "위험 등급 비중이 유의하게 상승했습니다 ({delta}). 구성 요소별 점수 표에서 어떤 요소가 변했는지 확인하세요."},
     "health_next_cant_lose": {
         "en": "At risk and Can't lose buyers hold {share} of revenue: they are the first win-back target.",
-        "ko": "이탈 위험·놓치면 안 될 고객이 매출의 {share}를 차지합니다. 최우선 재방문 유도 대상입니다."},
+        "ko": "이탈 위험·놓치면 안 될 고객이 매출의 {share}을(를) 차지합니다. 최우선 재방문 유도 대상입니다."},
     "health_next_activation": {
         "en": "{share} of new customers have not paid for an order yet: the activation list is exports/playbook_activation.csv.",
-        "ko": "신규 고객의 {share}가 아직 구매하지 않았습니다. 활성화 대상 목록은 exports/playbook_activation.csv입니다."},
+        "ko": "신규 고객의 {share}이(가) 아직 구매하지 않았습니다. 활성화 대상 목록은 exports/playbook_activation.csv입니다."},
     "health_next_concentration": {
         "en": "The top 10% of buyers bring {share} of revenue: protect them with the recommendations playbook and watch their health each month.",
-        "ko": "상위 10% 구매 고객이 매출의 {share}를 차지합니다. 개인화 추천으로 관리하고 매월 건강 점수를 확인하세요."},
+        "ko": "상위 10% 구매 고객이 매출의 {share}을(를) 차지합니다. 개인화 추천으로 관리하고 매월 건강 점수를 확인하세요."},
     "health_next_unvalidated": {
         "en": "{n} customers ({share}) are Unhealthy, but the score did not tell who churned after {cutoff} (see its check above): review the health weights before acting on the bands.",
         "ko": "{n}명({share})이 위험 등급이지만, 이 점수는 {cutoff} 이후 누가 이탈할지 가려내지 못했습니다(위 검증 참조). 등급으로 실행하기 전에 건강 점수 가중치를 검토하세요."},
@@ -123,10 +123,10 @@ i18n.register({
     "health_col_churn_ci": {"en": "95% interval", "ko": "95% 구간"},
     "health_validation_ok": {
         "en": "The score tells who leaves: of the customers scored on {cutoff}, {healthy} of the Healthy and {unhealthy} of the Unhealthy had churned {days} days later (no activity in those days); the rates rise band by band and the intervals of the two ends do not overlap.",
-        "ko": "이 점수는 누가 떠날지 가려냅니다: {cutoff} 기준으로 점수를 매긴 고객 중 건강 등급은 {healthy}, 위험 등급은 {unhealthy}가 {days}일 뒤 이탈했습니다(그 기간 활동 없음). 이탈률이 등급마다 높아지고 양 끝 등급의 구간이 겹치지 않습니다."},
+        "ko": "이 점수는 누가 떠날지 가려냅니다: {cutoff} 기준으로 점수를 매긴 고객 중 건강 등급은 {healthy}, 위험 등급은 {unhealthy}이(가) {days}일 뒤 이탈했습니다(그 기간 활동 없음). 이탈률이 등급마다 높아지고 양 끝 등급의 구간이 겹치지 않습니다."},
     "health_validation_weak": {
         "en": "The score does not clearly tell who leaves: of the customers scored on {cutoff}, {healthy} of the Healthy and {unhealthy} of the Unhealthy had churned {days} days later; the rates do not rise band by band, or their intervals overlap. Review the weights (segmentation.health) before acting on the bands.",
-        "ko": "이 점수는 누가 떠날지 뚜렷이 가려내지 못합니다: {cutoff} 기준으로 점수를 매긴 고객 중 건강 등급은 {healthy}, 위험 등급은 {unhealthy}가 {days}일 뒤 이탈했습니다. 이탈률이 등급마다 높아지지 않거나 구간이 겹칩니다. 등급으로 실행하기 전에 가중치(segmentation.health)를 검토하세요."},
+        "ko": "이 점수는 누가 떠날지 뚜렷이 가려내지 못합니다: {cutoff} 기준으로 점수를 매긴 고객 중 건강 등급은 {healthy}, 위험 등급은 {unhealthy}이(가) {days}일 뒤 이탈했습니다. 이탈률이 등급마다 높아지지 않거나 구간이 겹칩니다. 등급으로 실행하기 전에 가중치(segmentation.health)를 검토하세요."},
     "health_validation_none": {
         "en": "The score cannot be checked against later churn yet: nobody could be scored {days} days before the period end.",
         "ko": "아직 이후 이탈과 비교해 점수를 검증할 수 없습니다: 기간 말 {days}일 전 시점에 점수를 매길 고객이 없습니다."},

@@ -71,18 +71,42 @@ def impact_rank(rec: dict, ch: compare.Change) -> tuple:
     return (0 if money else 1, -(compare.impact(ch) or 0.0))
 
 
+SAME_KPI: dict[tuple[str, str], tuple[str, str]] = {("10_awareness", "visits"): ("20_consideration", "sessions")}
+"""KPIs two sections report under different keys, (section, key) → the
+(section, key) of the stage that owns it: awareness counts visits by
+source with consideration's definition of a visit (its ``sessions``,
+the first step of its funnel and its scorecard KPI)."""
+
+
+def owner(section: str, key: str) -> tuple[str, str]:
+    """The (section, key) of the stage that owns a recorded KPI: the one
+    :data:`SAME_KPI` names, else the KPI itself."""
+    return SAME_KPI.get((section, key), (section, key))
+
+
+def _recorded(sections: dict, section: str, key: str) -> bool:
+    sec = sections.get(section) or {}
+    return sec.get("status") == "ok" and any(r.get("key") == key for r in sec.get("changes") or [])
+
+
 def significant_changes(sections: dict, limit: int = 6) -> list[tuple[str, dict, compare.Change]]:
     """The significant movements across all sections, as ``(section,
     recorded change, Change)``, ranked by business impact
     (:func:`impact_rank`; not by p-value: a tiny p-value on a huge sample
-    says nothing of size), one KPI reported by two sections (visits,
-    sessions) once, at most ``limit``. The verdicts are the report's (the
-    runner judged every section's tests together)."""
+    says nothing of size), each KPI once, under the stage that owns it
+    (:func:`owner`: awareness's visits are shown under consideration's
+    visits when that section recorded them, significant or not; a change
+    two sections recorded with the same values, once), at most ``limit``.
+    The verdicts are the report's (the runner judged every section's tests
+    together)."""
     found = []
     for name, sec in sections.items():
         if sec.get("status") != "ok":
             continue
         for rec in sec.get("changes") or []:
+            own = owner(name, rec.get("key"))
+            if own != (name, rec.get("key")) and _recorded(sections, *own):
+                continue
             ch = _change_from_record(rec)
             if ch.significant:
                 found.append((impact_rank(rec, ch), name, rec, ch))
@@ -247,5 +271,5 @@ def metrics(sections: dict, cfg: RunConfig) -> dict:
             "significant_down": sum(r.change.direction == "down" for r in sig)}
 
 
-__all__ = ["HEADLINES", "Row", "scorecard", "impact_rank", "significant_changes", "journey", "health_shifts", "actions",
+__all__ = ["HEADLINES", "Row", "scorecard", "impact_rank", "SAME_KPI", "owner", "significant_changes", "journey", "health_shifts", "actions",
            "churn_outlook", "caveat_facts", "previous_report", "since_last_report", "metrics"]

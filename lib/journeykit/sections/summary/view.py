@@ -87,7 +87,7 @@ i18n.register({
                            "ko": "이번 달 실행 항목에 해당하는 고객이 없습니다."},
     "summary_churn_risk": {
         "en": "Of the {scored} customers not churned at the period end, the churn model expects about {n} to go the next {days} days without activity (to churn), with {revenue} of their last year's spend at risk (backtest ROC AUC {auc}, 95% interval {lo}–{hi}).",
-        "ko": "기간 말 이탈하지 않은 고객 {scored}명 중 약 {n}명이 향후 {days}일 동안 활동하지 않아 이탈하고, 이들의 지난 1년 구매액 {revenue}가 위험하다고 이탈 예측 모델은 봅니다(백테스트 ROC AUC {auc}, 95% 구간 {lo}–{hi})."},
+        "ko": "기간 말 이탈하지 않은 고객 {scored}명 중 약 {n}명이 향후 {days}일 동안 활동하지 않아 이탈하고, 이들의 지난 1년 구매액 {revenue}이(가) 위험하다고 이탈 예측 모델은 봅니다(백테스트 ROC AUC {auc}, 95% 구간 {lo}–{hi})."},
     "summary_churn_risk_count": {
         "en": "Of the {scored} customers not churned at the period end, the churn model expects about {n} to go the next {days} days without activity (to churn) (backtest ROC AUC {auc}, 95% interval {lo}–{hi}).",
         "ko": "기간 말 이탈하지 않은 고객 {scored}명 중 약 {n}명이 향후 {days}일 동안 활동하지 않아 이탈할 것으로 이탈 예측 모델은 봅니다(백테스트 ROC AUC {auc}, 95% 구간 {lo}–{hi})."},
