@@ -202,3 +202,18 @@ def test_payment_success_is_not_tracked_without_any_payment_failed_event(make_da
     assert m["payment_success_rate"] is None and m["payment_success_rate_prev"] is None
     kpis = list(report.kpi_table(P.changes(ds, ds.cfg), PV.labels(ds.cfg), PV.KINDS, ds.cfg).df.iloc[:, 0])
     assert "Payment success rate" not in kpis
+
+
+def test_data_quality_counts_the_derived_orders_with_and_without_failed_payments(make_dataset):
+    # regression: an events-only client without any payment_failed event has no derived payment status,
+    # and 00_data_quality failed with "'Table' object has no attribute 'payment_status'"
+    from journeykit.sections.data_quality import compute as DQ
+    from journeykit.sections.data_quality import view as DQV
+
+    ds = make_dataset({"events": clickstream()})
+    assert DQ.derived_orders(ds) == {"paid": 80, "failed": 32, "with_amounts": False}
+    events = clickstream(value=True)
+    ds = make_dataset({"events": events[events["event_type"] != "payment_failed"]})
+    assert DQ.derived_orders(ds) == {"paid": 80, "failed": None, "with_amounts": True}
+    text = DQV.coverage_view(ds)._repr_html_()
+    assert "the 80 purchase events are taken as orders" in text and "payment success is not measured" in text

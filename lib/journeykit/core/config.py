@@ -191,9 +191,11 @@ class Definitions(_Strict):
     ltv_bootstrap_samples: int = Field(100, ge=0, le=2000)
     """Refits of the selected purchase model (and Gamma-Gamma) on customers
     resampled with replacement, behind the CLV and LTV:CAC intervals; 0: no intervals."""
-    ltv_bootstrap_seconds: float = Field(30.0, gt=0)
-    """Time budget of those refits: the bootstrap stops after the refit that
-    passes it and says how many it used."""
+    ltv_bootstrap_seconds: float | None = Field(None, gt=0)
+    """Optional time budget of those refits: the bootstrap stops after the
+    refit that passes it and says how many it used. ``None`` (the default):
+    every refit runs, so the intervals (and metrics.json) are the same on
+    every machine; with a budget they depend on the machine's speed."""
     gross_margin: float = Field(1.0, gt=0, le=1)
     """Share of revenue left after the cost of goods (0–1), applied to LTV in
     LTV:CAC and CAC payback; 1.0 (the default) compares revenue with CAC."""

@@ -440,7 +440,7 @@ i18n.register({
     "def_experiment": {"en": "An experiment converts on a purchase within {v} days of assignment.",
                        "ko": "실험 배정 후 {v}일 이내의 구매를 전환으로 셉니다."},
     "def_ltv": {"en": "CLV covers the next {h} months, discounted at {r} a month, at a gross margin of {m}.",
-                "ko": "CLV는 향후 {h}개월을 월 {r}로 할인해 계산하며, 매출총이익률은 {m}입니다."},
+                "ko": "CLV는 향후 {h}개월을 월 {r}(으)로 할인해 계산하며, 매출총이익률은 {m}입니다."},
     "def_groups": {"en": "Breakdown groups smaller than {v} are folded into \"other\".",
                    "ko": "{v}보다 작은 분류 그룹은 \"기타\"로 묶습니다."},
     "def_k": {"en": "Client-facing tables suppress groups of fewer than {v} customers.",

@@ -119,12 +119,15 @@ def value_mappings(ds: Dataset) -> pd.DataFrame:
 def derived_orders(ds: Dataset) -> dict | None:
     """For a client without an orders table whose orders were derived from
     its events (see :func:`journeykit.data.loader.load`): ``paid`` (purchase
-    events), ``failed`` (payment_failed events) and ``with_amounts`` (the
-    events carry a value); ``None`` when orders were exported."""
+    events), ``failed`` (payment_failed events; ``None`` when the client
+    sends none, so payment failures are not tracked) and ``with_amounts``
+    (the events carry a value); ``None`` when orders were exported."""
     load = ds.report.tables.get("orders")
     if load is None or load.status != "derived":
         return None
     o = ds.raw("orders")
+    if "payment_status" not in o.columns:   # no payment_failed event at all: every derived order is a purchase
+        return {"paid": int(o.count().to_pandas()), "failed": None, "with_amounts": "amount" in load.columns}
     counts = o.aggregate(paid=o.count(where=o.payment_status == "paid"),
                          failed=o.count(where=o.payment_status == "failed")).to_pandas().iloc[0]
     return {"paid": int(counts["paid"]), "failed": int(counts["failed"]), "with_amounts": "amount" in load.columns}

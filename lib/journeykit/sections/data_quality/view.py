@@ -35,6 +35,9 @@ i18n.register({
     "dq_orders_derived": {
         "en": "There is no orders table: the {paid} purchase events are taken as orders and the {failed} payment_failed events as failed payment attempts, one per event.",
         "ko": "주문 테이블이 없어 구매 이벤트 {paid}건을 주문으로, payment_failed 이벤트 {failed}건을 결제 실패 시도로 봅니다(이벤트 1건 = 1건)."},
+    "dq_orders_derived_no_failures": {
+        "en": "There is no orders table: the {paid} purchase events are taken as orders, one per event. There is no payment_failed event, so payment success is not measured.",
+        "ko": "주문 테이블이 없어 구매 이벤트 {paid}건을 주문으로 봅니다(이벤트 1건 = 1건). payment_failed 이벤트가 없어 결제 성공률은 측정하지 않습니다."},
     "dq_orders_amounts": {"en": "Order amounts are the events' value.", "ko": "주문 금액은 이벤트의 value 값입니다."},
     "dq_orders_no_amounts": {
         "en": "The events carry no value, so order amounts are unknown: revenue, order value and customer lifetime value are not measured.",
@@ -183,8 +186,9 @@ def coverage_view(ds: Dataset):
         blocks.append(report.Note(i18n.t("dq_in_place", lang)))
     derived = derived_orders(ds)
     if derived is not None:
-        blocks.append(report.Note(i18n.t("dq_orders_derived", lang, paid=f"{derived['paid']:,}",
-                                         failed=f"{derived['failed']:,}") + " "
+        said = (i18n.t("dq_orders_derived_no_failures", lang, paid=f"{derived['paid']:,}") if derived["failed"] is None
+                else i18n.t("dq_orders_derived", lang, paid=f"{derived['paid']:,}", failed=f"{derived['failed']:,}"))
+        blocks.append(report.Note(said + " "
                                   + i18n.t("dq_orders_amounts" if derived["with_amounts"] else "dq_orders_no_amounts",
                                            lang)))
     return report.Blocks(blocks)

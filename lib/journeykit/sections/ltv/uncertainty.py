@@ -9,10 +9,12 @@ T) patterns, starting from the full fit and with its penalizer, and
 Gamma-Gamma on the same resample likewise (or, without a usable Gamma-Gamma, recomputes the average spend
 per purchase day), then predicts every customer's CLV with those
 parameters. A refit that does not converge, or is degenerate, is dropped
-and counted. The refits stop after the one that passes
-``definitions.ltv_bootstrap_seconds``: replicate ``b`` is the same on
-every run, only how many fit in the budget depends on the machine, and the
-report says how many were used. They also stop when, after
+and counted. Replicate ``b`` is the same on every run, so the intervals
+are too. With ``definitions.ltv_bootstrap_seconds`` set, the refits stop
+after the one that passes that budget: then how many fit depends on the
+machine, and the report says how many were used (measured here, a refit
+takes about 0.05 s on 760 distinct purchase patterns and 0.08 s on 9,500:
+100 refits of the demo client cost 8 s). They also stop when, after
 :data:`UNSTABLE_AFTER` tries, more than a quarter have failed: a model
 that breaks down on many resamples of its own customers is **unstable**
 (its parameters are not pinned down by the data, and an interval from the
@@ -129,13 +131,13 @@ def run(a, cfg) -> Bootstrap | None:
     start = a.fits[a.selected].params
     gg = a.gamma_gamma if a.gamma_gamma is not None and a.gamma_gamma.usable else None
     horizon, rate, unit = int(d.ltv_horizon_months), float(d.ltv_discount_rate_monthly), a.unit
-    budget = float(d.ltv_bootstrap_seconds)
+    budget = None if d.ltv_bootstrap_seconds is None else float(d.ltv_bootstrap_seconds)
     disc, spend, failed = [], [], 0
     t0 = time.perf_counter()
     stopped = False
     unstable = False
     for b in range(n_req):
-        if time.perf_counter() - t0 > budget:
+        if budget is not None and time.perf_counter() - t0 > budget:
             stopped = True
             break
         if b >= UNSTABLE_AFTER and failed > b / 4:
