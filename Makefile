@@ -46,8 +46,15 @@ sysdeps: ## install Chromium (PDF), Korean fonts and Java (the Spark engine) fro
 demo: venv sysdeps ## generate the demo data (~20,000 customers) and render its full report
 	$(JK) demo
 
-test: venv sysdeps lab-env ## run the test-suite (unit, contract, shapes, notebooks, JupyterLab, end-to-end) on tiny data
-	$(PY) -m pytest
+test: venv sysdeps lab-env ## run the test-suite (unit, contract, calibration, shapes, notebooks, JupyterLab, end-to-end) on tiny data
+	@# two halves at once, one per core: the end-to-end half waits on kernels and Chromium much of its time
+	@$(JK) demo-data --size tiny --if-needed >/dev/null
+	@log=$$(mktemp); \
+	 $(PY) -m pytest tests/unit tests/contracts tests/calibration notebooks >$$log 2>&1 & units=$$!; \
+	 $(PY) -m pytest tests/e2e tests/faults tests/shapes; ends=$$?; \
+	 wait $$units; rest=$$?; \
+	 echo; echo "== unit, contract, calibration and notebook tests (run beside the ones above)"; cat $$log; rm -f $$log; \
+	 test $$ends -eq 0 -a $$rest -eq 0
 
 report: venv sysdeps ## render one report: make report CLIENT=acme PERIOD=2026-10
 	@test -n "$(CLIENT)" -a -n "$(PERIOD)" || { echo "usage: make report CLIENT=<client> PERIOD=YYYY-MM"; exit 2; }

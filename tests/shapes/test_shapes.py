@@ -33,7 +33,7 @@ from journeykit.data import loader, schemas
 from journeykit.sections import registry
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("JOURNEYKIT_SHAPES", "20"))
+EXAMPLES = int(os.environ.get("JOURNEYKIT_SHAPES", "12"))
 _SERIAL = itertools.count()
 CUSTOMERS = 250          # customers sampled from the tiny demo client
 PERIOD = "2026-10"

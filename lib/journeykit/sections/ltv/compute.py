@@ -185,6 +185,8 @@ def _calibrate(t, cal_end: dt.date, end: dt.date, unit: str, models: tuple, limi
     if not len(cal) or not (cal["frequency"] > 0).any():
         return None
     cal["customer_id"] = cal["customer_id"].astype(str)
+    # rows in customer order: an engine returns them in any order, and the fit sample draws rows by position
+    cal = cal.sort_values("customer_id", kind="stable").reset_index(drop=True)
     ctr = triples(cal)
     cfit = ctr if len(cal) <= limit else triples(fit_sample(cal, limit))
     fits, holdout, preds, secs = {}, {}, {}, 0.0
@@ -219,6 +221,8 @@ def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
     if summ.empty:
         return _empty_analysis(unit, end, amounts)
     summ["customer_id"] = summ["customer_id"].astype(str)
+    # in customer order (not the engine's): the fit sample and the bootstrap draw rows by position
+    summ = summ.sort_values("customer_id", kind="stable").reset_index(drop=True)
     # an amount column whose every value is missing is no amount either
     amounts = amounts and bool(summ["total_spend"].notna().any())
     limit = int(d.ltv_max_fit_customers)
