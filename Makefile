@@ -49,11 +49,12 @@ demo: venv sysdeps ## generate the demo data (~20,000 customers) and render its 
 test: venv sysdeps lab-env ## run the test-suite (unit, contract, calibration, shapes, notebooks, JupyterLab, end-to-end) on tiny data
 	@# two halves at once, one per core: the end-to-end half waits on kernels and Chromium much of its time
 	@$(JK) demo-data --size tiny --if-needed >/dev/null
-	@log=$$(mktemp); \
-	 $(PY) -m pytest tests/unit tests/contracts tests/calibration notebooks >$$log 2>&1 & units=$$!; \
-	 $(PY) -m pytest tests/e2e tests/faults tests/shapes; ends=$$?; \
+	@# each half its own temporary folder: the fault tests look for what runs leave there
+	@log=$$(mktemp); a=$$(mktemp -d); b=$$(mktemp -d); \
+	 TMPDIR=$$a $(PY) -m pytest tests/unit tests/contracts tests/calibration tests/shapes notebooks >$$log 2>&1 & units=$$!; \
+	 TMPDIR=$$b $(PY) -m pytest tests/e2e tests/faults; ends=$$?; \
 	 wait $$units; rest=$$?; \
-	 echo; echo "== unit, contract, calibration and notebook tests (run beside the ones above)"; cat $$log; rm -f $$log; \
+	 echo; echo "== unit, contract, calibration, shape and notebook tests (run beside the ones above)"; cat $$log; rm -rf $$log $$a $$b; \
 	 test $$ends -eq 0 -a $$rest -eq 0
 
 report: venv sysdeps ## render one report: make report CLIENT=acme PERIOD=2026-10

@@ -958,8 +958,8 @@ def test_unstable_model_gives_no_interval_and_says_so(make_dataset, monkeypatch)
 
     monkeypatch.setattr(U, "fit_transactions", flaky)
     b = U.run(a, ds.cfg)
-    # after 10 tries, 5 failed (more than a quarter): stopped, no interval
-    assert b.unstable and (b.samples, b.failed) == (5, 5) and not b.stopped
+    # after 10 tries, at least the 5 made degenerate failed (more than a quarter): stopped, no interval
+    assert b.unstable and b.samples + b.failed == 10 and b.failed >= 5 and not b.stopped
     assert U.clv_intervals(b) == {"clv_total": None, "clv_mean": None}
 
 
