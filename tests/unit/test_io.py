@@ -1002,3 +1002,15 @@ def test_glob_with_folders_matching_nothing_lists_paths(tmp_path):
     with pytest.raises(DataError) as info:
         load(root)
     assert "did you mean '2026-09/orders.csv'" in info.value.fix
+
+
+def test_classify_values_reads_client_default_blank_and_unmapped_values():
+    from journeykit.data.loader import classify_values
+
+    mapping = {"settled": ("paid", "client"), "paid": ("paid", "default")}
+    listed, unmapped = classify_values([("Settled", 5), ("failed", 3), (None, 2), ("결제완료", 1)], mapping,
+                                       {"paid", "failed"})
+    assert [(r["value"], r["canonical"], r["rows"], r["mapped_by"]) for r in listed] == [
+        ("Settled", "paid", 5, "client"), ("failed", "failed", 3, "default"), (None, None, 2, "empty"),
+        ("결제완료", None, 1, None)]
+    assert unmapped == [("결제완료", 1)]

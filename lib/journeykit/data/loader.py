@@ -967,18 +967,7 @@ class _TableLoader:
             mapping = self.value_map(canon)
             src = f"NULLIF(TRIM(CAST({_q(chosen[canon])} AS VARCHAR)), '')"
             rows = self.con.execute(f"SELECT {src} AS v, count(*) FROM {self.raw} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-            listed, unmapped = [], []
-            for value, n in rows:
-                if value is None:
-                    listed.append({"value": None, "canonical": None, "rows": int(n), "mapped_by": "empty"})
-                    continue
-                hit = mapping.get(value.lower())
-                if hit is None and value in allowed:
-                    hit = (value, "default")
-                if hit is None:
-                    unmapped.append((value, int(n)))
-                listed.append({"value": value, "canonical": hit[0] if hit else None, "rows": int(n),
-                               "mapped_by": hit[1] if hit else None})
+            listed, unmapped = classify_values(rows, mapping, allowed)
             load.values[canon] = listed
             if unmapped:
                 self.errors.append(self._unmapped_error(canon, chosen[canon], unmapped, allowed))
@@ -1804,4 +1793,27 @@ def load(cfg: RunConfig, *, refresh: bool = False) -> "Dataset":
 
 
 __all__ = ["Dataset", "prepare", "cached", "entry", "hold", "sweep", "LoadReport", "TableLoad", "Repair", "Check", "load", "detect_encoding", "cache_key",
-           "EncodingMismatch", "ZONE_ABBREVIATIONS", "AMBIGUOUS_ZONES", "ZERO_DECIMAL_CURRENCIES"]
+           "EncodingMismatch", "ZONE_ABBREVIATIONS", "AMBIGUOUS_ZONES", "ZERO_DECIMAL_CURRENCIES", "classify_values"]
+
+
+def classify_values(rows, mapping: dict, allowed) -> tuple[list[dict], list[tuple[str, int]]]:
+    """How each distinct value of a categorical column is read: ``rows`` are
+    ``(value, rows)`` pairs (``None``/non-text for a blank), ``mapping`` the
+    lower-cased value → ``(canonical, mapped_by)`` of the client file and the
+    common defaults, ``allowed`` the canonical values (taken as they are).
+    Returns the listed values (``value``, ``canonical``, ``rows``,
+    ``mapped_by``: ``client``/``default``/``empty``/``None``) and the
+    unmapped ``(value, rows)`` pairs, in the order given."""
+    listed, unmapped = [], []
+    for value, n in rows:
+        if value is None or not isinstance(value, str):
+            listed.append({"value": None, "canonical": None, "rows": int(n), "mapped_by": "empty"})
+            continue
+        hit = mapping.get(value.lower())
+        if hit is None and value in allowed:
+            hit = (value, "default")
+        if hit is None:
+            unmapped.append((value, int(n)))
+        listed.append({"value": value, "canonical": hit[0] if hit else None, "rows": int(n),
+                       "mapped_by": hit[1] if hit else None})
+    return listed, unmapped

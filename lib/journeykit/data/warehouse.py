@@ -39,7 +39,7 @@ from journeykit.core.config import RunConfig, TableConfig
 from journeykit.core.errors import ConfigError, DataError, DataErrors
 from journeykit.data import schemas
 from journeykit.data.load_report import Check, LoadReport, Repair, TableLoad
-from journeykit.data.loader import _TableLoader
+from journeykit.data.loader import _TableLoader, classify_values
 
 PLAN_FILE = "in_place.json"
 """The file of a cache entry that marks it as in place and holds its plan."""
@@ -530,18 +530,7 @@ class _InPlaceTable(_TableLoader):
             v = self.src[chosen[canon]].cast("string").strip().nullif("")
             q = self.src.select(v=v).group_by("v").aggregate(n=ibis._.count())
             rows = q.order_by([ibis.desc("n"), ibis.asc("v")]).execute()
-            listed, unmapped = [], []
-            for value, n in zip(rows["v"], rows["n"]):
-                if value is None or (not isinstance(value, str)):
-                    listed.append({"value": None, "canonical": None, "rows": int(n), "mapped_by": "empty"})
-                    continue
-                hit = mapping.get(value.lower())
-                if hit is None and value in allowed:
-                    hit = (value, "default")
-                if hit is None:
-                    unmapped.append((value, int(n)))
-                listed.append({"value": value, "canonical": hit[0] if hit else None, "rows": int(n),
-                               "mapped_by": hit[1] if hit else None})
+            listed, unmapped = classify_values(zip(rows["v"], rows["n"]), mapping, allowed)
             load.values[canon] = listed
             if unmapped:
                 self.errors.append(self._unmapped_error(canon, chosen[canon], unmapped, allowed))
