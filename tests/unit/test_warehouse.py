@@ -474,3 +474,23 @@ def test_in_place_is_refused_for_folders_and_with_spark(tmp_path):
     db = config.load("acme", PERIOD, root=root, overrides=["data.source=duckdb://x.duckdb", "engine.backend=spark"])
     with pytest.raises(ConfigError, match="with engine.backend: spark is not supported"):
         warehouse.check_supported(db)
+
+
+def test_a_table_name_that_is_not_one_is_refused_in_place_as_when_copying(tmp_path):
+    # the copy loader and the in-place loader read data.tables.<t>.table with one method
+    from types import SimpleNamespace
+
+    from journeykit.core.errors import ConfigError
+    from journeykit.data.loader import _TableLoader
+
+    loader = _TableLoader.__new__(_TableLoader)
+    loader.table = "orders"
+    loader.cfg = SimpleNamespace(client="acme")
+    loader.tcfg = SimpleNamespace(table="sales.orders", header_row=None, skip_rows=None)
+    loader._no_header_settings = lambda where: None
+    assert loader._database_table() == ("sales.orders", ["sales", "orders"], "sales")
+    loader.tcfg.table = "a.b.c"
+    assert loader._database_table()[2] == ("a", "b")
+    loader.tcfg.table = "..."
+    with pytest.raises(ConfigError, match="is not a table name"):
+        loader._database_table()

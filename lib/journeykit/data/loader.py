@@ -658,9 +658,12 @@ class _TableLoader:
             cur.close()
         return TableLoad(self.table, self.file_label or "", "excel")
 
-    def _read_database(self) -> TableLoad:
-        import ibis
-
+    def _database_table(self) -> tuple[str, list[str], str | tuple[str, ...] | None]:
+        """The client's database table for this canonical table: its name as
+        written (``data.tables.<t>.table``, else the canonical name), its
+        parts (catalog, schema, table) and the Ibis ``database`` argument that
+        locates it (``None``, a schema, or ``(catalog, schema)``); a name that
+        is not one is a :class:`ConfigError`. Header settings do not apply."""
         self._no_header_settings("a database")
         name = self.tcfg.table or self.table
         parts = _table_parts(name)
@@ -669,13 +672,19 @@ class _TableLoader:
                 f"params/clients/{self.cfg.client}.yaml: data.tables.{self.table}.table: {name!r} is not a table name",
                 fix="write table, schema.table or catalog.schema.table; put a part holding a dot in double "
                     "quotes, e.g. 'sales.\"orders.2026\"'")
+        database = None if len(parts) == 1 else parts[0] if len(parts) == 2 else tuple(parts[:-1])
+        return name, parts, database
+
+    def _read_database(self) -> TableLoad:
+        import ibis
+
+        name, parts, database = self._database_table()
         if self.cfg.data.source.startswith("duckdb://"):
             return self._read_duckdb_file(name, parts)
         from journeykit.data.warehouse import _scrub, source_url
 
         try:
             backend = ibis.connect(source_url(self.cfg))
-            database = None if len(parts) == 1 else parts[0] if len(parts) == 2 else tuple(parts[:-1])
             expr = backend.table(parts[-1], database=database)
         except ConfigError:
             raise

@@ -232,16 +232,9 @@ class _InPlaceTable(_TableLoader):
 
     # -- reading ---------------------------------------------------------
     def read(self) -> TableLoad:
-        from journeykit.data.loader import _redact, _table_parts
+        from journeykit.data.loader import _redact
 
-        self._no_header_settings("a database")
-        name = self.tcfg.table or self.table
-        parts = _table_parts(name)
-        if not parts:
-            raise ConfigError(
-                f"params/clients/{self.cfg.client}.yaml: data.tables.{self.table}.table: {name!r} is not a table name",
-                fix="write table, schema.table or catalog.schema.table")
-        database = None if len(parts) == 1 else parts[0] if len(parts) == 2 else tuple(parts[:-1])
+        name, parts, database = self._database_table()
         self.file_label = name
         try:
             self.src = self.wh.backend.table(parts[-1], database=database)
