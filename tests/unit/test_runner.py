@@ -471,3 +471,66 @@ def test_batch_with_jobs_runs_each_client_in_its_own_process_and_reports_each(tm
     for c in ("acme", "beta"):
         doc = json.loads((root / "reports" / c / "2026-09" / "metrics.json").read_text(encoding="utf-8"))
         assert doc["sections"]["00_ok"]["status"] == "ok"
+
+
+# --------------------------------------------------------------------------
+# A worker keeps its kernel from one section to the next, made fresh
+# --------------------------------------------------------------------------
+
+LEAVES_STATE = """\
+import os, warnings
+import numpy as np
+import matplotlib
+import matplotlib.pyplot as plt
+from journeykit import report
+from journeykit.report import results
+leftover = "from 00_a"
+warnings.simplefilter("error")
+np.seterr(all="raise")
+matplotlib.rcParams["axes.grid"] = not matplotlib.rcParams["axes.grid"]
+plt.figure()
+block = np.ones(40_000_000)   # 320 MB: this section's peak, not the next one's
+os.chdir("/")
+report.record("00_a", {"pid": os.getpid(), "grid": matplotlib.rcParams["axes.grid"], "peak": results.peak_memory_mb()})
+"""
+CHECKS_FRESH = """\
+import os, warnings
+import numpy as np
+import matplotlib
+import matplotlib.pyplot as plt
+from journeykit import report
+from journeykit.report import results
+from journeykit.data import dataset
+report.record("10_b", {"pid": os.getpid(), "leftover": "leftover" in globals(), "grid": matplotlib.rcParams["axes.grid"],
+                       "errors": np.geterr()["divide"], "raises": any(f[0] == "error" and f[2] is Warning and f[1] is None for f in warnings.filters),
+                       "figures": len(plt.get_fignums()), "cwd": os.getcwd(), "open_datasets": len(dataset._LIVE),
+                       "peak": results.peak_memory_mb()})
+"""
+DIES = """\
+import os
+os._exit(1)
+"""
+
+
+def test_a_worker_keeps_its_kernel_and_each_section_starts_fresh(tmp_path):
+    opens_dataset = LEAVES_STATE.replace("leftover = ", "import journeykit as jk\nds = jk.load(jk.config.load(client, period, resolved=run_config))\nleftover = ")
+    root = make_project(tmp_path, {"00_a": ("A", opens_dataset), "10_b": ("B", CHECKS_FRESH)})
+    result = runner.run("acme", "2026-10", root=root, jobs=1, progress=lambda _m: None)
+    assert result.ok, [(s.name, s.error) for s in result.sections]
+    a, b = (s.metrics for s in result.sections)
+    assert a["pid"] == b["pid"]                       # one kernel, kept
+    assert b["leftover"] is False and b["figures"] == 0 and b["open_datasets"] == 0
+    assert b["grid"] != a["grid"]                     # Matplotlib's settings as at kernel start
+    assert b["errors"] == "warn" and b["raises"] is False
+    assert b["cwd"] == str(root / "notebooks")
+    assert a["peak"] > 300 and b["peak"] < a["peak"] - 250   # the peak of B's own section
+    counts = [[c.get("execution_count") for c in nbformat.read(result.report_dir / "notebooks" / f"{n}.ipynb", 4).cells
+               if c.cell_type == "code"] for n in ("00_a", "10_b")]
+    assert counts[0] == counts[1] == [1, 2, 3]         # cells count from 1 in every section
+
+
+def test_a_section_that_kills_its_kernel_leaves_the_next_one_a_new_kernel(tmp_path):
+    root = make_project(tmp_path, {"00_a": ("A", DIES), "10_b": ("B", RECORD_OK.replace("00_ok", "10_b"))})
+    result = runner.run("acme", "2026-10", root=root, jobs=1, progress=lambda _m: None)
+    a, b = result.sections
+    assert a.status == "failed" and b.status == "ok", [(s.name, s.status, s.error) for s in result.sections]

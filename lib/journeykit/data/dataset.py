@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import weakref
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -137,6 +138,20 @@ def _duckdb_connection(db: Path, memory_limit: str):
     return entry[0]
 
 
+_LIVE: "weakref.WeakSet[Dataset]" = weakref.WeakSet()
+"""The datasets of this process not yet closed."""
+
+
+def close_all() -> int:
+    """Close every open dataset of this process (:meth:`Dataset.close`);
+    returns how many. A report kernel kept for the next section calls it
+    between sections (:func:`journeykit.run.kernel.fresh_section`)."""
+    live = list(_LIVE)
+    for d in live:
+        d.close()
+    return len(live)
+
+
 def _release(db: Path, con) -> None:
     entry = _CONNECTIONS.get(str(db))
     if entry is None or entry[0] is not con:
@@ -193,6 +208,7 @@ class Dataset:
             os.close(self._hold)
             raise
         self._closed = False
+        _LIVE.add(self)
         ENGINES_OPENED.add(self.engine)
 
     def memo(self, key: Any, compute: Callable[[], Any], settings: RunConfig | None = None) -> Any:

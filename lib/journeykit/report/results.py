@@ -128,9 +128,19 @@ def jsonable(value: Any) -> Any:
 
 
 def peak_memory_mb() -> float:
-    """The peak resident memory of this process so far, in MB (``getrusage``'s
-    ``ru_maxrss``, kB on Linux). In a report run each section runs in a
-    kernel of its own, so at :func:`record` time this is the section's peak."""
+    """The peak resident memory of this process since it started or since
+    its peak mark was last reset, in MB: Linux's ``VmHWM``, which a report
+    kernel resets before each section
+    (:func:`journeykit.run.kernel.fresh_section`), so at :func:`record`
+    time this is the section's own peak; elsewhere ``getrusage``'s
+    ``ru_maxrss`` (the process's peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
     import resource
 
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

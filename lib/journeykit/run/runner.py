@@ -142,6 +142,110 @@ def _ipc_kernel_manager():
     return IpcKernelManager
 
 
+class KernelNotFresh(RuntimeError):
+    """A kept kernel could not be made ready for the next section
+    (:func:`journeykit.run.kernel.fresh_section` failed); a new kernel is
+    started instead."""
+
+
+class _KeptKernel:
+    """This worker's section kernel, kept from one section to the next.
+
+    Starting a kernel and importing the scientific stack cost about 2 s per
+    section; a worker runs several sections one after another, so it keeps
+    its kernel and has it made fresh before each section
+    (:func:`journeykit.run.kernel.fresh_section`: datasets closed,
+    namespace cleared, settings restored). A kernel that died, or could
+    not be made fresh, is replaced by a new one.
+    """
+
+    def __init__(self) -> None:
+        self.km = None
+        self.sections = 0
+        """Sections this kernel has run."""
+
+    def manager(self):
+        """The kernel manager for the next section (a new one when the kept
+        kernel is gone; nbclient starts its kernel)."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None:
+            try:
+                alive = bool(run_sync(self.km.is_alive)())
+            except Exception:  # noqa: BLE001 - a manager in any broken state is replaced
+                alive = False
+            if alive:
+                return self.km
+            self.discard()
+        self.km = _ipc_kernel_manager()(kernel_name="python3")
+        self.sections = 0
+        return self.km
+
+    def discard(self) -> None:
+        """Shut the kept kernel down (if it still runs) and forget it."""
+        from jupyter_core.utils import run_sync
+
+        km, self.km = self.km, None
+        if km is None:
+            return
+        try:
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - already dead: its resources are cleaned below
+            pass
+        with contextlib.suppress(Exception):
+            run_sync(km.cleanup_resources)()
+
+
+_KEPT = _KeptKernel()
+
+
+def _kept_kernel_engine() -> str:
+    """Register (once) and name the papermill engine that runs a notebook
+    on :data:`_KEPT`'s kernel: papermill's own, except that the kernel
+    manager is the kept one (nbclient then neither starts a kernel that
+    runs nor shuts it down), the kernel is made fresh before the first
+    cell, and the kernel client's channels are closed afterwards."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    name = "journeykit-kept-kernel"
+    if name in papermill_engines._engines:
+        return name
+
+    class FreshKernelClient(PapermillNotebookClient):
+        fresh_code = ""
+
+        def papermill_execute_cells(self):
+            if self.fresh_code:
+                reply = self.wait_for_reply(self.kc.execute(self.fresh_code, silent=True, store_history=False))
+                content = (reply or {}).get("content", {})
+                if content.get("status") != "ok":
+                    raise KernelNotFresh(f"{content.get('ename', 'no reply')}: {content.get('evalue', '')}")
+            super().papermill_execute_cells()
+
+    class KeptKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            fresh = kwargs.pop("fresh_code", "")
+            for k in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(k, None)
+            client = FreshKernelClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                                       kernel_name=kernel_name, log=logger, log_output=log_output,
+                                       stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+            client.fresh_code = fresh
+            try:
+                return client.execute()
+            finally:
+                if getattr(client, "kc", None) is not None:
+                    client.kc.stop_channels()
+
+    papermill_engines.register(name, KeptKernelEngine)
+    return name
+
+
 def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: Path) -> SectionResult:
     """Execute one section notebook into ``out_path`` and classify the outcome.
 
@@ -151,7 +255,8 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: P
     A kernel that fails to start is retried once (papermill's kernel start
     is racy on a loaded machine); the retry is recorded. Runs in a section
     worker (:mod:`journeykit.run.workers`), whose environment names the
-    run's kernel and its folder.
+    run's kernel and its folder; the worker's kernel is kept for its next
+    section (:class:`_KeptKernel`).
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -161,6 +266,7 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: P
     title = render.notebook_title(source, cfg.language, name)
     result = SectionResult(name=name, title=title, status="ok")
     started = time.perf_counter()
+    fresh = f"__import__('journeykit.run.kernel', fromlist=['fresh_section']).fresh_section({str(nb_path.parent)!r})"
     for attempt in (1, 2):
         try:
             pm.execute_notebook(
@@ -169,7 +275,9 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: P
                 cwd=str(nb_path.parent), kernel_name="python3", progress_bar=False,
                 log_output=False, start_timeout=120, language="python",
                 kernel_manager_class=_ipc_kernel_manager(),
+                engine_name=_kept_kernel_engine(), km=_KEPT.manager(), fresh_code=fresh,
             )
+            _KEPT.sections += 1
             break
         except PapermillExecutionError as e:
             if e.ename == "SectionNotAvailable":
@@ -180,7 +288,11 @@ def execute_section(cfg: RunConfig, nb_path: Path, out_path: Path, run_config: P
                 result.error = f"{e.ename}: {_first_line(e.evalue)}"
             break
         except Exception as e:  # kernel start, nbformat or I/O failure
+            if attempt == 1 and isinstance(e, KernelNotFresh):
+                _KEPT.discard()   # a new kernel for the section, not recorded as a retry of a start
+                continue
             if attempt == 1 and _is_kernel_start_failure(e):
+                _KEPT.discard()
                 result.retried = True
                 time.sleep(2)
                 continue

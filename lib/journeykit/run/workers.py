@@ -251,7 +251,7 @@ class Pool:
         self._next_id += 1
         task.id = self._next_id
         task.result = str(self.folder.path / "results" / f"{task.id}-{task.name}.json")
-        w.task, w.kernels = task, []
+        w.task = task   # w.kernels: every kernel the worker started (it keeps one from section to section)
         w.started = time.monotonic()
         w.deadline = w.started + task.delay + self.timeout if self.timeout else None
         w.proc.stdin.write((json.dumps(dataclasses.asdict(task)) + "\n").encode())
