@@ -534,3 +534,41 @@ def test_a_section_that_kills_its_kernel_leaves_the_next_one_a_new_kernel(tmp_pa
     result = runner.run("acme", "2026-10", root=root, jobs=1, progress=lambda _m: None)
     a, b = result.sections
     assert a.status == "failed" and b.status == "ok", [(s.name, s.status, s.error) for s in result.sections]
+
+
+def test_the_brief_prints_beside_the_report_and_dies_with_a_failed_report(monkeypatch, tmp_path):
+    import subprocess
+    import threading
+
+    from journeykit.run import brief, render
+
+    started, procs = threading.Event(), []
+
+    def brief_printing(cfg, out, doc, generated_at):   # stands in for Chromium printing brief.pdf
+        proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        procs.append(proc)
+        render._PRINTS.add(proc)
+        started.set()
+        try:
+            proc.wait()
+        finally:
+            render._PRINTS.discard(proc)
+        return ["brief warning"]
+
+    def report_fails(*_a, **_k):
+        assert started.wait(30)          # the brief is printing while the report renders
+        raise RuntimeError("report.pdf could not be printed")
+
+    monkeypatch.setattr(brief, "write_brief", brief_printing)
+    monkeypatch.setattr(render, "write_report", report_fails)
+    result = runner.RunResult("acme", "2026-10")
+    with pytest.raises(RuntimeError, match="report.pdf"):
+        runner._write_report_and_brief(None, tmp_path, result, {}, "", {"last": None, "partial": False}, True)
+    assert procs[0].returncode == -9     # killed with the report, not waited for
+
+    monkeypatch.setattr(render, "write_report", lambda *_a, **_k: {"pdf_seconds": 1.0})
+    procs.clear()
+    monkeypatch.setattr(brief, "write_brief", lambda *_a: ["brief warning"])
+    assert runner._write_report_and_brief(None, tmp_path, result, {}, "", {"last": None, "partial": False}, True) \
+        == {"pdf_seconds": 1.0}
+    assert result.warnings == ["brief warning"]

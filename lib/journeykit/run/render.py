@@ -705,6 +705,23 @@ def find_chromium() -> str:
     )
 
 
+_PRINTS: set = set()
+"""Chromium prints running in this process (in any thread): :func:`stop_prints` kills them."""
+
+
+def stop_prints() -> None:
+    """Kill every Chromium print of this process still running (its whole
+    session); the :func:`print_pdf` waiting on it then fails. A run that is
+    stopped while the brief prints beside the report calls it."""
+    import signal
+
+    for proc in list(_PRINTS):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> None:
     """Print an HTML file to PDF with headless Chromium (offline, no downloads).
 
@@ -723,6 +740,7 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> None:
         ]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
+        _PRINTS.add(proc)
         try:
             _, stderr = proc.communicate(timeout=timeout)
         except BaseException as e:
@@ -736,6 +754,8 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> None:
                                       fix="check that `chromium --headless` runs on this machine, "
                                           "or set report.pdf: false") from None
             raise
+        finally:
+            _PRINTS.discard(proc)
     if proc.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
         tail = (stderr or "").strip().splitlines()[-3:]
         raise JourneykitError(f"Chromium could not print {html_path.name}: {' | '.join(tail) or 'no output'}",

@@ -1106,10 +1106,8 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
         t_render = time.perf_counter()
         render_cfg = cfg if pdf == cfg.report.pdf else cfg.model_copy(
             update={"report": cfg.report.model_copy(update={"pdf": pdf})})
-        prints = render.write_report(render_cfg, staging, result.sections, generated_at[:16].replace("T", " "),
-                                     data_through=coverage["last"], partial=coverage["partial"])
-        if pdf:   # the one-page brief, printed like report.pdf (and not without it)
-            result.warnings += brief.write_brief(render_cfg, staging, doc, generated_at[:16].replace("T", " "))
+        prints = _write_report_and_brief(render_cfg, staging, result, doc, generated_at[:16].replace("T", " "),
+                                         coverage, pdf)
         (staging / "run.json").write_text(json.dumps(
             run_document(cfg, result, generated_at, jobs=max(1, jobs),
                          seconds=time.perf_counter() - run_started, render_seconds=time.perf_counter() - t_render,
@@ -1153,6 +1151,32 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
         return result
     say(f"{client} {cfg.period}: {'done' if result.ok else 'finished with failures'} → {result.report_dir}")
     return result
+
+
+def _write_report_and_brief(cfg: RunConfig, staging: Path, result: RunResult, doc: dict, generated_at: str,
+                            coverage: dict, pdf: bool) -> dict:
+    """The report's pages and PDF (:func:`journeykit.run.render.write_report`)
+    and, with the PDF, the one-page brief (:func:`journeykit.run.brief.write_brief`),
+    printed at the same time by a second Chromium: the brief needs only the
+    metrics document, and the report's two prints keep one core busy.
+    Returns the report's print timings; the brief's warnings join the run's.
+    If anything stops the report (an error, an interrupt), the brief's
+    print is killed with it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not pdf:
+        return render.write_report(cfg, staging, result.sections, generated_at,
+                                   data_through=coverage["last"], partial=coverage["partial"])
+    with ThreadPoolExecutor(1, thread_name_prefix="jk-brief") as pool:
+        job = pool.submit(brief.write_brief, cfg, staging, doc, generated_at)
+        try:
+            prints = render.write_report(cfg, staging, result.sections, generated_at,
+                                         data_through=coverage["last"], partial=coverage["partial"])
+        except BaseException:
+            render.stop_prints()
+            raise
+        result.warnings += job.result()
+    return prints
 
 
 def run_document(cfg: RunConfig, result: RunResult, generated_at: str, *, jobs: int, seconds: float,
