@@ -80,8 +80,8 @@ lab: lab-env ## open JupyterLab on notebooks/ (the "journeykit" kernel; tiny dem
 	@$(JK) demo-data --size tiny --if-needed
 	$(LAB_VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: venv sysdeps ## time the full report on the demo and large data, and the naive paths beside it (prints figures)
-	$(PY) -m journeykit.bench $(if $(SIZES),--sizes $(SIZES))
+bench: venv sysdeps ## time the full report on the demo and large data (large on Spark too), and the naive paths beside it (prints figures)
+	$(PY) -m journeykit.bench $(if $(SIZES),--sizes $(SIZES)) $(if $(ENGINES),--engines $(ENGINES))
 
 hooks: venv ## strip notebook outputs at every `git add` (nbstripout as a git filter; keeps cell tags and ids)
 	git config filter.nbstripout.clean '"$(abspath $(PY))" -m nbstripout --keep-id'

@@ -101,15 +101,18 @@ def _project(root: Path, size: str, work: Path) -> str:
     return client
 
 
-def report_run(root: Path, size: str, jobs: int) -> dict:
-    """Render the full report of ``size`` once; wall, CPU (children) and
-    peak memory of the whole process tree (sampled), and each section's
-    seconds."""
+def report_run(root: Path, size: str, jobs: int, engine: str = "duckdb") -> dict:
+    """Render the full report of ``size`` once on ``engine`` (``duckdb`` or
+    ``spark``: ``engine.backend``, Spark in local mode); wall, CPU
+    (children) and peak memory of the whole process tree (sampled, a Spark
+    JVM included), and each section's seconds."""
     with tempfile.TemporaryDirectory(prefix=f"jk-bench-{size}-") as tmp:
         work = Path(tmp)
         client = _project(root, size, work)
         cmd = [sys.executable, "-m", "journeykit", "--root", str(work), "run", "--client", client,
                "--period", PERIOD, "--jobs", str(jobs)]
+        if engine != "duckdb":
+            cmd += ["--set", f"engine.backend={engine}"]
         cpu0, t0 = _cpu_children(), time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sampler = TreeMemory(proc.pid)
@@ -127,7 +130,7 @@ def report_run(root: Path, size: str, jobs: int) -> dict:
         t0 = time.perf_counter()
         again = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
         rerun = time.perf_counter() - t0
-        return {"wall_s": wall, "cpu_s": cpu, "peak_mb_tree": sampler.peak_kb / 1024,
+        return {"wall_s": wall, "cpu_s": cpu, "peak_mb_tree": sampler.peak_kb / 1024, "engine": engine,
                 "exit_code": proc.returncode, "sections": sections, "rerun_s": rerun, "rerun_exit_code": again}
 
 
@@ -140,11 +143,14 @@ FIT_TARGET_X = 20.0
 """The weighted BG/NBD fit against lifetimes on every row, times faster (every size)."""
 
 
-def targets(size: str, report: dict | None, fit: dict | None) -> list[tuple[str, str, bool | None]]:
+def targets(size: str, report: dict | None, fit: dict | None,
+            spark: dict | None = None) -> list[tuple[str, str, bool | None]]:
     """Each target that applies to ``size`` with its figure and whether it
     is met: ``(target, figure, met)``; ``met`` is ``None`` when the figure
     is missing (the part was skipped, or the run failed). A report target
-    also needs the run to have succeeded (exit 0)."""
+    also needs the run to have succeeded (exit 0). ``spark``: the same
+    report on the Spark engine (its target: it completes; the figure is
+    its wall time and the ratio to ``report``'s)."""
     out: list[tuple[str, str, bool | None]] = []
     goal = TARGETS.get(size, {})
     if report is not None:
@@ -161,6 +167,10 @@ def targets(size: str, report: dict | None, fit: dict | None) -> list[tuple[str,
         out.append((f"re-run, inputs unchanged ≤ {RERUN_TARGET_S:.0f} s",
                     "–" if r is None else _versus(r, RERUN_TARGET_S, "s"),
                     None if r is None else (report.get("rerun_exit_code") == 0 and r <= RERUN_TARGET_S)))
+    if spark is not None:
+        ratio = f" = {spark['wall_s'] / report['wall_s']:,.1f}× DuckDB" if report and report.get("wall_s") else ""
+        out.append(("report on Spark (local) completes", f"{_fmt(spark['wall_s'])}{ratio}, exit {spark['exit_code']}",
+                     spark.get("exit_code") == 0))
     if fit is not None and fit.get("weighted_fit_s"):
         x = fit["every_row_fit_s"] / fit["weighted_fit_s"]
         out.append((f"BG/NBD fit ≥ {FIT_TARGET_X:.0f}× lifetimes", f"{x:,.1f}×", x >= FIT_TARGET_X))
@@ -290,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--root", default=os.environ.get("JOURNEYKIT_ROOT") or ".")
     p.add_argument("--skip-report", action="store_true", help="only the RFM and fit comparisons")
+    p.add_argument("--engines", nargs="+", choices=["duckdb", "spark"],
+                   help="render the report on each engine (Spark in local mode) and print the ratio to DuckDB "
+                        "(default: DuckDB, and Spark too for the large size)")
     args = p.parse_args(argv)
     root = Path(args.root).resolve()
     print(f"journeykit bench · {os.cpu_count()} cores · {dt.date.today()}")
@@ -302,15 +315,19 @@ def main(argv: list[str] | None = None) -> int:
         rows = json.loads((folder / "truth.json").read_text(encoding="utf-8"))["meta"]["rows"]
         print(f"\n[{size}] {rows['customers.csv']:,} customers · {rows['events.parquet']:,} events · "
               f"{rows['orders.csv']:,} orders")
-        if not args.skip_report:
-            r = report_run(root, size, args.jobs)
-            print(f"  full report (--jobs {args.jobs}): wall {_fmt(r['wall_s'])}, CPU {_fmt(r['cpu_s'])}, "
-                  f"peak memory {r['peak_mb_tree']:,.0f} MB (runner, workers and kernels together), "
-                  f"exit {r['exit_code']}")
-            for name, (status, secs, peak) in r["sections"].items():
+        r = spark = None
+        engines = args.engines or (["duckdb", "spark"] if size == "large" else ["duckdb"])
+        for engine in ([] if args.skip_report else engines):
+            run = report_run(root, size, args.jobs, engine)
+            print(f"  full report on {engine} (--jobs {args.jobs}): wall {_fmt(run['wall_s'])}, CPU {_fmt(run['cpu_s'])}, "
+                  f"peak memory {run['peak_mb_tree']:,.0f} MB (runner, workers and kernels together), "
+                  f"exit {run['exit_code']}")
+            for name, (status, secs, peak) in run["sections"].items():
                 print(f"    {name:<20} {status:<14} {_fmt(secs):>9}  peak {_fmt(peak, 'MB'):>10}")
-        else:
-            r = None
+            if engine == "duckdb":
+                r = run
+            else:
+                spark = run
         c = rfm_comparison(root, size)
         print(f"  load + validate (once per data version): {_fmt(c['load_and_validate_s'])}")
         print(f"  floor, bare DuckDB scan: orders.csv {_fmt(c['duckdb_scan_orders_s'])}, "
@@ -329,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         if r is not None and floor > 0:
             print(f"  full report / bare scan floor: {r['wall_s'] / floor:,.0f}×")
         print("  targets:")
-        for name, figure, met in targets(size, r, f):
+        for name, figure, met in targets(size, r, f, spark):
             print(f"    {name:<34} {figure:<28} {'–' if met is None else 'met' if met else 'MISSED'}")
     for work in _ROOTS.values():
         shutil.rmtree(work, ignore_errors=True)

@@ -84,6 +84,11 @@ def test_targets_say_met_or_missed_with_the_margin():
                                                                     "peak_mb_tree": 6.5 * 1024}, None)}
     assert large == {"full report ≤ 300 s": True, "peak memory ≤ 6 GiB": False,
                      "re-run, inputs unchanged ≤ 5 s": True}
+    # the large report on Spark: it completes, with its time against DuckDB's
+    on_spark = {name: (figure, met) for name, figure, met in bench.targets(
+        "large", {**report, "wall_s": 290.0}, None, {"wall_s": 870.0, "exit_code": 0})}
+    assert on_spark["report on Spark (local) completes"] == ("870.0 s = 3.0× DuckDB, exit 0", True)
+    assert bench.targets("large", None, None, {"wall_s": 10.0, "exit_code": 1})[0][2] is False
     # a failed run meets no report target, however fast
     failed = bench.targets("demo", {**report, "wall_s": 3.0, "exit_code": 1}, None)
     assert failed[0][2] is False
