@@ -150,7 +150,7 @@ def _free_port() -> int:
 class LocalConnectServer:
     """One local Spark Connect server for a whole run.
 
-    Every section runs in its own kernel; without a shared server each
+    Sections run in several kernels; without a shared server each
     kernel would start (and warm up) its own JVM. The runner starts this
     server once, on a free port of 127.0.0.1, hands its URL to the sections
     in the run's configuration (``cfg.run.spark_remote``) and stops it when the run ends. Its
