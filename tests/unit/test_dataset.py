@@ -72,3 +72,14 @@ def test_first_and_last_dates_come_from_the_load(make_dataset):
     assert ds.first_date("surveys") is None
     with pytest.raises(KeyError, match="not available"):
         ds.raw("surveys")
+
+
+def test_close_all_closes_every_open_dataset_and_their_connection(make_dataset):
+    ds = make_dataset({"orders": ORDERS})
+    again = loader.load(ds.cfg)
+    key = str(ds.path / "data.duckdb")
+    assert {ds, again} <= set(dataset_mod._LIVE) and key in dataset_mod._CONNECTIONS
+    assert dataset_mod.close_all() >= 2                 # what a kept report kernel does between sections
+    assert not dataset_mod._LIVE and key not in dataset_mod._CONNECTIONS
+    assert dataset_mod.close_all() == 0                 # nothing left; closing twice is harmless
+    ds.close()

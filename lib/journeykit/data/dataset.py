@@ -355,6 +355,7 @@ class Dataset:
         if self._closed:
             return
         self._closed = True
+        _LIVE.discard(self)
         self._memo.clear()
         try:
             self._close_engine()
