@@ -572,3 +572,20 @@ def test_the_brief_prints_beside_the_report_and_dies_with_a_failed_report(monkey
     assert runner._write_report_and_brief(None, tmp_path, result, {}, "", {"last": None, "partial": False}, True) \
         == {"pdf_seconds": 1.0}
     assert result.warnings == ["brief warning"]
+
+
+def test_only_each_lanes_first_section_waits_to_stagger_kernel_starts(tmp_path, monkeypatch):
+    from journeykit.run import workers
+
+    delays, real = [], workers.Pool.run
+
+    def spy(self, tasks, done, started=None):
+        delays.extend(t.delay for t in tasks)
+        return real(self, tasks, done, started)
+
+    monkeypatch.setattr(workers.Pool, "run", spy)
+    record = lambda name: f"import journeykit as jk\njk.report.record('{name}', {{'x': 1}})\n"  # noqa: E731
+    root = make_project(tmp_path, {n: (n, record(n)) for n in ("00_a", "10_b", "20_c", "30_d")})
+    result = runner.run("acme", "2026-10", root=root, jobs=2, progress=lambda _m: None)
+    assert result.ok
+    assert delays == [0.0, 1.0, 0.0, 0.0]     # lane 2 starts its kernel a second later; later sections reuse theirs

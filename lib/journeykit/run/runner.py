@@ -501,8 +501,9 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
                 independent = sorted(independent, key=lambda p: -cost[p.stem])  # stable: ties keep notebook order
                 for p in independent:
                     say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} queued")
-            # staggered kernel starts (papermill #239, #511): the first sections start a second apart
-            pool.run([task(p, 1.0 * min(k, jobs - 1)) for k, p in enumerate(independent)], on_done, on_start)
+            # staggered kernel starts (papermill #239, #511): the first section of each lane starts a
+            # second after the lane before; later ones reuse their lane's kernel and start at once
+            pool.run([task(p, 1.0 * k if k < jobs else 0.0) for k, p in enumerate(independent)], on_done, on_start)
         # every section's tests judged together, before the summary reads them
         judge_report(cfg, done, staging, say)
         for p in sequential:
