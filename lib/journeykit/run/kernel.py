@@ -63,7 +63,13 @@ def fresh_section(cwd: str | None = None) -> None:
     if ds is not None:
         ds.close_all()
     if ip is not None:
+        # %reset clears the namespace of ``__main__`` and puts back only
+        # IPython's own names: its module attributes (``__spec__``, which
+        # PySpark reads, ``__loader__``, …) are restored as they were
+        dunders = {k: v for k, v in ip.user_ns.items() if k.startswith("__") and k.endswith("__")}
         ip.run_line_magic("reset", "-f")
+        for k, v in dunders.items():
+            ip.user_ns.setdefault(k, v)
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
         plt.close("all")
