@@ -303,7 +303,11 @@ class PredictionSettings(_Strict):
     """A model needs this many positives (and negatives) to train, and half as many to be evaluated."""
     model: Literal["auto", "gbm", "logistic"] = "auto"
     """The model that scores customers (the other is shown as the baseline); ``auto`` picks the one
-    with the higher 5-fold cross-validated ROC AUC on the training window (never the test window)."""
+    with the higher ROC AUC on a seeded stratified holdout of the training window
+    (``choice_holdout``; never the test window)."""
+    choice_holdout: float = Field(0.25, ge=0.1, le=0.5)
+    """``auto``: the share of the training customers held out to compare the two models
+    (both are fitted on the rest)."""
     class_weight: Literal["balanced", "none"] = "balanced"
     seed: int = 7
     risk_bands: tuple[float, float] = (0.3, 0.6)
@@ -314,7 +318,7 @@ class PredictionSettings(_Strict):
     """A window with more customers is fitted on a seeded sample of this many
     with its class shares; evaluation and scoring still use every customer."""
     max_choice_rows: int = Field(20_000, ge=100)
-    """``auto`` compares the models by cross-validation on a seeded sample of
+    """``auto`` compares the models (:attr:`choice_holdout`) on a seeded sample of
     at most this many training customers."""
     max_importance_rows: int = Field(10_000, ge=100)
     """Permutation importance is measured on a seeded sample of at most this
