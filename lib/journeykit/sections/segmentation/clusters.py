@@ -176,10 +176,11 @@ def fit_clusters(features: pd.DataFrame, cs: ClusterSettings) -> ClusterFit:
     sample = np.random.RandomState(cs.seed).permutation(n)[:min(cs.silhouette_sample, n)]
     D = pairwise_distances(Z[sample])
     best = None
-    # One thread: on a few thousand customers OpenMP's threads cost more than
-    # they save, and far more on a shared machine (measured on the demo, two
-    # period ends: 3.5 s and 4.6 s of CPU with both cores, 0.56 s with one).
-    with threadpool_limits(limits=1):
+    # One thread below 50,000 fitted customers (the prediction models' rule):
+    # there OpenMP's threads cost more than they save, and far more on a
+    # shared machine (measured on the demo, two period ends: 3.5 s and 4.6 s
+    # of CPU with both cores, 0.56 s with one).
+    with threadpool_limits(limits=1 if min(n, cs.fit_sample) < 50_000 else None):
         for k in range(cs.k_min, k_max + 1):
             model = (KMeans(n_clusters=k, n_init=4, random_state=cs.seed) if cs.method == "kmeans"
                      else GaussianMixture(n_components=k, random_state=cs.seed, n_init=2))
