@@ -348,11 +348,15 @@ def trailing_spend(ds, cfg, ids: pd.Index) -> pd.Series | None:
         return None
     if not len(ids):
         return pd.Series(0.0, index=ids)
-    o = facts.attempts(ds)
     lo = cfg.period.end - dt.timedelta(days=365)
-    o = o.filter(o._paid & (o.ordered_at >= ts(lo)))
-    g = o.group_by(o.customer_id.cast("string").name("customer_id")).aggregate(s=o.amount.sum()).execute()
-    return g.set_index("customer_id")["s"].reindex(ids).fillna(0.0).astype(float)
+
+    def build():  # every buyer's, once: the bands, the silence table and the lapsed customers ask
+        o = facts.attempts(ds)
+        o = o.filter(o._paid & (o.ordered_at >= ts(lo)))
+        g = o.group_by(o.customer_id.cast("string").name("customer_id")).aggregate(s=o.amount.sum()).execute()
+        return g.set_index("customer_id")["s"]
+
+    return ds.memo(("prediction_trailing_spend", lo), build).reindex(ids).fillna(0.0).astype(float)
 
 
 BANDS = ("high", "medium", "low")
