@@ -394,6 +394,33 @@ def test_model_fit_with_an_all_missing_feature_regression():
     assert m.estimator_ is None and np.allclose(m.predict_proba(X), y.mean())
 
 
+def test_choose_model_picks_the_kind_that_ranks_a_holdout_better(monkeypatch):
+    fits = []
+    fit = md.Model.fit
+    monkeypatch.setattr(md.Model, "fit", lambda self, X, y: fits.append(len(X)) or fit(self, X, y))
+    st = PredictionSettings(choice_holdout_min_class=10)
+    rng = np.random.default_rng(1)
+    # a U shape (|x| > 1): a line cannot rank it, trees can
+    x = rng.normal(size=400)
+    X = pd.DataFrame({"x": x, "noise": rng.normal(size=400)})
+    assert md.choose_model(X, (np.abs(x) > 1).astype(int), st) == "gbm"
+    assert fits == [300, 300]                        # one holdout of 100: two fits on the other 300
+    # an additive signal over eight features on 120 customers: the line wins
+    # (holdout of 30: logistic ranks it perfectly, AUC 1.0; gbm 0.93)
+    X = pd.DataFrame(rng.normal(size=(120, 8)), columns=[f"x{i}" for i in range(8)])
+    y = (X.sum(axis=1) + rng.normal(scale=0.5, size=120) > 0).astype(int).to_numpy()
+    fits.clear()
+    assert md.choose_model(X, y, st) == "logistic" and fits == [90, 90]
+    # under 100 of a class in the holdout (the default): five folds, ten fits, the same winner
+    fits.clear()
+    assert md.choose_model(X, y, PredictionSettings()) == "logistic" and fits == [96] * 10
+    # a fixed model is never compared
+    fits.clear()
+    assert md.choose_model(X, y, st.model_copy(update={"model": "gbm"})) == "gbm" and fits == []
+    # a tie (nothing usable: both give the base rate, AUC 0.5) goes to gbm
+    assert md.choose_model(pd.DataFrame({"one": np.ones(120)}), y, st) == "gbm"
+
+
 # --------------------------------------------------------------------------
 # Not available, never a crash, said once
 # --------------------------------------------------------------------------
@@ -627,6 +654,32 @@ def test_tiny_metrics_every_key_and_privacy(tiny, tmp_path):
     # the aggregate driver table shows no ids and no group under k
     d = pr.driver_summary(tiny, tiny.cfg)
     assert "customer_id" not in d.columns and (d["customers"] >= tiny.cfg.definitions.k_anonymity).all()
+
+
+def test_importance_is_measured_on_first_use_on_its_bounded_sample(tiny):
+    cfg = tiny.cfg.updated(prediction={"max_importance_rows": 150})
+    r = pr.backtest(tiny, cfg, "upsell")
+    assert r.importance is None                      # not measured until it is shown
+    X, y = r.importance_rows
+    assert len(X) == len(y) == 150 < r.n_test and y.mean() == pytest.approx(r.test["y"].mean(), abs=0.01)
+    imp = pr.importance(tiny, cfg, "upsell")
+    assert imp.equals(md.permutation_importance(r.fitted, X, y, cfg.prediction.seed))
+    assert pr.backtest(tiny, cfg, "upsell").importance is imp    # kept with the result: measured once
+    assert set(imp["feature"]) <= {md.feature_of(c) for c in r.fitted.columns_}
+
+
+def test_batched_scoring_does_not_change_importance_or_drivers(monkeypatch):
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300),
+                      "device=web": (rng.random(300) < 0.5).astype(float)})
+    X["device=app"] = 1.0 - X["device=web"]
+    y = ((X["a"] + X["device=web"] + rng.normal(scale=0.5, size=300)) > 0.5).astype(int).to_numpy()
+    m = md.Model("gbm", PredictionSettings()).fit(X, y)
+    imp, drv = md.permutation_importance(m, X, y, seed=3), md.drivers(m, X.iloc[:50], X)
+    monkeypatch.setattr(md, "_BATCH_ROWS", 1)        # one copy per scoring call
+    pd.testing.assert_frame_equal(md.permutation_importance(m, X, y, seed=3, batch_rows=1), imp)
+    pd.testing.assert_frame_equal(md.drivers(m, X.iloc[:50], X), drv)
+    assert set(drv["feature"]) <= {"a", "b", "device"} and len(drv)
 
 
 def test_large_windows_are_fitted_on_a_sample_and_say_so(tiny):

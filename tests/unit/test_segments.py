@@ -232,6 +232,22 @@ def test_fit_clusters_on_a_sample_assigns_every_customer():
     assert (sampled.labels == full.labels).all()
 
 
+def test_fit_clusters_silhouette_is_scikit_learns_on_its_sample():
+    # the silhouette of the chosen k is silhouette_score's own, on the seeded
+    # sample it draws (sample_size, random_state), though the sample's
+    # distances are computed once for every k
+    from sklearn.metrics import silhouette_score
+
+    cs = ClusterSettings(k_min=2, k_max=4, min_customers=50, silhouette_sample=100)
+    df = _blobs()
+    fit = C.fit_clusters(df, cs)
+    assert fit.model_features == ["active_days"]    # orders: correlated above 0.9, left out
+    Z = np.log1p(df[["active_days"]].to_numpy(float))
+    Z = (Z - Z.mean(axis=0)) / Z.std(axis=0)
+    assert fit.k == 2 and fit.silhouette == pytest.approx(
+        silhouette_score(Z, fit.labels.to_numpy(), sample_size=100, random_state=cs.seed), abs=1e-12)
+
+
 def test_fit_clusters_finds_the_groups_with_stable_labels():
     cs = ClusterSettings(k_min=2, k_max=4, min_customers=50)
     df = _blobs()

@@ -303,7 +303,14 @@ class PredictionSettings(_Strict):
     """A model needs this many positives (and negatives) to train, and half as many to be evaluated."""
     model: Literal["auto", "gbm", "logistic"] = "auto"
     """The model that scores customers (the other is shown as the baseline); ``auto`` picks the one
-    with the higher 5-fold cross-validated ROC AUC on the training window (never the test window)."""
+    with the higher ROC AUC on a seeded stratified holdout of the training window
+    (``choice_holdout``; 5-fold cross-validation on a small window), never the test window."""
+    choice_holdout: float = Field(0.25, ge=0.1, le=0.5)
+    """``auto``: the share of the training customers held out to compare the two models
+    (both are fitted on the rest)."""
+    choice_holdout_min_class: int = Field(100, ge=10)
+    """``auto`` uses the holdout when it holds at least this many customers of each class;
+    with fewer, the two models are compared by 5-fold cross-validation."""
     class_weight: Literal["balanced", "none"] = "balanced"
     seed: int = 7
     risk_bands: tuple[float, float] = (0.3, 0.6)
@@ -314,11 +321,15 @@ class PredictionSettings(_Strict):
     """A window with more customers is fitted on a seeded sample of this many
     with its class shares; evaluation and scoring still use every customer."""
     max_choice_rows: int = Field(20_000, ge=100)
-    """``auto`` compares the models by cross-validation on a seeded sample of
+    """``auto`` compares the models (:attr:`choice_holdout`) on a seeded sample of
     at most this many training customers."""
-    max_importance_rows: int = Field(10_000, ge=100)
-    """Permutation importance is measured on a seeded sample of at most this
-    many test customers."""
+    max_importance_rows: int = Field(5_000, ge=100)
+    """Permutation importance is measured on a seeded stratified sample of at
+    most this many test customers. Measured on the demo's churn model (7,634
+    test customers, 5 samples each): at 5,000 the top-5 features and the order
+    of every pair the full window separates by more than 2 sd are as stable as
+    the full window's own reshuffles (Spearman 0.973 on the top 10, like the
+    full window's); at 4,000 one sample in five swaps a top-5 feature."""
     bootstrap_samples: int = Field(1000, ge=100, le=20_000)
     """Resamples of the test window behind the intervals on ROC AUC (seeded)."""
     min_auc_gain: float = Field(0.02, ge=0, le=0.5)

@@ -90,6 +90,7 @@ class Result:
     baseline_scores: dict | None = None
     test: pd.DataFrame | None = None  # indexed by customer_id: y, p, p_baseline
     importance: pd.DataFrame | None = None
+    """:func:`importance` once it has been asked for (``None`` before)."""
     scored: pd.DataFrame | None = None   # indexed by customer_id: p, band (customers scored at the period end)
     drivers: pd.DataFrame | None = None  # of the top customers
     model: str | None = None             # gbm | logistic: the headline model
@@ -103,6 +104,11 @@ class Result:
     """The one-feature rule the model is compared with (:func:`~.models.best_rule`), with ``roc_auc`` on the test window."""
     boot: dict | None = None
     """:func:`~.models.bootstrap_auc` of the model against the rule on the test window."""
+    fitted: Model | None = dataclasses.field(default=None, repr=False)
+    """The headline model fitted on the training window (the one validated)."""
+    importance_rows: tuple[pd.DataFrame, np.ndarray] | None = dataclasses.field(default=None, repr=False)
+    """The test customers :func:`importance` shuffles: a seeded stratified sample of
+    at most ``prediction.max_importance_rows`` (model input and labels)."""
 
     @property
     def actionable(self) -> bool:
@@ -266,8 +272,9 @@ def _backtest(ds, cfg, target: str) -> Result:
     res.boot = bootstrap_auc(y2.to_numpy(), p, pr_, n=st.bootstrap_samples, seed=st.seed)
     if res.rule:
         res.test["p_rule"] = pr_
-    Xi, yi = subset(X2, y2.to_numpy(), sample_rows(y2.to_numpy(), st.max_importance_rows, st.seed))
-    res.importance = permutation_importance(m, Xi, yi, st.seed)
+    # permutation importance is measured when it is shown (importance()), on these rows
+    res.fitted = m
+    res.importance_rows = subset(X2, y2.to_numpy(), sample_rows(y2.to_numpy(), st.max_importance_rows, st.seed))
     # refit on the most recent complete window; score the customers at the period end
     final = Model(main_kind, st).fit(*subset(X2, y2.to_numpy(), sample_rows(y2.to_numpy(), st.max_fit_rows, st.seed)))
     res.dropped = dropped_features(every, gone | set(m.dropped_) | set(b.dropped_) | set(final.dropped_))
@@ -281,6 +288,23 @@ def _backtest(ds, cfg, target: str) -> Result:
     n_top = top_count(len(res.scored), cfg)
     res.drivers = drivers(final, X3.loc[res.scored.index[:n_top]], X2) if n_top else pd.DataFrame(columns=DRIVER_COLUMNS)
     return res
+
+
+def importance(ds, cfg, target: str) -> pd.DataFrame | None:
+    """Permutation importance of a target's validated model
+    (:func:`~.models.permutation_importance`): the mean drop of ROC AUC on
+    the test window when one feature is shuffled, with its ``sd`` over the
+    shuffles; on a seeded stratified sample of at most
+    ``prediction.max_importance_rows`` test customers. Measured on first use
+    (the report shows churn's only) and kept with the :func:`backtest`
+    result. ``None`` when the model is not available."""
+    r = backtest(ds, cfg, target)
+    if r.status != "ok":
+        return None
+    if r.importance is None:
+        X, y = r.importance_rows
+        r.importance = permutation_importance(r.fitted, X, y, cfg.prediction.seed)
+    return r.importance
 
 
 def top_count(n: int, cfg) -> int:
@@ -324,11 +348,15 @@ def trailing_spend(ds, cfg, ids: pd.Index) -> pd.Series | None:
         return None
     if not len(ids):
         return pd.Series(0.0, index=ids)
-    o = facts.attempts(ds)
     lo = cfg.period.end - dt.timedelta(days=365)
-    o = o.filter(o._paid & (o.ordered_at >= ts(lo)))
-    g = o.group_by(o.customer_id.cast("string").name("customer_id")).aggregate(s=o.amount.sum()).execute()
-    return g.set_index("customer_id")["s"].reindex(ids).fillna(0.0).astype(float)
+
+    def build():  # every buyer's, once: the bands, the silence table and the lapsed customers ask
+        o = facts.attempts(ds)
+        o = o.filter(o._paid & (o.ordered_at >= ts(lo)))
+        g = o.group_by(o.customer_id.cast("string").name("customer_id")).aggregate(s=o.amount.sum()).execute()
+        return g.set_index("customer_id")["s"]
+
+    return ds.memo(("prediction_trailing_spend", lo), build).reindex(ids).fillna(0.0).astype(float)
 
 
 BANDS = ("high", "medium", "low")
@@ -536,6 +564,6 @@ def top_driver_customers(ds, cfg, target: str = "churn") -> int:
 
 __all__ = ["TARGETS", "STABLE_KEYS", "MODEL_KEYS", "Result", "VERDICTS", "verdict", "TICKET_CATEGORY_PREFIX",
            "fold_rare_drivers", "data_start", "days_silent", "lapsed", "SILENCE", "outlook_by_silence", "backtest",
-           "top_count", "results",
+           "importance", "top_count", "results",
            "metrics", "trailing_spend", "BANDS", "bands", "churn_outlook", "target_list", "driver_summary",
            "top_driver_customers"]

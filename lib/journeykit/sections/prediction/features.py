@@ -180,10 +180,9 @@ def device_features(ds, cutoff: dt.date) -> FeatureBlock | None:
     u = u.filter((u.at < ts(cutoff)) & u.device.notnull())
     c = u.group_by(["customer_id", "device"]).aggregate(n=u.count(), _max_seen=u.at.max())
     w = ibis.window(group_by=c.customer_id, order_by=[ibis.desc(c.n), c.device])
-    r = c.mutate(rk=ibis.row_number().over(w))
-    seen = c.aggregate(m=c._max_seen.max()).execute()["m"].iloc[0]
-    df = r.filter(r.rk == 0).select("customer_id", "device").execute()
-    df["_max_seen"] = seen
+    # the latest row read of each customer rides along: one query, not a second one for the bound
+    r = c.mutate(rk=ibis.row_number().over(w), _max_seen=c._max_seen.max().over(group_by=c.customer_id))
+    df = r.filter(r.rk == 0).select("customer_id", "device", "_max_seen").execute()
     return block("device", df, ("device",))
 
 

@@ -635,11 +635,11 @@ def importance_chart(ds, cfg, target: str, top: int = 10):
     available."""
     import matplotlib.pyplot as plt
 
-    r = compute.backtest(ds, cfg, target)
-    if r.status != "ok" or r.importance is None or not len(r.importance):
+    imp = compute.importance(ds, cfg, target)
+    if imp is None or not len(imp):
         return None
     lang = cfg.language
-    imp = r.importance.head(top).iloc[::-1]
+    imp = imp.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(imp) + 1.2))
     ax.barh([feature_name(f, cfg) for f in imp["feature"]], imp["importance"], xerr=imp["sd"], color="#4C72B0")
     ax.set_xlabel(i18n.t("predict_axis_importance", lang))

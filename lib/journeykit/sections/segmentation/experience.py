@@ -50,38 +50,47 @@ def experience(ds, cfg, end: dt.date | None = None) -> pd.DataFrame | None:
 
 
 def _experience(ds, cfg, end: dt.date) -> pd.DataFrame:
+    # One query per table: each customer's latest NPS answer (rows with a
+    # score first, then the latest), and her CSAT sums and counts, so the
+    # mean over surveys and tickets together is (sum + sum) / (n + n).
     start = end - dt.timedelta(days=cfg.segmentation.health.survey_days)
-    frames, csat_parts = [pd.DataFrame({"customer_id": pd.Series([], dtype="object")})], []
-    nps = None
+    frames = [pd.DataFrame({"customer_id": pd.Series([], dtype="object")})]
+    parts = []
     if _has_survey_ids(ds):
         s = ds.table("surveys", until=end)
         s = in_window(s.filter(s.customer_id.notnull()), "responded_at", start, end)
         s = s.mutate(customer_id=s.customer_id.cast("string"))
+        aggs = {}
         if "nps" in s.columns:
-            sn = s.filter(s.nps.notnull())
-            w = ibis.window(group_by=sn.customer_id, order_by=[ibis.desc(sn.responded_at), ibis.desc(sn.response_id)])
-            sn = sn.mutate(_rn=ibis.row_number().over(w))
-            nps = sn.filter(sn._rn == 0).select("customer_id", nps=sn.nps.cast("float64")).execute()
+            w = ibis.window(group_by=s.customer_id,
+                            order_by=[s.nps.isnull(), ibis.desc(s.responded_at), ibis.desc(s.response_id)])
+            s = s.mutate(_rn=ibis.row_number().over(w))
+            aggs["nps"] = s.nps.cast("float64").max(where=s._rn == 0)
         if "csat" in s.columns:
-            csat_parts.append(s.filter(s.csat.notnull()).select("customer_id", score=s.csat.cast("float64")))
-        frames.append(s.select("customer_id").distinct().execute())
+            aggs |= {"s_sum": s.csat.cast("float64").sum(), "s_n": s.csat.count()}
+        sv = (s.group_by("customer_id").aggregate(**aggs) if aggs else s.select("customer_id").distinct()).execute()
+        frames.append(sv[["customer_id"]])
+        parts.append(sv)
     tk = None
     if ds.has("tickets"):
         t = in_window(ds.table("tickets", until=end), "created_at", start, end)
         t = t.mutate(customer_id=t.customer_id.cast("string"))
-        tk = t.group_by("customer_id").aggregate(tickets=t.count()).execute()
-        frames.append(tk[["customer_id"]])
+        aggs = {"tickets": t.count()}
         if "csat" in t.columns:
-            csat_parts.append(t.filter(t.csat.notnull()).select("customer_id", score=t.csat.cast("float64")))
+            aggs |= {"t_sum": t.csat.cast("float64").sum(), "t_n": t.csat.count()}
+        tk = t.group_by("customer_id").aggregate(**aggs).execute()
+        frames.append(tk[["customer_id"]])
+        parts.append(tk)
     out = pd.concat(frames, ignore_index=True)[["customer_id"]].drop_duplicates()
-    out = out.merge(nps, on="customer_id", how="left") if nps is not None else out.assign(nps=np.nan)
-    if csat_parts:
-        u = csat_parts[0] if len(csat_parts) == 1 else ibis.union(*csat_parts, distinct=False)
-        cs = u.group_by("customer_id").aggregate(csat=u.score.mean()).execute()
-        out = out.merge(cs, on="customer_id", how="left")
-    else:
-        out["csat"] = np.nan
-    out = out.merge(tk, on="customer_id", how="left") if tk is not None else out.assign(tickets=0)
+    for part in parts:
+        out = out.merge(part, on="customer_id", how="left")
+    if "nps" not in out.columns:
+        out["nps"] = np.nan
+    total = sum(out[c].fillna(0.0) for c in ("s_sum", "t_sum") if c in out.columns)
+    n = sum(out[c].fillna(0) for c in ("s_n", "t_n") if c in out.columns)
+    out["csat"] = (total / n).where(n > 0) if isinstance(n, pd.Series) else np.nan
+    if "tickets" not in out.columns:
+        out["tickets"] = 0
     out["nps"] = out["nps"].astype(float)
     out["csat"] = out["csat"].astype(float)
     out["tickets"] = out["tickets"].fillna(0).astype("int64")

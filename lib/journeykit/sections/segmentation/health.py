@@ -73,7 +73,12 @@ COMPONENTS = ("usage_trend", "recency", "engagement", "tickets", "nps_csat", "pa
 def available_components(ds) -> dict[str, str | None]:
     """Component → ``None`` when it can be computed for this client, else
     why not: ``"table:<table>"`` (the table is missing) or
-    ``"column:<table>.<column>"`` (a column of it is)."""
+    ``"column:<table>.<column>"`` (a column of it is). Looked up once per
+    dataset (every health build asks)."""
+    return ds.memo(("segmentation.available_components",), lambda: _available_components(ds))
+
+
+def _available_components(ds) -> dict[str, str | None]:
     out: dict[str, str | None] = {"usage_trend": None, "recency": None, "engagement": None}
     out["tickets"] = None if ds.has("tickets") else "table:tickets"
     has_csat = ds.has("tickets") and "csat" in ds.table("tickets").columns
