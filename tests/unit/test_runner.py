@@ -591,3 +591,19 @@ def test_only_each_lanes_first_section_waits_to_stagger_kernel_starts(tmp_path, 
     result = runner.run("acme", "2026-10", root=root, jobs=2, progress=lambda _m: None)
     assert result.ok
     assert delays == [0.0, 1.0, 0.0, 0.0]     # lane 2 starts its kernel a second later; later sections reuse theirs
+
+
+def test_a_finished_run_reaps_its_workers_and_kernels_so_their_cpu_is_counted(tmp_path):
+    import subprocess
+    import sys
+
+    burn = ("import time\nt = time.process_time()\nwhile time.process_time() - t < 1.5:\n    pass\n"
+            "from journeykit import report\nreport.record('00_burn', {'x': 1});\n")
+    root = make_project(tmp_path, {"00_burn": ("Burn", burn)})
+    code = ("import resource, sys; from journeykit.run import runner; "
+            f"r = runner.run('acme', '2026-10', root={str(root)!r}, jobs=1, progress=lambda m: None); "
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(r.ok, u.ru_utime + u.ru_stime)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    ok, cpu = out.stdout.split()
+    assert ok == "True", out.stderr[-2000:]
+    assert float(cpu) >= 1.5   # the kernel's 1.5 s of CPU reached the run (the bench's CPU figure)

@@ -234,8 +234,24 @@ class Pool:
         if w in self.workers:
             self.workers.remove(w)
 
-    def close(self) -> None:
-        """Kill and reap every worker and kernel of the pool."""
+    def close(self, wait: float = 0.0) -> None:
+        """Kill and reap every worker and kernel of the pool. With ``wait``
+        (seconds; a run that ended normally), idle workers are first asked
+        to stop: each shuts its kernel down and exits, so both are reaped
+        and their CPU time counted; what has not ended by then is killed."""
+        if wait > 0:
+            idle = [w for w in self.workers if w.task is None]
+            for w in idle:
+                try:
+                    w.proc.stdin.close()
+                except OSError:
+                    pass
+            deadline = time.monotonic() + wait
+            for w in idle:
+                try:
+                    w.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
         for w in list(self.workers):
             self._kill(w)
         self._sel.close()
@@ -243,8 +259,8 @@ class Pool:
     def __enter__(self) -> "Pool":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(wait=10.0 if exc_type is None else 0.0)
 
     # -- running -------------------------------------------------------------
     def _assign(self, w: _Worker, task: Task) -> None:
@@ -412,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
         tmp.replace(task.result)
         _PROTO.write(json.dumps({"done": task.id}) + "\n")
         _PROTO.flush()
+    runner = sys.modules.get("journeykit.run.runner")
+    if runner is not None:   # the runner asked this worker to stop: its kept kernel goes first
+        runner._KEPT.discard()
     return 0
 
 
