@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from journeykit.sections.ltv.summary import MONTH_DAYS, unit_days
-from journeykit.stats import bgnbd
+from journeykit.stats import bgnbd, gammagamma
 
 MODELS = ("bgnbd", "pareto_nbd", "mbgnbd")
 """Transaction models, in the order they are shown."""
@@ -138,9 +138,10 @@ def _lifetimes():
                     if intermediate_result.x[2] > self.s_max:
                         raise StopIteration
 
+                objective = _ParetoObjective(*args)
                 for _ in range(max(1, iterative_fitting)):
                     x0 = rng.normal(1.0, 0.05, params_size) if initial_params is None else initial_params
-                    out = minimize(self._negative_log_likelihood, method=fit_method, tol=tol, x0=x0, args=args,
+                    out = minimize(objective, method=fit_method, tol=tol, x0=x0,
                                    callback=ridge, options={"disp": disp, "maxiter": maxiter, **kwargs})
                     if best is None or out.fun < best.fun:
                         best = out
@@ -154,6 +155,58 @@ def _lifetimes():
         _LT.update(bgnbd=BetaGeoFitter, mbgnbd=ModifiedBetaGeoFitter, pareto_nbd=SeededParetoNBDFitter,
                    gamma_gamma=GammaGammaFitter, ConvergenceError=ConvergenceError)
     return _LT
+
+
+class _ParetoObjective:
+    """lifetimes' Pareto/NBD objective (``ParetoNBDFitter._negative_log_likelihood``:
+    the weighted negative log-likelihood over the mean weight, plus the
+    penalty; ``inf`` outside the positive orthant), evaluated with the same
+    operations in the same order, so Nelder-Mead takes the same path to the
+    same parameters. What differs: of its two Gauss hypergeometric terms
+    (Fader & Hardie's note 009, eq. 19-20), which cost nearly the whole
+    evaluation, the first depends only on ``(x, t_x)`` and the second only
+    on ``(x, T)``: each is computed once per distinct pair and gathered."""
+
+    def __init__(self, freq, rec, T, weights, penalizer_coef):
+        self.x, self.rec, self.T = (np.asarray(v, dtype=float) for v in (freq, rec, T))
+        self.w = np.asarray(weights)
+        self.wmean = self.w.mean()
+        self.pen = penalizer_coef
+        (self.x1, self.rec1), self.i1 = self._distinct(self.x, self.rec)
+        (self.x2, self.T2), self.i2 = self._distinct(self.x, self.T)
+
+    @staticmethod
+    def _distinct(a, b):
+        u, inv = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+        return (u[:, 0], u[:, 1]), inv.ravel()
+
+    def __call__(self, params) -> float:
+        from scipy.special import gammaln, hyp2f1, logsumexp
+
+        if np.any(np.asarray(params) <= 0.0):
+            return np.inf
+        r, alpha, s, beta = params
+        x, rec, T = self.x, self.rec, self.T
+        r_s_x = r + s + x
+        A_1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        # _log_A_0, with the hypergeometric terms per distinct pair
+        if alpha < beta:
+            lo, hi = alpha, beta
+            t1, t2 = r + self.x1, r + self.x2
+        else:
+            lo, hi = beta, alpha
+            t1 = t2 = s + 1
+        d = hi - lo
+        rsf1, rsf2 = r + s + self.x1, r + s + self.x2
+        p_1 = hyp2f1(rsf1, t1, rsf1 + 1.0, d / (hi + self.rec1))[self.i1]
+        p_2 = hyp2f1(rsf2, t2, rsf2 + 1.0, d / (hi + self.T2))[self.i2]
+        q_1, q_2 = hi + rec, hi + T
+        sign = np.ones(len(x))
+        log_A_0 = logsumexp([np.log(p_1) + r_s_x * np.log(q_2), np.log(p_2) + r_s_x * np.log(q_1)], axis=0,
+                            b=[sign, -sign]) - r_s_x * np.log(q_1 * q_2)
+        A_2 = np.logaddexp(-(r + x) * np.log(alpha + T) - s * np.log(beta + T), np.log(s) + log_A_0 - np.log(r_s_x))
+        ll = A_1 + A_2
+        return -(self.w * ll).sum() / self.wmean + self.pen * sum(np.asarray(params) ** 2)
 
 
 # --------------------------------------------------------------------------
@@ -216,18 +269,22 @@ def bgnbd_conditional_expected(params: dict, t, x, t_x, T) -> np.ndarray:
     from scipy.special import hyp2f1
 
     r, alpha, a, b = (float(params[k]) for k in PARAM_NAMES["bgnbd"])
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    t = np.asarray(t, dtype=float)
+    x, t_x, T, t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T, t)))
     _a, _b, _c = r + x, b + x, a + b + x - 1
     z = t / (alpha + T + t)
-    h = hyp2f1(_a, _b, _c, z)
-    # where the series overflows, Euler's transformation: 2F1(a, b; c; z) =
-    # (1 − z)^(c−a−b) 2F1(c−a, c−b; c; z), with the power kept in logarithms
-    h_alt = hyp2f1(_c - _a, _c - _b, _c, z)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        direct = np.isfinite(h)
-        sign = np.where(direct, np.sign(h), np.sign(h_alt))
-        ln_h = np.where(direct, np.log(np.abs(h)), np.log(np.abs(h_alt)) + (_c - _a - _b) * np.log1p(-z))
+        h = hyp2f1(_a, _b, _c, z)
+        sign = np.sign(h)
+        ln_h = np.log(np.abs(h))
+        # where the series overflows, Euler's transformation: 2F1(a, b; c; z) =
+        # (1 − z)^(c−a−b) 2F1(c−a, c−b; c; z), with the power kept in
+        # logarithms (evaluated only there: each hyp2f1 is costly)
+        bad = ~np.isfinite(h)
+        if bad.any():
+            ca, cb, cc, zz = _c[bad] - _a[bad], _c[bad] - _b[bad], _c[bad], z[bad]
+            h_alt = hyp2f1(ca, cb, cc, zz)
+            sign[bad] = np.sign(h_alt)
+            ln_h[bad] = np.log(np.abs(h_alt)) + (cc - _a[bad] - _b[bad]) * np.log1p(-zz)
         second = 1 - sign * np.exp(ln_h + (r + x) * np.log((alpha + T) / (alpha + t + T)))
         num = (a + b + x - 1) / (a - 1) * second
         den = 1 + (x > 0) * (a / np.where(x > 0, b + x - 1, 1.0)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
@@ -414,23 +471,21 @@ def fit_spend(summary: pd.DataFrame, start: dict | None = None,
     if n < MIN_REPEAT_CUSTOMERS:
         return None, corr, n
     g = rep.groupby(["frequency", "monetary_value"], as_index=False).size()
+    fq, mv, wt = g["frequency"].to_numpy(float), g["monetary_value"].to_numpy(float), g["size"].to_numpy(float)
     t0 = time.perf_counter()
     for pen in penalizers:
-        m = L["gamma_gamma"](penalizer_coef=pen)
-        try:
-            with _quiet():
-                m.fit(g["frequency"].to_numpy(), g["monetary_value"].to_numpy(), weights=g["size"].to_numpy(),
-                      initial_params=_start("gamma_gamma", start, None))
-        except (L["ConvergenceError"], ValueError, FloatingPointError, np.linalg.LinAlgError):
+        # journeykit.stats.gammagamma: lifetimes' objective with an analytic
+        # gradient; the lifetimes model object only carries the parameters
+        # for its prediction formulas.
+        res = gammagamma.fit(fq, mv, wt, penalizer=pen, start=start)
+        if not res.converged:
             continue
-        params = {k: float(m.params_[k]) for k in PARAM_NAMES["gamma_gamma"]}
-        if all(np.isfinite(v) and v > 0 for v in params.values()) and params["q"] > 1:
-            with _quiet():
-                ll = -float(m._negative_log_likelihood(np.log([params["p"], params["q"], params["v"]]),
-                                                       g["frequency"].to_numpy(float), g["monetary_value"].to_numpy(float),
-                                                       g["size"].to_numpy(float), 0.0)) * float(g["size"].sum())
-            why = degenerate_reason("gamma_gamma", params, float(rep["monetary_value"].mean()), ll)
-            return Fit("gamma_gamma", m, params, ll, pen, True, time.perf_counter() - t0, len(g), n,
+        params = dict(res.params)
+        if params["q"] > 1:
+            m = L["gamma_gamma"](penalizer_coef=pen)
+            m.params_ = pd.Series(params)[list(PARAM_NAMES["gamma_gamma"])]
+            why = degenerate_reason("gamma_gamma", params, float(rep["monetary_value"].mean()), res.log_likelihood)
+            return Fit("gamma_gamma", m, params, res.log_likelihood, pen, True, time.perf_counter() - t0, len(g), n,
                        degenerate=why), corr, n
     return Fit("gamma_gamma", None, None, None, PENALIZER, False, time.perf_counter() - t0, len(g), n), corr, n
 
@@ -440,7 +495,9 @@ def fit_spend(summary: pd.DataFrame, start: dict | None = None,
 # --------------------------------------------------------------------------
 
 def expected_purchases(model, t: float, tr: pd.DataFrame) -> np.ndarray:
-    """Expected purchase days in the next ``t`` time units of each pattern."""
+    """Expected purchase days in the next ``t`` time units of each pattern
+    (``t`` a number; for BG/NBD also a column ``(k, 1)`` of horizons, which
+    gives a ``(k, patterns)`` array in one vectorised call)."""
     with _quiet():
         v = model.conditional_expected_number_of_purchases_up_to_time(
             t, tr["frequency"].to_numpy(float), tr["recency"].to_numpy(float), tr["T"].to_numpy(float))
@@ -470,8 +527,13 @@ def discounted_purchases(model, tr: pd.DataFrame, horizon_months: int, discount_
     step = MONTH_DAYS / unit_days(unit)
     prev = np.zeros(len(tr))
     disc = np.zeros(len(tr))
-    for m in range(1, int(horizon_months) + 1):
-        cum = expected_purchases(model, m * step, tr)
+    months = range(1, int(horizon_months) + 1)
+    if getattr(model, "name", None) == "bgnbd":
+        # every month's cumulative expectation in one vectorised call (months × patterns)
+        cums = expected_purchases(model, np.array([m * step for m in months])[:, None], tr)
+    else:
+        cums = [expected_purchases(model, m * step, tr) for m in months]
+    for m, cum in zip(months, cums):
         disc += (cum - prev) / (1.0 + discount_rate_monthly) ** m
         prev = cum
     return disc, prev
