@@ -117,7 +117,7 @@ class _Objective:
 
 
 def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: float = 1e-8,
-        maxiter: int = 2000) -> BGNBDResult:
+        maxiter: int = 2000, start: dict | None = None) -> BGNBDResult:
     """Fit BG/NBD by maximum likelihood on (weighted) customers or patterns.
 
     Parameters
@@ -128,7 +128,13 @@ def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: flo
     weights : array-like, optional
         How many customers share each row (one each when absent).
     penalizer : float
-        lifetimes' ``penalizer_coef``: adds ``penalizer · Σ (ln θ)²``.
+        lifetimes' ``penalizer_coef``: adds ``penalizer · Σ θ²``.
+    start : dict, optional
+        Parameters (``r, alpha, a, b``, alpha in the data's time unit) to
+        start from: a fit on similar data, e.g. the full fit for a
+        bootstrap refit. Without it, the search starts from 1 for every
+        parameter (lifetimes' start), or from the fit on a sample of the
+        rows when there are more than :data:`WARM_START_ROWS`.
 
     Returns
     -------
@@ -143,9 +149,10 @@ def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: flo
     recency = np.asarray(recency, dtype=float)
     scale = 1.0 / T.max()           # as lifetimes: only α depends on the time unit
     obj = _Objective(x, recency * scale, T * scale, w, penalizer)
-    start = np.zeros(4)
     options = {"gtol": tol, "maxiter": maxiter}
-    if len(x) > WARM_START_ROWS:
+    given = start is not None
+    start = np.log([float(start[k]) * (scale if k == "alpha" else 1.0) for k in PARAMS]) if given else np.zeros(4)
+    if not given and len(x) > WARM_START_ROWS:
         # Start from the fit on an evenly spaced sample of the rows (the
         # objective is a weighted mean): the full fit then needs a few
         # iterations only.

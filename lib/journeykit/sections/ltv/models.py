@@ -172,13 +172,8 @@ class _ParetoObjective:
         self.w = np.asarray(weights)
         self.wmean = self.w.mean()
         self.pen = penalizer_coef
-        (self.x1, self.rec1), self.i1 = self._distinct(self.x, self.rec)
-        (self.x2, self.T2), self.i2 = self._distinct(self.x, self.T)
-
-    @staticmethod
-    def _distinct(a, b):
-        u, inv = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
-        return (u[:, 0], u[:, 1]), inv.ravel()
+        self.x1, self.rec1, self.i1 = _distinct_pairs(self.x, self.rec)
+        self.x2, self.T2, self.i2 = _distinct_pairs(self.x, self.T)
 
     def __call__(self, params) -> float:
         from scipy.special import gammaln, hyp2f1, logsumexp
@@ -269,26 +264,58 @@ def bgnbd_conditional_expected(params: dict, t, x, t_x, T) -> np.ndarray:
     from scipy.special import hyp2f1
 
     r, alpha, a, b = (float(params[k]) for k in PARAM_NAMES["bgnbd"])
-    x, t_x, T, t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T, t)))
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    t = np.asarray(t, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        den = 1 + (x > 0) * (a / np.where(x > 0, b + x - 1, 1.0)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+        if x.ndim == 1 and x.shape == T.shape and len(x) > 1:
+            # the numerator depends on (x, T) only: once per distinct pair
+            ux, uT, inv = _distinct_pairs(x, T)
+            num = _bgnbd_numerator(r, alpha, a, b, t, ux, uT)[..., inv]
+        else:
+            num = _bgnbd_numerator(r, alpha, a, b, t, x, T)
+    return num / den
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct pairs ``(a[i], b[i])`` of two equally long 1-d arrays,
+    sorted, and each row's pair: ``(ua, ub, inv)`` with ``a == ua[inv]``
+    and ``b == ub[inv]`` (``np.unique(..., axis=0)`` does the same ten times
+    slower)."""
+    if not len(a):
+        return a[:0], b[:0], np.zeros(0, dtype=int)
+    order = np.lexsort((b, a))
+    sa, sb = a[order], b[order]
+    new = np.empty(len(a), dtype=bool)
+    new[0] = True
+    new[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
+    inv = np.empty(len(a), dtype=int)
+    inv[order] = np.cumsum(new) - 1
+    return sa[new], sb[new], inv
+
+
+def _bgnbd_numerator(r, alpha, a, b, t, x, T):
+    """The numerator of :func:`bgnbd_conditional_expected` (the expectation
+    of a customer still alive at ``T``), broadcast over ``t``, ``x`` and ``T``."""
+    from scipy.special import hyp2f1
+
+    x, T, t = np.broadcast_arrays(x, T, t)
     _a, _b, _c = r + x, b + x, a + b + x - 1
     z = t / (alpha + T + t)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        h = hyp2f1(_a, _b, _c, z)
-        sign = np.sign(h)
-        ln_h = np.log(np.abs(h))
-        # where the series overflows, Euler's transformation: 2F1(a, b; c; z) =
-        # (1 − z)^(c−a−b) 2F1(c−a, c−b; c; z), with the power kept in
-        # logarithms (evaluated only there: each hyp2f1 is costly)
-        bad = ~np.isfinite(h)
-        if bad.any():
-            ca, cb, cc, zz = _c[bad] - _a[bad], _c[bad] - _b[bad], _c[bad], z[bad]
-            h_alt = hyp2f1(ca, cb, cc, zz)
-            sign[bad] = np.sign(h_alt)
-            ln_h[bad] = np.log(np.abs(h_alt)) + (cc - _a[bad] - _b[bad]) * np.log1p(-zz)
-        second = 1 - sign * np.exp(ln_h + (r + x) * np.log((alpha + T) / (alpha + t + T)))
-        num = (a + b + x - 1) / (a - 1) * second
-        den = 1 + (x > 0) * (a / np.where(x > 0, b + x - 1, 1.0)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
-    return num / den
+    h = hyp2f1(_a, _b, _c, z)
+    sign = np.array(np.sign(h), dtype=float)          # arrays even for scalar inputs
+    ln_h = np.array(np.log(np.abs(h)), dtype=float)
+    # where the series overflows, Euler's transformation: 2F1(a, b; c; z) =
+    # (1 − z)^(c−a−b) 2F1(c−a, c−b; c; z), with the power kept in
+    # logarithms (evaluated only there: each hyp2f1 is costly)
+    bad = ~np.isfinite(h)
+    if bad.any():
+        ca, cb, cc, zz = _c[bad] - _a[bad], _c[bad] - _b[bad], _c[bad], z[bad]
+        h_alt = hyp2f1(ca, cb, cc, zz)
+        sign[bad] = np.sign(h_alt)
+        ln_h[bad] = np.log(np.abs(h_alt)) + (cc - _a[bad] - _b[bad]) * np.log1p(-zz)
+    second = 1 - sign * np.exp(ln_h + (r + x) * np.log((alpha + T) / (alpha + t + T)))
+    return (a + b + x - 1) / (a - 1) * second
 
 
 class _Rescaled:
@@ -397,8 +424,9 @@ def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, pen
     """Fit one transaction model (``bgnbd``, ``pareto_nbd``, ``mbgnbd``) on
     the patterns ``tr`` (:func:`journeykit.sections.ltv.summary.triples`),
     weighted by customers. ``start``: parameters to start the search from
-    (a fit on similar data: the bootstrap refits start from the full fit);
-    BG/NBD starts from its own sample fit whatever ``start`` says.
+    (a fit on similar data: the bootstrap refits start from the full fit,
+    the full fit from the calibration fit); without it, lifetimes' start
+    (BG/NBD: its own sample fit on many patterns).
     ``penalizers``: the penalizers tried in turn; ``maxiter``: Pareto/NBD's
     iterations (a bootstrap refit from the optimum needs far fewer).
 
@@ -419,7 +447,7 @@ def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, pen
             # journeykit.stats.bgnbd: lifetimes' objective with an analytic
             # gradient; the lifetimes model object only carries the
             # parameters for its prediction formulas.
-            res = bgnbd.fit(f, r, T, w, penalizer=pen)
+            res = bgnbd.fit(f, r, T, w, penalizer=pen, start=start)
             if not res.converged:
                 continue
             m.params_ = pd.Series(res.params)[list(PARAM_NAMES[name])]
@@ -471,7 +499,19 @@ def fit_spend(summary: pd.DataFrame, start: dict | None = None,
     if n < MIN_REPEAT_CUSTOMERS:
         return None, corr, n
     g = rep.groupby(["frequency", "monetary_value"], as_index=False).size()
-    fq, mv, wt = g["frequency"].to_numpy(float), g["monetary_value"].to_numpy(float), g["size"].to_numpy(float)
+    return fit_spend_pairs(g, float(rep["monetary_value"].mean()), start, penalizers), corr, n
+
+
+def fit_spend_pairs(pairs: pd.DataFrame, mean_spend: float, start: dict | None = None,
+                    penalizers=(0.0, PENALIZER)) -> Fit:
+    """Gamma-Gamma on the distinct (``frequency``, ``monetary_value``) pairs
+    of repeat customers with positive spend, weighted by ``size`` (customers
+    per pair): the fit of :func:`fit_spend`, for callers that already hold
+    the pairs (the bootstrap). ``mean_spend``: those customers' mean
+    ``monetary_value`` (the scale ``v`` is judged against)."""
+    L = _lifetimes()
+    fq, mv, wt = (pairs[c].to_numpy(float) for c in ("frequency", "monetary_value", "size"))
+    n = int(wt.sum())
     t0 = time.perf_counter()
     for pen in penalizers:
         # journeykit.stats.gammagamma: lifetimes' objective with an analytic
@@ -484,10 +524,10 @@ def fit_spend(summary: pd.DataFrame, start: dict | None = None,
         if params["q"] > 1:
             m = L["gamma_gamma"](penalizer_coef=pen)
             m.params_ = pd.Series(params)[list(PARAM_NAMES["gamma_gamma"])]
-            why = degenerate_reason("gamma_gamma", params, float(rep["monetary_value"].mean()), res.log_likelihood)
-            return Fit("gamma_gamma", m, params, res.log_likelihood, pen, True, time.perf_counter() - t0, len(g), n,
-                       degenerate=why), corr, n
-    return Fit("gamma_gamma", None, None, None, PENALIZER, False, time.perf_counter() - t0, len(g), n), corr, n
+            why = degenerate_reason("gamma_gamma", params, mean_spend, res.log_likelihood)
+            return Fit("gamma_gamma", m, params, res.log_likelihood, pen, True, time.perf_counter() - t0, len(pairs), n,
+                       degenerate=why)
+    return Fit("gamma_gamma", None, None, None, PENALIZER, False, time.perf_counter() - t0, len(pairs), n)
 
 
 # --------------------------------------------------------------------------
@@ -559,5 +599,5 @@ def population_spend(params: dict) -> float:
 
 
 __all__ = ["MODELS", "PARAM_NAMES", "PENALIZER", "SEED", "PARETO_MAXITER", "PARETO_S_MAX", "SHAPE_MIN", "SHAPE_MAX", "MIN_REPEAT_CUSTOMERS", "STATUSES",
-           "Fit", "bgnbd_conditional_expected", "degenerate_reason", "fit_transactions", "fit_spend", "expected_purchases", "p_alive",
+           "Fit", "bgnbd_conditional_expected", "degenerate_reason", "fit_transactions", "fit_spend", "fit_spend_pairs", "expected_purchases", "p_alive",
            "discounted_purchases", "expected_spend", "population_spend"]
