@@ -176,7 +176,7 @@ class _ParetoObjective:
         self.x2, self.T2, self.i2 = _distinct_pairs(self.x, self.T)
 
     def __call__(self, params) -> float:
-        from scipy.special import gammaln, hyp2f1, logsumexp
+        from scipy.special import gammaln, hyp2f1
 
         if np.any(np.asarray(params) <= 0.0):
             return np.inf
@@ -196,9 +196,12 @@ class _ParetoObjective:
         p_1 = hyp2f1(rsf1, t1, rsf1 + 1.0, d / (hi + self.rec1))[self.i1]
         p_2 = hyp2f1(rsf2, t2, rsf2 + 1.0, d / (hi + self.T2))[self.i2]
         q_1, q_2 = hi + rec, hi + T
-        sign = np.ones(len(x))
-        log_A_0 = logsumexp([np.log(p_1) + r_s_x * np.log(q_2), np.log(p_2) + r_s_x * np.log(q_1)], axis=0,
-                            b=[sign, -sign]) - r_s_x * np.log(q_1 * q_2)
+        # log(e^A − e^B) as lifetimes' logsumexp(..., b=[1, −1]) computes it
+        # (A ≥ B; NaN otherwise, as there), without its general machinery
+        A = np.log(p_1) + r_s_x * np.log(q_2)
+        B = np.log(p_2) + r_s_x * np.log(q_1)
+        with np.errstate(divide="ignore", invalid="ignore"):   # A = B (t_x = T): log 0 = −inf, as there
+            log_A_0 = A + np.log1p(-np.exp(B - A)) - r_s_x * np.log(q_1 * q_2)
         A_2 = np.logaddexp(-(r + x) * np.log(alpha + T) - s * np.log(beta + T), np.log(s) + log_A_0 - np.log(r_s_x))
         ll = A_1 + A_2
         return -(self.w * ll).sum() / self.wmean + self.pen * sum(np.asarray(params) ** 2)
