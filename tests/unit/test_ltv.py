@@ -1109,6 +1109,16 @@ def test_pareto_objective_is_lifetimes_objective_to_the_last_bit():
         assert obj(p) == want
 
 
+def test_bgnbd_fit_log_likelihood_is_lifetimes_in_the_data_time_unit():
+    """BG/NBD's log-likelihood comes from journeykit.stats.bgnbd (no second
+    evaluation through lifetimes): the same number as lifetimes' likelihood
+    brought to the data's time unit."""
+    tr = _demo_triples(400)
+    f = models.fit_transactions("bgnbd", tr)
+    cols = [tr[c].to_numpy(float) for c in ("frequency", "recency", "T", "weight")]
+    assert f.log_likelihood == pytest.approx(models._log_likelihood("bgnbd", f.params, *cols), rel=1e-10)
+
+
 def test_distinct_pairs_by_hand():
     ua, ub, inv = models._distinct_pairs(np.array([2.0, 1.0, 2.0, 1.0]), np.array([5.0, 7.0, 5.0, 3.0]))
     assert ua.tolist() == [1.0, 1.0, 2.0] and ub.tolist() == [3.0, 7.0, 5.0]   # sorted by a, then b

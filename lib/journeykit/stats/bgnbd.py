@@ -44,6 +44,22 @@ class BGNBDResult:
     message: str
 
 
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """Σ u·v without BLAS: its threads cost more than the sum on a shared
+    machine (a 360,000-element ``@`` took 0.2 to 8 ms here, ``einsum`` 0.5)."""
+    return float(np.einsum("i,i->", u, v))
+
+
+def _codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of ``v`` and each element's position among
+    them (``np.unique(v, return_inverse=True)``, by hashing: a sort of
+    every element costs five times as much on 360,000 patterns)."""
+    import pandas as pd
+
+    inv, u = pd.factorize(np.asarray(v, dtype=float), sort=True)
+    return np.asarray(u, dtype=float), inv
+
+
 class _Objective:
     """lifetimes' objective and its gradient in log-parameters. Patterns
     without repeat purchases (x = 0) have only the first term inside the
@@ -58,16 +74,20 @@ class _Objective:
         w = np.asarray(w, dtype=float)
         self.W = float(w.sum())
         self.pen = penalizer
-        self.ux, ix = np.unique(x, return_inverse=True)
+        self.ux, ix = _codes(x)
         self.wx = np.bincount(ix, weights=w, minlength=len(self.ux))   # weight per distinct x
         pos = x > 0
         # x = 0: ln(α+T) per distinct T, with the weight of each T
-        self.uT0, iT0 = np.unique(T[~pos], return_inverse=True)
+        self.uT0, iT0 = _codes(T[~pos])
         self.wT0 = np.bincount(iT0, weights=w[~pos], minlength=len(self.uT0))
-        # x > 0: the patterns themselves
+        # x > 0: the patterns themselves, with ln(α+T), ln(α+t_x) and
+        # ln[a/(b+x−1)] computed per distinct T, t_x and x and gathered
+        # (a take is several times cheaper than a logarithm)
         self.xp, self.wp = x[pos], w[pos]
-        self.Tp, self.tp = T[pos], t_x[pos]
-        self.xm1 = self.xp - 1.0
+        self.wxp = self.wp * self.xp
+        self.uTp, self.iTp = _codes(T[pos])
+        self.utp, self.itp = _codes(t_x[pos])
+        self.uxp, self.ixp = _codes(self.xp)
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(theta)
@@ -85,23 +105,31 @@ class _Objective:
         g_r -= float(self.wT0 @ lT0)
         g_alpha -= r * float(self.wT0 @ (1.0 / (alpha + self.uT0)))
         # x > 0: ln[(α+T)^-(r+x) + a/(b+x-1) (α+t_x)^-(r+x)]
-        x, w = self.xp, self.wp
-        aT, at = alpha + self.Tp, alpha + self.tp
-        lT, lt = np.log(aT), np.log(at)
-        rx = r + x
-        A3 = -rx * lT
-        A4 = np.log(a / (b + self.xm1)) - rx * lt
-        d = A4 - A3
+        #      = A3 + ln(1 + e^d), A3 = −(r+x) ln(α+T), d = ln[a/(b+x−1)] + (r+x)[ln(α+T) − ln(α+t_x)]
+        w, wx_ = self.wp, self.wxp
+        aTu, atu = alpha + self.uTp, alpha + self.utp
+        lT = np.take(np.log(aTu), self.iTp)
+        dl = lT - np.take(np.log(atu), self.itp)
+        d = np.take(np.log(a / (b + self.uxp - 1.0)), self.ixp)
+        rx = r + self.xp
+        d += rx * dl
         e = np.exp(-np.abs(d))                 # in (0, 1]: no overflow either way
         up = d > 0
-        ll += float((w * (np.maximum(A3, A4) + np.log1p(e))).sum())
-        s4 = np.where(up, 1.0, e) / (1.0 + e)  # share of the second term
+        s4 = e + up * (1.0 - e)                # share of the second term: s4 / (1 + e)
+        ope = 1.0 + e
+        s4 /= ope
+        np.maximum(d, 0.0, out=d)
+        d += np.log1p(e)                       # ln(1 + e^d)
+        w_lT = _dot(w, lT)
+        ll += _dot(w, d) - r * w_lT - _dot(wx_, lT)
         ws4 = w * s4
-        ws3 = w - ws4
-        g_r -= float((ws3 * lT).sum() + (ws4 * lt).sum())
-        g_alpha -= float((rx * (ws3 / aT + ws4 / at)).sum())
+        # ln(α+T) has weight ws3 = w − ws4 and ln(α+t_x) weight ws4
+        g_r -= w_lT - _dot(ws4, dl)
+        rws4 = rx * ws4
+        g_alpha -= _dot(np.bincount(self.iTp, r * w + wx_ - rws4, len(aTu)), 1.0 / aTu) \
+            + _dot(np.bincount(self.itp, rws4, len(atu)), 1.0 / atu)
         g_a += float(ws4.sum()) / a
-        g_b -= float((ws4 / (b + self.xm1)).sum())
+        g_b -= _dot(np.bincount(self.ixp, ws4, len(self.uxp)), 1.0 / (b + self.uxp - 1.0))
         p = np.exp(theta)
         value = -ll / self.W + self.pen * float(p @ p)
         grad = -np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b]) / self.W + 2 * self.pen * p * p
@@ -180,6 +208,8 @@ def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: flo
     # In the original time unit: with α and every time divided by s, each
     # customer's likelihood is a density in time that gains s^x, so
     # LL = LL_scaled + Σ w·x·ln s (no second pass over the patterns).
-    ll = obj.log_likelihood(params) + float(w @ x) * np.log(scale) if ok else float("nan")
+    # (without a penalty, the objective's value at the optimum is the mean negative log-likelihood)
+    ll_scaled = -float(res.fun) * obj.W if penalizer == 0 else obj.log_likelihood(params)
+    ll = ll_scaled + _dot(w, x) * np.log(scale) if ok else float("nan")
     params["alpha"] /= scale
     return BGNBDResult(params, ll, converged, int(res.nit), str(res.message))
