@@ -42,6 +42,9 @@ class BGNBDResult:
     converged: bool
     iterations: int
     message: str
+    hess_inv: np.ndarray | None = None
+    """BFGS's estimate of the inverse Hessian of the objective in
+    log-parameters at the optimum: a refit on similar data starts with it."""
 
 
 def _dot(u: np.ndarray, v: np.ndarray) -> float:
@@ -145,7 +148,7 @@ class _Objective:
 
 
 def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: float = 1e-8,
-        maxiter: int = 2000, start: dict | None = None) -> BGNBDResult:
+        maxiter: int = 2000, start: dict | None = None, curvature: np.ndarray | None = None) -> BGNBDResult:
     """Fit BG/NBD by maximum likelihood on (weighted) customers or patterns.
 
     Parameters
@@ -163,6 +166,10 @@ def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: flo
         bootstrap refit. Without it, the search starts from 1 for every
         parameter (lifetimes' start), or from the fit on a sample of the
         rows when there are more than :data:`WARM_START_ROWS`.
+    curvature : ndarray, optional
+        With ``start``: the ``hess_inv`` of that fit (the objective is a
+        weighted mean, so similar data have a similar curvature): BFGS then
+        needs a few steps instead of learning it again.
 
     Returns
     -------
@@ -194,9 +201,10 @@ def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: flo
             # The objective is a mean, so the sample's curvature is the full
             # data's to sampling error: BFGS started from it as well as from
             # the sample's optimum needs fewer full evaluations.
-            H = (first.hess_inv + first.hess_inv.T) / 2
-            if np.all(np.isfinite(H)) and np.linalg.eigvalsh(H).min() > 0:
-                options["hess_inv0"] = H
+            if _positive_definite(first.hess_inv):
+                options["hess_inv0"] = (first.hess_inv + first.hess_inv.T) / 2
+    if given and _positive_definite(curvature):
+        options["hess_inv0"] = curvature
     with np.errstate(over="ignore", invalid="ignore"):
         res = minimize(obj, start, jac=True, method="BFGS", options=options)
     params = {k: float(v) for k, v in zip(PARAMS, np.exp(res.x))}
@@ -212,4 +220,14 @@ def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: flo
     ll_scaled = -float(res.fun) * obj.W if penalizer == 0 else obj.log_likelihood(params)
     ll = ll_scaled + _dot(w, x) * np.log(scale) if ok else float("nan")
     params["alpha"] /= scale
-    return BGNBDResult(params, ll, converged, int(res.nit), str(res.message))
+    H = getattr(res, "hess_inv", None)
+    return BGNBDResult(params, ll, converged, int(res.nit), str(res.message),
+                       (H + H.T) / 2 if _positive_definite(H) else None)
+
+
+def _positive_definite(H) -> bool:
+    """Whether ``H`` is a finite symmetric-positive-definite matrix (after symmetrising)."""
+    if H is None:
+        return False
+    H = np.asarray(H, dtype=float)
+    return bool(H.ndim == 2 and np.all(np.isfinite(H)) and np.linalg.eigvalsh((H + H.T) / 2).min() > 0)

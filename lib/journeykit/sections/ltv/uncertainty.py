@@ -5,7 +5,8 @@ models' parameters, and what it gives CLV and LTV:CAC.
 ``definitions.ltv_bootstrap_samples``) draws the customers the purchase
 models were fitted on with replacement (a generator seeded with ``(SEED,
 b)``), refits the selected transaction model on their (frequency, recency,
-T) patterns, starting from the full fit and with its penalizer, and
+T) patterns, starting from the full fit (BG/NBD also from its curvature) and with
+its penalizer, and
 Gamma-Gamma on the same resample likewise (or, without a usable Gamma-Gamma, recomputes the average spend
 per purchase day), then predicts every customer's CLV with those
 parameters. A refit that does not converge, or is degenerate, is dropped
@@ -199,7 +200,7 @@ def run(a, cfg) -> Bootstrap | None:
         idx = draws.draw(b)
         tr = draws.patterns(idx)
         f = fit_transactions(a.selected, tr, start=start, penalizers=(a.fits[a.selected].penalizer,),
-                             maxiter=REFIT_MAXITER)
+                             maxiter=REFIT_MAXITER, curvature=a.fits[a.selected].curvature)
         if not f.usable:
             failed += 1
             continue
