@@ -1253,3 +1253,21 @@ def test_customers_come_in_customer_order_whatever_order_the_engine_returns(tiny
     a = ltv.analyse(tiny_ds, tiny_ds.cfg)
     ids = a.customers["customer_id"]
     assert len(ids) > 100 and ids.is_monotonic_increasing and ids.is_unique
+
+
+def test_pmf_table_equals_lifetimes_pair_by_pair():
+    """The histogram's P(X(t) = n), vectorised for BG/NBD and MBG/NBD, is
+    lifetimes' probability_of_n_purchases_up_to_time for every (t, n); an
+    age of 0 has no purchase for sure."""
+    L = models._lifetimes()
+    ages = np.array([0.0, 0.5, 3.0, 10.0, 38.0])
+    for name, p in (("bgnbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
+                    ("mbgnbd", {"r": 0.5, "alpha": 3.0, "a": 1.5, "b": 0.7})):
+        m = L[name]()
+        m.params_ = pd.Series(p)
+        fit = models.Fit(name, m, p, -1.0, 0.0, True, 0.0, 1, 1, scale=0.25)
+        got = validation._pmf_table(fit, ages, 7)
+        assert got.shape == (5, 7) and got[0].tolist() == [1.0, 0, 0, 0, 0, 0, 0]
+        for i, t in enumerate(ages[1:], start=1):
+            for n in range(7):
+                assert got[i, n] == pytest.approx(float(m.probability_of_n_purchases_up_to_time(t, n)), rel=1e-9)

@@ -425,7 +425,8 @@ def _start(name: str, params: dict | None, T) -> np.ndarray | None:
 
 
 def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, penalizers=(0.0, PENALIZER),
-                     maxiter: int = PARETO_MAXITER, curvature: np.ndarray | None = None) -> Fit:
+                     maxiter: int = PARETO_MAXITER, curvature: np.ndarray | None = None,
+                     check_predictions: bool = True) -> Fit:
     """Fit one transaction model (``bgnbd``, ``pareto_nbd``, ``mbgnbd``) on
     the patterns ``tr`` (:func:`journeykit.sections.ltv.summary.triples`),
     weighted by customers. ``start``: parameters to start the search from
@@ -434,7 +435,10 @@ def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, pen
     (BG/NBD: its own sample fit on many patterns).
     ``penalizers``: the penalizers tried in turn; ``maxiter``: Pareto/NBD's
     iterations (a bootstrap refit from the optimum needs far fewer);
-    ``curvature``: BG/NBD, with ``start``, that fit's :attr:`Fit.curvature`.
+    ``curvature``: BG/NBD, with ``start``, that fit's :attr:`Fit.curvature`;
+    ``check_predictions=False``: the caller checks the predictions it uses
+    itself (the bootstrap: its discounted purchases), so they are not
+    computed twice.
 
     A fit that does not converge is retried once with the penalizer
     :data:`PENALIZER`; a fit that fails both times is returned with
@@ -482,7 +486,7 @@ def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, pen
     fit = Fit(name, model, params, ll, pen, True, secs, len(tr), int(w.sum()), _time_scale(T),
               getattr(model, "boundary_", None) or degenerate_reason(name, params, span, ll),
               curvature if name == "bgnbd" else None)
-    if fit.usable and span > 0:
+    if check_predictions and fit.usable and span > 0:
         pred = fit.predictor
         if not (np.isfinite(expected_purchases(pred, span, tr)).all() and np.isfinite(p_alive(pred, tr, clip=False)).all()):
             fit.degenerate = "predictions not finite"
