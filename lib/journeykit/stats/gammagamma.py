@@ -53,7 +53,11 @@ class GammaGammaResult:
 class _Objective:
     """lifetimes' objective (weighted mean negative log-likelihood plus the
     penalty) and its gradient, in log-parameters. Terms that do not depend
-    on the parameters (``ln m``, ``ln x``) are computed once."""
+    on the parameters (``ln m``, ``ln x``) are computed once, the gamma and
+    digamma terms once per distinct ``x``. (Summing those per distinct ``x``
+    as well, rather than per pair, loses enough precision on large amounts
+    that BFGS stopped on "precision loss" in 8 of the demo's 100 bootstrap
+    refits: the sums stay per pair.)"""
 
     def __init__(self, frequency, monetary_value, weights, penalizer: float):
         self.x = np.asarray(frequency, dtype=float)
@@ -66,17 +70,23 @@ class _Objective:
         self.lx = np.log(self.x)
         self.wx = self.w * self.x
         self.c_p = self.lm + self.lx            # ln m + ln x, in ∂/∂p
+        # the gamma and digamma terms depend on x alone: computed per
+        # distinct x and gathered (the same numbers, bit for bit)
+        self.ux, inv = np.unique(self.x, return_inverse=True)
+        self.ix = inv.ravel()
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         p, q, v = np.exp(theta)
-        x, w = self.x, self.w
+        x, w, ix = self.x, self.w, self.ix
         px = p * x
         pxq = px + q
+        pu = p * self.ux
+        puq = pu + q
         lxv = np.log(self.xm + v)
-        ll = float(w @ (gammaln(pxq) - gammaln(px) + (px - 1.0) * self.lm + px * self.lx - pxq * lxv)) \
+        ll = float(w @ (gammaln(puq)[ix] - gammaln(pu)[ix] + (px - 1.0) * self.lm + px * self.lx - pxq * lxv)) \
             + self.W * (q * np.log(v) - gammaln(q))
-        dg = digamma(pxq)
-        g_p = float(self.wx @ (dg - digamma(px) + self.c_p - lxv))
+        dg = digamma(puq)[ix]
+        g_p = float(self.wx @ (dg - digamma(pu)[ix] + self.c_p - lxv))
         g_q = float(w @ (dg - lxv)) + self.W * (np.log(v) - digamma(q))
         g_v = self.W * q / v - float(w @ (pxq / (self.xm + v)))
         par = np.array([p, q, v])
