@@ -1271,3 +1271,4 @@ def test_pmf_table_equals_lifetimes_pair_by_pair():
         for i, t in enumerate(ages[1:], start=1):
             for n in range(7):
                 assert got[i, n] == pytest.approx(float(m.probability_of_n_purchases_up_to_time(t, n)), rel=1e-9)
+
