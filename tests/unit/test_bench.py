@@ -26,6 +26,7 @@ def test_rfm_and_fit_comparisons_on_tiny(tiny_data):
     assert c["lifetimes_rfm_s"] is not None or "lifetimes_rfm_error" in c
     f = bench.fit_comparison(c["summary"])
     assert f["customers"] == c["customers"] and f["patterns"] <= f["customers"]
+    assert f["repeats"] == 3 and f["weighted_fit_s"] > 0 and f["every_row_fit_s"] > 0   # best of three each
     # the weighted fit on distinct patterns finds the same parameters as the fit on every row
     assert f["max_param_rel_diff"] < 1e-4
 

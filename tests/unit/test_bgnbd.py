@@ -78,3 +78,15 @@ def test_warm_start_from_a_sample_reaches_the_same_optimum(cdnow, monkeypatch):
     warm = bgnbd.fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
     assert warm.converged
     np.testing.assert_allclose(list(warm.params.values()), list(cold.params.values()), rtol=1e-6)
+
+
+def test_a_refit_started_from_a_fit_and_its_curvature_reaches_the_same_optimum(cdnow):
+    full = bgnbd.fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    assert full.hess_inv is not None and np.all(np.linalg.eigvalsh(full.hess_inv) > 0)
+    rows = cdnow.sample(frac=1.0, replace=True, random_state=3)          # a bootstrap resample
+    cold = bgnbd.fit(rows["x"], rows["t_x"], rows["T"])
+    warm = bgnbd.fit(rows["x"], rows["t_x"], rows["T"], start=full.params, curvature=full.hess_inv)
+    assert warm.converged
+    np.testing.assert_allclose(list(warm.params.values()), list(cold.params.values()), rtol=1e-6)
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, abs=1e-6)
+    assert warm.iterations < cold.iterations

@@ -280,6 +280,53 @@ def test_bgnbd_expected_purchases_of_one_time_buyers_when_a_plus_b_is_below_one(
     assert got[0] == pytest.approx(by_hand, rel=1e-12) and got[0] > 0
 
 
+def test_bgnbd_expected_purchases_where_the_gauss_series_overflows():
+    """x = 200 repeat purchases, T = 0.1, t = 50 at α = 0.3: 2F1(r+x, b+x;
+    a+b+x−1; z) overflows (inf) at z = 50/50.4; Euler's transformation
+    2F1(a, b; c; z) = (1−z)^(c−a−b) 2F1(c−a, c−b; c; z), in logarithms,
+    gives the finite value."""
+    from scipy.special import hyp2f1
+
+    p = {"r": 1.25, "alpha": 0.3, "a": 0.69, "b": 4.82}
+    x, tx, T, t = 200.0, 0.09, 0.1, 50.0
+    A, B, C, z = 1.25 + x, 4.82 + x, 0.69 + 4.82 + x - 1, t / (0.3 + T + t)
+    assert not np.isfinite(hyp2f1(A, B, C, z))
+    ln_h = np.log(hyp2f1(C - A, C - B, C, z)) + (C - A - B) * np.log1p(-z)
+    num = (0.69 + 4.82 + x - 1) / (0.69 - 1) * (1 - np.exp(ln_h + (1.25 + x) * np.log((0.3 + T) / (0.3 + t + T))))
+    den = 1 + 0.69 / (4.82 + x - 1) * ((0.3 + T) / (0.3 + tx)) ** (1.25 + x)
+    got = models.bgnbd_conditional_expected(p, t, np.array([x]), np.array([tx]), np.array([T]))
+    assert np.isfinite(got[0]) and got[0] == pytest.approx(num / den, rel=1e-12)
+
+
+def test_bgnbd_expected_purchases_for_many_horizons_in_one_call_equal_one_call_each():
+    """A column of horizons gives (horizons × patterns), the same numbers as
+    one call per horizon and per pattern (patterns sharing (x, T) included,
+    and one whose series overflows)."""
+    p = {"r": 1.25, "alpha": 0.3, "a": 0.69, "b": 4.82}
+    x = np.array([0, 2, 2, 5, 200, 0])
+    tx = np.array([0.0, 3.0, 7.0, 9.0, 0.09, 0.0])
+    T = np.array([10.0, 10.0, 10.0, 10.0, 0.1, 10.0])
+    ts_ = np.array([1.0, 4.3, 50.0])
+    many = models.bgnbd_conditional_expected(p, ts_[:, None], x, tx, T)
+    assert many.shape == (3, 6) and np.isfinite(many).all()
+    for i, t in enumerate(ts_):
+        for j in range(len(x)):
+            one = models.bgnbd_conditional_expected(p, t, x[j], tx[j], T[j])
+            assert float(one) == pytest.approx(many[i, j], rel=1e-13)
+    assert many[:, 0].tolist() == many[:, 5].tolist()
+
+
+def test_discounted_purchases_of_bgnbd_in_one_call_equal_the_monthly_loop():
+    L = models._lifetimes()
+    m = L["bgnbd"]()
+    m.params_ = pd.Series({"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5})
+    tr = pd.DataFrame({"frequency": [0, 3, 3], "recency": [0.0, 20.0, 25.0], "T": [30.0, 30.0, 30.0]})
+    fast = models.discounted_purchases(models._Rescaled(m, 0.2, "bgnbd"), tr, 12, 0.01, "week")
+    slow = models.discounted_purchases(models._Rescaled(m, 0.2, None), tr, 12, 0.01, "week")   # lifetimes, month by month
+    np.testing.assert_allclose(fast[0], slow[0], rtol=1e-9)
+    np.testing.assert_allclose(fast[1], slow[1], rtol=1e-9)
+
+
 # --------------------------------------------------------------------------
 # Fitting: convergence failures and degenerate estimates are said, never hidden
 # --------------------------------------------------------------------------
@@ -940,6 +987,29 @@ def test_clv_interval_on_tiny_is_seeded_and_covers_the_estimate(tiny_ds):
     assert len(view.insights(tiny_ds, off)) == 1
 
 
+def test_resampled_patterns_and_pairs_are_those_of_the_drawn_rows():
+    """The bootstrap counts each resample's patterns instead of regrouping
+    the drawn rows: the same frames as triples() and fit_spend()'s grouping
+    of ``fitted.iloc[idx]``, row for row."""
+    from journeykit.sections.ltv import uncertainty as U
+
+    s = _demo_triples(400).loc[lambda t: t.index.repeat(t["weight"])].drop(columns="weight").reset_index(drop=True)
+    s = s.assign(customer_id=[f"c{i}" for i in range(len(s))],
+                 monetary_value=np.where(s["frequency"] > 0, np.round(10 + (s.index % 7) * 2.5, 2), 0.0))
+    s["total_spend"] = s["monetary_value"] * (s["frequency"] + 1)
+    r = U.Resampler(s)
+    for b in range(3):
+        idx = r.draw(b)
+        drawn = s.iloc[idx]
+        pd.testing.assert_frame_equal(r.patterns(idx), summary.triples(drawn))
+        rep = drawn[(drawn["frequency"] > 0) & (drawn["monetary_value"] > 0)]
+        pairs, mean_spend = r.pairs(idx)
+        pd.testing.assert_frame_equal(pairs, rep.groupby(["frequency", "monetary_value"], as_index=False).size())
+        assert mean_spend == pytest.approx(rep["monetary_value"].mean(), rel=1e-12)
+        assert r.spend_per_day(idx) == pytest.approx(drawn["total_spend"].sum() / (drawn["frequency"] + 1).sum())
+    assert U.Resampler(s.head(5)).pairs(np.arange(5)) == (None, None)   # fewer than 10 repeat customers
+
+
 def test_unstable_model_gives_no_interval_and_says_so(make_dataset, monkeypatch):
     from journeykit.sections.ltv import uncertainty as U
 
@@ -1020,21 +1090,55 @@ def _ridge_triples(n: int = 300, days: int = 120, seed: int = 1) -> pd.DataFrame
     return summary.triples(s.assign(customer_id=[f"C{i}" for i in range(n)]))
 
 
+def test_pareto_objective_is_lifetimes_objective_to_the_last_bit():
+    """The Pareto/NBD objective computes the hypergeometric terms once per
+    distinct (x, t_x) and (x, T) and gathers them: the same value as
+    lifetimes' ``_negative_log_likelihood``, bit for bit, on both sides of
+    α = β, with a penalizer, and ``inf`` outside the positive orthant."""
+    L = models._lifetimes()
+    tr = _demo_triples(300)
+    tr = pd.concat([tr, tr.assign(recency=tr["recency"] / 2)], ignore_index=True)   # (x, T) pairs repeat
+    f, r, T, w = (tr[c].to_numpy(float) for c in ("frequency", "recency", "T", "weight"))
+    r, T = r / T.max(), T / T.max()
+    obj = models._ParetoObjective(f, r, T, w, 0.001)
+    assert len(obj.x2) < len(f)
+    for p in ([1.5, 0.5, 0.9, 2.0], [1.5, 2.0, 0.9, 0.3], [0.5, 0.5, 0.5, 0.5], [1.0, 1.0, -1.0, 1.0]):
+        p = np.array(p)
+        with models._quiet():
+            want = L["pareto_nbd"]._negative_log_likelihood(p, f, r, T, w, 0.001)
+        assert obj(p) == want
+
+
+def test_bgnbd_fit_log_likelihood_is_lifetimes_in_the_data_time_unit():
+    """BG/NBD's log-likelihood comes from journeykit.stats.bgnbd (no second
+    evaluation through lifetimes): the same number as lifetimes' likelihood
+    brought to the data's time unit."""
+    tr = _demo_triples(400)
+    f = models.fit_transactions("bgnbd", tr)
+    cols = [tr[c].to_numpy(float) for c in ("frequency", "recency", "T", "weight")]
+    assert f.log_likelihood == pytest.approx(models._log_likelihood("bgnbd", f.params, *cols), rel=1e-10)
+
+
+def test_distinct_pairs_by_hand():
+    ua, ub, inv = models._distinct_pairs(np.array([2.0, 1.0, 2.0, 1.0]), np.array([5.0, 7.0, 5.0, 3.0]))
+    assert ua.tolist() == [1.0, 1.0, 2.0] and ub.tolist() == [3.0, 7.0, 5.0]   # sorted by a, then b
+    assert inv.tolist() == [2, 1, 2, 0]
+
+
 def test_pareto_nbd_heading_for_homogeneous_dropout_stops_and_is_degenerate(monkeypatch):
     """Regression: on a small shop's four months, Pareto/NBD crawled towards
     s → ∞ (each likelihood evaluation slower as s grows: 8.4 s per fit, a
     106-s LTV section) and ended with a log-likelihood that overflowed.
     Now the search stops once s passes PARETO_S_MAX, and the fit is
     degenerate (never used) with that reason."""
-    L = models._lifetimes()
     calls = []
-    real = L["pareto_nbd"]._negative_log_likelihood
+    real = models._ParetoObjective.__call__
 
-    def counted(params, *a):
+    def counted(self, params):
         calls.append(float(params[2]))
-        return real(params, *a)
+        return real(self, params)
 
-    monkeypatch.setattr(L["pareto_nbd"], "_negative_log_likelihood", staticmethod(counted))
+    monkeypatch.setattr(models._ParetoObjective, "__call__", counted)
     f = models.fit_transactions("pareto_nbd", _ridge_triples())
     assert f.status == "degenerate" and f.degenerate == f"s > {models.PARETO_S_MAX:g}"
     assert not f.usable and f.params["s"] > models.PARETO_S_MAX
@@ -1149,3 +1253,22 @@ def test_customers_come_in_customer_order_whatever_order_the_engine_returns(tiny
     a = ltv.analyse(tiny_ds, tiny_ds.cfg)
     ids = a.customers["customer_id"]
     assert len(ids) > 100 and ids.is_monotonic_increasing and ids.is_unique
+
+
+def test_pmf_table_equals_lifetimes_pair_by_pair():
+    """The histogram's P(X(t) = n), vectorised for BG/NBD and MBG/NBD, is
+    lifetimes' probability_of_n_purchases_up_to_time for every (t, n); an
+    age of 0 has no purchase for sure."""
+    L = models._lifetimes()
+    ages = np.array([0.0, 0.5, 3.0, 10.0, 38.0])
+    for name, p in (("bgnbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
+                    ("mbgnbd", {"r": 0.5, "alpha": 3.0, "a": 1.5, "b": 0.7})):
+        m = L[name]()
+        m.params_ = pd.Series(p)
+        fit = models.Fit(name, m, p, -1.0, 0.0, True, 0.0, 1, 1, scale=0.25)
+        got = validation._pmf_table(fit, ages, 7)
+        assert got.shape == (5, 7) and got[0].tolist() == [1.0, 0, 0, 0, 0, 0, 0]
+        for i, t in enumerate(ages[1:], start=1):
+            for n in range(7):
+                assert got[i, n] == pytest.approx(float(m.probability_of_n_purchases_up_to_time(t, n)), rel=1e-9)
+

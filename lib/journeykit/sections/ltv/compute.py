@@ -152,7 +152,8 @@ def _empty_analysis(unit, end, amounts) -> Analysis:
                     None, None, None, None, 0, 0.0)
 
 
-def analyse(ds, cfg=None, *, end: dt.date | None = None, validate: bool = True, models=MODELS) -> Analysis:
+def analyse(ds, cfg=None, *, end: dt.date | None = None, validate: bool = True, models=MODELS,
+            warm_from: dt.date | None = None) -> Analysis:
     """Fit, validate and predict, on the purchases up to the day before the
     period end (or up to and including ``end``).
 
@@ -169,13 +170,19 @@ def analyse(ds, cfg=None, *, end: dt.date | None = None, validate: bool = True, 
        customer; Gamma-Gamma gives spend (see
        :func:`journeykit.sections.ltv.models.fit_spend`).
 
+    The searches of step 2 start from the calibration fits; with
+    ``warm_from`` (the end of another analysis, e.g. this period's for the
+    comparison period's), from that analysis's fits on all its data
+    instead. A start changes how long a search takes, not where it ends
+    (to the optimizer's tolerance).
+
     Computed once per dataset, question and settings (``ds.memo`` on
     ``cfg``): a changed ``definitions.ltv_*`` setting gives a new analysis.
     """
     cfg = cfg or ds.cfg
     end = end or (cfg.period.end - dt.timedelta(days=1))
-    return ds.memo(("ltv", end, validate, tuple(models)), lambda: _analyse(ds, cfg, end, validate, tuple(models)),
-                   cfg)
+    return ds.memo(("ltv", end, validate, tuple(models), warm_from),
+                   lambda: _analyse(ds, cfg, end, validate, tuple(models), warm_from), cfg)
 
 
 def _calibrate(t, cal_end: dt.date, end: dt.date, unit: str, models: tuple, limit: int) -> dict | None:
@@ -209,7 +216,7 @@ def _calibrate(t, cal_end: dt.date, end: dt.date, unit: str, models: tuple, limi
             "tracking": tracking(t, cal, usable, cal_end, end, unit)}
 
 
-def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
+def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple, warm_from: dt.date | None = None) -> Analysis:
     d = cfg.definitions
     unit = str(d.ltv_time_unit)
     amounts = facts.has_amounts(ds)
@@ -237,7 +244,8 @@ def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
     # 2. all data up to the end; the best usable model whose predictions are finite
     tr = triples(summ)
     tfit = tr if len(summ) <= limit else triples(fit_sample(summ, limit))
-    fits = {name: fit_transactions(name, tfit) for name in models}
+    warm = analyse(ds, cfg, end=warm_from).fits if warm_from is not None else v["fits"]
+    fits = {name: fit_transactions(name, tfit, start=_start_params(warm.get(name))) for name in models}
     fit_secs += sum(f.seconds for f in fits.values())
     usable = [n for n in models if fits[n].usable]
     scored = [n for n in usable if n in holdout]
@@ -285,12 +293,20 @@ def _analyse(ds, cfg, end: dt.date, validate: bool, models: tuple) -> Analysis:
                     v["holdout_table"], v["histogram"], v["tracking"], len(tr), fit_secs)
 
 
+def _start_params(fit: Fit | None) -> dict | None:
+    """A fit's parameters to start another search from: only a usable fit's
+    (a degenerate or failed one would lead the search to its boundary)."""
+    return dict(fit.params) if fit is not None and fit.usable else None
+
+
 def previous(ds, cfg) -> Analysis:
     """The same analysis at the end of the comparison period, with this
-    period's selected model (no holdout: the model choice is made once)."""
+    period's selected model (no holdout: the model choice is made once),
+    its searches starting from this period's fits."""
     a = analyse(ds, cfg)
     models = (a.selected,) if a.selected else MODELS
-    return analyse(ds, cfg, end=cfg.period.previous().end - dt.timedelta(days=1), validate=False, models=models)
+    return analyse(ds, cfg, end=cfg.period.previous().end - dt.timedelta(days=1), validate=False, models=models,
+                   warm_from=a.end)
 
 
 def bootstrap(ds, cfg) -> uncertainty.Bootstrap | None:

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from journeykit.sections.ltv.summary import MONTH_DAYS, unit_days
-from journeykit.stats import bgnbd
+from journeykit.stats import bgnbd, gammagamma
 
 MODELS = ("bgnbd", "pareto_nbd", "mbgnbd")
 """Transaction models, in the order they are shown."""
@@ -83,6 +83,13 @@ A fit whose search passes ``s`` = 30 (a coefficient of variation of the
 dropout rates under 0.2) is stopped there and marked ``degenerate``: on a
 small client's four months this took 8.4 s per fit, and a report fits
 Pareto/NBD three times plus its bootstrap refits."""
+
+PARETO_SAMPLE_ROWS = 1500
+"""Above this many patterns, a Pareto/NBD fit without a given start starts
+from a rough fit (tolerance 1e-3) on this many evenly spaced patterns:
+Nelder-Mead then needs about half the evaluations of the full data that
+lifetimes' random start costs, and ends at the same optimum to its
+tolerance."""
 
 SHAPE_MIN, SHAPE_MAX = 1e-6, 1e4
 """Bounds of a credible estimate: a shape parameter (r, a, b, s; p, q), or a
@@ -138,9 +145,10 @@ def _lifetimes():
                     if intermediate_result.x[2] > self.s_max:
                         raise StopIteration
 
+                objective = _ParetoObjective(*args)
                 for _ in range(max(1, iterative_fitting)):
                     x0 = rng.normal(1.0, 0.05, params_size) if initial_params is None else initial_params
-                    out = minimize(self._negative_log_likelihood, method=fit_method, tol=tol, x0=x0, args=args,
+                    out = minimize(objective, method=fit_method, tol=tol, x0=x0,
                                    callback=ridge, options={"disp": disp, "maxiter": maxiter, **kwargs})
                     if best is None or out.fun < best.fun:
                         best = out
@@ -154,6 +162,56 @@ def _lifetimes():
         _LT.update(bgnbd=BetaGeoFitter, mbgnbd=ModifiedBetaGeoFitter, pareto_nbd=SeededParetoNBDFitter,
                    gamma_gamma=GammaGammaFitter, ConvergenceError=ConvergenceError)
     return _LT
+
+
+class _ParetoObjective:
+    """lifetimes' Pareto/NBD objective (``ParetoNBDFitter._negative_log_likelihood``:
+    the weighted negative log-likelihood over the mean weight, plus the
+    penalty; ``inf`` outside the positive orthant), evaluated with the same
+    operations in the same order, so Nelder-Mead takes the same path to the
+    same parameters. What differs: of its two Gauss hypergeometric terms
+    (Fader & Hardie's note 009, eq. 19-20), which cost nearly the whole
+    evaluation, the first depends only on ``(x, t_x)`` and the second only
+    on ``(x, T)``: each is computed once per distinct pair and gathered."""
+
+    def __init__(self, freq, rec, T, weights, penalizer_coef):
+        self.x, self.rec, self.T = (np.asarray(v, dtype=float) for v in (freq, rec, T))
+        self.w = np.asarray(weights)
+        self.wmean = self.w.mean()
+        self.pen = penalizer_coef
+        self.x1, self.rec1, self.i1 = _distinct_pairs(self.x, self.rec)
+        self.x2, self.T2, self.i2 = _distinct_pairs(self.x, self.T)
+
+    def __call__(self, params) -> float:
+        from scipy.special import gammaln, hyp2f1
+
+        if np.any(np.asarray(params) <= 0.0):
+            return np.inf
+        r, alpha, s, beta = params
+        x, rec, T = self.x, self.rec, self.T
+        r_s_x = r + s + x
+        A_1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        # _log_A_0, with the hypergeometric terms per distinct pair
+        if alpha < beta:
+            lo, hi = alpha, beta
+            t1, t2 = r + self.x1, r + self.x2
+        else:
+            lo, hi = beta, alpha
+            t1 = t2 = s + 1
+        d = hi - lo
+        rsf1, rsf2 = r + s + self.x1, r + s + self.x2
+        p_1 = hyp2f1(rsf1, t1, rsf1 + 1.0, d / (hi + self.rec1))[self.i1]
+        p_2 = hyp2f1(rsf2, t2, rsf2 + 1.0, d / (hi + self.T2))[self.i2]
+        q_1, q_2 = hi + rec, hi + T
+        # log(e^A − e^B) as lifetimes' logsumexp(..., b=[1, −1]) computes it
+        # (A ≥ B; NaN otherwise, as there), without its general machinery
+        A = np.log(p_1) + r_s_x * np.log(q_2)
+        B = np.log(p_2) + r_s_x * np.log(q_1)
+        with np.errstate(divide="ignore", invalid="ignore"):   # A = B (t_x = T): log 0 = −inf, as there
+            log_A_0 = A + np.log1p(-np.exp(B - A)) - r_s_x * np.log(q_1 * q_2)
+        A_2 = np.logaddexp(-(r + x) * np.log(alpha + T) - s * np.log(beta + T), np.log(s) + log_A_0 - np.log(r_s_x))
+        ll = A_1 + A_2
+        return -(self.w * ll).sum() / self.wmean + self.pen * sum(np.asarray(params) ** 2)
 
 
 # --------------------------------------------------------------------------
@@ -179,6 +237,11 @@ class Fit:
     n_customers: int
     scale: float = 1.0
     degenerate: str | None = None
+    curvature: np.ndarray | None = None
+    """BG/NBD: the optimizer's inverse Hessian at the estimate
+    (log-parameters), for refits on similar data (the bootstrap). Not used
+    for Gamma-Gamma: started with it, BFGS stopped on "precision loss" in 4
+    of the demo's 100 refits."""
 
     @property
     def usable(self) -> bool:
@@ -218,20 +281,53 @@ def bgnbd_conditional_expected(params: dict, t, x, t_x, T) -> np.ndarray:
     r, alpha, a, b = (float(params[k]) for k in PARAM_NAMES["bgnbd"])
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     t = np.asarray(t, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        den = 1 + (x > 0) * (a / np.where(x > 0, b + x - 1, 1.0)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+        if x.ndim == 1 and x.shape == T.shape and len(x) > 1:
+            # the numerator depends on (x, T) only: once per distinct pair
+            ux, uT, inv = _distinct_pairs(x, T)
+            num = _bgnbd_numerator(r, alpha, a, b, t, ux, uT)[..., inv]
+        else:
+            num = _bgnbd_numerator(r, alpha, a, b, t, x, T)
+    return num / den
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct pairs ``(a[i], b[i])`` of two equally long 1-d arrays,
+    sorted, and each row's pair: ``(ua, ub, inv)`` with ``a == ua[inv]``
+    and ``b == ub[inv]`` (``np.unique(..., axis=0)`` does the same ten times
+    slower, a lexicographic sort three times)."""
+    if not len(a):
+        return a[:0], b[:0], np.zeros(0, dtype=int)
+    # hashing (pd.factorize), then sorting only the distinct values
+    ia, ua = pd.factorize(a, sort=True)
+    ib, ub = pd.factorize(b, sort=True)
+    inv, uk = pd.factorize(ia.astype(np.int64) * len(ub) + ib, sort=True)
+    return np.asarray(ua)[uk // len(ub)], np.asarray(ub)[uk % len(ub)], inv
+
+
+def _bgnbd_numerator(r, alpha, a, b, t, x, T):
+    """The numerator of :func:`bgnbd_conditional_expected` (the expectation
+    of a customer still alive at ``T``), broadcast over ``t``, ``x`` and ``T``."""
+    from scipy.special import hyp2f1
+
+    x, T, t = np.broadcast_arrays(x, T, t)
     _a, _b, _c = r + x, b + x, a + b + x - 1
     z = t / (alpha + T + t)
     h = hyp2f1(_a, _b, _c, z)
+    sign = np.array(np.sign(h), dtype=float)          # arrays even for scalar inputs
+    ln_h = np.array(np.log(np.abs(h)), dtype=float)
     # where the series overflows, Euler's transformation: 2F1(a, b; c; z) =
-    # (1 − z)^(c−a−b) 2F1(c−a, c−b; c; z), with the power kept in logarithms
-    h_alt = hyp2f1(_c - _a, _c - _b, _c, z)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        direct = np.isfinite(h)
-        sign = np.where(direct, np.sign(h), np.sign(h_alt))
-        ln_h = np.where(direct, np.log(np.abs(h)), np.log(np.abs(h_alt)) + (_c - _a - _b) * np.log1p(-z))
-        second = 1 - sign * np.exp(ln_h + (r + x) * np.log((alpha + T) / (alpha + t + T)))
-        num = (a + b + x - 1) / (a - 1) * second
-        den = 1 + (x > 0) * (a / np.where(x > 0, b + x - 1, 1.0)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
-    return num / den
+    # (1 − z)^(c−a−b) 2F1(c−a, c−b; c; z), with the power kept in
+    # logarithms (evaluated only there: each hyp2f1 is costly)
+    bad = ~np.isfinite(h)
+    if bad.any():
+        ca, cb, cc, zz = _c[bad] - _a[bad], _c[bad] - _b[bad], _c[bad], z[bad]
+        h_alt = hyp2f1(ca, cb, cc, zz)
+        sign[bad] = np.sign(h_alt)
+        ln_h[bad] = np.log(np.abs(h_alt)) + (cc - _a[bad] - _b[bad]) * np.log1p(-zz)
+    second = 1 - sign * np.exp(ln_h + (r + x) * np.log((alpha + T) / (alpha + t + T)))
+    return (a + b + x - 1) / (a - 1) * second
 
 
 class _Rescaled:
@@ -335,15 +431,40 @@ def _start(name: str, params: dict | None, T) -> np.ndarray | None:
     return v if name == "pareto_nbd" else np.log(v)
 
 
+def _pareto_sample_fit(f, r, T, w, penalizer: float, maxiter: int) -> dict | None:
+    """Pareto/NBD parameters (data's time unit) of a rough fit on
+    :data:`PARETO_SAMPLE_ROWS` evenly spaced patterns, or ``None`` when it
+    fails or heads for the ``s`` boundary (the full fit then starts as
+    lifetimes does)."""
+    L = _lifetimes()
+    pick = np.linspace(0, len(f) - 1, PARETO_SAMPLE_ROWS).astype(int)
+    m = L["pareto_nbd"](penalizer_coef=penalizer)
+    try:
+        with _quiet():
+            m.fit(f[pick], r[pick], T[pick], weights=w[pick], tol=1e-3, maxiter=maxiter)
+    except (L["ConvergenceError"], ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    params = {k: float(m.params_[k]) for k in PARAM_NAMES["pareto_nbd"]}
+    if not m.success_ or m.boundary_ or not all(np.isfinite(v) and v > 0 for v in params.values()):
+        return None
+    return params
+
+
 def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, penalizers=(0.0, PENALIZER),
-                     maxiter: int = PARETO_MAXITER) -> Fit:
+                     maxiter: int = PARETO_MAXITER, curvature: np.ndarray | None = None,
+                     check_predictions: bool = True) -> Fit:
     """Fit one transaction model (``bgnbd``, ``pareto_nbd``, ``mbgnbd``) on
     the patterns ``tr`` (:func:`journeykit.sections.ltv.summary.triples`),
     weighted by customers. ``start``: parameters to start the search from
-    (a fit on similar data: the bootstrap refits start from the full fit);
-    BG/NBD starts from its own sample fit whatever ``start`` says.
+    (a fit on similar data: the bootstrap refits start from the full fit,
+    the full fit from the calibration fit); without it, lifetimes' start
+    (BG/NBD: its own sample fit on many patterns).
     ``penalizers``: the penalizers tried in turn; ``maxiter``: Pareto/NBD's
-    iterations (a bootstrap refit from the optimum needs far fewer).
+    iterations (a bootstrap refit from the optimum needs far fewer);
+    ``curvature``: BG/NBD, with ``start``, that fit's :attr:`Fit.curvature`;
+    ``check_predictions=False``: the caller checks the predictions it uses
+    itself (the bootstrap: its discounted purchases), so they are not
+    computed twice.
 
     A fit that does not converge is retried once with the penalizer
     :data:`PENALIZER`; a fit that fails both times is returned with
@@ -362,14 +483,18 @@ def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, pen
             # journeykit.stats.bgnbd: lifetimes' objective with an analytic
             # gradient; the lifetimes model object only carries the
             # parameters for its prediction formulas.
-            res = bgnbd.fit(f, r, T, w, penalizer=pen)
+            res = bgnbd.fit(f, r, T, w, penalizer=pen, start=start, curvature=curvature)
             if not res.converged:
                 continue
             m.params_ = pd.Series(res.params)[list(PARAM_NAMES[name])]
             params = dict(res.params)
             model = m
+            bgnbd_ll = res.log_likelihood   # in the data's time unit, as _log_likelihood gives it
+            curvature = res.hess_inv
             break
         x0 = _start(name, start, T)
+        if name == "pareto_nbd" and x0 is None and len(f) > PARETO_SAMPLE_ROWS:
+            x0 = _start(name, _pareto_sample_fit(f, r, T, w, pen, maxiter), T)
         try:
             with _quiet():
                 m.fit(f, r, T, weights=w, initial_params=x0) if name != "pareto_nbd" else m.fit(
@@ -384,11 +509,12 @@ def fit_transactions(name: str, tr: pd.DataFrame, start: dict | None = None, pen
     secs = time.perf_counter() - t0
     if model is None:
         return Fit(name, None, None, None, pen, False, secs, len(tr), int(w.sum()))
-    ll = _log_likelihood(name, params, f, r, T, w)
+    ll = bgnbd_ll if name == "bgnbd" else _log_likelihood(name, params, f, r, T, w)
     span = float(np.max(T)) if len(T) else 0.0
     fit = Fit(name, model, params, ll, pen, True, secs, len(tr), int(w.sum()), _time_scale(T),
-              getattr(model, "boundary_", None) or degenerate_reason(name, params, span, ll))
-    if fit.usable and span > 0:
+              getattr(model, "boundary_", None) or degenerate_reason(name, params, span, ll),
+              curvature if name == "bgnbd" else None)
+    if check_predictions and fit.usable and span > 0:
         pred = fit.predictor
         if not (np.isfinite(expected_purchases(pred, span, tr)).all() and np.isfinite(p_alive(pred, tr, clip=False)).all()):
             fit.degenerate = "predictions not finite"
@@ -414,25 +540,35 @@ def fit_spend(summary: pd.DataFrame, start: dict | None = None,
     if n < MIN_REPEAT_CUSTOMERS:
         return None, corr, n
     g = rep.groupby(["frequency", "monetary_value"], as_index=False).size()
+    return fit_spend_pairs(g, float(rep["monetary_value"].mean()), start, penalizers), corr, n
+
+
+def fit_spend_pairs(pairs: pd.DataFrame, mean_spend: float, start: dict | None = None,
+                    penalizers=(0.0, PENALIZER)) -> Fit:
+    """Gamma-Gamma on the distinct (``frequency``, ``monetary_value``) pairs
+    of repeat customers with positive spend, weighted by ``size`` (customers
+    per pair): the fit of :func:`fit_spend`, for callers that already hold
+    the pairs (the bootstrap). ``mean_spend``: those customers' mean
+    ``monetary_value`` (the scale ``v`` is judged against)."""
+    L = _lifetimes()
+    fq, mv, wt = (pairs[c].to_numpy(float) for c in ("frequency", "monetary_value", "size"))
+    n = int(wt.sum())
     t0 = time.perf_counter()
     for pen in penalizers:
-        m = L["gamma_gamma"](penalizer_coef=pen)
-        try:
-            with _quiet():
-                m.fit(g["frequency"].to_numpy(), g["monetary_value"].to_numpy(), weights=g["size"].to_numpy(),
-                      initial_params=_start("gamma_gamma", start, None))
-        except (L["ConvergenceError"], ValueError, FloatingPointError, np.linalg.LinAlgError):
+        # journeykit.stats.gammagamma: lifetimes' objective with an analytic
+        # gradient; the lifetimes model object only carries the parameters
+        # for its prediction formulas.
+        res = gammagamma.fit(fq, mv, wt, penalizer=pen, start=start)
+        if not res.converged:
             continue
-        params = {k: float(m.params_[k]) for k in PARAM_NAMES["gamma_gamma"]}
-        if all(np.isfinite(v) and v > 0 for v in params.values()) and params["q"] > 1:
-            with _quiet():
-                ll = -float(m._negative_log_likelihood(np.log([params["p"], params["q"], params["v"]]),
-                                                       g["frequency"].to_numpy(float), g["monetary_value"].to_numpy(float),
-                                                       g["size"].to_numpy(float), 0.0)) * float(g["size"].sum())
-            why = degenerate_reason("gamma_gamma", params, float(rep["monetary_value"].mean()), ll)
-            return Fit("gamma_gamma", m, params, ll, pen, True, time.perf_counter() - t0, len(g), n,
-                       degenerate=why), corr, n
-    return Fit("gamma_gamma", None, None, None, PENALIZER, False, time.perf_counter() - t0, len(g), n), corr, n
+        params = dict(res.params)
+        if params["q"] > 1:
+            m = L["gamma_gamma"](penalizer_coef=pen)
+            m.params_ = pd.Series(params)[list(PARAM_NAMES["gamma_gamma"])]
+            why = degenerate_reason("gamma_gamma", params, mean_spend, res.log_likelihood)
+            return Fit("gamma_gamma", m, params, res.log_likelihood, pen, True, time.perf_counter() - t0, len(pairs), n,
+                       degenerate=why)
+    return Fit("gamma_gamma", None, None, None, PENALIZER, False, time.perf_counter() - t0, len(pairs), n)
 
 
 # --------------------------------------------------------------------------
@@ -440,7 +576,9 @@ def fit_spend(summary: pd.DataFrame, start: dict | None = None,
 # --------------------------------------------------------------------------
 
 def expected_purchases(model, t: float, tr: pd.DataFrame) -> np.ndarray:
-    """Expected purchase days in the next ``t`` time units of each pattern."""
+    """Expected purchase days in the next ``t`` time units of each pattern
+    (``t`` a number; for BG/NBD also a column ``(k, 1)`` of horizons, which
+    gives a ``(k, patterns)`` array in one vectorised call)."""
     with _quiet():
         v = model.conditional_expected_number_of_purchases_up_to_time(
             t, tr["frequency"].to_numpy(float), tr["recency"].to_numpy(float), tr["T"].to_numpy(float))
@@ -470,8 +608,13 @@ def discounted_purchases(model, tr: pd.DataFrame, horizon_months: int, discount_
     step = MONTH_DAYS / unit_days(unit)
     prev = np.zeros(len(tr))
     disc = np.zeros(len(tr))
-    for m in range(1, int(horizon_months) + 1):
-        cum = expected_purchases(model, m * step, tr)
+    months = range(1, int(horizon_months) + 1)
+    if getattr(model, "name", None) == "bgnbd":
+        # every month's cumulative expectation in one vectorised call (months × patterns)
+        cums = expected_purchases(model, np.array([m * step for m in months])[:, None], tr)
+    else:
+        cums = [expected_purchases(model, m * step, tr) for m in months]
+    for m, cum in zip(months, cums):
         disc += (cum - prev) / (1.0 + discount_rate_monthly) ** m
         prev = cum
     return disc, prev
@@ -496,6 +639,6 @@ def population_spend(params: dict) -> float:
     return params["p"] * params["v"] / (params["q"] - 1)
 
 
-__all__ = ["MODELS", "PARAM_NAMES", "PENALIZER", "SEED", "PARETO_MAXITER", "PARETO_S_MAX", "SHAPE_MIN", "SHAPE_MAX", "MIN_REPEAT_CUSTOMERS", "STATUSES",
-           "Fit", "bgnbd_conditional_expected", "degenerate_reason", "fit_transactions", "fit_spend", "expected_purchases", "p_alive",
+__all__ = ["MODELS", "PARAM_NAMES", "PENALIZER", "SEED", "PARETO_MAXITER", "PARETO_S_MAX", "PARETO_SAMPLE_ROWS", "SHAPE_MIN", "SHAPE_MAX", "MIN_REPEAT_CUSTOMERS", "STATUSES",
+           "Fit", "bgnbd_conditional_expected", "degenerate_reason", "fit_transactions", "fit_spend", "fit_spend_pairs", "expected_purchases", "p_alive",
            "discounted_purchases", "expected_spend", "population_spend"]

@@ -5,7 +5,8 @@ models' parameters, and what it gives CLV and LTV:CAC.
 ``definitions.ltv_bootstrap_samples``) draws the customers the purchase
 models were fitted on with replacement (a generator seeded with ``(SEED,
 b)``), refits the selected transaction model on their (frequency, recency,
-T) patterns, starting from the full fit and with its penalizer, and
+T) patterns, starting from the full fit (BG/NBD also from its curvature) and with
+its penalizer, and
 Gamma-Gamma on the same resample likewise (or, without a usable Gamma-Gamma, recomputes the average spend
 per purchase day), then predicts every customer's CLV with those
 parameters. A refit that does not converge, or is degenerate, is dropped
@@ -41,7 +42,8 @@ import time
 
 import numpy as np
 
-from journeykit.sections.ltv.models import discounted_purchases, fit_spend, fit_transactions
+from journeykit.sections.ltv.models import (MIN_REPEAT_CUSTOMERS, discounted_purchases, fit_spend_pairs,
+                                            fit_transactions)
 from journeykit.sections.ltv.summary import fit_sample, triples
 
 SEED = 20260117
@@ -115,6 +117,57 @@ class Bootstrap:
         return self.disc[b][self.pattern] * s
 
 
+class Resampler:
+    """The customers the models were fitted on (``fitted``: a customer
+    summary), and what a resample of them (row positions ``idx``, with
+    repeats) gives the refits. A resample's patterns are the fitted
+    customers' patterns with other weights, so each is counted
+    (``np.bincount``) rather than regrouped from the drawn rows; the results
+    are the frames :func:`triples` and :func:`fit_spend` would build from
+    ``fitted.iloc[idx]``, rows in the same (key) order."""
+
+    def __init__(self, fitted):
+        self.n = len(fitted)
+        self.tr = triples(fitted)
+        self.pattern = fitted[_KEYS].merge(self.tr[_KEYS].reset_index(), how="left")["index"].to_numpy()
+        freq = fitted["frequency"].to_numpy(float)
+        self.days = freq + 1
+        self.spent = fitted["total_spend"].to_numpy(float) if "total_spend" in fitted else None
+        self.mv = fitted["monetary_value"].to_numpy(float) if "monetary_value" in fitted else np.full(self.n, np.nan)
+        rep = (freq > 0) & (self.mv > 0)
+        keys = ["frequency", "monetary_value"]
+        self.spend_pairs = fitted[rep].groupby(keys, as_index=False).size()
+        self.pair = np.full(self.n, -1)
+        self.pair[rep] = fitted.loc[rep, keys].merge(self.spend_pairs[keys].reset_index(), how="left")["index"].to_numpy()
+
+    def draw(self, b: int) -> np.ndarray:
+        """Replicate ``b``'s row positions: ``n`` draws with replacement, seeded with ``(SEED, b)``."""
+        return np.random.default_rng((SEED, b)).integers(0, self.n, self.n)
+
+    def patterns(self, idx) -> "pd.DataFrame":
+        """``triples(fitted.iloc[idx])``: the resample's (frequency, recency, T) patterns and their weights."""
+        w = np.bincount(self.pattern[idx], minlength=len(self.tr))
+        return self.tr[w > 0].assign(weight=w[w > 0]).reset_index(drop=True)
+
+    def pairs(self, idx):
+        """``(pairs, mean spend)`` of the resample's repeat customers with
+        positive spend, as :func:`fit_spend` groups them (``size``:
+        customers per (frequency, monetary_value) pair); ``(None, None)``
+        with fewer than :data:`MIN_REPEAT_CUSTOMERS` of them."""
+        drawn = self.pair[idx]
+        drawn = drawn[drawn >= 0]
+        if len(drawn) < MIN_REPEAT_CUSTOMERS:
+            return None, None
+        w = np.bincount(drawn, minlength=len(self.spend_pairs))
+        pairs = self.spend_pairs[w > 0].assign(size=w[w > 0]).reset_index(drop=True)
+        return pairs, float(self.spend_pairs["monetary_value"].to_numpy() @ w) / len(drawn)
+
+    def spend_per_day(self, idx) -> float:
+        """The resample's total spend over its purchase days (first purchases included); currency."""
+        dd = float(self.days[idx].sum())
+        return float(np.nansum(self.spent[idx])) / dd if dd else 0.0
+
+
 def run(a, cfg) -> Bootstrap | None:
     """The bootstrap of an analysis ``a``
     (:func:`journeykit.sections.ltv.compute.analyse`) under ``cfg``'s
@@ -128,6 +181,7 @@ def run(a, cfg) -> Bootstrap | None:
     pats = triples(summ)
     pattern = summ[_KEYS].merge(pats[_KEYS].reset_index(), how="left")["index"].to_numpy()
     fitted = fit_sample(summ, int(d.ltv_max_fit_customers)).reset_index(drop=True)
+    draws = Resampler(fitted)
     start = a.fits[a.selected].params
     gg = a.gamma_gamma if a.gamma_gamma is not None and a.gamma_gamma.usable else None
     horizon, rate, unit = int(d.ltv_horizon_months), float(d.ltv_discount_rate_monthly), a.unit
@@ -143,10 +197,11 @@ def run(a, cfg) -> Bootstrap | None:
         if b >= UNSTABLE_AFTER and failed > b / 4:
             unstable = True
             break
-        rng = np.random.default_rng((SEED, b))
-        res = fitted.iloc[rng.integers(0, len(fitted), len(fitted))]
-        f = fit_transactions(a.selected, triples(res), start=start, penalizers=(a.fits[a.selected].penalizer,),
-                             maxiter=REFIT_MAXITER)
+        idx = draws.draw(b)
+        tr = draws.patterns(idx)
+        f = fit_transactions(a.selected, tr, start=start, penalizers=(a.fits[a.selected].penalizer,),
+                             maxiter=REFIT_MAXITER, curvature=a.fits[a.selected].curvature,
+                             check_predictions=False)   # checked below, on every customer's pattern
         if not f.usable:
             failed += 1
             continue
@@ -157,14 +212,17 @@ def run(a, cfg) -> Bootstrap | None:
         if not a.amounts:
             sp = None
         elif gg is not None:
-            g, _, _ = fit_spend(res, start=gg.params, penalizers=(gg.penalizer,))
-            if g is None or not g.usable:
+            pb, mean_spend = draws.pairs(idx)
+            if pb is None:
+                failed += 1
+                continue
+            g = fit_spend_pairs(pb, mean_spend, start=gg.params, penalizers=(gg.penalizer,))
+            if not g.usable:
                 failed += 1
                 continue
             sp = dict(g.params)
         else:
-            days = float((res["frequency"] + 1).sum())
-            sp = float(res["total_spend"].sum()) / days if days else 0.0
+            sp = draws.spend_per_day(idx)
         disc.append(dsc)
         spend.append(sp)
     return Bootstrap(n_req, time.perf_counter() - t0, stopped, failed, unstable,
@@ -197,4 +255,4 @@ def clv_intervals(boot: Bootstrap | None) -> dict | None:
     return {"clv_total": interval(tot), "clv_mean": interval(tot / n) if n else None}
 
 
-__all__ = ["SEED", "MIN_REPLICATES", "LEVEL", "gg_mean", "Bootstrap", "run", "interval", "clv_intervals"]
+__all__ = ["SEED", "MIN_REPLICATES", "LEVEL", "gg_mean", "Bootstrap", "Resampler", "run", "interval", "clv_intervals"]

@@ -47,6 +47,35 @@ def _pmf(fit: Fit, t: float, n: int) -> float:
     return float(np.asarray(v, dtype=float).reshape(-1)[0])
 
 
+def _pmf_table(fit: Fit, ages: np.ndarray, max_n: int) -> np.ndarray:
+    """``P(X(t) = n)`` for each age ``t`` in ``ages`` (rows) and ``n`` = 0 …
+    ``max_n`` − 1 (columns): :func:`_pmf` for every pair. BG/NBD and MBG/NBD
+    in one vectorised pass (Fader, Hardie & Lee 2005, eq. 8, as lifetimes'
+    ``probability_of_n_purchases_up_to_time``, and its MBG/NBD variant);
+    Pareto/NBD pair by pair through lifetimes."""
+    from scipy.special import betaln, gammaln
+
+    ages = np.asarray(ages, dtype=float)
+    if fit.name not in ("bgnbd", "mbgnbd"):
+        return np.array([[_pmf(fit, float(t), k) for k in range(max_n)] for t in ages]).reshape(len(ages), max_n)
+    r, alpha, a, b = (float(fit.params[k]) for k in ("r", "alpha", "a", "b"))
+    t = np.maximum(ages, 0.0)[:, None]
+    n = np.arange(max_n)[None, :]
+    q = t / (alpha + t)                              # the ratio is the same on any time scale
+    p0 = (alpha / (alpha + t)) ** r
+    coef = np.exp(gammaln(r + n) - gammaln(r) - gammaln(n + 1.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = coef * q ** n                        # Γ(r+j)/(Γ(r) j!) (t/(α+t))^j
+    cum = np.cumsum(terms, axis=1) - terms           # Σ over j < n
+    extra = 1 if fit.name == "mbgnbd" else 0
+    first = np.exp(betaln(a, b + n + extra) - betaln(a, b)) * p0 * terms
+    second = np.exp(betaln(a + 1, b + n - 1 + extra) - betaln(a, b)) * (1 - p0 * cum)
+    if fit.name == "bgnbd":
+        second = np.where(n > 0, second, 0.0)
+    out = first + second
+    return np.where(ages[:, None] > 0, out, (n == 0).astype(float))
+
+
 def period_histogram(cal: pd.DataFrame, fits: list[Fit], max_n: int = 7) -> pd.DataFrame:
     """Customers by repeat purchases in the calibration period, actual and
     expected by each usable model: rows ``n`` = 0 … ``max_n`` − 1 and
@@ -65,12 +94,11 @@ def period_histogram(cal: pd.DataFrame, fits: list[Fit], max_n: int = 7) -> pd.D
     for fit in fits:
         if not fit.usable:
             continue
+        p = np.clip(np.nan_to_num(_pmf_table(fit, ages["T"].to_numpy(float), max_n)), 0, 1)
+        wts = ages["w"].to_numpy(float)
         exp = np.zeros(max_n + 1)
-        for _, row in ages.iterrows():
-            p = np.array([_pmf(fit, float(row["T"]), k) for k in range(max_n)])
-            p = np.clip(np.nan_to_num(p), 0, 1)
-            exp[:max_n] += row["w"] * p
-            exp[max_n] += row["w"] * max(0.0, 1.0 - p.sum())
+        exp[:max_n] = wts @ p if len(wts) else 0.0
+        exp[max_n] = float(wts @ np.maximum(0.0, 1.0 - p.sum(axis=1))) if len(wts) else 0.0
         out[fit.name] = exp
     return out
 
