@@ -154,3 +154,14 @@ def test_end_not_before_start():
     bad = pd.DataFrame({"started_at": ts(["2026-10-02"]), "ended_at": ts(["2026-10-01"])}).astype("datetime64[us]")
     assert _fails("subscriptions", ok) == set()
     assert _fails("subscriptions", bad) == {"ended_at_not_before_started_at"}
+
+
+def test_the_contract_loads_without_pandera_importing_pyspark():
+    import subprocess
+    import sys
+
+    code = ("import sys, importlib.util; import journeykit.data.schemas as s; "
+            "print('pyspark' in sys.modules, s.pa.DataFrameSchema is not None, "
+            "importlib.util.find_spec('pyspark.pandas') is not None or importlib.util.find_spec('pyspark') is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "True", "True"], out.stderr[-1500:]   # and pyspark.pandas still importable

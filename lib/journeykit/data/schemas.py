@@ -7,9 +7,30 @@ columns onto them, casts on the engine, and validates with them.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
-import pandera.pandas as pa
+
+def _import_pandera():
+    """``pandera.pandas``, imported without pandera's optional PySpark
+    integration: pandera imports ``pyspark.pandas`` whenever PySpark is
+    installed (0.2–0.3 s in every process that loads data, a Spark JVM's
+    worth of warnings on some versions), and journeykit validates pandas
+    frames only. While pandera is imported, ``pyspark.pandas`` reads as
+    missing; afterwards it imports as usual (the Spark engine does not use
+    it either)."""
+    if "pandera.pandas" in sys.modules or "pyspark.pandas" in sys.modules:
+        import pandera.pandas as pandera_pandas
+        return pandera_pandas
+    sys.modules["pyspark.pandas"] = None  # type: ignore[assignment]
+    try:
+        import pandera.pandas as pandera_pandas
+    finally:
+        del sys.modules["pyspark.pandas"]
+    return pandera_pandas
+
+
+pa = _import_pandera()
 
 STR = "str"
 TS = "datetime64[us]"
