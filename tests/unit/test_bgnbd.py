@@ -90,3 +90,18 @@ def test_a_refit_started_from_a_fit_and_its_curvature_reaches_the_same_optimum(c
     np.testing.assert_allclose(list(warm.params.values()), list(cold.params.values()), rtol=1e-6)
     assert warm.log_likelihood == pytest.approx(cold.log_likelihood, abs=1e-6)
     assert warm.iterations < cold.iterations
+
+
+def test_log_parameter_objective_gives_the_total_log_likelihood_without_the_penalty():
+    from journeykit.stats.bgnbd import LogParameterObjective
+
+    class Toy(LogParameterObjective):   # mean NLL 2·p² on 10 customers, plus the penalty
+        names, W, pen = ("p",), 10.0, 0.5
+
+        def __call__(self, theta):
+            p = float(np.exp(theta[0]))
+            return 2 * p * p + self.pen * p * p, np.array([4 * p * p])
+
+    toy = Toy()
+    assert toy.log_likelihood({"p": 3.0}) == -180.0          # −10 × 2 × 9: no penalty
+    assert toy.pen == 0.5                                       # and the penalty is put back

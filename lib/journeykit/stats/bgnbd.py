@@ -63,12 +63,38 @@ def _codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(u, dtype=float), inv
 
 
-class _Objective:
+class LogParameterObjective:
+    """An objective in log-parameters as lifetimes writes them: called with
+    ``theta`` (the logarithms of ``params``, in ``names`` order), it returns
+    the weighted mean negative log-likelihood plus ``pen · Σ parameter²``
+    and its gradient; ``W`` is the total weight. Shared by the BG/NBD and
+    Gamma-Gamma fitters."""
+
+    names: tuple[str, ...] = ()
+    W: float = 0.0
+    pen: float = 0.0
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        raise NotImplementedError
+
+    def log_likelihood(self, params: dict[str, float]) -> float:
+        """Total weighted log-likelihood at ``params`` (without the penalty)."""
+        theta = np.log([params[k] for k in self.names])
+        pen, self.pen = self.pen, 0.0
+        try:
+            return -self(theta)[0] * self.W
+        finally:
+            self.pen = pen
+
+
+class _Objective(LogParameterObjective):
     """lifetimes' objective and its gradient in log-parameters. Patterns
     without repeat purchases (x = 0) have only the first term inside the
     logarithm and are kept apart, so no ``-inf`` enters the arithmetic
     (NumPy's special-value paths are ten times slower), and sums are
     element-wise rather than BLAS dot products (which start threads)."""
+
+    names = PARAMS
 
     def __init__(self, x, t_x, T, w, penalizer: float):
         x = np.asarray(x, dtype=float)
@@ -138,13 +164,6 @@ class _Objective:
         grad = -np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b]) / self.W + 2 * self.pen * p * p
         return value, grad
 
-    def log_likelihood(self, params: dict[str, float]) -> float:
-        theta = np.log([params[k] for k in PARAMS])
-        pen, self.pen = self.pen, 0.0
-        try:
-            return -self(theta)[0] * self.W
-        finally:
-            self.pen = pen
 
 
 def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: float = 1e-8,

@@ -37,6 +37,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
+from journeykit.stats.bgnbd import LogParameterObjective
+
 PARAMS = ("p", "q", "v")
 
 
@@ -50,7 +52,7 @@ class GammaGammaResult:
     message: str
 
 
-class _Objective:
+class _Objective(LogParameterObjective):
     """lifetimes' objective (weighted mean negative log-likelihood plus the
     penalty) and its gradient, in log-parameters. Terms that do not depend
     on the parameters (``ln m``, ``ln x``) are computed once, the gamma and
@@ -58,6 +60,8 @@ class _Objective:
     as well, rather than per pair, loses enough precision on large amounts
     that BFGS stopped on "precision loss" in 8 of the demo's 100 bootstrap
     refits: the sums stay per pair.)"""
+
+    names = PARAMS
 
     def __init__(self, frequency, monetary_value, weights, penalizer: float):
         self.x = np.asarray(frequency, dtype=float)
@@ -94,14 +98,6 @@ class _Objective:
         grad = -np.array([g_p * p, g_q * q, g_v * v]) / self.W + 2 * self.pen * par * par
         return value, grad
 
-    def log_likelihood(self, params: dict[str, float]) -> float:
-        """Total weighted log-likelihood at ``params`` (no penalty)."""
-        theta = np.log([params[k] for k in PARAMS])
-        pen, self.pen = self.pen, 0.0
-        try:
-            return -self(theta)[0] * self.W
-        finally:
-            self.pen = pen
 
 
 def fit(frequency, monetary_value, weights=None, *, penalizer: float = 0.0, start=None,
