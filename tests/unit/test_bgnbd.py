@@ -103,5 +103,5 @@ def test_log_parameter_objective_gives_the_total_log_likelihood_without_the_pena
             return 2 * p * p + self.pen * p * p, np.array([4 * p * p])
 
     toy = Toy()
-    assert toy.log_likelihood({"p": 3.0}) == -180.0          # −10 × 2 × 9: no penalty
+    assert toy.log_likelihood({"p": 3.0}) == pytest.approx(-180.0)   # −10 × 2 × 9: no penalty
     assert toy.pen == 0.5                                       # and the penalty is put back
