@@ -504,7 +504,7 @@ from journeykit.data import dataset
 report.record("10_b", {"pid": os.getpid(), "leftover": "leftover" in globals(), "grid": matplotlib.rcParams["axes.grid"],
                        "errors": np.geterr()["divide"], "raises": any(f[0] == "error" and f[2] is Warning and f[1] is None for f in warnings.filters),
                        "figures": len(plt.get_fignums()), "cwd": os.getcwd(), "open_datasets": len(dataset._LIVE),
-                       "spec": "__spec__" in globals(),
+                       "spec": "__spec__" in globals(), "engines": sorted(dataset.ENGINES_OPENED),
                        "peak": results.peak_memory_mb()})
 """
 DIES = """\
@@ -522,6 +522,7 @@ def test_a_worker_keeps_its_kernel_and_each_section_starts_fresh(tmp_path):
     assert a["pid"] == b["pid"]                       # one kernel, kept
     assert b["leftover"] is False and b["figures"] == 0 and b["open_datasets"] == 0
     assert b["spec"]                                   # __main__'s own attributes survive (PySpark reads __spec__)
+    assert b["engines"] == []                          # B opened no data: it records no engine (A's was duckdb)
     assert b["grid"] != a["grid"]                     # Matplotlib's settings as at kernel start
     assert b["errors"] == "warn" and b["raises"] is False
     assert b["cwd"] == str(root / "notebooks")

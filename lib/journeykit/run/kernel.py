@@ -45,8 +45,9 @@ def die_with_parent(sig: int = signal.SIGKILL, expected_parent: int | None = Non
 def fresh_section(cwd: str | None = None) -> None:
     """Make a kept kernel ready for its next section: every dataset the
     last one opened is closed (its share of the cache connection and its
-    lock), the user namespace and output history are cleared
-    (``%reset -f``), figures are closed, Matplotlib's settings, the warning
+    lock), the engines it used are forgotten (a section records its own),
+    the user namespace and output history are cleared (``%reset -f``),
+    figures are closed, Matplotlib's settings, the warning
     filters and NumPy's error handling are put back as at kernel start,
     the working folder is ``cwd``, freed memory goes back to the system,
     the peak-memory mark restarts (so a section's recorded peak is its
@@ -62,6 +63,7 @@ def fresh_section(cwd: str | None = None) -> None:
     ds = sys.modules.get("journeykit.data.dataset")
     if ds is not None:
         ds.close_all()
+        ds.ENGINES_OPENED.clear()   # a section records the engines it used itself (none: the summary)
     if ip is not None:
         # %reset clears the namespace of ``__main__`` and puts back only
         # IPython's own names: its module attributes (``__spec__``, which
