@@ -51,10 +51,10 @@ test: venv sysdeps lab-env ## run the test-suite (unit, contract, calibration, s
 	@$(JK) demo-data --size tiny --if-needed >/dev/null
 	@# each half its own temporary folder: the fault tests look for what runs leave there
 	@log=$$(mktemp); a=$$(mktemp -d); b=$$(mktemp -d); \
-	 TMPDIR=$$a $(PY) -m pytest tests/unit tests/contracts tests/calibration tests/shapes notebooks >$$log 2>&1 & units=$$!; \
-	 TMPDIR=$$b $(PY) -m pytest tests/e2e tests/faults; ends=$$?; \
+	 TMPDIR=$$a $(PY) -m pytest tests/unit tests/contracts tests/calibration >$$log 2>&1 & units=$$!; \
+	 TMPDIR=$$b $(PY) -m pytest tests/e2e tests/faults tests/shapes notebooks; ends=$$?; \
 	 wait $$units; rest=$$?; \
-	 echo; echo "== unit, contract, calibration, shape and notebook tests (run beside the ones above)"; cat $$log; rm -rf $$log $$a $$b; \
+	 echo; echo "== unit, contract and calibration tests (run beside the ones above)"; cat $$log; rm -rf $$log $$a $$b; \
 	 test $$ends -eq 0 -a $$rest -eq 0
 
 report: venv sysdeps ## render one report: make report CLIENT=acme PERIOD=2026-10
