@@ -43,10 +43,13 @@ sysdeps: ## install Chromium (PDF), Korean fonts and Java (the Spark engine) fro
 	  rm -f $$HOME/.cache/matplotlib/fontlist-*.json; \
 	fi
 
-demo: venv sysdeps ## generate the demo data (~20,000 customers) and render its full report
+demo: ## generate the demo data (~20,000 customers) and render its full report
+	@$(MAKE) --no-print-directory -j2 venv sysdeps
 	$(JK) demo
 
-test: venv sysdeps lab-env ## run the test-suite (unit, contract, calibration, shapes, notebooks, JupyterLab, end-to-end) on tiny data
+test: ## run the test-suite (unit, contract, calibration, shapes, notebooks, JupyterLab, end-to-end) on tiny data
+	@# the two environments and the system packages install at the same time (a new machine: minutes each)
+	@$(MAKE) --no-print-directory -j3 venv sysdeps lab-env
 	@# two halves at once, one per core: the end-to-end half waits on kernels and Chromium much of its time
 	@$(JK) demo-data --size tiny --if-needed >/dev/null
 	@# each half its own temporary folder: the fault tests look for what runs leave there
@@ -66,9 +69,15 @@ monthly: venv sysdeps ## render every client whose file says `schedule: monthly`
 
 LAB_STAMP := $(LAB_VENV)/.installed-lab
 
-$(LAB_STAMP): $(STAMP)
+LAB_PIP_STAMP := $(LAB_VENV)/.installed-jupyterlab
+
+# JupyterLab's own environment installs beside the project's (make -j); only registering the kernel needs both
+$(LAB_PIP_STAMP):
 	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
 	$(LAB_VENV)/bin/python -m pip install --quiet '$(LAB_SPEC)'
+	@touch $(LAB_PIP_STAMP)
+
+$(LAB_STAMP): $(STAMP) $(LAB_PIP_STAMP)
 	$(PY) -m ipykernel install --prefix "$(abspath $(LAB_VENV))" --name journeykit --display-name "Python (journeykit)" >/dev/null
 	@mkdir -p $(LAB_VENV)/etc/jupyter
 	@echo '{"MultiKernelManager": {"default_kernel_name": "journeykit"}}' > $(LAB_VENV)/etc/jupyter/jupyter_server_config.json

@@ -97,7 +97,21 @@ def test_cdnow_orders_only_renders_every_section_ok_or_not_available(public):
                       "55_campaigns": "not_available", "60_segmentation": "ok", "70_prediction": "ok",
                       "80_ltv": "ok", "90_summary": "ok"}
     assert doc["currency"] == "USD" and doc["timezone"] == "America/New_York"
+    out = public / "reports" / "cdnow" / "1998-06"
+    ran = json.loads((out / "run.json").read_text(encoding="utf-8"))["sections"]
+    needs = {"10_awareness": ["marketing"], "20_consideration": ["events"], "50_advocacy": ["surveys"],
+             "55_campaigns": ["messages", "experiments"]}
+    for section, tables in needs.items():
+        sec = doc["sections"][section]
+        assert sec["needs"] == tables, section
+        # the stable keys are still there, as null
+        assert sec["metrics"] == registry.get(section).null_metrics(), section
+        # decided from the registry before any kernel started: no notebook was executed
+        assert ran[section]["seconds"] == 0 and not (out / "notebooks" / f"{section}.ipynb").exists(), section
+        page = (out / f"{section}.html").read_text(encoding="utf-8")
+        assert "Not available for this client" in page and tables[0] in page
     assert doc["sections"]["30_purchase"]["metrics"]["orders"] > 0
+    assert doc["sections"]["40_retention"]["metrics"]["mau"] > 0
     # no discount codes: the share is unknown (it used to break the churn model with an all-missing feature)
     assert doc["sections"]["30_purchase"]["metrics"]["discount_order_share"] is None
     assert doc["sections"]["70_prediction"]["metrics"]["churn"]["status"] in ("ok", "not_available")

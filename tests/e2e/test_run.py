@@ -208,41 +208,6 @@ def test_failed_rerun_keeps_the_previous_good_report(project: Path):
 
 
 @pytest.mark.e2e
-def test_orders_only_client_gets_purchase_and_retention_and_not_available_for_the_rest(project: Path):
-    client = project / "params" / "clients" / "orders-only.yaml"
-    client.write_text(
-        "name: Orders only\ncurrency: KRW\ntimezone: Asia/Seoul\nlanguage: en\n"
-        "data:\n  source: data/tiny\n  tables:\n    orders:\n      file: orders.csv\n"
-        "      columns: {order_id: 주문번호, customer_id: 고객번호, ordered_at: 주문일자, amount: 결제금액,\n"
-        "                channel: 채널, device: 기기, discount_code: 할인코드, payment_status: 결제상태}\n",
-        encoding="utf-8")
-    rc = cli.main(["--root", str(project), "run", "--client", "orders-only", "--period", PERIOD,
-                   "--set", "report.pdf=false", "--jobs", "2"])
-    assert rc == 0
-    out = project / "reports" / "orders-only" / PERIOD
-    doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    needs = {"10_awareness": ["marketing"], "20_consideration": ["events"], "50_advocacy": ["surveys"],
-             "55_campaigns": ["messages", "experiments"]}
-    for section, tables in needs.items():
-        sec = doc["sections"][section]
-        assert sec["status"] == "not_available" and sec["needs"] == tables, section
-        # the stable keys are still there, as null
-        assert sec["metrics"] == registry.get(section).null_metrics(), section
-        # decided from the registry before any kernel started: no notebook was executed
-        ran = json.loads((out / "run.json").read_text(encoding="utf-8"))["sections"][section]
-        assert ran["seconds"] == 0 and not (out / "notebooks" / f"{section}.ipynb").exists(), section
-        page = (out / f"{section}.html").read_text(encoding="utf-8")
-        assert "Not available for this client" in page and tables[0] in page
-    for section in ("30_purchase", "40_retention", "60_segmentation", "70_prediction", "80_ltv"):
-        sec = doc["sections"][section]
-        assert sec["status"] == "ok", sec.get("error")
-        assert all(k in sec["metrics"] for k in _stable_keys(section))
-    assert doc["sections"]["30_purchase"]["metrics"]["orders"] > 0
-    assert doc["sections"]["40_retention"]["metrics"]["mau"] > 0
-    assert doc["sections"]["00_data_quality"]["status"] == "ok"
-
-
-@pytest.mark.e2e
 def test_bad_data_fails_before_any_report_with_a_clear_message(project: Path, capsys):
     client = project / "params" / "clients" / "broken.yaml"
     client.write_text(

@@ -52,6 +52,20 @@ def test_loading_the_same_data_twice_in_one_process_shares_the_connection(make_d
     third.close()
 
 
+def test_a_table_is_looked_up_once_per_dataset(make_dataset, monkeypatch):
+    # each lookup is a schema query; sections ask for the same table hundreds of times
+    ds = make_dataset({"orders": ORDERS})
+    looked = []
+    real = type(ds.con).table
+    monkeypatch.setattr(type(ds.con), "table", lambda self, name, *a, **k: looked.append(name) or real(self, name, *a, **k))
+    first = ds.table("orders")
+    assert int(ds.table("orders").count().execute()) == 3 and int(first.count().execute()) == 3
+    assert ds.raw("orders") is ds.raw("orders")
+    assert looked == ["orders"]
+    ds.close()
+    assert "_raw" not in ds.__dict__
+
+
 def test_another_memory_limit_replaces_the_connection(make_dataset):
     ds = make_dataset({"orders": ORDERS})
     bigger = loader.load(ds.cfg.updated(engine={"memory_limit": "3GB"}))

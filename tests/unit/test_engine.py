@@ -4,6 +4,8 @@ tests/e2e/test_spark.py, which compares whole reports)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ibis
 import pytest
 
@@ -49,3 +51,17 @@ def test_patching_twice_changes_nothing(sql):
     before = compile(x=t.s.strip(), y=t.n * 1.5)
     engine.patch_pyspark_compiler()
     assert compile(x=t.s.strip(), y=t.n * 1.5) == before
+
+
+def test_the_spark_server_keeps_the_clients_jvm_options_and_runs_in_utc(tmp_path):
+    server = engine.LocalConnectServer("local[2]", {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+                                                    "spark.sql.shuffle.partitions": "1"}, tmp_path)
+    server.port = 15002
+    cmd = server.command(Path("/opt/spark"))
+    conf = dict(cmd[i + 1].split("=", 1) for i, a in enumerate(cmd) if a == "--conf")
+    assert cmd[0] == "/opt/spark/bin/spark-submit" and cmd[-1] == "spark-internal"
+    assert conf["spark.driver.extraJavaOptions"] == "-XX:TieredStopAtLevel=1 -Duser.timezone=UTC"
+    assert conf["spark.sql.shuffle.partitions"] == "1" and conf["spark.sql.session.timeZone"] == "UTC"
+    assert conf["spark.connect.grpc.binding.port"] == "15002"
+    plain = engine.LocalConnectServer("local[2]", {}, tmp_path).command(Path("/opt/spark"))
+    assert "spark.driver.extraJavaOptions=-Duser.timezone=UTC" in plain

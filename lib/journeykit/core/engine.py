@@ -169,19 +169,27 @@ class LocalConnectServer:
     def url(self) -> str:
         return f"sc://127.0.0.1:{self.port}"
 
+    def command(self, home: Path) -> list[str]:
+        """The ``spark-submit`` command line starting the server from the
+        PySpark installation ``home``: the configuration's settings, then
+        the server's address; the JVM's time zone is UTC (as the session's),
+        after any ``spark.driver.extraJavaOptions`` of the configuration."""
+        conf = {**self.conf, "spark.connect.grpc.binding.address": "127.0.0.1",
+                "spark.connect.grpc.binding.port": str(self.port),
+                "spark.driver.extraJavaOptions": " ".join(
+                    filter(None, [self.conf.get("spark.driver.extraJavaOptions", ""), "-Duser.timezone=UTC"]))}
+        cmd = [str(home / "bin" / "spark-submit"), "--master", self.master, "--name", "journeykit",
+               "--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
+        for k, v in conf.items():
+            cmd += ["--conf", f"{k}={v}"]
+        return cmd + ["spark-internal"]
+
     def start(self) -> "LocalConnectServer":
         import pyspark
 
         home = Path(pyspark.__file__).parent
         self.port = _free_port()
-        conf = {**self.conf, "spark.connect.grpc.binding.address": "127.0.0.1",
-                "spark.connect.grpc.binding.port": str(self.port),
-                "spark.driver.extraJavaOptions": "-Duser.timezone=UTC"}
-        cmd = [str(home / "bin" / "spark-submit"), "--master", self.master, "--name", "journeykit",
-               "--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
-        for k, v in conf.items():
-            cmd += ["--conf", f"{k}={v}"]
-        cmd.append("spark-internal")
+        cmd = self.command(home)
         env = {**os.environ, "SPARK_HOME": str(home)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")

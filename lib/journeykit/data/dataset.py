@@ -285,7 +285,11 @@ class Dataset:
             raise KeyError(f"table {name!r} is not available for client {self.cfg.client!r}")
         if self.warehouse is not None:
             return self.warehouse.view(name)
-        return self.con.table(self._views.get(name, name))
+        # the tables are read-only: their Ibis tables are looked up (a schema query each) once per dataset
+        raws = self.__dict__.setdefault("_raw", {})
+        if name not in raws:
+            raws[name] = self.con.table(self._views.get(name, name))
+        return raws[name]
 
     def table(self, name: str, until: dt.date | None = None):
         """Rows of ``name`` before ``until`` (default: the period end)."""
@@ -357,6 +361,7 @@ class Dataset:
         self._closed = True
         _LIVE.discard(self)
         self._memo.clear()
+        self.__dict__.pop("_raw", None)
         try:
             self._close_engine()
         finally:
