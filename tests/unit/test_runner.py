@@ -580,13 +580,13 @@ def test_the_brief_prints_beside_the_report_and_dies_with_a_failed_report(monkey
 def test_only_each_lanes_first_section_waits_to_stagger_kernel_starts(tmp_path, monkeypatch):
     from journeykit.run import workers
 
-    delays, real = [], workers.Pool.run
+    delays, real = [], workers.Pool._assign
 
-    def spy(self, tasks, done, started=None):
-        delays.extend(t.delay for t in tasks)
-        return real(self, tasks, done, started)
+    def spy(self, w, task):
+        delays.append(task.delay)
+        return real(self, w, task)
 
-    monkeypatch.setattr(workers.Pool, "run", spy)
+    monkeypatch.setattr(workers.Pool, "_assign", spy)
     record = lambda name: f"import journeykit as jk\njk.report.record('{name}', {{'x': 1}})\n"  # noqa: E731
     root = make_project(tmp_path, {n: (n, record(n)) for n in ("00_a", "10_b", "20_c", "30_d")})
     result = runner.run("acme", "2026-10", root=root, jobs=2, progress=lambda _m: None)
@@ -608,3 +608,26 @@ def test_a_finished_run_reaps_its_workers_and_kernels_so_their_cpu_is_counted(tm
     ok, cpu = out.stdout.split()
     assert ok == "True", out.stderr[-2000:]
     assert float(cpu) >= 1.5   # the kernel's 1.5 s of CPU reached the run (the bench's CPU figure)
+
+
+def test_memory_heavy_sections_never_run_together_while_light_ones_fill_the_other_lane(tmp_path):
+    # on a million customers segmentation and prediction each peaked near 4 GB: together they broke the cap
+    timed = ("import time, json, pathlib\nt0 = time.time()\ntime.sleep(1.5)\n"
+             "pathlib.Path(r'{out}', '{name}.json').write_text(json.dumps([t0, time.time()]))\n"
+             "from journeykit import report\nreport.record('{name}', {{'x': 1}});\n")
+    names = ("40_retention", "60_segmentation", "70_prediction", "80_ltv")
+    out = tmp_path / "times"
+    out.mkdir()
+    root = make_project(tmp_path, {n: (n, timed.format(out=out, name=n)) for n in names})
+    result = runner.run("acme", "2026-10", root=root, jobs=2, progress=lambda _m: None)
+    assert result.ok, [(s.name, s.error) for s in result.sections]
+    span = {n: json.loads((out / f"{n}.json").read_text()) for n in names}
+
+    def overlap(a, b):
+        return span[a][0] < span[b][1] and span[b][0] < span[a][1]
+
+    assert not overlap("60_segmentation", "70_prediction")
+    # prediction started first (the longest expected); retention, not segmentation, ran beside it
+    assert span["70_prediction"][0] < span["60_segmentation"][0]
+    assert overlap("70_prediction", "40_retention")
+

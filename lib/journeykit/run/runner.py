@@ -466,9 +466,10 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
         section = registry.get(p.stem)
         return section.reads_results if section else p.stem.endswith("_summary")
 
-    def task(p: Path, delay: float = 0.0) -> workers.Task:
+    def task(p: Path) -> workers.Task:
+        section = registry.get(p.stem)
         return workers.Task(name=p.stem, notebook=str(p), out=str(staging / "notebooks" / p.name),
-                            run_config=str(resolved), delay=delay)
+                            run_config=str(resolved), memory_heavy=bool(section and section.memory_heavy))
 
     def on_start(t: workers.Task) -> None:
         say(f"{cfg.client} {cfg.period}: [{pos[by_name[t.name]]}/{n}] {t.name} running")
@@ -503,7 +504,7 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
                     say(f"{cfg.client} {cfg.period}: [{pos[p]}/{n}] {p.stem} queued")
             # staggered kernel starts (papermill #239, #511): the first section of each lane starts a
             # second after the lane before; later ones reuse their lane's kernel and start at once
-            pool.run([task(p, 1.0 * k if k < jobs else 0.0) for k, p in enumerate(independent)], on_done, on_start)
+            pool.run([task(p) for p in independent], on_done, on_start, stagger=1.0)
         # every section's tests judged together, before the summary reads them
         judge_report(cfg, done, staging, say)
         for p in sequential:

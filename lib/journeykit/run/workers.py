@@ -154,14 +154,16 @@ class RunFolder:
 @dataclass
 class Task:
     """One section to execute: its notebook, where the executed notebook
-    goes, the run's resolved configuration, and a start delay (seconds;
-    staggered kernel starts, papermill #239, #511)."""
+    goes, the run's resolved configuration, a start delay (seconds;
+    staggered kernel starts, papermill #239, #511), and whether it is
+    memory-heavy (two such tasks never run at once)."""
 
     name: str
     notebook: str
     out: str
     run_config: str
     delay: float = 0.0
+    memory_heavy: bool = False
     id: int = 0
     result: str = ""
 
@@ -292,28 +294,40 @@ class Pool:
                 continue
 
     def run(self, tasks: list[Task], done: Callable[[Task, object], None],
-            started: Callable[[Task], None] | None = None) -> None:
+            started: Callable[[Task], None] | None = None, stagger: float = 0.0) -> None:
         """Execute ``tasks`` (in order, up to ``jobs`` at once); ``started(task)``
         as each one is handed to a worker, ``done(task, result)`` as each one
-        finishes."""
+        finishes. While a memory-heavy task runs, a free worker takes the
+        next task that is not (their peaks would add up), or waits. The
+        first ``jobs`` tasks started wait ``stagger`` seconds more each than
+        the one before (kernel starts, papermill #239, #511)."""
         pending = list(tasks)
         busy = 0
         refused = 0
+        first = 0
         while pending or busy:
             while pending and busy < self.jobs:
+                heavy_running = any(w.task is not None and w.task.memory_heavy for w in self.workers)
+                nxt = next((t for t in pending if not (heavy_running and t.memory_heavy)), None)
+                if nxt is None:
+                    break
                 idle = next((w for w in self.workers if w.task is None), None) or self._spawn()
+                if first < self.jobs:
+                    nxt.delay = max(nxt.delay, stagger * first)
                 try:
-                    self._assign(idle, pending[0])
+                    self._assign(idle, nxt)
                     refused = 0
                 except OSError:  # the worker died before its first task: another one, twice at most
                     self._kill(idle)
                     refused += 1
                     if refused >= 3:
-                        task = pending.pop(0)
-                        done(task, _failed(task, "no section worker could be started (see the messages above)"))
+                        pending.remove(nxt)
+                        done(nxt, _failed(nxt, "no section worker could be started (see the messages above)"))
                         refused = 0
                     continue
-                task = pending.pop(0)
+                pending.remove(nxt)
+                first += 1
+                task = nxt
                 busy += 1
                 if started is not None:
                     started(task)

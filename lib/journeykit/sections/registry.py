@@ -60,6 +60,10 @@ class Section:
     """The section's headline KPIs on the executive summary's scorecard, in order."""
     heavy: int = 0
     """Expected cost rank (higher starts first when sections run in parallel)."""
+    memory_heavy: bool = False
+    """Holds per-customer tables and models in Python beside its DuckDB
+    memory (on a million customers about twice a light section's peak):
+    two such sections never run at the same time (:class:`journeykit.run.workers.Pool`)."""
     reads_results: bool = False
     """Reads the other sections' results: runs after them (the summary)."""
     appendix: bool = False
@@ -137,7 +141,7 @@ SECTIONS: tuple[Section, ...] = (
                       "subscriptions": ("plan", "ended_at"), "orders": ("amount", "payment_status")},
             stable_keys=("segment_counts", "health_band_shares", "lifecycle_counts", "n_clusters",
                          "top10pct_revenue_share"),
-            headline="health_band_shares", heavy=5),
+            headline="health_band_shares", heavy=5, memory_heavy=True),
     Section("70_prediction", "prediction", needs_any=("orders", "events.customer_id"),
             optional={"events": ("customer_id", "feature", "session_id", "device"),
                       "orders": ("discount_code", "payment_status", "device"),
@@ -146,7 +150,7 @@ SECTIONS: tuple[Section, ...] = (
                       "customers": ("acquisition_channel",)},
             stable_keys=("churn", "promoter", "upsell"), prev=False,
             null_value={**{k: None for k in PREDICTION_MODEL_KEYS}, "status": "not_available"},
-            headline="churn", heavy=6),
+            headline="churn", heavy=6, memory_heavy=True),
     Section("80_ltv", "ltv", needs=("orders",),
             optional={"orders": ("payment_status", "amount"), "customers": ("acquisition_channel",),
                       "marketing": ("spend",)},
