@@ -50,7 +50,7 @@ demo: ## generate the demo data (~20,000 customers) and render its full report
 test: ## run the test-suite (unit, contract, calibration, shapes, notebooks, JupyterLab, end-to-end) on tiny data
 	@# the two environments and the system packages install at the same time (a new machine: minutes each)
 	@$(MAKE) --no-print-directory -j3 venv sysdeps lab-env
-	@# two halves at once, one per core: the end-to-end half waits on kernels and Chromium much of its time
+	@# two halves at once, one per core (both keep their core busy: about equal CPU each)
 	@$(JK) demo-data --size tiny --if-needed >/dev/null
 	@# each half its own temporary folder: the fault tests look for what runs leave there
 	@log=$$(mktemp); a=$$(mktemp -d); b=$$(mktemp -d); \

@@ -165,7 +165,6 @@ class _Objective(LogParameterObjective):
         return value, grad
 
 
-
 def fit(frequency, recency, T, weights=None, *, penalizer: float = 0.0, tol: float = 1e-8,
         maxiter: int = 2000, start: dict | None = None, curvature: np.ndarray | None = None) -> BGNBDResult:
     """Fit BG/NBD by maximum likelihood on (weighted) customers or patterns.

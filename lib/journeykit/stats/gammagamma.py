@@ -99,7 +99,6 @@ class _Objective(LogParameterObjective):
         return value, grad
 
 
-
 def fit(frequency, monetary_value, weights=None, *, penalizer: float = 0.0, start=None,
         tol: float = 1e-7) -> GammaGammaResult:
     """Fit Gamma-Gamma by maximum likelihood on (weighted) customers or
