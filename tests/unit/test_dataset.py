@@ -4,6 +4,8 @@ twice, works)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -37,6 +39,47 @@ def test_memo_computes_once_per_question_and_settings(make_dataset):
     # another question under the same settings
     ds.memo("r", compute, cfg)
     assert len(calls) == 3
+    # forgotten: asked again, computed again; other answers kept; forgetting twice is harmless
+    ds.forget("r", cfg)
+    ds.forget("r", cfg)
+    ds.memo("r", compute, cfg)
+    assert len(calls) == 4 and ds.memo("q", compute, cfg).loc[0, "x"] == 1 and len(calls) == 4
+
+
+def test_fetch_through_arrow_equals_ibis_execute(tmp_path):
+    """The dataset's DuckDB backend fetches through Arrow; its results equal
+    ibis' own ``execute`` for every type and null pattern a section fetches:
+    partly null, all null, nested, empty, a column and a scalar."""
+    import types
+
+    import ibis
+    from ibis.backends.duckdb import Backend
+
+    con = dataset_mod.duckdb_backend()().connect(str(tmp_path / "x.duckdb"))
+    con.raw_sql("""CREATE TABLE t AS SELECT i,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE i END AS int_n,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE i * 1.5 END AS dec_n,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE CAST(i AS DOUBLE) / 7 END AS flt_n,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE 'c' || i END AS str_n,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE i % 2 = 0 END AS bool_n,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE TIMESTAMP '2026-01-01' + INTERVAL (i) HOUR END AS ts_n,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE TIMESTAMPTZ '2026-01-01 00:00+00' + INTERVAL (i) HOUR END AS tstz_n,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE DATE '2026-01-01' + CAST(i AS INTEGER) END AS date_n,
+      CASE WHEN i % 3 = 0 THEN NULL ELSE [i, i + 1] END AS list_n,
+      CAST(NULL AS BIGINT) AS null_int, CAST(NULL AS VARCHAR) AS null_str, CAST(NULL AS TIMESTAMP) AS null_ts,
+      CAST(NULL AS DOUBLE) AS null_flt, i % 5 AS int_plain, 'x' || i AS str_plain
+      FROM range(10) r(i)""")
+    t = con.table("t")
+    ibis_own = types.MethodType(Backend.execute, con)
+    cases = [t, t.filter(t.i < 0), t.group_by("bool_n").aggregate(n=t.count(), m=t.flt_n.mean()),
+             t.mutate(z=ibis.null()).select("i", "z")]
+    for e in cases:
+        pd.testing.assert_frame_equal(con.execute(e), ibis_own(e))
+    pd.testing.assert_series_equal(con.execute(t.str_n), ibis_own(t.str_n))
+    pd.testing.assert_series_equal(con.execute(t.ts_n), ibis_own(t.ts_n))
+    assert con.execute(t.int_n.max()) == ibis_own(t.int_n.max()) == 8
+    assert con.execute(t.filter(t.i < 0).int_n.max()) is None
+    con.disconnect()
 
 
 def test_loading_the_same_data_twice_in_one_process_shares_the_connection(make_dataset):
@@ -64,6 +107,12 @@ def test_a_table_is_looked_up_once_per_dataset(make_dataset, monkeypatch):
     assert looked == ["orders"]
     ds.close()
     assert "_raw" not in ds.__dict__
+
+
+def test_a_lanes_share_of_the_cores_sets_duckdbs_threads(make_dataset, monkeypatch):
+    monkeypatch.setenv("JOURNEYKIT_THREADS", "1")      # set by the run's pool for its kernels
+    ds = make_dataset({"orders": ORDERS})
+    assert ds.con.raw_sql("SELECT current_setting('threads')").fetchone()[0] == 1
 
 
 def test_another_memory_limit_replaces_the_connection(make_dataset):
@@ -97,3 +146,32 @@ def test_close_all_closes_every_open_dataset_and_their_connection(make_dataset):
     assert not dataset_mod._LIVE and key not in dataset_mod._CONNECTIONS
     assert dataset_mod.close_all() == 0                 # nothing left; closing twice is harmless
     ds.close()
+
+
+def test_journeykit_turns_transparent_huge_pages_off_for_itself_and_its_children():
+    """A fresh gigabyte in huge pages cost 6-7 s of kernel time on this
+    machine (THP defrag ``madvise``) and 0.4 s without: importing journeykit
+    turns them off for its process, and the processes it starts (kernels,
+    workers) inherit it; ``JOURNEYKIT_HUGE_PAGES=1`` keeps them."""
+    import os
+    import subprocess
+    import sys
+
+    if "THP_enabled" not in Path("/proc/self/status").read_text():
+        pytest.skip("the kernel does not report THP_enabled")
+    code = ("import subprocess, journeykit; "
+            "thp = lambda text: text.split('THP_enabled:')[1].split()[0]; "
+            "child = subprocess.run(['cat', '/proc/self/status'], capture_output=True, text=True).stdout; "
+            "print(thp(open('/proc/self/status').read()), thp(child))")
+    import ctypes
+
+    def fresh():  # as from a shell: not inherited from this test process (which imported journeykit)
+        ctypes.CDLL(None).prctl(41, 0, 0, 0, 0)
+
+    env = {k: v for k, v in os.environ.items() if k != "JOURNEYKIT_HUGE_PAGES"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
+                         preexec_fn=fresh)
+    assert out.stdout.split() == ["0", "0"], out.stderr[-1500:]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=env | {"JOURNEYKIT_HUGE_PAGES": "1"}, preexec_fn=fresh)
+    assert out.stdout.split() == ["1", "1"], out.stderr[-1500:]

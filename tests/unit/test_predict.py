@@ -915,3 +915,27 @@ def test_drivers_intro_is_shown_only_with_its_list(hand, monkeypatch):
 
     nb = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / "70_prediction.ipynb").read_text())
     assert not any("".join(c["source"]).rstrip().endswith(":") for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def test_feature_tables_are_let_go_once_no_target_needs_them(tiny, monkeypatch):
+    import journeykit as jk
+
+    ds = jk.load(tiny.cfg)       # a dataset of its own: nothing computed yet
+    steps: list[tuple[str, dt.date]] = []
+    real_blocks, real_forget = fe.feature_blocks, ds.forget
+    monkeypatch.setattr(fe, "feature_blocks",
+                        lambda d, c, by="activity": steps.append(("compute", c)) or real_blocks(d, c, by))
+    monkeypatch.setattr(ds, "forget", lambda key, settings=None: steps.append(("forget", key[1])) or real_forget(key, settings))
+    res = pr.results(ds, ds.cfg)
+    assert all(r.status == "ok" for r in res.values())
+    churn, promoter = pr.cutoffs(ds.cfg, "churn"), pr.cutoffs(ds.cfg, "promoter")
+    assert churn[0] not in promoter and churn[2] == promoter[2]      # the period end is shared
+    computed = [c for k, c in steps if k == "compute"]
+    assert sorted(computed) == sorted({c for t in pr.TARGETS for c in pr.cutoffs(ds.cfg, t)})   # each once
+    # churn's own cutoffs are let go before promoter's first table is built
+    assert steps.index(("forget", churn[0])) < steps.index(("compute", promoter[0]))
+    assert not [k for k, _ in ds._memo if k[0] == "prediction_features"]   # nothing held at the end
+    pr.results(ds, ds.cfg)                                                # asked again: nothing recomputed
+    assert [c for k, c in steps if k == "compute"] == computed
+    ds.close()
+

@@ -7,6 +7,7 @@ by papermill in a real kernel against a one-file client.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import textwrap
@@ -612,8 +613,9 @@ def test_a_finished_run_reaps_its_workers_and_kernels_so_their_cpu_is_counted(tm
 
 def test_memory_heavy_sections_never_run_together_while_light_ones_fill_the_other_lane(tmp_path):
     # on a million customers segmentation and prediction each peaked near 4 GB: together they broke the cap
-    timed = ("import time, json, pathlib\nt0 = time.time()\ntime.sleep(1.5)\n"
-             "pathlib.Path(r'{out}', '{name}.json').write_text(json.dumps([t0, time.time()]))\n"
+    timed = ("import os, time, json, pathlib\nt0 = time.time()\ntime.sleep(1.5)\n"
+             "pathlib.Path(r'{out}', '{name}.json').write_text(json.dumps([t0, time.time(), "
+             "os.environ.get('JOURNEYKIT_THREADS'), os.environ.get('OMP_NUM_THREADS')]))\n"
              "from journeykit import report\nreport.record('{name}', {{'x': 1}});\n")
     names = ("40_retention", "60_segmentation", "70_prediction", "80_ltv")
     out = tmp_path / "times"
@@ -630,4 +632,27 @@ def test_memory_heavy_sections_never_run_together_while_light_ones_fill_the_othe
     # prediction started first (the longest expected); retention, not segmentation, ran beside it
     assert span["70_prediction"][0] < span["60_segmentation"][0]
     assert overlap("70_prediction", "40_retention")
+    # each kernel got its lane's share of the cores
+    from journeykit.run import workers
+
+    share = str(workers.lane_threads(2))
+    assert all(span[n][2] == share and span[n][3] in (share, os.environ.get("OMP_NUM_THREADS")) for n in names)
+
+
+def test_lanes_share_the_cores_out(tmp_path, monkeypatch):
+    from journeykit.run import workers
+
+    assert [workers.lane_threads(j, cores=2) for j in (1, 2, 3)] == [2, 1, 1]
+    assert workers.lane_threads(2, cores=8) == 4 and workers.lane_threads(0, cores=4) == 4
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")          # set by the user: kept
+    folder = workers.RunFolder(tmp_path)
+    try:
+        pool = workers.Pool(2, folder)
+        env = pool.env()
+        assert env["JOURNEYKIT_THREADS"] == env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == str(pool.threads)
+        assert pool.threads == workers.lane_threads(2) and env["MKL_NUM_THREADS"] == "3"
+        assert env["JUPYTER_RUNTIME_DIR"] == folder.env()["JUPYTER_RUNTIME_DIR"]
+    finally:
+        folder.close()
 

@@ -56,16 +56,18 @@ class FetchLog:
     def __init__(self, monkeypatch):
         import ibis.backends.duckdb as backend
 
+        from journeykit.data.dataset import duckdb_backend
+
         self.rows: list[int] = []
         self.bulk: list[str] = []
-        execute = backend.Backend.execute
+        # ibis' own backend, and journeykit's (a DuckDB file is opened with its Arrow fetch)
+        for cls in (backend.Backend, duckdb_backend()):
+            def logged(con, expr, *args, _execute=cls.execute, **kwargs):
+                out = _execute(con, expr, *args, **kwargs)
+                self.rows.append(len(out) if isinstance(out, (pd.DataFrame, pd.Series)) else 1)
+                return out
 
-        def logged(con, expr, *args, **kwargs):
-            out = execute(con, expr, *args, **kwargs)
-            self.rows.append(len(out) if isinstance(out, (pd.DataFrame, pd.Series)) else 1)
-            return out
-
-        monkeypatch.setattr(backend.Backend, "execute", logged)
+            monkeypatch.setattr(cls, "execute", logged)
         for name in ("to_pyarrow", "to_pyarrow_batches", "to_parquet", "to_csv"):
             def bulk(con, *args, _name=name, **kwargs):
                 self.bulk.append(_name)

@@ -368,11 +368,24 @@ def assemble(blocks: list[FeatureBlock]) -> tuple[pd.DataFrame, tuple[str, ...]]
 def features_at(ds, cutoff: dt.date, cfg) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """:func:`assemble` of :func:`feature_blocks` at ``cutoff`` under the
     run's activity rule (``prediction.churn_label``); computed once per
-    dataset, cutoff and rule (the three models share it)."""
+    dataset, cutoff and rule (the three models share it) until
+    :func:`forget_features`."""
     by = cfg.prediction.churn_label
-    return ds.memo(("prediction_features", cutoff, by), lambda: assemble(feature_blocks(ds, cutoff, by)))
+    return ds.memo(_memo_key(cutoff, cfg), lambda: assemble(feature_blocks(ds, cutoff, by)))
+
+
+def _memo_key(cutoff: dt.date, cfg) -> tuple:
+    return ("prediction_features", cutoff, cfg.prediction.churn_label)
+
+
+def forget_features(ds, cutoff: dt.date, cfg) -> None:
+    """Let go of :func:`features_at`'s table at ``cutoff`` (a million
+    customers' features take about half a gigabyte); asked again, it is
+    computed again."""
+    ds.forget(_memo_key(cutoff, cfg))
 
 
 __all__ = ["LeakageError", "FeatureBlock", "block", "activity_features", "order_features", "event_features",
            "device_features", "ticket_features", "survey_features", "subscription_features", "message_features",
-           "customer_features", "BUILDERS", "slug", "check_no_leakage", "feature_blocks", "assemble", "features_at"]
+           "customer_features", "BUILDERS", "slug", "check_no_leakage", "feature_blocks", "assemble", "features_at",
+           "forget_features"]
