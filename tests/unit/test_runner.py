@@ -613,14 +613,21 @@ def test_a_finished_run_reaps_its_workers_and_kernels_so_their_cpu_is_counted(tm
 
 def test_memory_heavy_sections_never_run_together_while_light_ones_fill_the_other_lane(tmp_path):
     # on a million customers segmentation and prediction each peaked near 4 GB: together they broke the cap
-    timed = ("import os, time, json, pathlib\nt0 = time.time()\ntime.sleep(1.5)\n"
+    # Each section marks its start and takes 1.5 s; prediction also waits (up to a minute) until
+    # retention has started, so on a loaded machine a slow kernel start in the other lane cannot
+    # make them miss each other (a timing-only version failed once under two test halves at once).
+    timed = ("import os, time, json, pathlib\nt0 = time.time()\n"
+             "pathlib.Path(r'{out}', '{name}.started').touch()\n{wait}time.sleep(1.5)\n"
              "pathlib.Path(r'{out}', '{name}.json').write_text(json.dumps([t0, time.time(), "
              "os.environ.get('JOURNEYKIT_THREADS'), os.environ.get('OMP_NUM_THREADS')]))\n"
              "from journeykit import report\nreport.record('{name}', {{'x': 1}});\n")
+    wait = ("end = time.time() + 60\nwhile not pathlib.Path(r'{out}', '40_retention.started').exists() "
+            "and time.time() < end:\n    time.sleep(0.05)\n")
     names = ("40_retention", "60_segmentation", "70_prediction", "80_ltv")
     out = tmp_path / "times"
     out.mkdir()
-    root = make_project(tmp_path, {n: (n, timed.format(out=out, name=n)) for n in names})
+    root = make_project(tmp_path, {n: (n, timed.format(out=out, name=n, wait=wait.format(out=out) if n == "70_prediction"
+                                                       else "")) for n in names})
     result = runner.run("acme", "2026-10", root=root, jobs=2, progress=lambda _m: None)
     assert result.ok, [(s.name, s.error) for s in result.sections]
     span = {n: json.loads((out / f"{n}.json").read_text()) for n in names}
