@@ -456,8 +456,14 @@ def test_last_months_new_report_makes_this_month_out_of_date(tmp_path, capsys):
     assert "(up to date)" not in capsys.readouterr().out
 
 
-def test_batch_with_jobs_runs_each_client_in_its_own_process_and_reports_each(tmp_path, capsys):
-    root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})
+def test_batch_with_jobs_runs_each_client_in_its_own_process_and_reports_each(tmp_path, capsys, monkeypatch):
+    from journeykit.run import workers
+
+    monkeypatch.delenv("JOURNEYKIT_CORES", raising=False)
+    cores = ("import os\nfrom journeykit import report\n"
+             "report.record('00_ok', {'cores': int(os.environ['JOURNEYKIT_CORES']), "
+             "'threads': int(os.environ['JOURNEYKIT_THREADS'])})\n")
+    root = make_project(tmp_path, {"00_ok": ("Zero", cores)})
     clients = root / "params" / "clients"
     acme = (clients / "acme.yaml").read_text(encoding="utf-8")
     (clients / "beta.yaml").write_text(acme, encoding="utf-8")
@@ -472,6 +478,9 @@ def test_batch_with_jobs_runs_each_client_in_its_own_process_and_reports_each(tm
     for c in ("acme", "beta"):
         doc = json.loads((root / "reports" / c / "2026-09" / "metrics.json").read_text(encoding="utf-8"))
         assert doc["sections"]["00_ok"]["status"] == "ok"
+        # two runs at once share the cores: each run's two lanes share its half
+        share = max(1, workers.run_cores() // 2)
+        assert doc["sections"]["00_ok"]["metrics"] == {"cores": share, "threads": workers.lane_threads(2, share)}
 
 
 # --------------------------------------------------------------------------
@@ -651,6 +660,9 @@ def test_lanes_share_the_cores_out(tmp_path, monkeypatch):
 
     assert [workers.lane_threads(j, cores=2) for j in (1, 2, 3)] == [2, 1, 1]
     assert workers.lane_threads(2, cores=8) == 4 and workers.lane_threads(0, cores=4) == 4
+    monkeypatch.setenv("JOURNEYKIT_CORES", "6")          # a batch's share for this run
+    assert workers.run_cores() == 6 and workers.lane_threads(2) == 3
+    monkeypatch.delenv("JOURNEYKIT_CORES")
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")          # set by the user: kept
     folder = workers.RunFolder(tmp_path)

@@ -243,6 +243,7 @@ def _batch_parallel(args, clients: list[str], period: str | None) -> list:
 
     from journeykit.core import config
     from journeykit.core.periods import Period
+    from journeykit.run import workers
     from journeykit.run.runner import RunResult, stop_on_signals
 
     root = _root(args)
@@ -269,8 +270,10 @@ def _batch_parallel(args, clients: list[str], period: str | None) -> list:
                     cmd += [x for kv in (args.set or []) for x in ("--set", kv)]
                     cmd += ["--no-pdf"] * bool(args.no_pdf) + ["--force"] * bool(args.force) + \
                         ["--dry-run"] * bool(args.dry_run)
-                    running[client] = (subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL),
-                                       p, out, t0)
+                    # N runs at once share the cores: each run's lanes then share its part
+                    env = os.environ | {"JOURNEYKIT_CORES": str(max(1, workers.run_cores() // args.jobs))}
+                    running[client] = (subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                                                        env=env), p, out, t0)
                 for client, (proc, p, out, t0) in list(running.items()):
                     if proc.poll() is None:
                         continue

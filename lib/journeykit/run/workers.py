@@ -182,18 +182,25 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 """The thread counts of OpenMP (scikit-learn) and BLAS a worker's kernel starts with."""
 
 
+def run_cores() -> int:
+    """The cores a run may use: ``JOURNEYKIT_CORES`` when set (``batch
+    --jobs N`` gives each of its N client runs its share), else the cores
+    this process may run on."""
+    if os.environ.get("JOURNEYKIT_CORES"):
+        return max(1, int(os.environ["JOURNEYKIT_CORES"]))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def lane_threads(jobs: int, cores: int | None = None) -> int:
-    """Threads for each of ``jobs`` sections running at once: the cores this
-    process may use, shared out evenly, at least one each.
+    """Threads for each of ``jobs`` sections running at once: the run's cores
+    (:func:`run_cores`, unless given) shared out evenly, at least one each.
 
     Every section's engine and models would otherwise take every core: with
     two lanes on two cores, four busy threads took turns and scikit-learn's
     OpenMP threads spun while they waited. Measured on the large client,
     prediction beside a DuckDB query loop took 231 s (181 s of CPU) with two
     threads each and 141 s (132 s) with one."""
-    if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // max(1, jobs))
+    return max(1, (run_cores() if cores is None else cores) // max(1, jobs))
 
 
 def _kill_group(pid: int) -> None:
