@@ -63,6 +63,24 @@ def test_tree_rss_counts_a_child_and_its_grandchild():
         child.wait()
 
 
+def test_tree_pss_counts_a_page_shared_by_a_child_once():
+    # a child touches 150 MB, then forks: parent and grandchild share those pages
+    code = ("import os, time; b = bytearray(150 << 20); b[::4096] = b'x' * len(b[::4096]); "
+            "os.fork(); time.sleep(30)")
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 20
+        while bench.tree_rss_kb(child.pid) < 280 << 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        rss, pss = bench.tree_rss_kb(child.pid), bench.tree_pss_kb(child.pid)
+        assert rss >= 280 << 10                                  # RSS counts the 150 MB in both processes
+        assert 140 << 10 <= pss <= 200 << 10                     # PSS once: they take the memory once
+    finally:
+        subprocess.run(["pkill", "-P", str(child.pid)])
+        child.kill()
+        child.wait()
+
+
 def test_tree_memory_keeps_the_peak():
     proc = subprocess.Popen([sys.executable, "-c",
                              "import time; b = bytearray(120 << 20); time.sleep(1.5); del b; time.sleep(1.5)"])
@@ -71,6 +89,7 @@ def test_tree_memory_keeps_the_peak():
     proc.wait()
     sampler.stop()
     assert sampler.peak_kb >= 110 << 10
+    assert sampler.peak_rss_kb >= sampler.peak_kb
 
 
 def test_targets_say_met_or_missed_with_the_margin():

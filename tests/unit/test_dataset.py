@@ -71,7 +71,7 @@ def test_fetch_through_arrow_equals_ibis_execute(tmp_path):
       FROM range(10) r(i)""")
     t = con.table("t")
     ibis_own = types.MethodType(Backend.execute, con)
-    cases = [t, t.filter(t.i < 0), t.group_by("bool_n").aggregate(n=t.count(), m=t.flt_n.mean()),
+    cases = [t, t.filter(t.i < 0), t.group_by("bool_n").aggregate(n=t.count(), m=t.flt_n.mean()).order_by("bool_n"),
              t.mutate(z=ibis.null()).select("i", "z")]
     for e in cases:
         pd.testing.assert_frame_equal(con.execute(e), ibis_own(e))
@@ -113,6 +113,52 @@ def test_a_lanes_share_of_the_cores_sets_duckdbs_threads(make_dataset, monkeypat
     monkeypatch.setenv("JOURNEYKIT_THREADS", "1")      # set by the run's pool for its kernels
     ds = make_dataset({"orders": ORDERS})
     assert ds.con.raw_sql("SELECT current_setting('threads')").fetchone()[0] == 1
+
+
+def test_a_transient_block_lets_go_of_what_it_memoized_and_keeps_the_rest(make_dataset):
+    ds = make_dataset({"orders": ORDERS})
+    calls = []
+
+    def answer(k):
+        return ds.memo(k, lambda: calls.append(k) or pd.DataFrame({"k": [k]}))
+
+    answer("before")
+    with ds.transient():
+        answer("before")                        # memoized before: not computed again, and kept
+        answer("inside")
+        answer("inside")                        # memoized inside the block while it lasts
+    assert calls == ["before", "inside"]
+    answer("before")
+    answer("inside")                            # let go at the block's end: computed again
+    assert calls == ["before", "inside", "inside"]
+
+
+def test_a_fetch_lets_go_of_the_cache_files_blocks_beyond_what_it_keeps(tmp_path, monkeypatch):
+    """After a fetch, DuckDB holds no more of the (read-only) cache file's
+    blocks than KEEP_CACHED_BYTES, and its memory limit is the dataset's
+    again; with a larger allowance the blocks stay, as DuckDB keeps them."""
+    import duckdb
+
+    db = tmp_path / "data.duckdb"
+    with duckdb.connect(str(db)) as w:
+        w.execute("CREATE TABLE t AS SELECT range AS i, md5(CAST(range AS VARCHAR)) AS s FROM range(400000)")
+    held = ("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'BASE_TABLE'")
+    try:
+        con = dataset_mod._duckdb_connection(db, "1GB")
+        limit = con.con.execute("SELECT current_setting('memory_limit')").fetchall()
+        t = con.table("t")
+        monkeypatch.setattr(dataset_mod, "KEEP_CACHED_BYTES", 1 << 40)
+        assert t.s.max().execute() == max(t.s.execute())
+        assert con.con.execute(held).fetchall()[0][0] > 4 << 20     # DuckDB keeps what it read
+
+        monkeypatch.setattr(dataset_mod, "KEEP_CACHED_BYTES", 1 << 20)
+        got = t.group_by(k=t.i % 7).aggregate(n=t.count(), s=t.s.max()).order_by("k").execute()
+        assert got.n.tolist() == [len(range(k, 400000, 7)) for k in range(7)]
+        assert con.con.execute(held).fetchall()[0][0] <= 1 << 20
+        assert con.con.execute("SELECT current_setting('memory_limit')").fetchall() == limit
+        assert int(t.count().execute()) == 400000                   # read again from the file
+    finally:
+        dataset_mod._release(db, dataset_mod._CONNECTIONS[str(db)][0])
 
 
 def test_another_memory_limit_replaces_the_connection(make_dataset):

@@ -131,6 +131,16 @@ def test_bands_contributions_and_trend(ds):
     assert VH.by_segment_table(ds, ds.cfg) is None  # every segment under k = 10
 
 
+def test_the_trend_keeps_only_the_shares_of_past_months(ds):
+    """Of the trend's months, only the period's and the previous month's
+    per-customer frames stay memoized (the section's tables ask for them
+    again); the others' are let go once their shares are counted."""
+    ds._memo.clear()
+    H.band_trend(ds, ds.cfg)
+    ends = {k[1] for k, _ in ds._memo if isinstance(k, tuple) and k[0] == "segmentation.health"}
+    assert ends == {ds.cfg.period.end, ds.cfg.period.previous().end}
+
+
 def test_trend_starts_with_the_data(make_dataset):
     orders = pd.DataFrame({"customer_id": ["x", "y"], "ordered_at": ["2026-08-20 00:00:00", "2026-10-03 00:00:00"],
                            "amount": [10, 20]})

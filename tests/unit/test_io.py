@@ -1014,3 +1014,37 @@ def test_classify_values_reads_client_default_blank_and_unmapped_values():
         ("Settled", "paid", 5, "client"), ("failed", "failed", 3, "default"), (None, None, 2, "empty"),
         ("결제완료", None, 1, None)]
     assert unmapped == [("결제완료", 1)]
+
+
+def test_value_checks_run_on_every_row_beyond_the_first_chunk(tmp_path, monkeypatch):
+    """The whole schema runs on the first chunk, the value checks on every
+    row: failures in a later chunk are counted, each row once, with its
+    examples; table-wide checks too (chunks of 2 rows here)."""
+    from journeykit.core.errors import DataErrors
+
+    monkeypatch.setattr(io, "CHUNK_ROWS", 2)
+    orders = (b"order_id,customer_id,ordered_at,amount,items\n"
+              b"o1,c1,2026-10-01,-5,1\n"        # row 0: amount < 0 (first chunk)
+              b"o2,c1,2026-10-02,10,1\n"
+              b"o3,c2,2026-10-03,10,1\n"
+              b"o4,c2,2026-10-04,10,-2\n"       # row 3: items < 0 (second chunk)
+              b"o5,c3,2026-10-05,-7,1\n")       # row 4: amount < 0 (third chunk)
+    messages = (b"customer_id,campaign,sent_at,opened_at\n"
+                b"c1,oct,2026-10-02,2026-10-03\n"
+                b"c2,oct,2026-10-02,2026-10-02\n"
+                b"c3,oct,2026-10-05,2026-10-03\n")   # row 2: opened before it was sent (second chunk)
+    yaml = """
+        data:
+          source: data/acme
+          tables:
+            orders: {file: orders.csv}
+            messages: {file: messages.csv}
+        """
+    root = make_project(tmp_path, yaml, {"orders.csv": orders, "messages.csv": messages})
+    with pytest.raises(DataErrors) as info:
+        load(root)
+    got = {(e.table, e.column): (e.n_rows, sorted(map(str, e.examples))) for e in info.value.errors}
+    assert got == {("orders", "amount"): (2, ["-5.0", "-7.0"]),
+                   ("orders", "items"): (1, ["-2.0"]),
+                   ("messages", "opened_at"): (1, ["{'sent_at': '2026-10-05 00:00:00', 'opened_at': "
+                                                   "'2026-10-03 00:00:00'}"])}

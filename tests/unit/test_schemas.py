@@ -165,3 +165,14 @@ def test_the_contract_loads_without_pandera_importing_pyspark():
             "importlib.util.find_spec('pyspark.pandas') is not None or importlib.util.find_spec('pyspark') is None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["False", "True", "True"], out.stderr[-1500:]   # and pyspark.pandas still importable
+
+
+def test_checked_columns_are_those_a_value_check_reads():
+    assert schemas.checked_columns("events") == ["duration_s"]
+    assert schemas.checked_columns("orders") == ["amount", "items"]
+    assert schemas.checked_columns("marketing") == ["impressions", "clicks", "spend", "conversions"]
+    assert schemas.checked_columns("messages") == ["sent_at", "opened_at", "clicked_at"]   # table-wide checks
+    assert schemas.checked_columns("customers") == []
+    for table, schema in schemas.SCHEMAS.items():      # every table-wide check says what it reads
+        for chk in schema.checks:
+            assert set(schemas.TABLE_CHECK_COLUMNS[chk.name]) <= set(schema.columns), (table, chk.name)

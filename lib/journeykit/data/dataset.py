@@ -12,6 +12,7 @@ was asked with. While open it holds a shared lock on its cache entry
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import fcntl
 import functools
@@ -22,7 +23,7 @@ import tempfile
 import uuid
 import weakref
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import duckdb
@@ -98,6 +99,9 @@ def parquet_export(path: Path) -> Path:
 
 
 _SPILL: Path | None = None
+KEEP_CACHED_BYTES = 256 << 20
+"""How much of the cache file's blocks a connection keeps in memory between
+queries (:func:`trim_cache`)."""
 _CONNECTIONS: dict[str, list[Any]] = {}
 """Open DuckDB connections of this process by database file: ``[backend,
 memory limit, datasets using it]``."""
@@ -146,7 +150,10 @@ def duckdb_backend() -> type:
                                           or pat.is_null(col.type) or col.null_count == len(col) > 0)
                 else col.to_pandas()
                 for name, col in zip(table.column_names, table.columns)})
-            return expr.__pandas_result__(DuckDBPandasData.convert_table(df, expr.as_table().schema()))
+            out = expr.__pandas_result__(DuckDBPandasData.convert_table(df, expr.as_table().schema()))
+            if getattr(self, "memory_limit", None):  # a connection of _duckdb_connection
+                trim_cache(self.con, self.memory_limit)
+            return out
 
     return ArrowFetch
 
@@ -170,6 +177,7 @@ def _duckdb_connection(db: Path, memory_limit: str):
         threads = {"threads": int(os.environ["JOURNEYKIT_THREADS"])} if os.environ.get("JOURNEYKIT_THREADS") else {}
         con = duckdb_backend()().connect(key, read_only=True, memory_limit=memory_limit,
                                          temp_directory=str(_spill_folder()), **threads)
+        con.memory_limit = memory_limit  # for trim_cache after each fetch
         entry = _CONNECTIONS[key] = [con, memory_limit, 0]
     entry[2] += 1
     return entry[0]
@@ -197,6 +205,38 @@ def _release(db: Path, con) -> None:
     if entry[2] <= 0:
         _CONNECTIONS.pop(str(db), None)
         con.disconnect()
+
+
+def trim_cache(con: duckdb.DuckDBPyConnection, memory_limit: str, keep: int | None = None) -> int:
+    """Let go of the cache file's blocks that DuckDB still holds after a
+    query, beyond ``keep`` bytes (:data:`KEEP_CACHED_BYTES`); returns the
+    bytes let go. ``memory_limit``: the connection's limit, set again
+    afterwards.
+
+    DuckDB keeps every block of the database it has read in its buffer pool
+    until its memory limit is reached, and the file is read-only here, so
+    these blocks are only a copy of what the operating system's page cache
+    holds too. A section that scans the events once and then fits models on
+    the result used to carry up to its whole limit (2 GB) through the model
+    fitting beside the frames it works on. Lowering the limit for a moment
+    makes DuckDB evict them (its documented way to free its buffers);
+    temporary tables and query state are not counted as blocks of the file,
+    and a block let go is read again from the page cache when a later query
+    needs it."""
+    keep = KEEP_CACHED_BYTES if keep is None else keep
+    try:
+        rows = con.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall()
+        held = sum(b for tag, b in rows if tag == "BASE_TABLE")
+        if held <= keep:
+            return 0
+        other = sum(b for tag, b in rows if tag != "BASE_TABLE")
+        try:
+            con.execute(f"SET memory_limit = '{other + keep}B'")
+        finally:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+    except duckdb.Error:  # never a reason to fail a query that has its answer
+        return 0
+    return held - keep
 
 
 class Dataset:
@@ -266,6 +306,20 @@ class Dataset:
             self._memo[full] = compute()
         value = self._memo[full]
         return value.copy() if hasattr(value, "copy") and not hasattr(value, "op") else value
+
+    @contextlib.contextmanager
+    def transient(self) -> Iterator[None]:
+        """A block whose new :meth:`memo` answers are let go when it ends:
+        for a question asked once, whose intermediate answers nothing asks
+        for again (the health bands of each of nine past months need nine
+        per-customer frames, 1.5 GB on a million customers, of which only
+        the counts are kept). Answers memoized before the block stay."""
+        before = set(self._memo)
+        try:
+            yield
+        finally:
+            for k in [k for k in self._memo if k not in before]:
+                del self._memo[k]
 
     def forget(self, key: Any, settings: RunConfig | None = None) -> None:
         """Let go of :meth:`memo`'s answer to ``key`` under ``settings``, so its
@@ -393,6 +447,7 @@ class Dataset:
                 tmp.replace(path)  # atomic: a kernel never reads a half-written file
             finally:
                 tmp.unlink(missing_ok=True)
+            trim_cache(self.con.con, self.cfg.engine.memory_limit)
         return self.con.read_parquet(path)
 
     def close(self) -> None:

@@ -77,7 +77,14 @@ def _col(dtype: str, *checks: pa.Check, required: bool = False) -> pa.Column:
 _NONNEG = pa.Check.ge(0)
 
 
+TABLE_CHECK_COLUMNS: dict[str, tuple[str, ...]] = {"clicks_le_impressions": ("impressions", "clicks")}
+"""The columns each table-wide check reads, by check name (earlier column
+first: the order examples are shown in)."""
+
+
 def _not_before(later: str, earlier: str) -> pa.Check:
+    TABLE_CHECK_COLUMNS[f"{later}_not_before_{earlier}"] = (earlier, later)
+
     def check(df):
         if later not in df or earlier not in df:
             return True
@@ -259,6 +266,15 @@ def shown_text_columns(table: str) -> list[str]:
 
 # Columns computed at load rather than mapped from the client's file.
 DERIVED_COLUMNS = {"surveys": {"has_comment": "comment"}}
+
+
+def checked_columns(table: str) -> list[str]:
+    """The columns of ``table`` whose values the contract checks: those
+    with a column check (a range, allowed values) and those a table-wide
+    check reads, in schema order."""
+    schema = SCHEMAS[table]
+    wide = {c for chk in schema.checks for c in TABLE_CHECK_COLUMNS[chk.name]}
+    return [c for c, col in schema.columns.items() if col.checks or c in wide]
 
 
 def columns(table: str) -> list[str]:

@@ -49,6 +49,7 @@ to 1. Bands (:data:`journeykit.facts.HEALTH_BANDS`): **healthy** at
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import ibis
@@ -281,9 +282,12 @@ def band_trend(ds, cfg) -> pd.DataFrame:
     since = ds.first_date(*facts.activity_sources(ds))
     months = cfg.period.trailing(cfg.segmentation.health.trend_months)
     months = [p for p in months if since is None or p.end > since] or months[-1:]
+    kept = {cfg.period.end, cfg.period.previous().end}   # asked for again by the section's other tables
     rows = []
     for p in months:
-        sh = band_shares(ds, cfg, p.end) or {}
+        # of the other months only the shares are kept, not their per-customer frames
+        with contextlib.nullcontext() if p.end in kept else ds.transient():
+            sh = band_shares(ds, cfg, p.end) or {}
         rows.append({"month": pd.Timestamp(p.start), **{b: sh.get(b, np.nan) for b in facts.HEALTH_BANDS}})
     return pd.DataFrame(rows, columns=["month", *facts.HEALTH_BANDS])
 
