@@ -214,6 +214,10 @@ def test_session_length_and_features_from_events_only(make_dataset):
     # s1: 10:00 → 10:03 + 60 s = 4 min; s2: 09:00 → 09:00:30 + 90 s = 2 min; s3 anonymous; s4 began in September
     m, _, n = rt.session_length(ds, ds.cfg, OCT)
     assert (m, n) == (pytest.approx(3.0), 2)
+    # the sessions are grouped once for every month that asks (a shared table of the data version)
+    assert rt.session_length(ds, ds.cfg, SEP)[2] == 1                   # s4, begun on 30 September
+    assert rt.clusters(ds, ds.cfg, OCT)["session_daily"][1] == [0] + [1] + [0] * 12 + [1] + [0] * 16  # 2nd, 15th
+    assert len(list((ds.path / "shared").glob("sessions-*.parquet"))) == 1
     # October MAU from events: A, C, D = 3; one user per feature → share 1/3 each
     assert rt.mau(ds, ds.cfg, OCT) == 3
     f = rt.feature_usage(ds, ds.cfg.model_copy(update={"definitions": ds.cfg.definitions.model_copy(
