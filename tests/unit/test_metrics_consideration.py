@@ -467,7 +467,7 @@ def test_metrics_on_tiny(tiny):
     assert [s["step"] for s in m["funnel"]] == list(cons.STEPS)
 
 
-def test_days_from_first_visit_to_first_purchase(make_dataset):
+def test_days_from_first_visit_to_first_purchase(make_dataset, monkeypatch):
     ev = pd.DataFrame([
         # visitor v1 browses anonymously on Oct 1 12:00, signs up as c1, buys Oct 3 12:00 → 2.0 days
         ("2026-10-01 12:00:00", "visit", None, "v1"),
@@ -492,6 +492,9 @@ def test_days_from_first_visit_to_first_purchase(make_dataset):
     assert dict(zip(b["bucket"], b["buyers"])) == {"0": 1, "1": 0, "2–7": 1, "8–30": 0, "31–90": 0, "91+": 0}
     assert b["share"].iloc[0] == 0.5
     assert cons.days_to_first_purchase(ds, SEP)["customer_id"].tolist() == ["c3"]   # c3's first buy, 0 days
+    # asked again (the changes, the chart and the metrics ask for the same months): answered from the memo
+    monkeypatch.setattr(cons, "_days_to_first_purchase", lambda *a: pytest.fail("computed twice"))
+    assert cons.days_to_first_purchase(ds, OCT)["customer_id"].tolist() == ["c1", "c2"]
 
 
 def test_compute_holds_no_words_or_charts_and_every_note_has_a_text_in_both_languages():

@@ -421,7 +421,14 @@ def days_to_first_purchase(ds, period) -> pd.DataFrame:
     with her ``customer_id``. Buyers without an event up to their first
     order (first seen after buying) are left out. Empty when the events
     carry no ``customer_id`` or there are no orders. One row per first-time
-    buyer, sorted by ``customer_id``."""
+    buyer, sorted by ``customer_id``. Memoized on the dataset: the section's
+    changes, its chart and its metrics ask for the same months (on the
+    large demo data each answer scans 62 M events, 4.7 s)."""
+    return ds.memo(("consideration_days_to_first_purchase", period.start, period.end),
+                   lambda: _days_to_first_purchase(ds, period))
+
+
+def _days_to_first_purchase(ds, period) -> pd.DataFrame:
     cols = ["customer_id", "days"]
     if not can_time_first_purchase(ds):
         return pd.DataFrame(columns=cols)
