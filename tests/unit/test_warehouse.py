@@ -496,3 +496,42 @@ def test_a_table_name_that_is_not_one_is_refused_in_place_as_when_copying(tmp_pa
     loader.tcfg.table = "..."
     with pytest.raises(ConfigError, match="is not a table name"):
         loader._database_table()
+
+
+def test_table_wide_checks_on_the_warehouse_say_what_they_say_for_a_file(tmp_path):
+    """A message opened before it was sent, and a day with more clicks than
+    impressions: the same errors, with the same examples, in place as from
+    files. The messages have no clicked_at, so the check of clicks against
+    sends has nothing to fail (in place it used to end in a traceback)."""
+    messages = ("cust,camp,sent,opened\nc1,oct,2026-10-02 10:00:00,2026-10-03 10:00:00\n"
+                "c2,oct,2026-10-05 10:00:00,2026-10-03 09:00:00\n")                     # opened first
+    marketing = "day,ch,imp,clk\n2026-10-01,search,100,20\n2026-10-02,search,50,80\n"   # 80 clicks of 50
+    root = small_project(tmp_path, """
+        data:
+          source: data/acme
+          tables:
+            messages:
+              file: messages.csv
+              columns: {customer_id: cust, campaign: camp, sent_at: sent, opened_at: opened}
+            marketing:
+              file: marketing.csv
+              columns: {date: day, channel: ch, impressions: imp, clicks: clk}
+        """)
+    (root / "data" / "acme").mkdir()
+    db = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(db))
+    for name, csv in (("messages", messages), ("marketing", marketing)):
+        path = root / "data" / "acme" / f"{name}.csv"
+        path.write_text(csv, encoding="utf-8")
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv({str(path)!r}, all_varchar=true)")
+    con.close()
+    text = (root / "params" / "clients" / "acme.yaml").read_text(encoding="utf-8")
+    text = (text.replace("source: data/acme", f"source: duckdb://{db}\n  mode: in_place")
+            .replace("file: messages.csv", "table: messages").replace("file: marketing.csv", "table: marketing"))
+    (root / "params" / "clients" / "wh.yaml").write_text(text, encoding="utf-8")
+    file_errors, wh_errors = _errors(root, "acme"), _errors(root, "wh")
+    assert sorted(_said(e) for e in wh_errors) == sorted(_said(e) for e in file_errors)
+    got = {(e.table, e.column): (e.n_rows, [str(x) for x in e.examples]) for e in wh_errors}
+    assert got == {("marketing", "clicks"): (1, ["{'impressions': '50.0', 'clicks': '80.0'}"]),
+                   ("messages", "opened_at"): (1, ["{'sent_at': '2026-10-05 10:00:00', "
+                                                   "'opened_at': '2026-10-03 09:00:00'}"])}

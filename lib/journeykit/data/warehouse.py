@@ -554,9 +554,9 @@ class _InPlaceTable(_TableLoader):
 
     def _checks(self, load: TableLoad, kept) -> None:
         """The schema's value checks as queries: one count each, examples
-        for those that fail (the checks and messages of the copy mode)."""
-        import ibis
-
+        for those that fail (the checks and messages of the copy mode). A
+        table-wide check whose columns are not all mapped (a message export
+        without ``clicked_at``) has nothing to fail, as in the copy mode."""
         present = [c for c in self.schema.columns if c in kept.columns]
         found: list[tuple[str, str | None, Any, tuple[str, ...]]] = []  # (check, column, failing condition, example columns)
         for col in present:
@@ -581,21 +581,22 @@ class _InPlaceTable(_TableLoader):
                 if {"clicks", "impressions"} <= set(kept.columns):
                     found.append((chk.name, None, kept.clicks > kept.impressions, ("impressions", "clicks")))
                 else:
-                    found.append((chk.name, None, ibis.literal(False), ()))
+                    found.append((chk.name, None, None, ()))   # its columns are not mapped: nothing fails it
             elif m:
                 later, earlier = m.groups()
                 if {later, earlier} <= set(kept.columns):
                     found.append((chk.name, None, kept[later] < kept[earlier], (earlier, later)))
                 else:
-                    found.append((chk.name, None, ibis.literal(False), ()))
+                    found.append((chk.name, None, None, ()))   # its columns are not mapped: nothing fails it
             else:
                 raise self.error(None, f"the contract's check '{chk.name}' cannot run in place",
                                  "set data.mode: copy for this client")
         if not found:
             return
-        got = kept.aggregate(**{f"c{i}": _n(bad) for i, (_, _, bad, _) in enumerate(found)}).execute().iloc[0]
+        counted = {f"c{i}": _n(bad) for i, (_, _, bad, _) in enumerate(found) if bad is not None}
+        got = kept.aggregate(**counted).execute().iloc[0] if counted else {}
         for i, (check, column, bad, cols) in sorted(enumerate(found), key=lambda k: (k[1][1] or "", k[1][0])):
-            n = int(got[f"c{i}"])
+            n = int(got[f"c{i}"]) if bad is not None else 0
             load.checks.append(Check(check, column, n))
             if not n:
                 continue
