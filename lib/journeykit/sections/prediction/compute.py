@@ -547,9 +547,11 @@ def target_list(ds, cfg, target: str) -> pd.DataFrame | None:
     if r.status != "ok":
         return None
     top = r.scored.iloc[:top_count(len(r.scored), cfg)]
-    d = r.drivers.sort_values(["customer_id", "rank"])
-    pairs: dict[str, list[tuple[str, Any]]] = {
-        cid: list(zip(g["feature"], g["value"])) for cid, g in d.groupby("customer_id")} if len(d) else {}
+    d = r.drivers.sort_values(["customer_id", "rank"], kind="stable")
+    pairs: dict[str, list[tuple[str, Any]]] = {}
+    # one pass over the rows: a group-by building a frame per customer took 11 s on 400 k customers
+    for cid, f, v in zip(d["customer_id"].to_numpy(), d["feature"].to_numpy(), d["value"].to_numpy()):
+        pairs.setdefault(cid, []).append((f, v))
     drivers = fold_rare_drivers([pairs.get(c, []) for c in top.index], int(cfg.definitions.k_anonymity))
     return pd.DataFrame({"customer_id": top.index.astype(str), "probability": top["p"].round(4).to_numpy(),
                          "band": top["band"].to_numpy(), "drivers": drivers})

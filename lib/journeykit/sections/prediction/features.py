@@ -350,8 +350,9 @@ def assemble(blocks: list[FeatureBlock]) -> tuple[pd.DataFrame, tuple[str, ...]]
     if frames:
         # Align on integer codes of the ids rather than on the id strings:
         # on 800 k customers pandas' outer join of nine string indexes took
-        # 8 s per cutoff, this takes 2.
-        codes, ids = pd.factorize(np.concatenate([f.index.to_numpy(dtype=object) for f in frames]))
+        # 8 s per cutoff, this takes 1. The ids are factorized as they come
+        # (Arrow strings): made Python objects first, they took 0.9 s more.
+        codes, ids = pd.factorize(pd.concat([pd.Series(f.index) for f in frames], ignore_index=True))
         rows, aligned, at = pd.RangeIndex(len(ids)), [], 0
         for f in frames:
             aligned.append(f.set_axis(codes[at:at + len(f)]).reindex(rows))

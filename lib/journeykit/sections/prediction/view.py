@@ -659,7 +659,15 @@ def target_list(ds, cfg, target: str) -> pd.DataFrame | None:
     df = compute.target_list(ds, cfg, target)
     if df is None:
         return None
-    return df.assign(drivers=["; ".join(driver_text(f, v, cfg) for f, v in pairs) for pairs in df["drivers"]])
+    said: dict[tuple[str, Any], str] = {}  # the same feature and value recur among many customers
+
+    def text(f: str, v: Any) -> str:
+        key = (f, v)
+        if key not in said:
+            said[key] = driver_text(f, v, cfg)
+        return said[key]
+
+    return df.assign(drivers=["; ".join(text(f, v) for f, v in pairs) for pairs in df["drivers"]])
 
 
 def export_lists(ds, cfg) -> list[str]:
