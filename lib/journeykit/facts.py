@@ -264,6 +264,27 @@ def activity_days(ds, by: str = "activity"):
     return ds.memo(("activity_days", by), build)
 
 
+def activity_gaps(ds, by: str = "activity"):
+    """:func:`activity_days` with ``gap_days``: the days from the customer's
+    previous active day to this one (``day`` minus the previous ``day``;
+    ``null`` on her first). A row's gap depends only on earlier rows, so
+    keeping the rows before any date keeps their gaps right. Computed once
+    per version of the data and shared, like the active days: the lifecycle
+    states of nine month ends each ran this window over 12 M customer-days
+    of the large demo data (3.5 s a month, one thread). ``None`` without a
+    source."""
+    def build():
+        a = activity_days(ds, by)
+        if a is None:
+            return None
+        w = ibis.window(group_by=a.customer_id, order_by=a.day)
+        g = a.select("customer_id", "day", "last").mutate(
+            gap_days=(a.day.epoch_seconds() - a.day.lag().over(w).epoch_seconds()) / 86400.0)
+        return ds.shared(f"activity_gaps_{by}", g)
+
+    return ds.memo(("activity_gaps", by), build)
+
+
 # --------------------------------------------------------------------------
 # RFM
 # --------------------------------------------------------------------------
@@ -411,5 +432,5 @@ def segment_keys(cfg) -> list[str]:
 
 __all__ = ["MONTHLY_STATES", "CUSTOMER_STATES", "LIVE_STATES", "HEALTH_BANDS", "PAYMENT_STATUSES", "label",
            "customer_events", "has_payment_status", "has_amounts", "attempts", "paid_orders", "purchases", "activity_sources",
-           "activity", "activity_days", "is_trial", "quintile_scores", "fm_score", "assign_segments", "rfm_base", "score_rfm",
+           "activity", "activity_days", "activity_gaps", "is_trial", "quintile_scores", "fm_score", "assign_segments", "rfm_base", "score_rfm",
            "rfm", "segment_keys", "OTHER", "UNKNOWN", "has_acquisition", "channel_key", "acquisition_costs"]

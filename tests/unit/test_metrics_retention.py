@@ -140,6 +140,29 @@ def test_activity_days_one_row_per_customer_and_day(make_dataset, monkeypatch):
     again.close()
 
 
+def test_activity_gaps_count_days_since_the_previous_active_day(make_dataset):
+    orders = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4", "O5"], "customer_id": ["A", "A", "A", "A", "B"],
+                           "ordered_at": ["2026-07-01 09:00", "2026-07-01 20:00", "2026-07-11 23:00",
+                                          "2026-10-01 01:00", "2026-10-02 12:00"],
+                           "amount": 1.0})
+    ds = make_dataset({"orders": orders}, definitions=DEFS)
+    g = facts.activity_gaps(ds).execute().sort_values(["customer_id", "day"]).reset_index(drop=True)
+    # A: 07-01 (first: no gap), 07-11 (10 days), 10-01 (82 days: 21 of July, 31 + 30); B: first only
+    assert g["customer_id"].tolist() == ["A", "A", "A", "B"]
+    assert g["day"].tolist() == [pd.Timestamp(d) for d in ("2026-07-01", "2026-07-11", "2026-10-01", "2026-10-02")]
+    assert g["last"].tolist() == [pd.Timestamp(d) for d in ("2026-07-01 20:00", "2026-07-11 23:00",
+                                                               "2026-10-01 01:00", "2026-10-02 12:00")]
+    assert g["gap_days"].isna().tolist() == [True, False, False, True]
+    assert g["gap_days"].iloc[1:3].tolist() == [10.0, 82.0]
+    # a gap depends on earlier rows only: the rows before 10-01 keep theirs
+    a = facts.activity_gaps(ds)
+    early = a.filter(a.day < pd.Timestamp("2026-10-01")).execute().sort_values("day")
+    assert early["gap_days"].isna().tolist() == [True, False] and early["gap_days"].iloc[1] == 10.0
+    assert sorted(p.name.split("-")[0] for p in (ds.path / "shared").glob("activity_gaps*.parquet")) == [
+        "activity_gaps_activity"]
+    ds.close()
+
+
 def test_month_k_retention(full):
     # September cohort A, B; A active in October → 1/2
     assert rt.month_k_retention(full, full.cfg, OCT, 1) == (1, 2)

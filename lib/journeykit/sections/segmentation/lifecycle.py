@@ -58,19 +58,13 @@ def customer_activity(ds, cfg, end: dt.date) -> pd.DataFrame:
     lc = cfg.segmentation.lifecycle
     c = ds.table("customers", until=end)
     c = c.select(customer_id=c.customer_id.cast("string"), signup_at=c.signup_at.cast("timestamp"))
-    a = facts.activity_days(ds)
+    a = facts.activity_gaps(ds)
     if a is not None:
         a = a.filter(a.day < ts(end))
-        days = a.select("customer_id", "day")
-        w = ibis.window(group_by=days.customer_id, order_by=days.day)
-        days = days.mutate(prev=days.day.lag().over(w))
-        gap = (days.day.epoch_seconds() - days.prev.epoch_seconds()) / 86400.0
-        days = days.mutate(back=(days.day >= ts(end - dt.timedelta(days=lc.reactivated_days)))
-                           & (gap >= lc.dormant_days))
-        per = days.group_by("customer_id").aggregate(back=days.back.fill_null(False).cast("int64").max())
+        back = (a.day >= ts(end - dt.timedelta(days=lc.reactivated_days))) & (a.gap_days >= lc.dormant_days)
         # the last moment (not its day) counts for "days silent"
-        last = a.group_by("customer_id").aggregate(last_at=a["last"].max())
-        per = per.join(last, "customer_id").select("customer_id", "last_at", "back")
+        per = a.group_by("customer_id").aggregate(last_at=a["last"].max(),
+                                                  back=back.fill_null(False).cast("int64").max())
         j = c.left_join(per, "customer_id").select(c.customer_id, c.signup_at, per.last_at, per.back)
     else:
         j = c.mutate(last_at=ibis.null("timestamp"), back=ibis.null("int64"))
