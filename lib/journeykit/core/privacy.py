@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 QUERY = r"\?[^\s?#]*=[^\s#]*"
@@ -84,7 +85,16 @@ def mask_frame(df: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
             continue
         col = out[c]
         if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-            out[c] = [mask_text(v) for v in col]
+            # each distinct value once: an export of a million rows holds a few thousand texts
+            values = col.to_numpy(dtype=object)
+            try:
+                codes, distinct = pd.factorize(values)
+            except TypeError:  # cells that cannot be hashed (lists) are not text
+                out[c] = [mask_text(v) for v in values]
+                continue
+            masked = np.empty(len(distinct) + 1, dtype=object)
+            masked[:-1] = [mask_text(v) for v in distinct]
+            out[c] = np.where(codes >= 0, masked[codes], values).tolist()
     out.columns = [mask_text(c) if isinstance(c, str) else c for c in out.columns]
     return out
 
