@@ -131,7 +131,7 @@ def tiny(tiny_data):
     ds.close()
 
 
-def test_tiny_survival_by_channel_and_cohort(tiny):
+def test_tiny_survival_by_channel_and_cohort(tiny, monkeypatch):
     cfg = tiny.cfg
     lt = S.lifetimes(tiny, cfg)
     assert len(lt) > 1000 and 0.5 < lt["churned"].mean() < 0.8
@@ -157,3 +157,13 @@ def test_tiny_survival_by_channel_and_cohort(tiny):
     cells = V.table(tiny, cfg, "channel").cells()
     assert list(cells.columns) == ["Group", "Customers", "Churned so far", "Median lifetime (days)", "95% interval"]
     assert V.chart(tiny, cfg, "cohort") is not None and V.chart(tiny, cfg, "channel", "first_purchase") is not None
+    # the chart, table, sentences and metrics share one computation per grouping
+    def again(*a, **k):
+        raise AssertionError("by_group computed again")
+
+    monkeypatch.setattr(S, "by_group", again)
+    assert V.table(tiny, cfg, "channel").cells().equals(cells) and rt.metrics(tiny, cfg)["survival"] == m
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(S.grouped(tiny, cfg, "channel")["summary"], ch["summary"])
+    fp = S.by_group(S.first_purchase_times(tiny, cfg), "channel", cfg, "bought")
+    pd.testing.assert_frame_equal(S.grouped(tiny, cfg, "channel", "first_purchase")["summary"], fp["summary"])

@@ -110,7 +110,7 @@ def logrank_sentence(ds, cfg, by: str) -> str | None:
     they do, the groups with the shortest and longest median; ``None`` when
     the grouping does not apply."""
     lang = cfg.language
-    r = S.by_group(S.lifetimes(ds, cfg), by, cfg)
+    r = S.grouped(ds, cfg, by)
     if r is None or r["logrank"] is None:
         return None
     lr = r["logrank"]
@@ -141,7 +141,7 @@ def table(ds, cfg, by: str, what: str = "lifetime") -> report.Table | report.Not
     df = S.lifetimes(ds, cfg) if what == "lifetime" else S.first_purchase_times(ds, cfg)
     if df is None:
         return None
-    r = S.by_group(df, by, cfg, "churned" if what == "lifetime" else "bought")
+    r = S.grouped(ds, cfg, by, what)
     if r is None:
         return report.Note(i18n.t("survival_no_groups", lang, by=i18n.t(f"survival_by_{by}", lang)))
     s = r["summary"]
@@ -170,7 +170,7 @@ def chart(ds, cfg, by: str, what: str = "lifetime"):
     if df is None:
         return None
     event = "churned" if lifetime else "bought"
-    r = S.by_group(df, by, cfg, event)
+    r = S.grouped(ds, cfg, by, what)
     if r is None:
         return None
     fig, ax = plt.subplots(figsize=(8, 3.8))
