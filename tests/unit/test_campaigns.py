@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import ibis  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -148,20 +149,32 @@ def test_fatigue_recency_variant_and_segment(ds):
     assert s.loc["free", "sent"] == 3 and s.loc["member", "sent"] == 2     # A (m1, m4), C (m3); B (m2, m5)
 
 
-def test_days_since_last_activity_counts_only_moments_before_the_message(make_dataset):
+@pytest.mark.parametrize("asof", [True, False], ids=["asof_join", "range_join"])
+def test_days_since_last_activity_counts_only_moments_before_the_message(make_dataset, monkeypatch, asof):
     """X visits at 09:00 and 15:00 on the send day (10:00): her 09:00 visit
     is before the message, so 0 days (the day's latest moment alone would
     miss it); Y's only visit that day is at 11:00, after the message, so her
-    last activity is her signup on Jan 1: 273 + 9 = 282 days."""
-    cust = pd.DataFrame({"customer_id": ["X", "Y"], "signup_at": ["2026-01-01 00:00:00"] * 2})
-    ev = pd.DataFrame({"customer_id": ["X", "X", "Y"], "event_type": ["visit"] * 3,
-                       "occurred_at": ["2026-10-10 09:00:00", "2026-10-10 15:00:00", "2026-10-10 11:00:00"]})
-    msgs = pd.DataFrame({"customer_id": ["X", "Y"], "campaign": ["c", "c"], "sent_at": ["2026-10-10 10:00:00"] * 2})
+    last activity is her signup on Jan 1: 273 + 9 = 282 days. Z visits on
+    Oct 3 and at the very moment of her message (Oct 9, 10:00), which is
+    not before it: 6 days. The same on DuckDB's ``ASOF`` join and on the
+    range join other engines run."""
+    monkeypatch.setattr(C, "_asof", lambda ds: asof)
+    cust = pd.DataFrame({"customer_id": ["X", "Y", "Z"], "signup_at": ["2026-01-01 00:00:00"] * 3})
+    ev = pd.DataFrame({"customer_id": ["X", "X", "Y", "Z", "Z"], "event_type": ["visit"] * 5,
+                       "occurred_at": ["2026-10-10 09:00:00", "2026-10-10 15:00:00", "2026-10-10 11:00:00",
+                                       "2026-10-03 18:00:00", "2026-10-09 10:00:00"]})
+    msgs = pd.DataFrame({"customer_id": ["X", "Y", "Z"], "campaign": ["c", "c", "c"],
+                         "sent_at": ["2026-10-10 10:00:00", "2026-10-10 10:00:00", "2026-10-09 10:00:00"]})
     ds = make_dataset({"customers": cust, "events": ev, "messages": msgs})
     g = C.message_facts(ds, ds.cfg, ds.cfg.period.start, ds.cfg.period.end, recency=True).execute()
     days = dict(zip(g["customer_id"], g["days_since"]))
-    assert days == {"X": 0, "Y": 282}
-    assert dict(zip(g["customer_id"], g["recency"])) == {"X": "d0_7", "Y": "d91_plus"}
+    assert days == {"X": 0, "Y": 282, "Z": 6}
+    assert dict(zip(g["customer_id"], g["recency"])) == {"X": "d0_7", "Y": "d91_plus", "Z": "d0_7"}
+
+
+def test_the_asof_join_is_used_on_duckdb_only(ds):
+    assert C._asof(ds) and "ASOF" in str(ibis.to_sql(C.message_facts(ds, ds.cfg, ds.cfg.period.start,
+                                                                      ds.cfg.period.end, recency=True)))
 
 
 def test_relative_open_rate_is_indirect_standardization():
