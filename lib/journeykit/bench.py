@@ -144,18 +144,33 @@ def report_run(root: Path, size: str, jobs: int, engine: str = "duckdb") -> dict
         sampler.stop()
         wall, cpu = time.perf_counter() - t0, _cpu_children() - cpu0
         doc_path = work / "reports" / client / PERIOD / "run.json"   # timings: run.json, not metrics.json
-        sections = {}
+        sections, phases = {}, None
         if doc_path.exists():
             doc = json.loads(doc_path.read_text(encoding="utf-8"))
             sections = {k: (v.get("status"), v.get("seconds"), (v.get("timings") or {}).get("peak_memory_mb"))
                         for k, v in doc["sections"].items()}
+            phases = phases_of(wall, doc)
         # the same command again, nothing changed: the run finds the report up to date
         t0 = time.perf_counter()
         again = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
         rerun = time.perf_counter() - t0
         return {"wall_s": wall, "cpu_s": cpu, "peak_mb_tree": sampler.peak_kb / 1024,
                 "peak_rss_mb_tree": sampler.peak_rss_kb / 1024, "engine": engine,
-                "exit_code": proc.returncode, "sections": sections, "rerun_s": rerun, "rerun_exit_code": again}
+                "exit_code": proc.returncode, "sections": sections, "phases": phases, "rerun_s": rerun,
+                "rerun_exit_code": again}
+
+
+def phases_of(wall: float, run_doc: dict) -> dict:
+    """Where a report's wall time went, from its ``run.json`` (whose
+    ``seconds`` count from the first section to the last file written):
+    ``before_s`` (starting, the inputs' digest, loading and validating the
+    data), ``sections_s`` (the sections, lanes together, and judging their
+    tests), ``render_s`` (the HTML pages and the PDF) and of that ``pdf_s``
+    (the PDF's prints, the one numbering the contents included)."""
+    run_s, render = float(run_doc.get("seconds") or 0.0), float(run_doc.get("render_seconds") or 0.0)
+    prints = run_doc.get("pdf_prints") or {}
+    return {"before_s": max(wall - run_s, 0.0), "sections_s": max(run_s - render, 0.0), "render_s": render,
+            "pdf_s": float(sum(prints.values()))}
 
 
 TARGETS = {"demo": {"report_wall_s": 30.0}, "large": {"report_wall_s": 300.0, "peak_mb_tree": 6 * 1024.0}}
@@ -352,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"peak memory {run['peak_mb_tree']:,.0f} MB (runner, workers and kernels together, PSS; "
                   f"{run['peak_rss_mb_tree']:,.0f} MB summing RSS, which counts a shared page in every process), "
                   f"exit {run['exit_code']}")
+            ph = run.get("phases")
+            if ph:
+                print(f"  of the wall: before the sections (start, digest, load) {_fmt(ph['before_s'])}, sections "
+                      f"{_fmt(ph['sections_s'])}, rendering {_fmt(ph['render_s'])} (PDF prints {_fmt(ph['pdf_s'])})")
             for name, (status, secs, peak) in run["sections"].items():
                 print(f"    {name:<20} {status:<14} {_fmt(secs):>9}  peak {_fmt(peak, 'MB'):>10}")
             if engine == "duckdb":

@@ -122,3 +122,12 @@ def test_record_adds_the_kernels_peak_memory():
     data = report.record("00_x", {"a": 1}, timings={"fit_seconds": 0.5})
     assert data["timings"]["fit_seconds"] == 0.5
     assert data["timings"]["peak_memory_mb"] > 10   # a Python process with pandas loaded
+
+
+def test_phases_split_the_wall_time_by_the_run_document():
+    # run.json counts from the first section to the last file: 300 s of a 380 s wall, 20 of them rendering
+    doc = {"seconds": 300.0, "render_seconds": 20.0, "pdf_prints": {"pdf_seconds": 6.0, "toc_seconds": 5.5}}
+    assert bench.phases_of(380.0, doc) == {"before_s": 80.0, "sections_s": 280.0, "render_s": 20.0, "pdf_s": 11.5}
+    # a run without a PDF; a run document without timings counts all of the wall as before the sections
+    assert bench.phases_of(50.0, {"seconds": 40.0, "render_seconds": 2.0})["pdf_s"] == 0.0
+    assert bench.phases_of(5.0, {})["before_s"] == 5.0
