@@ -1306,8 +1306,8 @@ class _TableLoader:
             self.con.execute("DELETE FROM _mask WHERE w IS NOT DISTINCT FROM v")
             n_values = self.con.execute("SELECT count(*) FROM _mask").fetchone()[0]
             if n_values:
-                rows = self.con.execute(f"SELECT count(*) FROM {t} JOIN _mask m ON {t}.{c} = m.v").fetchone()[0]
-                self.con.execute(f"UPDATE {t} SET {c} = m.w FROM _mask m WHERE {t}.{c} = m.v")
+                # the update says how many rows it changed (a count of its own joined all rows again)
+                rows = self.con.execute(f"UPDATE {t} SET {c} = m.w FROM _mask m WHERE {t}.{c} = m.v").fetchone()[0]
                 load.repairs.append(Repair(
                     "masked_personal_data", f"masked personal data in {col}", int(rows),
                     "e-mail addresses, phone numbers and URL query strings in names are never shown", col))
