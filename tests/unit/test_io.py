@@ -17,7 +17,7 @@ import pytest
 
 from journeykit.core import config
 from journeykit.data import loader as io
-from journeykit.core.errors import ConfigError, DataError
+from journeykit.core.errors import ConfigError, DataError, DataErrors
 
 REPO = Path(__file__).resolve().parents[2]
 PERIOD = "2026-10"  # [2026-10-01, 2026-11-01)
@@ -278,6 +278,56 @@ def test_missing_required_column_is_named_with_the_fix(tmp_path):
     assert (err.table, err.column) == ("orders", "amount")
     assert "required column missing: amount" in err.problem
     assert "data.tables.orders.columns" in err.fix and "total" in err.fix   # lists the file's columns
+
+
+def test_typed_parquet_columns_are_checked_without_being_written_as_text(tmp_path, monkeypatch):
+    """A Parquet column that is already typed (numbers as occurred_at, an
+    all-null float amount) gets the errors a CSV would: values that cannot
+    be read as timestamps, with examples, and a required column without a
+    value. The counting scan casts none of the typed columns to text."""
+    events = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "occurred_at": [20261001, None, 20261003],
+                           "event_type": ["visit", "visit", "visit"]})
+    orders = pd.DataFrame({"customer_id": ["c1"], "ordered_at": pd.to_datetime(["2026-10-01"]),
+                           "amount": [None]}).astype({"amount": "float64"})
+    root = make_project(tmp_path, """
+        data:
+          source: data/acme
+          tables:
+            events: {file: events.parquet}
+            orders: {file: orders.parquet}
+        """, {"events.parquet": events, "orders.parquet": orders})
+    scans = []
+    real = io._TableLoader._scan_checks
+
+    class Recording:
+        def __init__(self, con):
+            self.con = con
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+        def execute(self, sql, *a, **k):
+            if sql.startswith("SELECT count"):
+                scans.append(sql)
+            return self.con.execute(sql, *a, **k)
+
+    def spy(self, load, exprs, chosen, source):
+        con, self.con = self.con, Recording(self.con)
+        try:
+            return real(self, load, exprs, chosen, source)
+        finally:
+            self.con = con
+
+    monkeypatch.setattr(io._TableLoader, "_scan_checks", spy)
+    with pytest.raises(DataErrors) as info:
+        load(root)
+    errors = {(e.table, e.column): e for e in info.value.errors}
+    ts = errors[("events", "occurred_at")]
+    assert ts.n_rows == 2 and "cannot be read as a date or timestamp" in ts.problem
+    assert sorted(map(str, ts.examples)) == ["20261001.0", "20261003.0"]
+    assert "is empty in all 1 rows" in errors[("orders", "amount")].problem
+    typed = [c for c in ('"occurred_at"', '"amount"', '"ordered_at"')]
+    assert scans and not any(f"CAST({c} AS VARCHAR)" in sql for sql in scans for c in typed)
 
 
 def test_unknown_canonical_column_in_mapping_is_a_config_error(tmp_path):
