@@ -1312,9 +1312,14 @@ class _TableLoader:
             if col not in exprs:
                 continue
             c = _q(col)
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _mask AS SELECT v, {privacy.mask_sql('v')} AS w FROM "
-                f"(SELECT DISTINCT {c} AS v FROM {t} WHERE {c} IS NOT NULL) WHERE {privacy.hint_sql('v')}")
+            # The distinct values first, in a statement of their own: in one query DuckDB pushes the
+            # test below the DISTINCT and runs the regular expression on every row (62 M events:
+            # 1.5 s a column, against 0.1 s).
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _mask AS SELECT DISTINCT {c} AS v FROM {t} "
+                             f"WHERE {c} IS NOT NULL")
+            self.con.execute(f"DELETE FROM _mask WHERE NOT {privacy.hint_sql('v')}")
+            self.con.execute("ALTER TABLE _mask ADD COLUMN w VARCHAR")
+            self.con.execute(f"UPDATE _mask SET w = {privacy.mask_sql('v')}")
             self.con.execute("DELETE FROM _mask WHERE w IS NOT DISTINCT FROM v")
             n_values = self.con.execute("SELECT count(*) FROM _mask").fetchone()[0]
             if n_values:
