@@ -182,6 +182,26 @@ def test_the_funnel_follows_a_changed_setting_on_the_same_dataset(ds):
     assert ch["visit_to_purchase"].value == pytest.approx(1 / 4)
 
 
+def test_the_periods_visits_are_built_once_for_the_whole_section(ds, monkeypatch):
+    """The period's daily figures, funnel, breakdowns and browsing rate read
+    one build of its visits, and the previous period's figures and funnel
+    one of theirs; the figures are those computed one by one."""
+    alone = (cons.funnel(ds, OCT).users.tolist(), cons.sessions(ds, OCT), cons.add_to_cart_rate(ds, SEP))
+    ds._memo.clear()  # forget what the figures above computed
+    built = []
+    real = cons.session_table
+
+    def counted(d, start, end, steps=True):
+        built.append((start, end))
+        return real(d, start, end, steps)
+
+    monkeypatch.setattr(cons, "session_table", counted)
+    c = cons.compute(ds, ds.cfg)
+    assert built.count((OCT.start, OCT.end)) == 1 and built.count((SEP.start, SEP.end)) == 1
+    assert (c.funnel.users.tolist(), cons.sessions(ds, OCT), cons.add_to_cart_rate(ds, SEP)) == alone
+    assert c.by_device is not None and c.browse_cart is not None
+
+
 # --------------------------------------------------------------------------
 # Event logs of other shapes
 # --------------------------------------------------------------------------
