@@ -326,7 +326,7 @@ def test_typed_parquet_columns_are_checked_without_being_written_as_text(tmp_pat
     assert ts.n_rows == 2 and "cannot be read as a date or timestamp" in ts.problem
     assert sorted(map(str, ts.examples)) == ["20261001.0", "20261003.0"]
     assert "is empty in all 1 rows" in errors[("orders", "amount")].problem
-    typed = [c for c in ('"occurred_at"', '"amount"', '"ordered_at"')]
+    typed = ('"occurred_at"', '"amount"', '"ordered_at"')
     assert scans and not any(f"CAST({c} AS VARCHAR)" in sql for sql in scans for c in typed)
 
 
