@@ -264,6 +264,21 @@ def activity_days(ds, by: str = "activity"):
     return ds.memo(("activity_days", by), build)
 
 
+SHARED = {"activity_days": lambda ds: activity_days(ds)}
+"""The shared facts a section can declare it reads
+(:attr:`journeykit.sections.registry.Section.facts`), each a function of
+the dataset that computes it (once per version of the data)."""
+
+
+def prebuild(ds, names) -> None:
+    """Compute the shared facts ``names`` (keys of :data:`SHARED`) on
+    ``ds`` now, as the first section asking for them would: into the cache
+    entry (:meth:`journeykit.data.dataset.Dataset.shared`), where every
+    section of the run then reads them."""
+    for name in names:
+        SHARED[name](ds)
+
+
 def activity_gaps(ds, by: str = "activity"):
     """:func:`activity_days` with ``gap_days``: the days from the customer's
     previous active day to this one (``day`` minus the previous ``day``;
@@ -430,7 +445,7 @@ def segment_keys(cfg) -> list[str]:
     return list(dict.fromkeys(r.segment for r in cfg.segmentation.rfm.segments))
 
 
-__all__ = ["MONTHLY_STATES", "CUSTOMER_STATES", "LIVE_STATES", "HEALTH_BANDS", "PAYMENT_STATUSES", "label",
+__all__ = ["SHARED", "prebuild", "MONTHLY_STATES", "CUSTOMER_STATES", "LIVE_STATES", "HEALTH_BANDS", "PAYMENT_STATUSES", "label",
            "customer_events", "has_payment_status", "has_amounts", "attempts", "paid_orders", "purchases", "activity_sources",
            "activity", "activity_days", "activity_gaps", "is_trial", "quintile_scores", "fm_score", "assign_segments", "rfm_base", "score_rfm",
            "rfm", "segment_keys", "OTHER", "UNKNOWN", "has_acquisition", "channel_key", "acquisition_costs"]

@@ -500,6 +500,9 @@ np.seterr(all="raise")
 matplotlib.rcParams["axes.grid"] = not matplotlib.rcParams["axes.grid"]
 plt.figure()
 block = np.ones(40_000_000)   # 320 MB: this section's peak, not the next one's
+class Cycle: pass
+cycle = Cycle(); cycle.me = cycle; cycle.block = block   # only the garbage collector frees it
+del block
 os.chdir("/")
 report.record("00_a", {"pid": os.getpid(), "grid": matplotlib.rcParams["axes.grid"], "peak": results.peak_memory_mb()})
 """
@@ -515,7 +518,7 @@ report.record("10_b", {"pid": os.getpid(), "leftover": "leftover" in globals(), 
                        "errors": np.geterr()["divide"], "raises": any(f[0] == "error" and f[2] is Warning and f[1] is None for f in warnings.filters),
                        "figures": len(plt.get_fignums()), "cwd": os.getcwd(), "open_datasets": len(dataset._LIVE),
                        "spec": "__spec__" in globals(), "engines": sorted(dataset.ENGINES_OPENED),
-                       "peak": results.peak_memory_mb()})
+                       "peak": results.peak_memory_mb(), "frozen": __import__("gc").get_freeze_count()})
 """
 DIES = """\
 import os
@@ -536,7 +539,8 @@ def test_a_worker_keeps_its_kernel_and_each_section_starts_fresh(tmp_path):
     assert b["grid"] != a["grid"]                     # Matplotlib's settings as at kernel start
     assert b["errors"] == "warn" and b["raises"] is False
     assert b["cwd"] == str(root / "notebooks")
-    assert a["peak"] > 300 and b["peak"] < a["peak"] - 250   # the peak of B's own section
+    assert a["peak"] > 300 and b["peak"] < a["peak"] - 250   # the peak of B's own section: A's cycle was collected
+    assert b["frozen"] > 10_000                        # the imported stack is left out of the collector's passes
     counts = [[c.get("execution_count") for c in nbformat.read(result.report_dir / "notebooks" / f"{n}.ipynb", 4).cells
                if c.cell_type == "code"] for n in ("00_a", "10_b")]
     assert counts[0] == counts[1] == [1, 2, 3]         # cells count from 1 in every section
@@ -675,3 +679,84 @@ def test_lanes_share_the_cores_out(tmp_path, monkeypatch):
     finally:
         folder.close()
 
+
+
+def test_the_executed_notebook_is_written_at_most_every_few_seconds_while_it_runs(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from papermill import engines
+
+    writes = []
+    monkeypatch.setattr(engines, "write_ipynb", lambda nb, path: writes.append(path))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")], metadata={"papermill": {}})
+    man = engines.NotebookExecutionManager(nb, output_path=str(tmp_path / "out.ipynb"), progress_bar=False)
+    clock = [dt.datetime(2026, 10, 1, 9)]
+    monkeypatch.setattr(man, "now", lambda: clock[0])
+    man.notebook_start()
+    assert len(writes) == 1
+    with runner._throttled_saves(man):
+        for _ in range(5):   # papermill writes at each cell's start and end
+            man.cell_start(nb.cells[0], 0)
+            man.cell_complete(nb.cells[0], 0)
+        assert len(writes) == 1
+        clock[0] += dt.timedelta(seconds=runner.SAVE_EVERY)
+        man.cell_start(nb.cells[0], 0)
+        assert len(writes) == 2
+        man.cell_complete(nb.cells[0], 0)
+        assert len(writes) == 2
+    man.notebook_complete()   # the end is always written
+    assert len(writes) == 3
+
+
+def _prebuild_inputs(project):
+    from journeykit.core import config
+    from journeykit.data import loader
+    from journeykit.sections import registry
+
+    cfg = config.load("tiny", "2026-10", root=project)
+    entry = loader.entry(cfg)
+    report = loader.LoadReport.from_json((entry / "load_report.json").read_text(encoding="utf-8"))
+    paths = runner.notebooks(project)
+    return cfg, entry, paths, registry.available(report), report
+
+
+def test_shared_facts_read_by_several_sections_are_built_before_them(project, monkeypatch):
+    import journeykit as jk
+    from journeykit import facts
+
+    cfg, entry, paths, available, report = _prebuild_inputs(project)
+    said, warnings = [], []
+    # the tiny client is far below the threshold: nothing is built
+    assert runner.prebuild_facts(cfg, entry, paths, available, report, said.append, warnings) == []
+    assert not (entry / "shared").exists()
+    monkeypatch.setattr(runner, "PREBUILD_MIN_ROWS", 0)
+    # one reader gains nothing: it would build the fact itself
+    one = [p for p in paths if p.stem in ("40_retention", "30_purchase")]
+    assert runner.prebuild_facts(cfg, entry, one, available, report, said.append, warnings) == []
+    built = runner.prebuild_facts(cfg, entry, paths, available, report, said.append, warnings)
+    assert built == ["activity_days"] and warnings == []
+    files = sorted((entry / "shared").glob("*.parquet"))
+    assert [f.name.split("-")[0] for f in files] == ["activity_days_activity"]
+    assert "shared facts built (activity_days)" in said[-1]
+    stamp = files[0].stat().st_mtime_ns
+    with jk.load(cfg.model_copy(update={"run": None})) as ds:   # a section: reads the file, builds nothing
+        assert ds.path == entry
+        assert len(facts.activity_days(ds).execute()) > 0
+    assert sorted((entry / "shared").glob("*.parquet")) == files and files[0].stat().st_mtime_ns == stamp
+
+
+def test_a_shared_fact_that_cannot_be_built_is_a_warning_and_each_section_builds_its_own(project, monkeypatch):
+    from journeykit import facts
+
+    cfg, entry, paths, available, report = _prebuild_inputs(project)
+    monkeypatch.setattr(runner, "PREBUILD_MIN_ROWS", 0)
+
+    def fails(ds, names):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(facts, "prebuild", fails)
+    said, warnings = [], []
+    assert runner.prebuild_facts(cfg, entry, paths, available, report, said.append, warnings) == []
+    assert len(warnings) == 1 and "RuntimeError: disk full" in warnings[0] and "warning:" in said[-1]
+    spark = cfg.model_copy(update={"engine": cfg.engine.model_copy(update={"backend": "spark"})})
+    assert runner.prebuild_facts(spark, entry, paths, available, report, said.append, []) == []   # not on Spark

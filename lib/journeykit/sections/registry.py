@@ -66,6 +66,10 @@ class Section:
     two such sections never run at the same time (:class:`journeykit.run.workers.Pool`)."""
     reads_results: bool = False
     """Reads the other sections' results: runs after them (the summary)."""
+    facts: tuple[str, ...] = ()
+    """The shared facts it reads (keys of :data:`journeykit.facts.SHARED`):
+    one read by two sections or more is built by the runner before the
+    sections start (:func:`journeykit.run.runner.prebuild_facts`)."""
     appendix: bool = False
     """Belongs to the deliverable's appendix for analysts (e.g. data
     quality), not to its client part (:mod:`journeykit.run.render`)."""
@@ -122,7 +126,8 @@ SECTIONS: tuple[Section, ...] = (
                       "customers": ("acquisition_channel",)},
             stable_keys=("active_customers", "mau", "dau_mau", "month1_retention", "month3_retention",
                          "repeat_purchase_rate", "churn_rate", "renewal_rate", "tickets_per_100_customers", "csat"),
-            headline="mau", scorecard=("mau", "month1_retention", "churn_rate"), heavy=4),
+            headline="mau", scorecard=("mau", "month1_retention", "churn_rate"), heavy=4,
+            facts=("activity_days",)),
     Section("50_advocacy", "advocacy", needs=("surveys",),
             optional={"surveys": ("nps", "touchpoint", "customer_id"), "customers": ("referred_by",),
                       "events": ("customer_id", "value"), "tickets": ("csat",), "orders": ()},
@@ -134,14 +139,14 @@ SECTIONS: tuple[Section, ...] = (
                       "orders": ("payment_status", "amount"), "customers": ("segment", "plan"),
                       "events": ("customer_id",)},
             stable_keys=("campaigns", "experiments"), prev=False, headline="campaigns",
-            scorecard=("message_open_rate", "message_conversion_rate"), heavy=2),
+            scorecard=("message_open_rate", "message_conversion_rate"), heavy=2, facts=("activity_days",)),
     Section("60_segmentation", "segmentation", needs=("orders",),
             optional={"events": ("customer_id", "session_id", "duration_s", "feature", "channel"),
                       "tickets": ("csat",), "surveys": ("customer_id", "nps", "csat"),
                       "subscriptions": ("plan", "ended_at"), "orders": ("amount", "payment_status")},
             stable_keys=("segment_counts", "health_band_shares", "lifecycle_counts", "n_clusters",
                          "top10pct_revenue_share"),
-            headline="health_band_shares", heavy=5, memory_heavy=True),
+            headline="health_band_shares", heavy=5, memory_heavy=True, facts=("activity_days",)),
     Section("70_prediction", "prediction", needs_any=("orders", "events.customer_id"),
             optional={"events": ("customer_id", "feature", "session_id", "device"),
                       "orders": ("discount_code", "payment_status", "device"),
@@ -150,7 +155,7 @@ SECTIONS: tuple[Section, ...] = (
                       "customers": ("acquisition_channel",)},
             stable_keys=("churn", "promoter", "upsell"), prev=False,
             null_value={**{k: None for k in PREDICTION_MODEL_KEYS}, "status": "not_available"},
-            headline="churn", heavy=6, memory_heavy=True),
+            headline="churn", heavy=6, memory_heavy=True, facts=("activity_days",)),
     Section("80_ltv", "ltv", needs=("orders",),
             optional={"orders": ("payment_status", "amount"), "customers": ("acquisition_channel",),
                       "marketing": ("spend",)},
