@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from journeykit import facts
+from journeykit.data.frames import member
 from journeykit.data.query import ts
 
 
@@ -90,7 +91,7 @@ def churn_labels(ds, cutoff: dt.date, cfg) -> pd.Series:
         return pd.Series(np.zeros(len(base), dtype="int64"), index=base, name="churn")
     hi = cutoff + dt.timedelta(days=d)
     seen = a.filter((a.day >= ts(cutoff)) & (a.day < ts(hi))).select("customer_id").distinct().execute()["customer_id"]
-    return pd.Series((~base.isin(seen.astype(str).to_numpy())).astype("int64"), index=base, name="churn")
+    return pd.Series((~member(base, seen.astype(str))).astype("int64"), index=base, name="churn")
 
 
 def promoter_labels(ds, cutoff: dt.date, cfg) -> pd.Series | None:
@@ -145,7 +146,7 @@ def upsell_labels(ds, cutoff: dt.date, cfg) -> pd.Series | None:
     after = o.filter((o.ordered_at >= ts(cutoff)) & (o.ordered_at < ts(hi)))
     f = after.group_by(after.customer_id.cast("string").name("customer_id")).aggregate(future=after.amount.sum()).execute()
     df = g.set_index("customer_id").join(f.set_index("customer_id"))
-    df = df[df.index.isin(base)]
+    df = df[member(df.index, base)]
     start = pd.to_datetime(df["first"]).clip(lower=pd.Timestamp(lo))
     span = ((pd.Timestamp(cutoff) - start).dt.total_seconds() / 86400).clip(lower=H)
     baseline = df["past"].fillna(0.0) * H / span
@@ -181,12 +182,12 @@ def scoring_population(ds, target: str, cfg) -> pd.Index:
         lo = end - dt.timedelta(days=cfg.prediction.horizon_days)
         s = s.filter(s.nps.notnull() & (s.responded_at >= ts(lo)))
         recent = s.select(c=s.customer_id.cast("string")).distinct().execute()["c"]
-        base = base[~base.isin(recent.to_numpy(dtype=object))]
+        base = base[~member(base, recent)]
     if target == "upsell" and ds.has("orders"):
         o = facts.attempts(ds)
         o = o.filter(o._paid)
         buyers = o.select(c=o.customer_id.cast("string")).distinct().execute()["c"]
-        base = base[base.isin(buyers.to_numpy(dtype=object))]
+        base = base[member(base, buyers)]
     return base
 
 

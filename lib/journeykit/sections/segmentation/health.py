@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from journeykit import facts
+from journeykit.data.frames import member
 from journeykit.data.query import in_window, ts
 from journeykit.sections.segmentation import segments
 from journeykit.sections.segmentation.experience import experience
@@ -368,7 +369,7 @@ def validation(ds, cfg) -> dict | None:
         if h.empty:
             return None
         seen = in_window(a, "day", c, c + dt.timedelta(days=d)).select("customer_id").distinct().execute()
-        churned = ~h["customer_id"].astype(str).isin(set(seen["customer_id"].astype(str)))
+        churned = ~member(h["customer_id"].astype(str), seen["customer_id"].astype(str))
         bands: dict[str, dict] = {}
         for b in facts.HEALTH_BANDS:
             m = (h["band"] == b).to_numpy()

@@ -13,6 +13,7 @@ import pandas as pd
 
 from journeykit import facts
 from journeykit.core.settings import PlaybookRule
+from journeykit.data.frames import member
 from journeykit.report.results import export
 from journeykit.sections.segmentation import segments
 from journeykit.sections.segmentation.health import health, subscription_state
@@ -45,7 +46,7 @@ def _targets(ds, cfg, end: dt.date) -> pd.DataFrame:
     if ds.has("orders"):
         o = facts.paid_orders(ds, until=end)
         buyers = o.select(customer_id=o.customer_id.cast("string")).distinct().execute()["customer_id"]
-        df["buyer"] = df["customer_id"].isin(buyers.to_numpy())
+        df["buyer"] = member(df["customer_id"], buyers)
     else:
         df["buyer"] = False
     df = df.merge(health(ds, cfg, end)[["customer_id", "score", "band"]], on="customer_id", how="left")
