@@ -355,25 +355,41 @@ def drivers(model: Model, X: pd.DataFrame, reference: pd.DataFrame, top: int = 3
     med = reference.median(numeric_only=True)
     effects, values, copies = {}, {}, []
     for name, cols in groups.items():
-        Xr = X.copy()
         if len(cols) == 1 and "=" not in cols[0]:
-            Xr[cols[0]] = med.get(cols[0], np.nan)
+            x = X[cols[0]].to_numpy(dtype=float)
+            typical_value = float(med.get(cols[0], np.nan))
+            # a customer who already has the typical value: her score does not move (effect 0)
+            changed = ~((x == typical_value) | (np.isnan(x) & np.isnan(typical_value)))
+            Xr = X.loc[changed].copy()
+            Xr[cols[0]] = typical_value
             values[name] = X[cols[0]].to_numpy()
         else:
             typical = reference[cols].sum().idxmax()
+            M = X[cols].to_numpy()
+            changed = (M != np.array([1.0 if c == typical else 0.0 for c in cols])).any(axis=1)
+            Xr = X.loc[changed].copy()
             Xr[cols] = 0.0
             Xr[typical] = 1.0
-            M = X[cols].to_numpy()
             levels = np.array([c.split("=", 1)[1] for c in cols], dtype=object)
             values[name] = np.where(M.max(axis=1) > 0, levels[M.argmax(axis=1)], None)
-        copies.append((name, Xr))
-    # the changed copies scored together, a few calls instead of one per feature
-    per_call = max(1, _BATCH_ROWS // max(len(X), 1))
-    for i in range(0, len(copies), per_call):
-        part = copies[i:i + per_call]
-        p = model.predict_proba(pd.concat([c for _, c in part], ignore_index=True))
-        for k, (name, _) in enumerate(part):
-            effects[name] = p0 - p[k * len(X):(k + 1) * len(X)]
+        effects[name] = np.zeros(len(X))
+        copies.append((name, changed, Xr))
+    # only the rows a change moves are scored; the changed copies together, a few calls
+    # instead of one per feature
+    start = 0
+    while start < len(copies):
+        stop, rows = start, 0
+        while stop < len(copies) and (stop == start or rows + len(copies[stop][2]) <= _BATCH_ROWS):
+            rows += len(copies[stop][2])
+            stop += 1
+        part = [c for c in copies[start:stop] if len(c[2])]
+        if part:
+            p = model.predict_proba(pd.concat([c for _, _, c in part], ignore_index=True))
+            at = 0
+            for name, changed, Xr in part:
+                effects[name][changed] = p0[changed] - p[at:at + len(Xr)]
+                at += len(Xr)
+        start = stop
     names = list(effects)
     if not names or not len(X):
         return pd.DataFrame(columns=DRIVER_COLUMNS)
