@@ -241,7 +241,7 @@ def test_pdf_of_a_client_with_one_section_has_no_empty_section_page(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     timings = render.write_report(cfg, out, results, "2026-11-02 09:00")
-    assert set(timings) == {"pdf_seconds", "toc_seconds"}      # printed twice: numbers in the contents
+    assert set(timings) == {"layout_seconds", "pdf_seconds"}   # printed twice: numbers in the contents
     pages = _pdf_pages_text(out / "report.pdf")
     # cover, contents, Purchase, the appendix (title with the methods after it)
     assert len(pages) == 4, [p[:60] for p in pages]
@@ -301,3 +301,71 @@ def test_status_lines_say_what_would_unlock_a_section(tmp_path):
     assert render.status_line(ko, na) == "Advocacy: 제공되지 않음 — 설문, 상담 티켓 테이블이 있으면 볼 수 있습니다"
     index = render.index_body(cfg, [na], has_pdf=False)
     assert '<span class="why">not available — needs the surveys, support tickets table(s)</span>' in index
+
+
+def _png(width: int, height: int) -> str:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 160)).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_the_layout_copy_keeps_each_charts_size_and_drops_its_pixels():
+    png = _png(640, 360)
+    doc = f'<img src="data:image/png;base64,{png}"><img src="data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ">'
+    copy = render.layout_copy(doc)
+    svg = base64.b64decode(re.search(r"data:image/svg\+xml;base64,([^\"]+)", copy).group(1)).decode()
+    assert "width='640'" in svg and "height='360'" in svg
+    assert png not in copy and "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ" in copy   # not a PNG: kept
+    assert render.layout_copy("no images") == "no images"
+
+
+def _tall_charts_results(cfg):
+    """Three sections whose tall charts decide where the next one starts."""
+    out = []
+    for name, title, height in (("10_awareness", "10 · Awareness", 900), ("30_purchase", "30 · Purchase", 1500),
+                                ("50_advocacy", "50 · Advocacy", 700)):
+        nb = new_notebook(cells=[
+            new_markdown_cell(f"# {title}", metadata={"tags": ["lang-en"]}),
+            *[new_code_cell("chart()", outputs=[new_output("display_data", data={
+                "image/png": _png(800, height), "text/plain": f"Chart {i}"})]) for i in range(3)]])
+        r = SectionResult(name, title, "ok", metrics={"x": 1})
+        r.body_html = render.section_body(cfg, r, nb)
+        out.append(r)
+    return out
+
+
+def _contents_numbers(out: Path) -> list[int]:
+    """The page numbers of the contents' client part, in order (pdftotext
+    puts the titles first, then the numbers, one a line)."""
+    contents = _pdf_pages_text(out / "report.pdf")[1].split("Appendix")[0]
+    return [int(n) for n in re.findall(r"^(\d+)$", contents, re.MULTILINE)]
+
+
+def test_contents_numbers_come_from_the_layout_print_and_match_the_report(tmp_path):
+    # Needs Debian's chromium and poppler-utils (`make sysdeps`).
+    cfg = make_cfg(tmp_path, name="ACME")
+    out = tmp_path / "out"
+    out.mkdir()
+    timings = render.write_report(cfg, out, _tall_charts_results(cfg), "2026-11-02 09:00")
+    assert set(timings) == {"layout_seconds", "pdf_seconds"}   # the blank charts gave the report's pages
+    pages = render.part_pages(out / "report.pdf", ["jk-10_awareness", "jk-30_purchase", "jk-50_advocacy"])
+    assert pages["jk-30_purchase"] - pages["jk-10_awareness"] >= 2      # the charts span pages
+    assert _contents_numbers(out) == [pages[k] for k in ("jk-10_awareness", "jk-30_purchase", "jk-50_advocacy")]
+    assert not list(out.glob(".*.html"))                              # no print's source left behind
+
+
+def test_a_part_the_charts_moved_is_numbered_as_printed(tmp_path, monkeypatch):
+    # Needs Debian's chromium and poppler-utils (`make sysdeps`).
+    cfg = make_cfg(tmp_path, name="ACME")
+    out = tmp_path / "out"
+    out.mkdir()
+    # a layout copy without its charts at all: every part starts earlier than in the report
+    monkeypatch.setattr(render, "layout_copy", lambda d: re.sub(r"<img[^>]*>", "", d))
+    timings = render.write_report(cfg, out, _tall_charts_results(cfg), "2026-11-02 09:00")
+    assert set(timings) == {"layout_seconds", "pdf_seconds", "reprint_seconds"}
+    pages = render.part_pages(out / "report.pdf", ["jk-10_awareness", "jk-30_purchase", "jk-50_advocacy"])
+    assert _contents_numbers(out) == [pages[k] for k in ("jk-10_awareness", "jk-30_purchase", "jk-50_advocacy")]
