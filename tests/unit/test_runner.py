@@ -760,3 +760,15 @@ def test_a_shared_fact_that_cannot_be_built_is_a_warning_and_each_section_builds
     assert len(warnings) == 1 and "RuntimeError: disk full" in warnings[0] and "warning:" in said[-1]
     spark = cfg.model_copy(update={"engine": cfg.engine.model_copy(update={"backend": "spark"})})
     assert runner.prebuild_facts(spark, entry, paths, available, report, said.append, []) == []   # not on Spark
+
+
+def test_without_an_earlier_report_sections_start_in_the_order_of_their_measured_cost(project):
+    from journeykit.core import config
+
+    paths = runner.notebooks(project)
+    cfg = config.load("tiny", "2026-10", root=project)
+    est = runner.expected_seconds(cfg, paths)
+    order = [p.stem for p in sorted(paths, key=lambda p: -est[p.stem])]   # as the runner sorts them (stable)
+    # the large demo client's seconds: 129, 76, 74, then 34–38 (four), 20, 9, 3; the summary runs last anyway
+    assert order == ["70_prediction", "60_segmentation", "40_retention", "20_consideration", "30_purchase",
+                     "55_campaigns", "80_ltv", "10_awareness", "50_advocacy", "00_data_quality", "90_summary"]

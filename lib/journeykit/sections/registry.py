@@ -59,7 +59,13 @@ class Section:
     scorecard: tuple[str, ...] = ()
     """The section's headline KPIs on the executive summary's scorecard, in order."""
     heavy: int = 0
-    """Expected cost rank (higher starts first when sections run in parallel)."""
+    """Expected cost rank (higher starts first when sections run in parallel,
+    for a client without an earlier report: :func:`journeykit.run.runner.expected_seconds`).
+    The ranks follow the large demo client's section seconds (benchmark at
+    14f43ad: prediction 129, segmentation 76, retention 74, consideration,
+    campaigns, LTV and purchase 34–38, awareness 20, advocacy 9, data quality
+    3); with two lanes that order ends the sections 7 s sooner than the
+    earlier ranks (purchase and awareness ranked with advocacy)."""
     memory_heavy: bool = False
     """Holds per-customer tables and models in Python beside its DuckDB
     memory (on a million customers about twice a light section's peak):
@@ -105,7 +111,7 @@ SECTIONS: tuple[Section, ...] = (
             optional={"marketing": ("spend",), "customers": ("acquisition_channel",),
                       "events": ("customer_id", "visitor_id", "session_id", "channel")},
             stable_keys=("impressions", "clicks", "ctr", "spend", "cpc", "new_customers", "cac"),
-            headline="ctr", scorecard=("new_customers", "ctr", "cac"), heavy=1),
+            headline="ctr", scorecard=("new_customers", "ctr", "cac"), heavy=2),
     Section("20_consideration", "consideration", needs=("events",),
             optional={"events": ("customer_id", "visitor_id", "session_id", "device", "channel", "duration_s",
                                  "page"),
@@ -119,7 +125,7 @@ SECTIONS: tuple[Section, ...] = (
             stable_keys=("orders", "revenue", "aov", "conversion_rate", "payment_success_rate",
                          "discount_order_share", "repeat_revenue_share", "median_days_to_first_purchase"),
             headline="orders", scorecard=("orders", "revenue", "conversion_rate", "payment_success_rate"),
-            heavy=1),
+            heavy=3),
     Section("40_retention", "retention", needs_any=("orders", "events.customer_id"),
             optional={"events": ("session_id", "duration_s", "feature"), "orders": ("payment_status",),
                       "subscriptions": ("plan", "mrr", "ended_at"), "tickets": ("category", "csat", "resolved_at"),
@@ -139,7 +145,7 @@ SECTIONS: tuple[Section, ...] = (
                       "orders": ("payment_status", "amount"), "customers": ("segment", "plan"),
                       "events": ("customer_id",)},
             stable_keys=("campaigns", "experiments"), prev=False, headline="campaigns",
-            scorecard=("message_open_rate", "message_conversion_rate"), heavy=2, facts=("activity_days",)),
+            scorecard=("message_open_rate", "message_conversion_rate"), heavy=3, facts=("activity_days",)),
     Section("60_segmentation", "segmentation", needs=("orders",),
             optional={"events": ("customer_id", "session_id", "duration_s", "feature", "channel"),
                       "tickets": ("csat",), "surveys": ("customer_id", "nps", "csat"),
@@ -161,7 +167,7 @@ SECTIONS: tuple[Section, ...] = (
                       "marketing": ("spend",)},
             stable_keys=("time_unit", "models", "selected_model", "gamma_gamma", "clv_total", "clv_mean",
                          "clv_median", "horizon_months", "discount_rate_monthly"),
-            headline="clv_total", scorecard=("clv_mean",), heavy=2),
+            headline="clv_total", scorecard=("clv_mean",), heavy=3),
     Section("90_summary", "summary", stable_keys=("headline_kpis", "significant_changes"), prev=False,
             headline="headline_kpis", reads_results=True),
 )
