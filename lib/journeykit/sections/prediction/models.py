@@ -349,7 +349,9 @@ def drivers(model: Model, X: pd.DataFrame, reference: pd.DataFrame, top: int = 3
     median; for a category, the most common one). Returns one row per
     customer of ``X`` and rank ``1..top`` with ``feature``, ``value`` (the
     customer's value; the category name for a category) and ``effect`` (score
-    points the feature adds), only for features that raise the score."""
+    points the feature adds), only for features that raise the score.
+    Only the customers whose value differs from the typical one are scored
+    again: the others' effect is exactly 0."""
     p0 = model.predict_proba(X)
     groups = _groups(getattr(model, "columns_", X.columns))
     med = reference.median(numeric_only=True)
