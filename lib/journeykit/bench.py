@@ -164,7 +164,7 @@ def phases_of(wall: float, run_doc: dict) -> dict:
     """Where a report's wall time went, from its ``run.json`` (whose
     ``seconds`` count from the first section to the last file written):
     ``before_s`` (starting, the inputs' digest, loading and validating the
-    data), ``sections_s`` (the sections, lanes together, and judging their
+    data, the shared facts built before the sections), ``sections_s`` (the sections, lanes together, and judging their
     tests), ``render_s`` (the HTML pages and the PDF) and of that ``pdf_s``
     (the PDF's prints, the one numbering the contents included)."""
     run_s, render = float(run_doc.get("seconds") or 0.0), float(run_doc.get("render_seconds") or 0.0)
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"exit {run['exit_code']}")
             ph = run.get("phases")
             if ph:
-                print(f"  of the wall: before the sections (start, digest, load) {_fmt(ph['before_s'])}, sections "
+                print(f"  of the wall: before the sections (start, digest, load, shared facts) {_fmt(ph['before_s'])}, sections "
                       f"{_fmt(ph['sections_s'])}, rendering {_fmt(ph['render_s'])} (PDF prints {_fmt(ph['pdf_s'])})")
             for name, (status, secs, peak) in run["sections"].items():
                 print(f"    {name:<20} {status:<14} {_fmt(secs):>9}  peak {_fmt(peak, 'MB'):>10}")
