@@ -184,6 +184,28 @@ def test_detect_encoding_finds_a_bad_byte_deep_in_the_file(tmp_path):
     assert io.detect_encoding(path) == "cp949"
 
 
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 8, 64])
+def test_ascii_runs_are_skipped_without_losing_a_character_split_between_chunks(tmp_path, chunk_size):
+    # Plain ASCII chunks are copied or skipped undecoded; a two-byte CP949
+    # character (or a three-byte UTF-8 one) cut by a chunk's end must still
+    # be read whole, whose second CP949 byte may itself be an ASCII letter
+    # ('갂' is B0 41: 'A').
+    text = "고객,금액\nc1,갂A\n" + "c2,100\n" * 9 + "c3,네이버x\n"
+    src = tmp_path / "in.csv"
+    src.write_bytes(text.encode("cp949"))
+    io._transcode(src, tmp_path / "out.csv", "cp949", chunk_size=chunk_size)
+    assert (tmp_path / "out.csv").read_bytes() == text.encode("utf-8")
+    assert io.detect_encoding(src, chunk_size=chunk_size) == "cp949"
+    utf8 = tmp_path / "u.csv"
+    utf8.write_bytes(text.encode("utf-8"))
+    assert io.detect_encoding(utf8, chunk_size=chunk_size) == "utf-8"
+    # A bad byte after ASCII chunks: found, with its byte and line.
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a,b\n" * 20 + b"x,\xff\n")
+    assert io._utf8_error(bad, 0, chunk_size).startswith("bytes FF")
+    assert "at byte 82 (line 21)" in io._utf8_error(bad, 0, chunk_size)
+
+
 def test_undecodable_csv_is_a_clear_error(tmp_path):
     # 0xFF is neither UTF-8 nor a CP949 lead byte.
     root = make_project(tmp_path, """
@@ -640,6 +662,26 @@ def test_content_digest_is_remembered_by_path_size_and_mtime(tmp_path):
     assert d in (tmp_path / "cache" / "digests.json").read_text()
     f.write_bytes(b"x,y\n1,3\n")
     assert io.content_digest(f, tmp_path / "cache") != d
+
+
+def test_content_digests_of_several_files_hash_each_once_and_remember_them_all(tmp_path, monkeypatch):
+    files = []
+    for i in range(5):
+        f = tmp_path / f"t{i}.csv"
+        f.write_bytes(b"x,y\n" + str(i).encode() * (i + 1) + b",2\n")
+        files.append(f)
+    hashed = []
+    real = io._hash_file
+    monkeypatch.setattr(io, "_hash_file", lambda p: hashed.append(p) or real(p))
+    digests = io.content_digests(files + [files[0]], tmp_path / "cache")   # a file named twice is hashed once
+    assert sorted(hashed) == sorted(files)
+    assert digests == {f: io.content_digest(f) for f in files}            # as one at a time, without memo
+    assert len(set(digests.values())) == 5
+    memo = (tmp_path / "cache" / "digests.json").read_text()
+    assert all(d in memo for d in digests.values())                      # written once, every file in it
+    hashed.clear()
+    assert io.content_digests(files, tmp_path / "cache") == digests
+    assert hashed == []                                                   # remembered: nothing read again
 
 
 def test_large_csv_is_converted_once_to_parquet_and_reused(tmp_path, monkeypatch):
