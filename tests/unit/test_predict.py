@@ -155,6 +155,35 @@ def test_features_use_only_rows_before_the_cutoff(hand):
     assert d.loc["B", "device"] == "mobile"
 
 
+def test_device_counts_read_once_for_several_cutoffs_give_each_cutoff_its_own_answer(make_dataset, hand):
+    # One scan counts the rows of every stretch between cutoffs; each
+    # cutoff's answer must equal the answer of its own scan, rows exactly
+    # at a cutoff (not before it) and ties (alphabetical) included.
+    edge = make_dataset({"orders": pd.DataFrame({
+        "order_id": ["x1", "x2", "y1"],
+        "customer_id": ["X", "X", "Y"],
+        "ordered_at": ["2026-08-31 23:00:00", "2026-09-01 00:00:00", "2026-09-20 12:00:00"],
+        "amount": [1000, 1000, 1000],
+        "device": ["mobile", "desktop", "tablet"],
+    })})
+    cuts = (C, dt.date(2026, 7, 1), dt.date(2026, 9, 1), dt.date(2026, 9, 2), dt.date(2026, 9, 26),
+            dt.date(2026, 10, 4))                       # not sorted: the order does not matter
+    for ds in (hand, edge):
+        for c in cuts:
+            alone, shared = fe.device_features(ds, c), fe.device_features(ds, c, cuts)
+            pd.testing.assert_frame_equal(shared.frame.sort_index(), alone.frame.sort_index())
+            assert shared.max_seen == alone.max_seen
+    at = {c: fe.device_features(edge, c, cuts).frame["device"].to_dict() for c in cuts}
+    assert at[dt.date(2026, 9, 1)] == {"X": "mobile"}          # x2 is at the cutoff, not before it
+    assert at[dt.date(2026, 9, 2)] == {"X": "desktop"}         # 1 each: alphabetical
+    assert at[C] == {"X": "desktop", "Y": "tablet"}
+    assert at[dt.date(2026, 7, 1)] == {}
+    a = {c: fe.device_features(hand, c, cuts).frame["device"].to_dict() for c in cuts}
+    assert a[dt.date(2026, 7, 1)] == {"A": "mobile"}            # only the 05-01 login; o1 is at 12:00 that day
+    assert a[dt.date(2026, 9, 26)]["A"] == "mobile"             # mobile 4 (05-01, o3, 09-25 ×2), desktop 2 (o1, o2)
+    assert fe.device_features(make_dataset({"orders": _tables()["orders"].drop(columns="device")}), C, cuts) is None
+
+
 def test_missing_tables_drop_their_features(make_dataset):
     ds = make_dataset({"orders": _tables()["orders"]})
     blocks = fe.feature_blocks(ds, C)
@@ -924,7 +953,7 @@ def test_feature_tables_are_let_go_once_no_target_needs_them(tiny, monkeypatch):
     steps: list[tuple[str, dt.date]] = []
     real_blocks, real_forget = fe.feature_blocks, ds.forget
     monkeypatch.setattr(fe, "feature_blocks",
-                        lambda d, c, by="activity": steps.append(("compute", c)) or real_blocks(d, c, by))
+                        lambda d, c, by="activity", among=(): steps.append(("compute", c)) or real_blocks(d, c, by, among))
     monkeypatch.setattr(ds, "forget", lambda key, settings=None: steps.append(("forget", key[1])) or real_forget(key, settings))
     res = pr.results(ds, ds.cfg)
     assert all(r.status == "ok" for r in res.values())

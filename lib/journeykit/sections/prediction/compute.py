@@ -256,8 +256,9 @@ def _backtest(ds, cfg, target: str) -> Result:
     if not _enough(y2, max(need // 2, 1)):
         return na("positives", {"pos": int(y2.sum()), "neg": int((1 - y2).sum()), "need": max(need // 2, 1),
                                 "window": "test"}, len(y1), len(y2))
-    F1, cats = features_at(ds, c1, cfg)
-    F2, _ = features_at(ds, c2, cfg)
+    every_cutoff = tuple(c for t in TARGETS for c in cutoffs(cfg, t))
+    F1, cats = features_at(ds, c1, cfg, every_cutoff)
+    F2, _ = features_at(ds, c2, cfg, every_cutoff)
     X1 = design(F1.reindex(y1.index), cats)
     every = list(X1.columns)
     gone = set(unusable_columns(X1))   # nothing to learn from on the training customers
@@ -286,7 +287,7 @@ def _backtest(ds, cfg, target: str) -> Result:
     final = Model(main_kind, st).fit(*subset(X2, y2.to_numpy(), sample_rows(y2.to_numpy(), st.max_fit_rows, st.seed)))
     res.dropped = dropped_features(every, gone | set(m.dropped_) | set(b.dropped_) | set(final.dropped_))
     pop = scoring_population(ds, target, cfg)
-    F3, _ = features_at(ds, E, cfg)
+    F3, _ = features_at(ds, E, cfg, every_cutoff)
     X3 = design(F3.reindex(pop), cats, cols)
     p3 = final.predict_proba(X3) if len(X3) else np.array([])
     lo, hi = st.risk_bands

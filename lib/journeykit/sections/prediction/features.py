@@ -163,10 +163,9 @@ def event_features(ds, cutoff: dt.date) -> FeatureBlock | None:
     return block("events", e.group_by(_cid(e)).aggregate(**aggs).execute())
 
 
-def device_features(ds, cutoff: dt.date) -> FeatureBlock | None:
-    """``device``: the device of most of a customer's orders and events
-    before ``cutoff`` (ties: alphabetical); a category. Needs a ``device``
-    column on orders or events."""
+def _device_rows(ds):
+    """Orders and events with a device: ``customer_id``, ``at``, ``device``
+    (``None`` without a ``device`` column on either)."""
     parts = []
     if ds.has("orders") and "device" in ds.table("orders").columns:
         o = ds.table("orders")
@@ -177,8 +176,52 @@ def device_features(ds, cutoff: dt.date) -> FeatureBlock | None:
     if not parts:
         return None
     u = parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
-    u = u.filter((u.at < ts(cutoff)) & u.device.notnull())
-    c = u.group_by(["customer_id", "device"]).aggregate(n=u.count(), _max_seen=u.at.max())
+    return u.filter(u.device.notnull())
+
+
+def device_counts(ds, cutoffs: tuple[dt.date, ...]):
+    """Rows with a device (:func:`_device_rows`) before the last of
+    ``cutoffs``, counted per customer, device and ``stretch``: the number
+    of ``cutoffs`` on or before the row's time (0 = before the first).
+    The rows before ``cutoffs[k]`` (sorted) are those of stretches 0 to
+    ``k``: every cutoff's device counts come from this one scan of the
+    events (on 62 M events, one scan instead of five of about 2.5 s each).
+    Columns ``customer_id``, ``device``, ``stretch``, ``n`` (rows) and
+    ``_max_seen`` (their latest time); a temporary table, computed once
+    per dataset and set of cutoffs. ``None`` without devices."""
+    edges = tuple(sorted(set(cutoffs)))
+
+    def build():
+        u = _device_rows(ds)
+        if u is None:
+            return None
+        u = u.filter(u.at < ts(edges[-1]))
+        stretch = ibis.cases(*((u.at < ts(c), i) for i, c in enumerate(edges)), else_=len(edges))
+        return ds.materialize(u.group_by(["customer_id", "device", stretch.name("stretch")])
+                              .aggregate(n=u.count(), _max_seen=u.at.max()))
+
+    return ds.memo(("prediction_device_counts", edges), build)
+
+
+def device_features(ds, cutoff: dt.date, among: tuple[dt.date, ...] = ()) -> FeatureBlock | None:
+    """``device``: the device of most of a customer's orders and events
+    before ``cutoff`` (ties: alphabetical); a category. Needs a ``device``
+    column on orders or events. With ``among`` (the cutoffs a run reads
+    features at, ``cutoff`` one of them) the rows are counted once for all
+    of them (:func:`device_counts`); the answer is the same."""
+    if cutoff in among:
+        counts = device_counts(ds, among)
+        if counts is None:
+            return None
+        k = sorted(set(among)).index(cutoff)
+        d = counts.filter(counts.stretch <= k)
+        c = d.group_by(["customer_id", "device"]).aggregate(n=d.n.sum(), _max_seen=d._max_seen.max())
+    else:
+        u = _device_rows(ds)
+        if u is None:
+            return None
+        u = u.filter(u.at < ts(cutoff))
+        c = u.group_by(["customer_id", "device"]).aggregate(n=u.count(), _max_seen=u.at.max())
     w = ibis.window(group_by=c.customer_id, order_by=[ibis.desc(c.n), c.device])
     # the latest row read of each customer rides along: one query, not a second one for the bound
     r = c.mutate(rk=ibis.row_number().over(w), _max_seen=c._max_seen.max().over(group_by=c.customer_id))
@@ -324,12 +367,18 @@ def check_no_leakage(blocks: list[FeatureBlock], cutoff: dt.date) -> None:
                            fix="build features from ds.table(name, until=cutoff) or filter rows before the cutoff")
 
 
-def feature_blocks(ds, cutoff: dt.date, by: str = "activity") -> list[FeatureBlock]:
+def feature_blocks(ds, cutoff: dt.date, by: str = "activity", among: tuple[dt.date, ...] = ()) -> list[FeatureBlock]:
     """Every available feature block at ``cutoff``, checked for leakage;
-    ``by`` is the activity rule of :func:`activity_features`."""
+    ``by`` is the activity rule of :func:`activity_features`, ``among`` the
+    cutoffs whose device counts are read in one scan (:func:`device_features`)."""
     blocks = []
     for b in BUILDERS:
-        blk = b(ds, cutoff, by) if b is activity_features else b(ds, cutoff)
+        if b is activity_features:
+            blk = b(ds, cutoff, by)
+        elif b is device_features:
+            blk = b(ds, cutoff, among)
+        else:
+            blk = b(ds, cutoff)
         if blk is not None:
             blocks.append(blk)
     check_no_leakage(blocks, cutoff)
@@ -366,13 +415,14 @@ def assemble(blocks: list[FeatureBlock]) -> tuple[pd.DataFrame, tuple[str, ...]]
     return df, cats
 
 
-def features_at(ds, cutoff: dt.date, cfg) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def features_at(ds, cutoff: dt.date, cfg, among: tuple[dt.date, ...] = ()) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """:func:`assemble` of :func:`feature_blocks` at ``cutoff`` under the
     run's activity rule (``prediction.churn_label``); computed once per
     dataset, cutoff and rule (the three models share it) until
-    :func:`forget_features`."""
+    :func:`forget_features`. ``among``: every cutoff the caller will ask
+    for (see :func:`device_features`); it changes the cost, not the answer."""
     by = cfg.prediction.churn_label
-    return ds.memo(_memo_key(cutoff, cfg), lambda: assemble(feature_blocks(ds, cutoff, by)))
+    return ds.memo(_memo_key(cutoff, cfg), lambda: assemble(feature_blocks(ds, cutoff, by, among)))
 
 
 def _memo_key(cutoff: dt.date, cfg) -> tuple:
@@ -387,6 +437,6 @@ def forget_features(ds, cutoff: dt.date, cfg) -> None:
 
 
 __all__ = ["LeakageError", "FeatureBlock", "block", "activity_features", "order_features", "event_features",
-           "device_features", "ticket_features", "survey_features", "subscription_features", "message_features",
+           "device_counts", "device_features", "ticket_features", "survey_features", "subscription_features", "message_features",
            "customer_features", "BUILDERS", "slug", "check_no_leakage", "feature_blocks", "assemble", "features_at",
            "forget_features"]
