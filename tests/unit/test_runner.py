@@ -591,21 +591,45 @@ def test_the_brief_prints_beside_the_report_and_dies_with_a_failed_report(monkey
     assert result.warnings == ["brief warning"]
 
 
-def test_only_each_lanes_first_section_waits_to_stagger_kernel_starts(tmp_path, monkeypatch):
+def test_kernels_start_while_the_data_loads_staggered_and_each_lane_keeps_its_one_kernel(tmp_path, monkeypatch):
     from journeykit.run import workers
 
-    delays, real = [], workers.Pool._assign
+    delays, warm_delays, kernels = [], [], []
+    real_assign, real_warm, real_kill = workers.Pool._assign, workers.Pool._warm, workers.Pool._kill
 
     def spy(self, w, task):
         delays.append(task.delay)
-        return real(self, w, task)
+        return real_assign(self, w, task)
+
+    def spy_warm(self, w, cwd, delay):
+        warm_delays.append(delay)
+        return real_warm(self, w, cwd, delay)
+
+    def spy_kill(self, w):
+        kernels.append(list(w.kernels))
+        return real_kill(self, w)
 
     monkeypatch.setattr(workers.Pool, "_assign", spy)
+    monkeypatch.setattr(workers.Pool, "_warm", spy_warm)
+    monkeypatch.setattr(workers.Pool, "_kill", spy_kill)
     record = lambda name: f"import journeykit as jk\njk.report.record('{name}', {{'x': 1}})\n"  # noqa: E731
     root = make_project(tmp_path, {n: (n, record(n)) for n in ("00_a", "10_b", "20_c", "30_d")})
     result = runner.run("acme", "2026-10", root=root, jobs=2, progress=lambda _m: None)
     assert result.ok
-    assert delays == [0.0, 1.0, 0.0, 0.0]     # lane 2 starts its kernel a second later; later sections reuse theirs
+    assert warm_delays == [0.0, 1.0]          # lane 2 starts its kernel a second later (papermill #239, #511)
+    assert delays == [0.0, 0.0, 0.0, 0.0]     # so no section waits: each finds its lane's kernel started
+    assert [len(k) for k in kernels] == [1, 1]   # the kernel started early is the one the sections ran in
+
+
+def test_a_worker_whose_early_kernel_fails_says_so_and_goes_on(monkeypatch, capsys):
+    from journeykit.run import workers
+
+    def fail(cwd):
+        raise RuntimeError("no kernelspec")
+
+    monkeypatch.setattr(runner, "warm_kernel", fail)
+    workers._warm(cwd=".", delay=0.0)          # no exception: the first section starts a kernel itself
+    assert "could not be started early (RuntimeError: no kernelspec)" in capsys.readouterr().err
 
 
 def test_a_finished_run_reaps_its_workers_and_kernels_so_their_cpu_is_counted(tmp_path):

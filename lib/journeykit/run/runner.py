@@ -200,6 +200,35 @@ class _KeptKernel:
 _KEPT = _KeptKernel()
 
 
+def warm_kernel(cwd: Path, timeout: float = 120) -> None:
+    """Start this worker's kept kernel now (:class:`_KeptKernel`) as nbclient
+    would start it for a section (working folder ``cwd``, the notebooks';
+    history in memory), and import the analysis stack into it
+    (:func:`journeykit.run.kernel.warm`). The first section finds the
+    kernel running and ready. Raises when the kernel does not start or
+    the imports fail (the kernel is then discarded)."""
+    from jupyter_core.utils import run_sync
+
+    km = _KEPT.manager()
+    if not km.has_kernel:
+        run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(cwd))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=timeout)
+        reply = run_sync(kc.execute_interactive)(
+            "__import__('journeykit.run.kernel', fromlist=['warm']).warm()",
+            silent=True, store_history=False, timeout=timeout)
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise KernelNotFresh(f"{content.get('ename', 'no reply')}: {content.get('evalue', '')}")
+    except BaseException:
+        _KEPT.discard()
+        raise
+    finally:
+        kc.stop_channels()
+
+
 SAVE_EVERY = 10.0
 """Seconds between two writes of a section's executed notebook while it runs."""
 
@@ -514,7 +543,8 @@ def prebuild_facts(cfg: RunConfig, entry: Path, paths: list[Path], available: di
 def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at: str, jobs: int,
                  say: Callable[[str], None], available: dict[str, set[str]],
                  kept: list[SectionResult] | None = None,
-                 folder: workers.RunFolder | None = None) -> list[SectionResult]:
+                 folder: workers.RunFolder | None = None,
+                 pool: workers.Pool | None = None) -> list[SectionResult]:
     """Execute the section notebooks into ``staging/notebooks``.
 
     A section whose needs the data does not meet (:mod:`journeykit.sections.registry`)
@@ -525,7 +555,8 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
     (:func:`expected_seconds`); a section running longer than
     ``report.section_timeout_minutes`` is stopped and recorded as failed.
     Sections that read the others' results (the summary) run afterwards,
-    one at a time.
+    one at a time. ``pool``: workers started already (:meth:`~journeykit.run.workers.Pool.prestart`),
+    closed here when the sections are done, as a pool of its own would be.
     """
     done: list[SectionResult] = list(kept or [])
     n = len(paths)
@@ -575,7 +606,7 @@ def _execute_all(cfg: RunConfig, paths: list[Path], staging: Path, generated_at:
     with contextlib.ExitStack() as stack:
         if folder is None:
             folder = stack.enter_context(workers.RunFolder())
-        pool = stack.enter_context(workers.Pool(max(1, jobs), folder, timeout=timeout))
+        pool = stack.enter_context(pool if pool is not None else workers.Pool(max(1, jobs), folder, timeout=timeout))
         if independent:
             write_results()
             if jobs > 1:
@@ -1088,7 +1119,13 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
             f"report of {previous.get('generated_at', '?')} (--force renders it again)")
         return result
     held = None
+    folder = pool = None
     try:
+        if not dry_run:
+            # The section workers start now, each starting its kernel, while the data loads.
+            folder = workers.RunFolder()
+            pool = workers.Pool(max(1, jobs), folder, timeout=cfg.report.section_timeout_minutes * 60)
+            pool.prestart(paths[0].parent, n=len(paths))
         try:
             say(f"{client} {cfg.period}: loading and validating data …")
             t0 = time.perf_counter()
@@ -1124,14 +1161,20 @@ def _run_locked(cfg: RunConfig, result: RunResult, say, log, *, sections, jobs, 
         for w in result.warnings:
             say(f"{client} {cfg.period}: warning: {w}")
         return _render(cfg, result, say, paths=paths, sections=sections, jobs=jobs, dry_run=dry_run,
-                       digest=digest, previous=previous, entry=entry, load_report=load_report, coverage=coverage)
+                       digest=digest, previous=previous, entry=entry, load_report=load_report, coverage=coverage,
+                       folder=folder, pool=pool)
     finally:
+        if pool is not None:
+            pool.close()   # after the sections it is closed already; on a failure before them, killed here
+        if folder is not None:
+            folder.close()
         if held is not None:
             os.close(held)
 
 
 def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dry_run, digest, previous, entry,
-            load_report, coverage) -> RunResult:
+            load_report, coverage, folder: workers.RunFolder | None = None,
+            pool: workers.Pool | None = None) -> RunResult:
     client = cfg.client
     target = cfg.report_dir
     if coverage["partial"]:
@@ -1171,7 +1214,7 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
     spark_server = None
     try:
         (staging / "notebooks").mkdir(parents=True)
-        with workers.RunFolder() as folder:
+        with contextlib.nullcontext(folder) if folder is not None else workers.RunFolder() as folder:
             spark_server = _start_spark_server(cfg, say)
             context = config.RunContext(folder=staging, exports=staging / "exports",
                                         results=staging / ".run" / "results.json",
@@ -1179,7 +1222,8 @@ def _render(cfg: RunConfig, result: RunResult, say, *, paths, sections, jobs, dr
             run_cfg = cfg.model_copy(update={"run": context})
             run_cfg.write(staging / ".run" / "config.json")
             result.sections = _execute_all(run_cfg, paths, staging, generated_at, max(1, jobs), say, available,
-                                           kept=_kept_sections(cfg, merge, paths, staging), folder=folder)
+                                           kept=_kept_sections(cfg, merge, paths, staging), folder=folder,
+                                           pool=pool)
         shutil.rmtree(staging / ".run", ignore_errors=True)
         doc = metrics_document(cfg, result.sections, generated_at)
         doc["inputs_digest"] = digest

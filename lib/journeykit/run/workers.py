@@ -176,6 +176,8 @@ class _Worker:
     started: float = 0.0
     kernels: list[int] = field(default_factory=list)
     buffer: bytes = b""
+    warm: bool = False
+    """Asked to start its kernel before its first task (:meth:`Pool.prestart`)."""
 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -231,6 +233,7 @@ class Pool:
         self.workers: list[_Worker] = []
         self._next_id = 0
         self._sel = selectors.DefaultSelector()
+        self._closed = False
 
     # -- workers -----------------------------------------------------------
     def env(self) -> dict[str, str]:
@@ -280,6 +283,8 @@ class Pool:
         (seconds; a run that ended normally), idle workers are first asked
         to stop: each shuts its kernel down and exits, so both are reaped
         and their CPU time counted; what has not ended by then is killed."""
+        if self._closed:
+            return
         if wait > 0:
             idle = [w for w in self.workers if w.task is None]
             for w in idle:
@@ -296,12 +301,34 @@ class Pool:
         for w in list(self.workers):
             self._kill(w)
         self._sel.close()
+        self._closed = True
 
     def __enter__(self) -> "Pool":
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
         self.close(wait=10.0 if exc_type is None else 0.0)
+
+    def prestart(self, cwd: Path, n: int | None = None, stagger: float = 1.0) -> None:
+        """Start ``n`` workers (default: ``jobs``) now, each of which starts
+        its kernel and imports the analysis stack into it at once, a
+        ``stagger`` apart (papermill #239, #511), while the runner still
+        loads the data: about 2.5 s a lane, which the first section of each
+        lane would otherwise wait. ``cwd``: the notebooks' folder, the
+        kernels' working folder. A worker whose early start fails starts a
+        kernel for its first section as it would have."""
+        for i in range(self.jobs if n is None else max(0, min(n, self.jobs))):
+            w = self._spawn()
+            try:
+                self._warm(w, cwd, stagger * i)
+            except OSError:   # died at once: run() replaces it
+                self._kill(w)
+                continue
+            w.warm = True
+
+    def _warm(self, w: _Worker, cwd: Path, delay: float) -> None:
+        w.proc.stdin.write((json.dumps({"warm": {"cwd": str(cwd), "delay": delay}}) + "\n").encode())
+        w.proc.stdin.flush()
 
     # -- running -------------------------------------------------------------
     def _assign(self, w: _Worker, task: Task) -> None:
@@ -351,7 +378,7 @@ class Pool:
                 if nxt is None:
                     break
                 idle = next((w for w in self.workers if w.task is None), None) or self._spawn()
-                if first < self.jobs:
+                if first < self.jobs and not idle.warm:   # a warm worker's kernel started staggered already
                     nxt.delay = max(nxt.delay, stagger * first)
                 try:
                     self._assign(idle, nxt)
@@ -460,8 +487,23 @@ def _execute(task: Task) -> dict:
     return dataclasses.asdict(result)
 
 
+def _warm(cwd: str, delay: float = 0.0) -> None:
+    """Start this worker's kernel before its first task, after ``delay``
+    seconds (:meth:`Pool.prestart`); a failure only costs the time: the
+    first section starts a kernel as usual."""
+    time.sleep(delay)
+    try:
+        from journeykit.run import runner
+
+        runner.warm_kernel(Path(cwd))
+    except Exception as e:  # noqa: BLE001 - the first section starts its own kernel
+        print(f"journeykit: the section kernel could not be started early ({type(e).__name__}: {e}); "
+              "it starts with the first section", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """A worker: read tasks from stdin until it closes."""
+    """A worker: read tasks from stdin until it closes (a ``warm`` line
+    first: start the kernel before the first task)."""
     global _PROTO
     argv = sys.argv[1:] if argv is None else argv
     parent = int(argv[argv.index("--parent") + 1]) if "--parent" in argv else None
@@ -474,7 +516,11 @@ def main(argv: list[str] | None = None) -> int:
     for line in sys.stdin:
         if not line.strip():
             continue
-        task = Task(**json.loads(line))
+        msg = json.loads(line)
+        if "warm" in msg:
+            _warm(**msg["warm"])
+            continue
+        task = Task(**msg)
         data = _execute(task)
         tmp = Path(task.result + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -488,4 +534,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Run as ``python -m``, this module is ``__main__``: the runner's kernel
+    # manager reports its kernels through ``journeykit.run.workers``, which
+    # must be this module (with the protocol), not a second copy of it.
+    sys.modules.setdefault("journeykit.run.workers", sys.modules[__name__])
     sys.exit(main())
