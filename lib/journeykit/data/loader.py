@@ -183,11 +183,11 @@ def _utf8_error(path: Path, start: int = 0, chunk_size: int = 1 << 20) -> str | 
         f.seek(start)
         while True:
             chunk = f.read(chunk_size)
-            pending = dec.getstate()[0]
-            if chunk and not pending and chunk.isascii():  # ASCII is UTF-8: nothing to decode
+            if chunk and _ascii_run(chunk, dec):  # ASCII is UTF-8: nothing to decode
                 offset += len(chunk)
                 newlines += chunk.count(b"\n")
                 continue
+            pending = dec.getstate()[0]
             try:
                 dec.decode(chunk, final=not chunk)
             except UnicodeDecodeError as e:
