@@ -823,10 +823,12 @@ def test_bootstrap_auc_on_a_hand_checked_window():
     lo, hi = b["roc_auc_ci"]
     assert 0.4 < lo < 0.875 < hi <= 1.0
     assert md.bootstrap_auc(y, p, n=500, seed=1) == b                      # seeded
-    # the resampled AUC with every count 1 is the plain AUC (ties half)
+    # the resampled AUC with every customer drawn once is the plain AUC (ties half)
     k, m = md._rank_index(p)
-    ones = np.ones(3), np.ones(4)
-    assert md._auc_counts(k[:3], k[3:], m, *ones) == pytest.approx(0.875)
+    assert md._auc_ranked(k[:3], k[3:], m) == pytest.approx(0.875)
+    # drawn twice, the positive 0.3 (beats 0.2, 0.1, ties 0.3) and the negative 0.3 (tied by it alone):
+    # positives 0.9, 0.8, 0.3, 0.3 against negatives 0.7, 0.2, 0.1, 0.3, 0.3: 5 + 5 + 2 × (2 + 2 × 0.5) = 16 of 20
+    assert md._auc_ranked(k[[0, 1, 2, 2]], k[[3, 4, 5, 6, 6]], m) == pytest.approx(0.8)
     # paired against a reference score: the gain is the difference, its interval paired
     ref = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])                    # ranks the negatives higher: AUC 0
     g = md.bootstrap_auc(y, p, ref, n=500, seed=1)

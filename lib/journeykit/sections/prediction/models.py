@@ -460,13 +460,14 @@ def _rank_index(p: np.ndarray) -> tuple[np.ndarray, int]:
     return np.searchsorted(vals, p), len(vals)
 
 
-def _auc_counts(kpos: np.ndarray, kneg: np.ndarray, m: int, cpos: np.ndarray, cneg: np.ndarray) -> float:
-    """Mann–Whitney AUC of a resample given as counts per positive
-    (``cpos``) and per negative (``cneg``) customer, from the rank index of
-    each score among the ``m`` distinct scores (ties count half)."""
-    nb = np.bincount(kneg, weights=cneg, minlength=m)
-    below = np.cumsum(nb) - nb
-    return float((cpos * (below[kpos] + 0.5 * nb[kpos])).sum() / (cpos.sum() * cneg.sum()))
+def _auc_ranked(kpos: np.ndarray, kneg: np.ndarray, m: int) -> float:
+    """Mann–Whitney AUC (ties count half) of the positives against the
+    negatives, each given by the rank index of its score among the ``m``
+    distinct scores (:func:`_rank_index`); a resample lists a customer once
+    per draw. The sum is of half-integers, so it is exact in any order."""
+    nb = np.bincount(kneg, minlength=m)
+    beaten = np.cumsum(nb) - 0.5 * nb      # negatives below each score, ties half
+    return float(beaten[kpos].sum() / (len(kpos) * len(kneg)))
 
 
 def bootstrap_auc(y: np.ndarray, p: np.ndarray, p_ref: np.ndarray | None = None, n: int = 1000,
@@ -499,14 +500,16 @@ def bootstrap_auc(y: np.ndarray, p: np.ndarray, p_ref: np.ndarray | None = None,
         out["gain"] = out["roc_auc"] - out["ref_roc_auc"]
     if not len(pos) or not len(neg):
         return out | {f"{k}_ci": None for k in (*scores, *(("gain",) if p_ref is not None else ()))}
-    idx = {k: _rank_index(v) for k, v in scores.items()}
+    ranked = {}
+    for k, v in scores.items():
+        ki, m = _rank_index(v)
+        ranked[k] = (ki[pos], ki[neg], m)
     rng = np.random.default_rng(seed)
     draws = {k: np.empty(n) for k in scores}
     for b in range(n):
-        cpos = np.bincount(rng.integers(0, len(pos), len(pos)), minlength=len(pos)).astype(float)
-        cneg = np.bincount(rng.integers(0, len(neg), len(neg)), minlength=len(neg)).astype(float)
-        for k, (ki, m) in idx.items():
-            draws[k][b] = _auc_counts(ki[pos], ki[neg], m, cpos, cneg)
+        dpos, dneg = rng.integers(0, len(pos), len(pos)), rng.integers(0, len(neg), len(neg))
+        for k, (kpos, kneg, m) in ranked.items():
+            draws[k][b] = _auc_ranked(kpos[dpos], kneg[dneg], m)
     q = [(1 - level) / 2, 1 - (1 - level) / 2]
     for k, d in draws.items():
         out[f"{k}_ci"] = [float(x) for x in np.quantile(d, q)]
