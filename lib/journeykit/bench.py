@@ -154,7 +154,7 @@ def report_run(root: Path, size: str, jobs: int, engine: str = "duckdb") -> dict
         t0 = time.perf_counter()
         again = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
         rerun = time.perf_counter() - t0
-        return {"wall_s": wall, "cpu_s": cpu, "peak_mb_tree": sampler.peak_kb / 1024,
+        return {"wall_s": wall, "cpu_s": cpu, "cores": os.cpu_count() or 1, "peak_mb_tree": sampler.peak_kb / 1024,
                 "peak_rss_mb_tree": sampler.peak_rss_kb / 1024, "engine": engine,
                 "exit_code": proc.returncode, "sections": sections, "phases": phases, "rerun_s": rerun,
                 "rerun_exit_code": again}
@@ -171,6 +171,15 @@ def phases_of(wall: float, run_doc: dict) -> dict:
     prints = run_doc.get("pdf_prints") or {}
     return {"before_s": max(wall - run_s, 0.0), "sections_s": max(run_s - render, 0.0), "render_s": render,
             "pdf_s": float(sum(prints.values()))}
+
+
+def cpu_floor(wall: float, cpu: float, cores: int) -> dict:
+    """What the cores allow: ``floor_s``, the wall time of the same CPU
+    seconds with every core busy throughout (CPU / cores: no schedule of
+    this work finishes sooner), and ``idle_share``, the share of the
+    cores' time the run left unused (1 − CPU / (wall × cores), 0–1)."""
+    cores = max(int(cores), 1)
+    return {"floor_s": cpu / cores, "idle_share": max(0.0, 1 - cpu / (wall * cores)) if wall > 0 else 0.0}
 
 
 TARGETS = {"demo": {"report_wall_s": 30.0}, "large": {"report_wall_s": 300.0, "peak_mb_tree": 6 * 1024.0}}
@@ -199,8 +208,10 @@ def targets(size: str, report: dict | None, fit: dict | None,
         ok = report.get("exit_code") == 0
         if "report_wall_s" in goal:
             w = report["wall_s"]
-            out.append((f"full report ≤ {goal['report_wall_s']:.0f} s", _versus(w, goal["report_wall_s"], "s"),
-                        ok and w <= goal["report_wall_s"]))
+            figure = _versus(w, goal["report_wall_s"], "s")
+            if report.get("cpu_s") and report.get("cores"):
+                figure += f"; CPU / cores {_fmt(cpu_floor(w, report['cpu_s'], report['cores'])['floor_s'])}"
+            out.append((f"full report ≤ {goal['report_wall_s']:.0f} s", figure, ok and w <= goal["report_wall_s"]))
         if "peak_mb_tree" in goal:
             m = report["peak_mb_tree"]
             out.append((f"peak memory ≤ {goal['peak_mb_tree'] / 1024:.0f} GiB",
@@ -367,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"peak memory {run['peak_mb_tree']:,.0f} MB (runner, workers and kernels together, PSS; "
                   f"{run['peak_rss_mb_tree']:,.0f} MB summing RSS, which counts a shared page in every process), "
                   f"exit {run['exit_code']}")
+            fl = cpu_floor(run["wall_s"], run["cpu_s"], run["cores"])
+            print(f"  CPU over {run['cores']} cores: {_fmt(fl['floor_s'])} with every core busy (no schedule is faster); "
+                  f"the run left {fl['idle_share']:.0%} of the cores' time unused")
             ph = run.get("phases")
             if ph:
                 print(f"  of the wall: before the sections (start, digest, load, shared facts) {_fmt(ph['before_s'])}, sections "

@@ -111,9 +111,19 @@ def test_targets_say_met_or_missed_with_the_margin():
         "large", {**report, "wall_s": 290.0}, None, {"wall_s": 870.0, "exit_code": 0})}
     assert on_spark["report on Spark (local) completes"] == ("870.0 s = 3.0× DuckDB, exit 0", True)
     assert bench.targets("large", None, None, {"wall_s": 10.0, "exit_code": 1})[0][2] is False
+    # with the CPU seconds, the wall target also says what the cores allow
+    busy = {**report, "wall_s": 350.0, "cpu_s": 600.0, "cores": 2}
+    assert bench.targets("large", busy, None)[0][1] == "350.0 s (50.0 s over); CPU / cores 300.0 s"
     # a failed run meets no report target, however fast
     failed = bench.targets("demo", {**report, "wall_s": 3.0, "exit_code": 1}, None)
     assert failed[0][2] is False
+
+
+def test_cpu_floor_is_the_wall_with_every_core_busy():
+    # 600 CPU-seconds on 2 cores take at least 300 s; in 400 s the cores were busy 600 of 800 s
+    assert bench.cpu_floor(400.0, 600.0, 2) == {"floor_s": 300.0, "idle_share": 0.25}
+    assert bench.cpu_floor(10.0, 25.0, 2)["idle_share"] == 0.0       # children counted after a reap: never below 0
+    assert bench.cpu_floor(0.0, 0.0, 0) == {"floor_s": 0.0, "idle_share": 0.0}
 
 
 def test_record_adds_the_kernels_peak_memory():
