@@ -13,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from journeykit.core import config
-from journeykit.core.errors import ConfigError
+from journeykit.core.errors import ConfigError, JourneykitError
 from journeykit.report import alt, blocks
 from journeykit.run import render
 from journeykit.run.render import SectionResult
@@ -313,14 +313,58 @@ def _png(width: int, height: int) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def test_the_layout_copy_keeps_each_charts_size_and_drops_its_pixels():
+def test_the_layout_scripts_blank_each_chart_at_its_size_and_bring_it_back(tmp_path):
+    # Needs Debian's chromium (`make sysdeps`).
+    from journeykit.run import chromium
+
     png = _png(640, 360)
-    doc = f'<img src="data:image/png;base64,{png}"><img src="data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ">'
-    copy = render.layout_copy(doc)
-    svg = base64.b64decode(re.search(r"data:image/svg\+xml;base64,([^\"]+)", copy).group(1)).decode()
-    assert "width='640'" in svg and "height='360'" in svg
-    assert png not in copy and "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ" in copy   # not a PNG: kept
-    assert render.layout_copy("no images") == "no images"
+    doc = tmp_path / "charts.html"
+    doc.write_text('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:;">'
+                   f'<img id="c" src="data:image/png;base64,{png}"><img id="j" src="data:image/gif;base64,'
+                   'R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==">'
+                   '<ol class="toc"><li><a href="#jk-a"><span class="t">A</span><span class="pg"></span></a></li>'
+                   '<li><a href="#jk-b"><span class="t">B</span><span class="pg"></span></a></li></ol>',
+                   encoding="utf-8")
+    size = "[...document.images].map(i => [i.src.slice(0, 22), i.width, i.height])"
+    blank, restore = render.LAYOUT_SCRIPTS
+    with chromium.Browser(render.find_chromium(), timeout=60) as b:
+        b.open(doc)
+        before = b.evaluate(size)
+        assert b.evaluate(blank) == 1                               # the PNG only; the GIF is not a chart
+        during = b.evaluate(size)
+        assert during[0] == ["data:image/svg+xml;bas", 640, 360] and during[1] == before[1]
+        assert b.evaluate(restore) == 1 and b.evaluate(size) == before
+        # the contents' numbers, as combined_body(pages=...) writes them; a part without a page stays empty
+        assert b.evaluate(render.numbering_script({"jk-a": 3})) == 2
+        assert b.evaluate("[...document.querySelectorAll('.pg')].map(e => e.textContent)") == ["3", ""]
+        b.pdf(tmp_path / "charts.pdf")
+    assert (tmp_path / "charts.pdf").read_bytes()[:5] == b"%PDF-"
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_a_browser_that_cannot_answer_says_so_and_leaves_nothing_running(tmp_path):
+    from journeykit.run import chromium
+
+    doc = tmp_path / "a.html"
+    doc.write_text("<p>a</p>", encoding="utf-8")
+    with chromium.Browser(render.find_chromium(), timeout=60) as b:
+        b.open(doc)
+        with pytest.raises(JourneykitError, match=r"could not run a script: .*nope"):
+            b.evaluate("(() => { throw new Error('nope') })()")
+    assert not chromium.RUNNING
+    with chromium.Browser(render.find_chromium(), timeout=60) as b:
+        proc = b.proc
+        chromium.stop_all()                                   # a stopped run kills it: the print fails
+        with pytest.raises(JourneykitError, match="Chromium stopped"):
+            b.open(doc)
+    assert proc.poll() is not None and not chromium.RUNNING
+    # a browser that is not Chromium at all: no answer, then the error names what it was doing
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\nsleep 30\n")
+    fake.chmod(0o755)
+    with chromium.Browser(str(fake), timeout=1) as b:
+        with pytest.raises(JourneykitError, match=r"did not answer within 1 s \(opening a.html\)"):
+            b.open(doc)
 
 
 def _tall_charts_results(cfg):
@@ -363,8 +407,11 @@ def test_a_part_the_charts_moved_is_numbered_as_printed(tmp_path, monkeypatch):
     cfg = make_cfg(tmp_path, name="ACME")
     out = tmp_path / "out"
     out.mkdir()
-    # a layout copy without its charts at all: every part starts earlier than in the report
-    monkeypatch.setattr(render, "layout_copy", lambda d: re.sub(r"<img[^>]*>", "", d))
+    # a layout print without its charts at all: every part starts earlier than in the report
+    monkeypatch.setattr(render, "LAYOUT_SCRIPTS", (
+        "(() => { const s = document.createElement('style'); s.id = 'gone'; s.textContent = 'img { display: none }';"
+        " document.head.append(s); return 1; })()",
+        "(() => { document.getElementById('gone').remove(); return 1; })()"))
     timings = render.write_report(cfg, out, _tall_charts_results(cfg), "2026-11-02 09:00")
     assert set(timings) == {"layout_seconds", "pdf_seconds", "reprint_seconds"}
     pages = render.part_pages(out / "report.pdf", ["jk-10_awareness", "jk-30_purchase", "jk-50_advocacy"])

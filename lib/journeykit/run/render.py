@@ -18,9 +18,6 @@ import json
 import os
 import re
 import shutil
-import struct
-import subprocess
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -37,6 +34,7 @@ from journeykit.core.errors import JourneykitError
 from journeykit.report import alt
 from journeykit.report.blocks import METHOD_CLASS, SIG_CLASS, STAT_CLASS
 from journeykit.report.results import SectionResult
+from journeykit.run import chromium
 from journeykit.sections import registry
 
 _PERIOD = re.compile(r"^\d{4}-\d{2}$")
@@ -696,25 +694,43 @@ def part_pages(pdf_path: Path, anchors: list[str]) -> dict[str, int]:
     return found
 
 
-_PNG_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/]{44})[A-Za-z0-9+/=]*")
-_PNG_HEAD = b"\x89PNG\r\n\x1a\n"
+LAYOUT_SCRIPTS = (
+    # before the print that finds the pages: each PNG chart becomes an empty image of its size
+    """(async () => {
+      const charts = [...document.images].filter(i => i.src.startsWith('data:image/png'));
+      window.__jkCharts = charts.map(i => [i, i.src]);
+      for (const i of charts) {
+        const svg = `<svg xmlns='http://www.w3.org/2000/svg' width='${i.naturalWidth}' height='${i.naturalHeight}'/>`;
+        i.src = 'data:image/svg+xml;base64,' + btoa(svg);
+      }
+      await Promise.all(charts.map(i => i.decode().catch(() => null)));
+      return charts.length;
+    })()""",
+    # after it: the charts back
+    """(async () => {
+      const kept = window.__jkCharts || [];
+      for (const [i, src] of kept) i.src = src;
+      await Promise.all(kept.map(([i]) => i.decode().catch(() => null)));
+      return kept.length;
+    })()""",
+)
+"""JavaScript run in the PDF's page around the print that only finds the
+page each part starts on (:func:`write_report`): the charts are blank
+boxes of their size then, laid out the same and printed faster (on the
+demo report Chromium spent 1.2 s of a 3.0 s print on its 42 charts). An
+image that is not a PNG is left as it is."""
 
 
-def layout_copy(document: str) -> str:
-    """``document`` with each embedded PNG replaced by an empty SVG of the
-    same size in pixels: a page laid out the same, for the print that
-    only finds the page each part starts on (:func:`write_report`). On the
-    demo report Chromium spends 1.2 s of a 3.0 s print on its 42 charts.
-    An image that is not a readable PNG is kept as it is."""
-    def blank(m: re.Match) -> str:
-        head = base64.b64decode(m.group(1))   # 33 bytes: the signature and the IHDR chunk
-        if head[:8] != _PNG_HEAD or head[12:16] != b"IHDR":
-            return m.group(0)
-        width, height = struct.unpack(">II", head[16:24])
-        svg = f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'/>"
-        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-    return _PNG_URI.sub(blank, document)
+def numbering_script(pages: dict[str, int]) -> str:
+    """JavaScript that writes each part's page (``pages``: anchor → page)
+    into the contents of a document from :func:`combined_body`, as
+    ``combined_body(..., pages=pages)`` would have; returns the entries
+    numbered."""
+    return ("(() => { const pages = " + json.dumps(pages) + "; let n = 0;"
+            " for (const a of document.querySelectorAll('.toc a[href^=\"#\"]')) {"
+            " const pg = a.querySelector('.pg'); if (!pg) continue;"
+            " const k = a.getAttribute('href').slice(1); pg.textContent = pages[k] ? String(pages[k]) : ''; n++; }"
+            " return n; })()")
 
 
 def find_chromium() -> str:
@@ -728,61 +744,23 @@ def find_chromium() -> str:
     )
 
 
-_PRINTS: set = set()
-"""Chromium prints running in this process (in any thread): :func:`stop_prints` kills them."""
+_PRINTS = chromium.RUNNING
+"""Chromium processes running in this process (in any thread): :func:`stop_prints` kills them."""
 
 
 def stop_prints() -> None:
     """Kill every Chromium print of this process still running (its whole
-    session); the :func:`print_pdf` waiting on it then fails. A run that is
-    stopped while the brief prints beside the report calls it."""
-    import signal
-
-    for proc in list(_PRINTS):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
+    session); the print waiting on it then fails. A run that is stopped
+    while the brief prints beside the report calls it."""
+    chromium.stop_all()
 
 
 def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> None:
-    """Print an HTML file to PDF with headless Chromium (offline, no downloads).
-
-    Chromium and its helper processes run in a session of their own: a
-    Ctrl-C at the terminal reaches the run only, which then kills them all
-    (as it does after ``timeout`` seconds)."""
-    import signal
-
-    chromium = find_chromium()
-    with tempfile.TemporaryDirectory(prefix="jk-chromium-") as profile:
-        cmd = [
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}",
-            "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri(),
-        ]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-        _PRINTS.add(proc)
-        try:
-            _, stderr = proc.communicate(timeout=timeout)
-        except BaseException as e:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            proc.wait()
-            if isinstance(e, subprocess.TimeoutExpired):
-                raise JourneykitError(f"Chromium did not print {html_path.name} within {timeout:.0f} s",
-                                      fix="check that `chromium --headless` runs on this machine, "
-                                          "or set report.pdf: false") from None
-            raise
-        finally:
-            _PRINTS.discard(proc)
-    if proc.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
-        tail = (stderr or "").strip().splitlines()[-3:]
-        raise JourneykitError(f"Chromium could not print {html_path.name}: {' | '.join(tail) or 'no output'}",
-                              fix="check that `chromium --headless` runs on this machine")
+    """Print an HTML file to PDF with headless Chromium (offline, no
+    downloads; :class:`journeykit.run.chromium.Browser`), giving up after
+    ``timeout`` seconds a step."""
+    with chromium.Browser(find_chromium(), timeout) as browser:
+        browser.open(html_path).pdf(pdf_path)
 
 
 def print_css(cfg: RunConfig) -> str:
@@ -802,14 +780,15 @@ def write_report(cfg: RunConfig, out: Path, results: list[SectionResult], genera
     the cover says how far the data goes (``data_through``) and whether the
     period is only partly covered.
 
-    The PDF is printed twice. The first print finds the page each part
-    starts on, from a copy whose charts are blank boxes of their size
-    (:func:`layout_copy`: laid out the same, printed faster); the second
-    is the report, with those numbers in the contents. Its parts are
-    checked against the numbers, and in the rare case one moved it is
-    printed once more with the numbers as printed. Returns the seconds
-    each print took (``layout_seconds``, ``pdf_seconds``, and
-    ``reprint_seconds`` when there was a third)."""
+    The PDF is printed twice from one page in one Chromium. The first
+    print finds the page each part starts on, with the charts blank boxes
+    of their size (:data:`LAYOUT_SCRIPTS`: laid out the same, printed
+    faster); the second is the report, with those numbers written into the
+    contents (:func:`numbering_script`). Its parts are checked against the
+    numbers, and in the rare case one moved it is printed once more with
+    the numbers as printed. Returns the seconds each print took
+    (``layout_seconds``, with starting Chromium and loading the page;
+    ``pdf_seconds``; and ``reprint_seconds`` when there was a third)."""
     import time
 
     for r in results:
@@ -822,33 +801,33 @@ def write_report(cfg: RunConfig, out: Path, results: list[SectionResult], genera
     timings = {}
     if has_pdf:
         combined = out / ".combined.html"
-        extra_css = print_css(cfg)
-
-        layout = out / ".layout.html"
-
-        def document(pages: dict[str, int] | None) -> str:
-            return page(cfg, i18n.t("report_title", cfg.language),
-                        combined_body(cfg, results, generated_at, data_through, partial, pages),
-                        index_href=None, generated_at=generated_at, print_css=extra_css)
-
-        def render_pdf(source: Path, text: str) -> float:
-            started = time.monotonic()
-            source.write_text(text, encoding="utf-8")
-            print_pdf(source, out / "report.pdf")
-            return time.monotonic() - started
-
+        pdf = out / "report.pdf"
+        document = page(cfg, i18n.t("report_title", cfg.language),
+                        combined_body(cfg, results, generated_at, data_through, partial),
+                        index_href=None, generated_at=generated_at, print_css=print_css(cfg))
+        anchors = re.findall(r'href="#(jk-[^"]+)"', document)
         try:
-            first = document(None)
-            anchors = re.findall(r'href="#(jk-[^"]+)"', first)
-            timings["layout_seconds"] = render_pdf(layout, layout_copy(first))
-            pages = part_pages(out / "report.pdf", anchors)
-            timings["pdf_seconds"] = render_pdf(combined, document(pages))
-            printed = part_pages(out / "report.pdf", anchors)
-            if printed != pages:   # the charts moved a part (not seen so far): number the contents as printed
-                timings["reprint_seconds"] = render_pdf(combined, document(printed))
+            started = time.monotonic()
+            combined.write_text(document, encoding="utf-8")
+            with chromium.Browser(find_chromium()) as browser:
+                blank, restore = LAYOUT_SCRIPTS
+                browser.open(combined).evaluate(blank)
+                browser.pdf(pdf)
+                pages = part_pages(pdf, anchors)
+                timings["layout_seconds"] = time.monotonic() - started
+                started = time.monotonic()
+                browser.evaluate(restore)
+                browser.evaluate(numbering_script(pages))
+                browser.pdf(pdf)
+                timings["pdf_seconds"] = time.monotonic() - started
+                printed = part_pages(pdf, anchors)
+                if printed != pages:   # the charts moved a part (not seen so far): number the contents as printed
+                    started = time.monotonic()
+                    browser.evaluate(numbering_script(printed))
+                    browser.pdf(pdf)
+                    timings["reprint_seconds"] = time.monotonic() - started
         finally:
             combined.unlink(missing_ok=True)
-            layout.unlink(missing_ok=True)
     return timings
 
 
