@@ -416,3 +416,12 @@ def test_a_part_the_charts_moved_is_numbered_as_printed(tmp_path, monkeypatch):
     assert set(timings) == {"layout_seconds", "pdf_seconds", "reprint_seconds"}
     pages = render.part_pages(out / "report.pdf", ["jk-10_awareness", "jk-30_purchase", "jk-50_advocacy"])
     assert _contents_numbers(out) == [pages[k] for k in ("jk-10_awareness", "jk-30_purchase", "jk-50_advocacy")]
+
+
+def test_a_browser_that_cannot_start_is_an_error_with_the_fix(tmp_path, monkeypatch):
+    from journeykit.run import chromium
+
+    monkeypatch.setenv("PATH", str(tmp_path))          # no bash to start it with
+    with pytest.raises(JourneykitError, match="could not start Chromium") as e:
+        chromium.Browser("/usr/bin/chromium")
+    assert "report.pdf: false" in e.value.fix and not chromium.RUNNING

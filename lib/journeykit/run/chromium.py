@@ -88,6 +88,14 @@ class Browser:
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=self._stderr, pass_fds=(r_theirs, w_theirs), start_new_session=True)
+        except OSError as e:
+            for fd in (r_ours, w_ours):
+                os.close(fd)
+            self._stderr.close()
+            self._profile.cleanup()
+            raise JourneykitError(f"could not start Chromium ({executable}) through bash: {e}",
+                                  fix="check that `bash` and `chromium --headless` run on this machine, "
+                                      "or set report.pdf: false") from None
         finally:
             os.close(r_theirs)
             os.close(w_theirs)
