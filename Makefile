@@ -60,12 +60,12 @@ test: ## run the test-suite (unit, contract, calibration, shapes, notebooks, Jup
 	 echo; echo "== unit, contract and calibration tests (run beside the ones above)"; cat $$log; rm -rf $$log $$a $$b; \
 	 test $$ends -eq 0 -a $$rest -eq 0
 
-report: venv sysdeps ## render one report: make report CLIENT=acme PERIOD=2026-10
-	@test -n "$(CLIENT)" -a -n "$(PERIOD)" || { echo "usage: make report CLIENT=<client> PERIOD=YYYY-MM"; exit 2; }
-	$(JK) run --client $(CLIENT) --period $(PERIOD)
+report: venv sysdeps ## render one report: make report CLIENT=acme PERIOD=2026-10 [JOBS=2]
+	@test -n "$(CLIENT)" -a -n "$(PERIOD)" || { echo "usage: make report CLIENT=<client> PERIOD=YYYY-MM [JOBS=n]"; exit 2; }
+	$(JK) run --client $(CLIENT) --period $(PERIOD) $(if $(JOBS),--jobs $(JOBS))
 
-monthly: venv sysdeps ## render every client whose file says `schedule: monthly`, for last month in its time zone (PERIOD= to choose)
-	@$(JK) batch $(if $(PERIOD),--period $(PERIOD)) || { code=$$?; echo "journeykit batch exited $$code (1: a client or section failed; 2: a configuration or data error; 3: a bug); make reports any failure as its own error 2: for the exact code (cron), call .venv/bin/journeykit batch directly."; exit $$code; }
+monthly: venv sysdeps ## render every client whose file says `schedule: monthly`, for last month in its time zone (PERIOD= to choose, JOBS= clients at once)
+	@$(JK) batch $(if $(PERIOD),--period $(PERIOD)) $(if $(JOBS),--jobs $(JOBS)) || { code=$$?; echo "journeykit batch exited $$code (1: a client or section failed; 2: a configuration or data error; 3: a bug); make reports any failure as its own error 2: for the exact code (cron), call .venv/bin/journeykit batch directly."; exit $$code; }
 
 LAB_STAMP := $(LAB_VENV)/.installed-lab
 

@@ -269,6 +269,24 @@ def test_longest_expected_sections_start_first(tmp_path):
 # The period against the data; partial runs
 # --------------------------------------------------------------------------
 
+def test_a_run_stopped_by_bad_data_says_why_in_the_run_log(first_run, capsys):
+    root, _, _ = first_run
+    target = root / "reports" / "acme" / "2026-10"
+    orders = root / "data" / "acme" / "orders.csv"
+    good = orders.read_bytes()
+    orders.write_bytes(b"customer_id,ordered_at,total\nc1,2026-09-01,10\n")   # the amount column renamed
+    try:
+        code = cli.main(["--root", str(root), "run", "--client", "acme", "--period", "2026-10", "--sections", "00"])
+    finally:
+        orders.write_bytes(good)
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_INPUT == 2 and "amount" in err
+    log = (target / "run.log").read_text(encoding="utf-8")
+    stopped = log[log.rindex("acme 2026-10: stopped: "):]
+    assert "amount" in stopped and "fix:" in stopped            # the error and its fix, as on the console
+    assert (target / "metrics.json").is_file()                   # the good report is still there
+
+
 def test_a_period_after_the_data_is_refused_naming_its_last_date(tmp_path, capsys):
     # the data ends on 2026-10-15: a cron job asking for 2026-11 must not publish "visits fell to 0"
     root = make_project(tmp_path, {"00_ok": ("Zero", RECORD_OK)})

@@ -418,9 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--period", required=required, metavar="YYYY-MM",
                         help=f"the month to report on, e.g. 2026-10; compared with the month before{default_help}")
 
-    def run_options(sp):
-        sp.add_argument("--jobs", type=positive, default=1, metavar="N",
-                        help="run up to N independent sections at once, each in its own process (default 1)")
+    def run_options(sp, jobs_help="run up to N independent sections at once, each in its own process (default 1)"):
+        sp.add_argument("--jobs", type=positive, default=1, metavar="N", help=jobs_help)
         sp.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="override a setting, e.g. --set definitions.churn_inactivity_days=60 (repeatable)")
         sp.add_argument("--no-pdf", action="store_true",
@@ -479,7 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
                                + EXIT_CODES)
     period_arg(sp, False, " (default: the last complete month in each client's time zone)")
     sp.add_argument("--clients", nargs="+", metavar="NAME", help="only these clients (scheduled or not)")
-    run_options(sp)
+    run_options(sp, "run up to N clients at once, each with up to N sections at once, sharing the cores "
+                    "(default 1)")
     sp.set_defaults(func=cmd_batch)
 
     sp = sub.add_parser("validate", formatter_class=_Formatter, help="load and check a client's data, nothing else",

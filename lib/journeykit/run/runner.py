@@ -1084,6 +1084,8 @@ def run(
             lock.release()
             target_log = result.report_dir if result.published else (target if _is_good(target) else None)
             if not dry_run and target_log is not None:
+                if result.error:   # what stopped the run, with its fix: said on the console by the CLI
+                    log.lines.append(log.format(f"{client} {cfg.period}: stopped: {result.error}"))
                 with contextlib.suppress(OSError):
                     log.append_to(target_log / "run.log")
 
