@@ -31,6 +31,8 @@ data:
         ordered_at: ordered_at
         amount: amount
       # date_format: "%d/%m/%Y %H:%M"   # only when timestamps are not ISO-like
+      # values:                # what a payment-status column's values mean (common English ones need no entry;
+      #   payment_status: {{결제완료: paid, 결제실패: failed, 환불: refunded}}   # an unknown value stops the run)
     # events:
     #   file: events.parquet
     #   columns: {{visitor_id: cookie, occurred_at: ts, event_type: name}}

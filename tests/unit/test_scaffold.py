@@ -37,6 +37,17 @@ def test_new_client_file_loads_as_a_valid_config(root):
     assert cfg.definitions.churn_inactivity_days == 90
 
 
+def test_the_templates_payment_status_example_loads_when_uncommented(root):
+    path = scaffold.new_client(root, "acme")
+    text = path.read_text(encoding="utf-8")
+    for line in ("values:", "payment_status:"):
+        assert f"# {line}" in text or f"#   {line}" in text
+    text = text.replace("      # values:", "      values:").replace("      #   payment_status:", "        payment_status:")
+    path.write_text(text, encoding="utf-8")
+    orders = config.load("acme", "2026-10", root=root).data.tables["orders"]
+    assert orders.values == {"payment_status": {"결제완료": "paid", "결제실패": "failed", "환불": "refunded"}}
+
+
 def test_korean_client_with_a_name_that_needs_quoting(root):
     name = '카페 "서울": 본점 #1 \\ 2호'
     scaffold.new_client(root, "seoul-cafe", name=name, language="ko")
