@@ -425,3 +425,23 @@ def test_a_browser_that_cannot_start_is_an_error_with_the_fix(tmp_path, monkeypa
     with pytest.raises(JourneykitError, match="could not start Chromium") as e:
         chromium.Browser("/usr/bin/chromium")
     assert "report.pdf: false" in e.value.fix and not chromium.RUNNING
+
+
+def test_a_print_cut_short_leaves_no_half_file(tmp_path, monkeypatch):
+    from journeykit.run import chromium
+
+    doc = tmp_path / "a.html"
+    doc.write_text("<p>a</p>", encoding="utf-8")
+    with chromium.Browser(render.find_chromium(), timeout=60) as b:
+        b.open(doc)
+        real = b.send
+
+        def cut(method, params=None, **kw):
+            if method == "IO.read":
+                chromium.stop_all()          # Chromium dies while the PDF streams
+            return real(method, params, **kw)
+
+        monkeypatch.setattr(b, "send", cut)
+        with pytest.raises(JourneykitError, match="Chromium stopped"):
+            b.pdf(tmp_path / "a.pdf")
+    assert list(tmp_path.iterdir()) == [doc]

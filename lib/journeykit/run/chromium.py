@@ -197,14 +197,18 @@ class Browser:
         self._what = f"printing {Path(pdf_path).name}"
         handle = self.send("Page.printToPDF", PRINT_OPTIONS)["stream"]
         part = Path(pdf_path).with_name(f".{Path(pdf_path).name}.part")
-        with open(part, "wb") as f:
-            while True:
-                chunk = self.send("IO.read", {"handle": handle, "size": 1 << 22})
-                data = chunk.get("data", "")
-                f.write(base64.b64decode(data) if chunk.get("base64Encoded") else data.encode())
-                if chunk.get("eof"):
-                    break
-        self.send("IO.close", {"handle": handle})
+        try:
+            with open(part, "wb") as f:
+                while True:
+                    chunk = self.send("IO.read", {"handle": handle, "size": 1 << 22})
+                    data = chunk.get("data", "")
+                    f.write(base64.b64decode(data) if chunk.get("base64Encoded") else data.encode())
+                    if chunk.get("eof"):
+                        break
+            self.send("IO.close", {"handle": handle})
+        except BaseException:
+            part.unlink(missing_ok=True)   # a print cut short leaves no half file
+            raise
         if part.stat().st_size == 0:
             part.unlink()
             raise self._fail("printed nothing")
